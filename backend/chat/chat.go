@@ -1,0 +1,254 @@
+// Package chat holds the console's domain types: platforms, users, messages,
+// the events connectors emit and the actions moderators take. It has no
+// dependencies beyond the standard library and no behaviour beyond small
+// helpers, so every other package can share it.
+package chat
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Platform names a chat platform the console connects to.
+type Platform string
+
+// The five supported platforms.
+const (
+	Velora     Platform = "velora"
+	Kichat     Platform = "kichat"
+	Glimesh    Platform = "glimesh"
+	VeroAI     Platform = "veroai"
+	SocketBase Platform = "socketbase"
+)
+
+// Platforms lists every platform in display order.
+var Platforms = []Platform{Velora, Kichat, Glimesh, VeroAI, SocketBase}
+
+// Valid reports whether p is one of the supported platforms.
+func (p Platform) Valid() bool {
+	for _, q := range Platforms {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a chat participant as a platform describes them.
+type User struct {
+	ID          string   `json:"id"`
+	Username    string   `json:"username"`
+	DisplayName string   `json:"displayName,omitempty"`
+	Color       string   `json:"color,omitempty"`
+	Badges      []string `json:"badges,omitempty"`
+	Role        string   `json:"role,omitempty"` // channel role: broadcaster, moderator, vip, subscriber, ...
+	IsBot       bool     `json:"isBot,omitempty"`
+}
+
+// Name returns the best human-readable name of u.
+func (u User) Name() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// Privileged reports whether u holds a role that auto-moderation must not hold.
+func (u User) Privileged() bool {
+	switch u.Role {
+	case "broadcaster", "owner", "moderator", "admin", "staff":
+		return true
+	}
+	return false
+}
+
+// Reply is the message a chat message answers.
+type Reply struct {
+	MessageID string `json:"messageId"`
+	Username  string `json:"username,omitempty"`
+	Snippet   string `json:"snippet,omitempty"`
+}
+
+// TokenKind tells how the UI renders a message token.
+type TokenKind string
+
+// Token kinds. Every kind renders as text except emote (an image from URL).
+const (
+	TokenText  TokenKind = "text"
+	TokenEmote TokenKind = "emote"
+	TokenLink  TokenKind = "link"
+)
+
+// Token is one structured piece of a message, for platforms that send them.
+type Token struct {
+	Kind TokenKind `json:"kind"`
+	Text string    `json:"text"`
+	URL  string    `json:"url,omitempty"`
+}
+
+// Message is a chat message normalized from any platform.
+type Message struct {
+	ID      string    `json:"id"` // the platform's message id
+	Channel string    `json:"channel"`
+	User    User      `json:"user"`
+	Text    string    `json:"text"`
+	Tokens  []Token   `json:"tokens,omitempty"`
+	ReplyTo *Reply    `json:"replyTo,omitempty"`
+	At      time.Time `json:"at"`
+	Effect  string    `json:"effect,omitempty"`
+}
+
+// Kind names what an Event reports.
+type Kind string
+
+// Event kinds emitted by connectors.
+const (
+	KindStatus        Kind = "status"         // connection state changed; see Status
+	KindMessage       Kind = "message"        // Message
+	KindJoined        Kind = "user_joined"    // User joined the channel
+	KindLeft          Kind = "user_left"      // User left the channel
+	KindBan           Kind = "ban"            // User banned permanently; Actor, Text = reason
+	KindTimeout       Kind = "timeout"        // User timed out; Duration, Expires
+	KindUnban         Kind = "unban"          // User's ban or timeout lifted
+	KindDelete        Kind = "delete"         // MessageID deleted
+	KindClear         Kind = "clear"          // channel cleared
+	KindPin           Kind = "pin"            // Message pinned for Duration (0 = until unpinned)
+	KindUnpin         Kind = "unpin"          // pin removed
+	KindViewers       Kind = "viewers"        // Count viewers
+	KindNotice        Kind = "notice"         // Text: a notice for the moderator (moderationNotice, ...)
+	KindBannedViewer  Kind = "banned_viewer"  // User (banned) joined (Count=1) or left (Count=0)
+	KindRaid          Kind = "raid"           // Text describes the raid lifecycle step; Data holds details
+	KindChannelState  Kind = "channel_state"  // Data holds modes (slow, followers, subscribers, emotes, ...)
+	KindActivity      Kind = "activity"       // anything else worth a line in the activity feed; Text, Data
+	KindCommandResult Kind = "command_result" // Text, OK: a platform's answer to something we sent
+)
+
+// Status is the state of one platform connection.
+type Status string
+
+// Connection states.
+const (
+	StatusConnecting   Status = "connecting"
+	StatusConnected    Status = "connected"
+	StatusGuest        Status = "guest" // connected, read-only
+	StatusReconnecting Status = "reconnecting"
+	StatusFailed       Status = "failed" // stopped retrying; needs the user (bad token, wrong namespace)
+	StatusStopped      Status = "stopped"
+)
+
+// Event is one thing that happened on a platform, normalized. Connectors fill
+// the fields their Kind names; the rest stay zero.
+type Event struct {
+	Kind      Kind           `json:"kind"`
+	Channel   string         `json:"channel,omitempty"` // the channel key as joined
+	At        time.Time      `json:"at"`
+	Message   *Message       `json:"message,omitempty"`
+	User      *User          `json:"user,omitempty"`
+	Actor     *User          `json:"actor,omitempty"`
+	MessageID string         `json:"messageId,omitempty"`
+	Duration  time.Duration  `json:"duration,omitempty"`
+	Expires   time.Time      `json:"expires,omitempty"`
+	Text      string         `json:"text,omitempty"`
+	OK        bool           `json:"ok,omitempty"`
+	Count     int64          `json:"count,omitempty"`
+	Status    Status         `json:"status,omitempty"`
+	Data      map[string]any `json:"data,omitempty"`
+}
+
+// ActionKind names a moderator action.
+type ActionKind string
+
+// The actions a moderator can take.
+const (
+	ActBan      ActionKind = "ban"
+	ActTimeout  ActionKind = "timeout"
+	ActUnban    ActionKind = "unban"
+	ActDelete   ActionKind = "delete"
+	ActClear    ActionKind = "clear"
+	ActPin      ActionKind = "pin"
+	ActAnnounce ActionKind = "announce"
+	ActSend     ActionKind = "send"
+)
+
+// ActionKinds lists every action kind.
+var ActionKinds = []ActionKind{ActBan, ActTimeout, ActUnban, ActDelete, ActClear, ActPin, ActAnnounce, ActSend}
+
+// Action is a moderator action addressed to one channel of one connection.
+type Action struct {
+	ID        string        `json:"id"` // idempotency key
+	Kind      ActionKind    `json:"kind"`
+	Channel   string        `json:"channel"`
+	User      *User         `json:"user,omitempty"`      // target of ban, timeout, unban
+	MessageID string        `json:"messageId,omitempty"` // target of delete, pin
+	Duration  time.Duration `json:"duration,omitempty"`  // timeout length
+	Reason    string        `json:"reason,omitempty"`
+	Text      string        `json:"text,omitempty"`  // send, announce; pin: the pinned text
+	Color     string        `json:"color,omitempty"` // announce colour variant
+	ReplyTo   *Reply        `json:"replyTo,omitempty"`
+}
+
+// Result is a platform's confirmation of an action.
+type Result struct {
+	Applied string `json:"applied,omitempty"` // what the platform actually did, when it differs from what was asked
+	Ref     string `json:"ref,omitempty"`     // platform reference (message id, log id)
+	Detail  string `json:"detail,omitempty"`  // the platform's own words
+}
+
+// ActionSpec says whether and how a connector supports one action kind.
+type ActionSpec struct {
+	Supported bool   `json:"supported"`
+	Inferred  bool   `json:"inferred,omitempty"` // the wire form is our inference, not documented
+	Note      string `json:"note,omitempty"`     // shown to the moderator (limits, rounding, why unsupported)
+}
+
+// Capabilities describes what a connector can do.
+type Capabilities struct {
+	Actions     map[ActionKind]ActionSpec `json:"actions"`
+	MaxMessage  int                       `json:"maxMessage,omitempty"` // characters
+	ReadOnly    bool                      `json:"readOnly,omitempty"`   // cannot send at all (guest, relay)
+	AnnounceColors []string               `json:"announceColors,omitempty"`
+	TimeoutPresets []int                  `json:"timeoutPresets,omitempty"` // seconds
+}
+
+// Supports reports whether kind is supported.
+func (c Capabilities) Supports(kind ActionKind) bool { return c.Actions[kind].Supported }
+
+// Errors connectors return for callers to branch on.
+var (
+	// ErrUnsupported means the platform has no way to carry out the action.
+	ErrUnsupported = errors.New("action not supported on this platform")
+	// ErrNotConnected means the connection is down; the action may be retried.
+	ErrNotConnected = errors.New("not connected")
+	// ErrReadOnly means the connection is read-only (guest or relay).
+	ErrReadOnly = errors.New("connection is read-only")
+)
+
+// RejectedError is a platform's refusal of an action, with its reason.
+type RejectedError struct {
+	Reason string // the platform's words, shown to the moderator
+	Code   string // machine-readable category when known: slow_mode, followers_only, subs_only, emote_only, blacklist, email_verification, role, too_long, ...
+}
+
+func (e *RejectedError) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("rejected (%s): %s", e.Code, e.Reason)
+	}
+	return "rejected: " + e.Reason
+}
+
+// PermanentError marks a connection failure that retrying will not fix
+// (bad token, wrong namespace). The Supervisor stops and shows it.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError.
+func Permanent(err error) error { return &PermanentError{Err: err} }
+
+// IsPermanent reports whether err is, or wraps, a PermanentError.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,87 @@
+// Package connector defines the contract every platform connector meets, the
+// registry that builds them, and the Supervisor that keeps each connection
+// alive: it reconnects with capped, jittered backoff, rejoins every channel
+// after each connect and reports health.
+package connector
+
+import (
+	"context"
+
+	"modconsole/backend/chat"
+)
+
+// Sink receives a connection's events. Connectors call Emit from a single
+// goroutine per connection, in wire order; Emit must not block for long.
+type Sink interface {
+	Emit(chat.Event)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(chat.Event)
+
+// Emit calls f(ev).
+func (f SinkFunc) Emit(ev chat.Event) { f(ev) }
+
+// Info describes a connector instance.
+type Info struct {
+	Platform     chat.Platform     `json:"platform"`
+	Name         string            `json:"name"`
+	Capabilities chat.Capabilities `json:"capabilities"`
+}
+
+// Connector is one live connection to a platform for one account. It may
+// carry many channels.
+//
+// Run dials, authenticates and streams events into sink until ctx ends or the
+// link fails; it returns the reason (nil only when ctx ended). Run emits a
+// KindStatus event with StatusConnected (or StatusGuest) once the link is up;
+// the Supervisor then calls Join for every channel. Run never sleeps and
+// retries on its own: the Supervisor does that. A PermanentError from Run
+// stops retrying.
+//
+// Join and Leave subscribe to and unsubscribe from a channel on the live link;
+// they return chat.ErrNotConnected when there is none. Do carries out an
+// action and returns the platform's verdict: a *chat.RejectedError with the
+// platform's reason, chat.ErrUnsupported, chat.ErrReadOnly or a transport
+// error. All methods are safe for concurrent use.
+type Connector interface {
+	Info() Info
+	Run(ctx context.Context, sink Sink) error
+	Join(ctx context.Context, channel string) error
+	Leave(ctx context.Context, channel string) error
+	Do(ctx context.Context, a chat.Action) (chat.Result, error)
+}
+
+// Config is what a connector needs to connect one account. Settings are the
+// account's non-secret options (URLs, auth method, command templates); Token
+// comes from the keyring and is empty for guest connections.
+type Config struct {
+	AccountID string
+	Settings  map[string]string
+	Token     string
+	// Secrets holds further named secrets from the keyring (for example the
+	// Streamer.bot bridge token), never persisted by the connector.
+	Secrets map[string]string
+}
+
+// Factory builds a connector for one account.
+type Factory func(cfg Config) (Connector, error)
+
+// Registry maps each platform to its factory. It is an explicit map filled in
+// by the composition root, not a global.
+type Registry map[chat.Platform]Factory
+
+// New builds a connector for platform p.
+func (r Registry) New(p chat.Platform, cfg Config) (Connector, error) {
+	f, ok := r[p]
+	if !ok {
+		return nil, &unknownPlatformError{p}
+	}
+	return f(cfg)
+}
+
+type unknownPlatformError struct{ p chat.Platform }
+
+func (e *unknownPlatformError) Error() string {
+	return "connector: no connector for platform " + string(e.p)
+}

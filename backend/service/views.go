@@ -1,0 +1,178 @@
+package service
+
+import (
+	"modconsole/backend/chat"
+)
+
+// These types are the JSON shapes the frontend sees, through the Wails
+// bindings and the browser-mode routes alike. frontend/src/api/types.ts
+// mirrors them; change both together.
+
+// AccountView is an account as the UI sees it: never the token, only whether
+// one is stored.
+type AccountView struct {
+	ID        int64             `json:"id"`
+	Platform  chat.Platform     `json:"platform"`
+	Name      string            `json:"name"`
+	Settings  map[string]string `json:"settings"`
+	HasToken  bool              `json:"hasToken"`
+	Guest     bool              `json:"guest"` // no token: read-only connection
+	Health    Health            `json:"health"`
+	SecretKeys []string         `json:"secretKeys,omitempty"` // names of extra secrets present (e.g. "streamerbot")
+}
+
+// AccountInput creates or edits an account. ID 0 creates. Token, when not
+// empty, replaces the stored token; ClearToken removes it. Secrets sets extra
+// named secrets (an empty value removes that secret).
+type AccountInput struct {
+	ID         int64             `json:"id"`
+	Platform   chat.Platform     `json:"platform"`
+	Name       string            `json:"name"`
+	Settings   map[string]string `json:"settings"`
+	Token      string            `json:"token,omitempty"`
+	ClearToken bool              `json:"clearToken,omitempty"`
+	Secrets    map[string]string `json:"secrets,omitempty"`
+}
+
+// Health is the state of one connection.
+type Health struct {
+	Status     chat.Status `json:"status"`
+	Error      string      `json:"error,omitempty"`
+	Since      int64       `json:"since"` // unix ms of the last state change
+	Reconnects int         `json:"reconnects"`
+	NextRetry  int64       `json:"nextRetry,omitempty"` // unix ms
+}
+
+// ChannelView is a joined channel.
+type ChannelView struct {
+	ID           int64             `json:"id"`
+	AccountID    int64             `json:"accountId"`
+	Platform     chat.Platform     `json:"platform"`
+	Name         string            `json:"name"`
+	Health       Health            `json:"health"`
+	ReadOnly     bool              `json:"readOnly"`
+	Viewers      int64             `json:"viewers"`
+	Pinned       *PinView          `json:"pinned,omitempty"`
+	State        map[string]any    `json:"state,omitempty"` // modes: slow, followers, subs, emotes...
+	Capabilities chat.Capabilities `json:"capabilities"`
+	QueueOpen    int               `json:"queueOpen"`
+}
+
+// PinView is the message pinned in a channel.
+type PinView struct {
+	Text     string `json:"text"`
+	User     string `json:"user"`
+	Until    int64  `json:"until,omitempty"` // unix ms; 0 = until unpinned
+}
+
+// MessageView is a logged chat message.
+type MessageView struct {
+	ID        int64         `json:"id"` // our row id
+	ChannelID int64         `json:"channelId"`
+	Platform  chat.Platform `json:"platform"`
+	PlatformID string       `json:"platformId"`
+	User      chat.User     `json:"user"`
+	Text      string        `json:"text"`
+	Tokens    []chat.Token  `json:"tokens,omitempty"`
+	ReplyTo   *chat.Reply   `json:"replyTo,omitempty"`
+	At        int64         `json:"at"` // unix ms
+	Deleted   bool          `json:"deleted"`
+	Held      bool          `json:"held"` // a queue item holds it
+}
+
+// QueueItemView is a held message waiting for a moderator.
+type QueueItemView struct {
+	ID        int64       `json:"id"`
+	ChannelID int64       `json:"channelId"`
+	Message   MessageView `json:"message"`
+	Reasons   []string    `json:"reasons"` // which rules held it, human-readable
+	Status    string      `json:"status"`  // open, approved, dismissed, actioned
+	At        int64       `json:"at"`
+}
+
+// ActionRequest is a moderator's action from the UI.
+type ActionRequest struct {
+	ChannelID       int64           `json:"channelId"`
+	Kind            chat.ActionKind `json:"kind"`
+	ItemID          int64           `json:"itemId,omitempty"`    // queue item it came from (evidence)
+	MessageID       int64           `json:"messageId,omitempty"` // our row id of the target message
+	UserID          string          `json:"userId,omitempty"`
+	Username        string          `json:"username,omitempty"`
+	DurationSeconds int64           `json:"durationSeconds,omitempty"`
+	Reason          string          `json:"reason,omitempty"`
+	Text            string          `json:"text,omitempty"`
+	Color           string          `json:"color,omitempty"`
+}
+
+// ActionView is one entry in the outbox and audit trail.
+type ActionView struct {
+	ID        int64           `json:"id"`
+	Key       string          `json:"key"`
+	ChannelID int64           `json:"channelId"`
+	Platform  chat.Platform   `json:"platform"`
+	Kind      chat.ActionKind `json:"kind"`
+	Target    string          `json:"target,omitempty"` // username or message
+	Params    string          `json:"params,omitempty"` // human summary: "600s: spam"
+	Status    string          `json:"status"`           // pending, sent, confirmed, failed
+	Outcome   string          `json:"outcome,omitempty"` // platform's words, or applied variant
+	Evidence  []int64         `json:"evidence,omitempty"`
+	Created   int64           `json:"created"`
+	Updated   int64           `json:"updated"`
+}
+
+// ModEventView is a moderation event observed on a platform.
+type ModEventView struct {
+	ID        int64     `json:"id"`
+	ChannelID int64     `json:"channelId"`
+	Kind      chat.Kind `json:"kind"`
+	User      string    `json:"user,omitempty"`
+	Actor     string    `json:"actor,omitempty"`
+	Text      string    `json:"text,omitempty"`
+	Expires   int64     `json:"expires,omitempty"`
+	At        int64     `json:"at"`
+}
+
+// RuleView is an auto-moderation rule.
+type RuleView struct {
+	ID      int64             `json:"id"`
+	Kind    string            `json:"kind"` // blocked_term, blocked_regex, links, caps, repeat, first_time
+	Name    string            `json:"name"`
+	Enabled bool              `json:"enabled"`
+	Params  map[string]string `json:"params"`
+	// ChannelID 0 applies to every channel.
+	ChannelID int64 `json:"channelId"`
+}
+
+// Batch is what the UI receives on the event stream, at most a few dozen
+// times a second. Event name: "console:batch".
+type Batch struct {
+	Messages []MessageView   `json:"messages,omitempty"`
+	Updates  []MessageUpdate `json:"updates,omitempty"`
+	Queue    []QueueItemView `json:"queue,omitempty"` // new or changed items
+	Actions  []ActionView    `json:"actions,omitempty"`
+	Channels []ChannelView   `json:"channels,omitempty"` // changed channels
+	Accounts []AccountView   `json:"accounts,omitempty"` // changed accounts (health)
+	Events   []ModEventView  `json:"events,omitempty"`
+	Notices  []Notice        `json:"notices,omitempty"`
+	Dropped  int             `json:"dropped,omitempty"` // messages left out of this batch to keep it small; page them from history
+}
+
+// MessageUpdate changes messages already shown: deleted, purged by a ban or
+// timeout, or a whole channel cleared.
+type MessageUpdate struct {
+	ChannelID int64   `json:"channelId"`
+	IDs       []int64 `json:"ids,omitempty"`      // our row ids
+	UserID    string  `json:"userId,omitempty"`   // every message of this user
+	Cleared   bool    `json:"cleared,omitempty"`  // every message of the channel
+	Deleted   bool    `json:"deleted"`
+	Note      string  `json:"note,omitempty"` // "banned", "timed out until 12:30"
+}
+
+// Notice is something to tell the moderator (an action failure reason, a
+// moderationNotice, a connection problem).
+type Notice struct {
+	Level     string `json:"level"` // info, warn, error
+	ChannelID int64  `json:"channelId,omitempty"`
+	Text      string `json:"text"`
+	At        int64  `json:"at"`
+}
