@@ -204,11 +204,11 @@ type ActionSpec struct {
 
 // Capabilities describes what a connector can do.
 type Capabilities struct {
-	Actions     map[ActionKind]ActionSpec `json:"actions"`
-	MaxMessage  int                       `json:"maxMessage,omitempty"` // characters
-	ReadOnly    bool                      `json:"readOnly,omitempty"`   // cannot send at all (guest, relay)
-	AnnounceColors []string               `json:"announceColors,omitempty"`
-	TimeoutPresets []int                  `json:"timeoutPresets,omitempty"` // seconds
+	Actions        map[ActionKind]ActionSpec `json:"actions"`
+	MaxMessage     int                       `json:"maxMessage,omitempty"` // characters
+	ReadOnly       bool                      `json:"readOnly,omitempty"`   // cannot send at all (guest, relay)
+	AnnounceColors []string                  `json:"announceColors,omitempty"`
+	TimeoutPresets []int                     `json:"timeoutPresets,omitempty"` // seconds
 }
 
 // Supports reports whether kind is supported.

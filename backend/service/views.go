@@ -11,14 +11,14 @@ import (
 // AccountView is an account as the UI sees it: never the token, only whether
 // one is stored.
 type AccountView struct {
-	ID        int64             `json:"id"`
-	Platform  chat.Platform     `json:"platform"`
-	Name      string            `json:"name"`
-	Settings  map[string]string `json:"settings"`
-	HasToken  bool              `json:"hasToken"`
-	Guest     bool              `json:"guest"` // no token: read-only connection
-	Health    Health            `json:"health"`
-	SecretKeys []string         `json:"secretKeys,omitempty"` // names of extra secrets present (e.g. "streamerbot")
+	ID         int64             `json:"id"`
+	Platform   chat.Platform     `json:"platform"`
+	Name       string            `json:"name"`
+	Settings   map[string]string `json:"settings"`
+	HasToken   bool              `json:"hasToken"`
+	Guest      bool              `json:"guest"` // no token: read-only connection
+	Health     Health            `json:"health"`
+	SecretKeys []string          `json:"secretKeys,omitempty"` // names of extra secrets present (e.g. "streamerbot")
 }
 
 // AccountInput creates or edits an account. ID 0 creates. Token, when not
@@ -60,24 +60,24 @@ type ChannelView struct {
 
 // PinView is the message pinned in a channel.
 type PinView struct {
-	Text     string `json:"text"`
-	User     string `json:"user"`
-	Until    int64  `json:"until,omitempty"` // unix ms; 0 = until unpinned
+	Text  string `json:"text"`
+	User  string `json:"user"`
+	Until int64  `json:"until,omitempty"` // unix ms; 0 = until unpinned
 }
 
 // MessageView is a logged chat message.
 type MessageView struct {
-	ID        int64         `json:"id"` // our row id
-	ChannelID int64         `json:"channelId"`
-	Platform  chat.Platform `json:"platform"`
-	PlatformID string       `json:"platformId"`
-	User      chat.User     `json:"user"`
-	Text      string        `json:"text"`
-	Tokens    []chat.Token  `json:"tokens,omitempty"`
-	ReplyTo   *chat.Reply   `json:"replyTo,omitempty"`
-	At        int64         `json:"at"` // unix ms
-	Deleted   bool          `json:"deleted"`
-	Held      bool          `json:"held"` // a queue item holds it
+	ID         int64         `json:"id"` // our row id
+	ChannelID  int64         `json:"channelId"`
+	Platform   chat.Platform `json:"platform"`
+	PlatformID string        `json:"platformId"`
+	User       chat.User     `json:"user"`
+	Text       string        `json:"text"`
+	Tokens     []chat.Token  `json:"tokens,omitempty"`
+	ReplyTo    *chat.Reply   `json:"replyTo,omitempty"`
+	At         int64         `json:"at"` // unix ms
+	Deleted    bool          `json:"deleted"`
+	Held       bool          `json:"held"` // a queue item holds it
 }
 
 // QueueItemView is a held message waiting for a moderator.
@@ -111,9 +111,9 @@ type ActionView struct {
 	ChannelID int64           `json:"channelId"`
 	Platform  chat.Platform   `json:"platform"`
 	Kind      chat.ActionKind `json:"kind"`
-	Target    string          `json:"target,omitempty"` // username or message
-	Params    string          `json:"params,omitempty"` // human summary: "600s: spam"
-	Status    string          `json:"status"`           // pending, sent, confirmed, failed
+	Target    string          `json:"target,omitempty"`  // username or message
+	Params    string          `json:"params,omitempty"`  // human summary: "600s: spam"
+	Status    string          `json:"status"`            // pending, sent, confirmed, failed
 	Outcome   string          `json:"outcome,omitempty"` // platform's words, or applied variant
 	Evidence  []int64         `json:"evidence,omitempty"`
 	Created   int64           `json:"created"`
@@ -161,9 +161,9 @@ type Batch struct {
 // timeout, or a whole channel cleared.
 type MessageUpdate struct {
 	ChannelID int64   `json:"channelId"`
-	IDs       []int64 `json:"ids,omitempty"`      // our row ids
-	UserID    string  `json:"userId,omitempty"`   // every message of this user
-	Cleared   bool    `json:"cleared,omitempty"`  // every message of the channel
+	IDs       []int64 `json:"ids,omitempty"`     // our row ids
+	UserID    string  `json:"userId,omitempty"`  // every message of this user
+	Cleared   bool    `json:"cleared,omitempty"` // every message of the channel
 	Deleted   bool    `json:"deleted"`
 	Note      string  `json:"note,omitempty"` // "banned", "timed out until 12:30"
 }
