@@ -1,0 +1,284 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"modconsole/backend/chat"
+)
+
+// Backoff computes reconnect delays: Min doubled per consecutive failure up
+// to Max, each multiplied by a random factor in [1-Jitter, 1].
+type Backoff struct {
+	Min    time.Duration
+	Max    time.Duration
+	Jitter float64
+}
+
+// DefaultBackoff reconnects quickly (a server back up is rejoined within
+// about two seconds) without hammering one that stays down.
+var DefaultBackoff = Backoff{Min: 200 * time.Millisecond, Max: 2 * time.Second, Jitter: 0.5}
+
+// Delay returns the wait before attempt n (0-based count of consecutive failures).
+func (b Backoff) Delay(n int, rnd func() float64) time.Duration {
+	d := b.Min
+	for i := 0; i < n && d < b.Max; i++ {
+		d *= 2
+	}
+	if d > b.Max {
+		d = b.Max
+	}
+	if b.Jitter > 0 {
+		d = time.Duration(float64(d) * (1 - b.Jitter*rnd()))
+	}
+	return d
+}
+
+// Health is the observable state of one supervised connection.
+type Health struct {
+	Status     chat.Status
+	Err        string
+	Since      time.Time
+	Reconnects int
+	NextRetry  time.Time
+	// JoinErrors holds the last Join failure per channel, if any.
+	JoinErrors map[string]string
+}
+
+// SupervisorOptions tunes a Supervisor. Zero values take defaults.
+type SupervisorOptions struct {
+	Backoff     Backoff
+	JoinTimeout time.Duration // per Join call on rejoin; default 10 s
+	// OnHealth is called (from the supervisor's goroutines) whenever Health
+	// changes. It must not block.
+	OnHealth func(Health)
+	Logger   *slog.Logger
+}
+
+// Supervisor keeps one Connector connected: it runs it, reconnects with
+// capped, jittered backoff when the link fails, and joins every wanted
+// channel again after each connect. Events pass through to the sink
+// unchanged, in the connector's order.
+//
+// Join, Leave, Channels and Health are safe for concurrent use. Run may be
+// called once.
+type Supervisor struct {
+	conn Connector
+	opts SupervisorOptions
+	log  *slog.Logger
+
+	mu        sync.Mutex
+	wanted    map[string]bool
+	connected bool
+	epoch     int // incremented on every connect, so a stale rejoin stops
+	health    Health
+}
+
+// NewSupervisor wraps c. It starts nothing until Run.
+func NewSupervisor(c Connector, opts SupervisorOptions) *Supervisor {
+	if opts.Backoff == (Backoff{}) {
+		opts.Backoff = DefaultBackoff
+	}
+	if opts.JoinTimeout == 0 {
+		opts.JoinTimeout = 10 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Supervisor{
+		conn:   c,
+		opts:   opts,
+		log:    log.With("platform", string(c.Info().Platform)),
+		wanted: map[string]bool{},
+		health: Health{Status: chat.StatusConnecting, Since: time.Now(), JoinErrors: map[string]string{}},
+	}
+}
+
+// Connector returns the supervised connector.
+func (s *Supervisor) Connector() Connector { return s.conn }
+
+// Run blocks until ctx ends, running the connector and reconnecting. It
+// returns the permanent error that stopped it, or nil when ctx ended.
+func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
+	failures := 0
+	for {
+		s.setStatus(chat.StatusConnecting, "", time.Time{})
+		started := time.Now()
+		err := s.conn.Run(ctx, SinkFunc(func(ev chat.Event) {
+			if ev.Kind == chat.KindStatus {
+				s.onStatus(ctx, ev)
+			}
+			sink.Emit(ev)
+		}))
+		s.mu.Lock()
+		s.connected = false
+		s.epoch++
+		s.mu.Unlock()
+		if ctx.Err() != nil {
+			s.setStatus(chat.StatusStopped, "", time.Time{})
+			return nil
+		}
+		if err == nil {
+			err = errors.New("connection closed")
+		}
+		if chat.IsPermanent(err) {
+			s.log.Warn("connection failed permanently", "err", err)
+			s.setStatus(chat.StatusFailed, err.Error(), time.Time{})
+			sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusFailed, Text: err.Error(), At: time.Now()})
+			return err
+		}
+		// A link that stayed up for a while starts the backoff afresh.
+		if time.Since(started) > 10*time.Second {
+			failures = 0
+		}
+		delay := s.opts.Backoff.Delay(failures, rand.Float64)
+		failures++
+		s.mu.Lock()
+		s.health.Reconnects++
+		s.mu.Unlock()
+		s.log.Info("connection lost, reconnecting", "err", err, "delay_ms", delay.Milliseconds())
+		s.setStatus(chat.StatusReconnecting, err.Error(), time.Now().Add(delay))
+		sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusReconnecting, Text: err.Error(), At: time.Now()})
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			s.setStatus(chat.StatusStopped, "", time.Time{})
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// onStatus reacts to the connector's own status events: on connect it
+// rejoins every wanted channel, in a goroutine so that the connector's reader
+// (which may be needed to read join acks) is never blocked.
+func (s *Supervisor) onStatus(ctx context.Context, ev chat.Event) {
+	switch ev.Status {
+	case chat.StatusConnected, chat.StatusGuest:
+		s.mu.Lock()
+		s.connected = true
+		s.epoch++
+		epoch := s.epoch
+		chans := s.wantedLocked()
+		s.mu.Unlock()
+		s.setStatus(ev.Status, "", time.Time{})
+		go s.rejoin(ctx, epoch, chans)
+	}
+}
+
+func (s *Supervisor) rejoin(ctx context.Context, epoch int, chans []string) {
+	for _, ch := range chans {
+		s.mu.Lock()
+		stale := s.epoch != epoch || !s.wanted[ch]
+		s.mu.Unlock()
+		if stale {
+			continue
+		}
+		s.joinOne(ctx, ch)
+	}
+}
+
+func (s *Supervisor) joinOne(ctx context.Context, ch string) error {
+	jctx, cancel := context.WithTimeout(ctx, s.opts.JoinTimeout)
+	defer cancel()
+	err := s.conn.Join(jctx, ch)
+	s.mu.Lock()
+	if err != nil {
+		s.health.JoinErrors[ch] = err.Error()
+	} else {
+		delete(s.health.JoinErrors, ch)
+	}
+	h := s.snapshotLocked()
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("join failed", "channel", ch, "err", err)
+	}
+	s.notify(h)
+	return err
+}
+
+// Join adds channel to the wanted set and joins it now if connected. While
+// disconnected it returns nil: the channel is joined on the next connect.
+func (s *Supervisor) Join(ctx context.Context, channel string) error {
+	s.mu.Lock()
+	s.wanted[channel] = true
+	connected := s.connected
+	s.mu.Unlock()
+	if !connected {
+		return nil
+	}
+	return s.joinOne(ctx, channel)
+}
+
+// Leave removes channel from the wanted set and leaves it if connected.
+func (s *Supervisor) Leave(ctx context.Context, channel string) error {
+	s.mu.Lock()
+	delete(s.wanted, channel)
+	delete(s.health.JoinErrors, channel)
+	connected := s.connected
+	s.mu.Unlock()
+	if !connected {
+		return nil
+	}
+	return s.conn.Leave(ctx, channel)
+}
+
+// Channels returns the wanted channels, sorted.
+func (s *Supervisor) Channels() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wantedLocked()
+}
+
+func (s *Supervisor) wantedLocked() []string {
+	out := make([]string, 0, len(s.wanted))
+	for ch := range s.wanted {
+		out = append(out, ch)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Health returns a snapshot of the connection's health.
+func (s *Supervisor) Health() Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snapshotLocked()
+}
+
+func (s *Supervisor) snapshotLocked() Health {
+	h := s.health
+	h.JoinErrors = make(map[string]string, len(s.health.JoinErrors))
+	for k, v := range s.health.JoinErrors {
+		h.JoinErrors[k] = v
+	}
+	return h
+}
+
+func (s *Supervisor) setStatus(st chat.Status, errText string, next time.Time) {
+	s.mu.Lock()
+	if s.health.Status == st && s.health.Err == errText && s.health.NextRetry.Equal(next) {
+		s.mu.Unlock()
+		return
+	}
+	s.health.Status = st
+	s.health.Err = errText
+	s.health.NextRetry = next
+	s.health.Since = time.Now()
+	h := s.snapshotLocked()
+	s.mu.Unlock()
+	s.notify(h)
+}
+
+func (s *Supervisor) notify(h Health) {
+	if s.opts.OnHealth != nil {
+		s.opts.OnHealth(h)
+	}
+}
