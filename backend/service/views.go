@@ -77,7 +77,8 @@ type MessageView struct {
 	ReplyTo    *chat.Reply   `json:"replyTo,omitempty"`
 	At         int64         `json:"at"` // unix ms
 	Deleted    bool          `json:"deleted"`
-	Held       bool          `json:"held"` // a queue item holds it
+	Held       bool          `json:"held"`           // a queue item holds it
+	Note       string        `json:"note,omitempty"` // why it was deleted: "banned", "timed out until 21:04"
 }
 
 // QueueItemView is a held message waiting for a moderator.

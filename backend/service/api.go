@@ -1,0 +1,92 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// API is every use case the frontend can call. The Wails App (package app)
+// binds one method per API method, without the context argument; the
+// browser-mode edge (package httpapi) serves one route per method,
+// POST /api/<Method> with the remaining arguments as a JSON array. A test
+// keeps the three in parity.
+type API interface {
+	// Overview returns what the UI needs at start: mode, keyring state,
+	// accounts and channels.
+	Overview(ctx context.Context) (Overview, error)
+	// ListAccounts returns every account, without secrets.
+	ListAccounts(ctx context.Context) ([]AccountView, error)
+	// SaveAccount creates or edits an account; a token goes to the keyring only.
+	SaveAccount(ctx context.Context, in AccountInput) (AccountView, error)
+	// RemoveAccount deletes an account, its secrets and its channels.
+	RemoveAccount(ctx context.Context, id int64) error
+	// ListChannels returns every joined channel with health and state.
+	ListChannels(ctx context.Context) ([]ChannelView, error)
+	// JoinChannel joins a channel (by the platform's name or id) on an account.
+	JoinChannel(ctx context.Context, accountID int64, name string) (ChannelView, error)
+	// LeaveChannel leaves a channel; its log stays.
+	LeaveChannel(ctx context.Context, channelID int64) error
+	// RecentMessages pages a channel's log, newest first, before beforeID (0 = latest).
+	RecentMessages(ctx context.Context, channelID, beforeID int64, limit int) ([]MessageView, error)
+	// Queue returns open queue items of a channel (0 = every channel), oldest first.
+	Queue(ctx context.Context, channelID int64, limit int) ([]QueueItemView, error)
+	// ResolveItem approves or dismisses a queue item.
+	ResolveItem(ctx context.Context, itemID int64, status string) (QueueItemView, error)
+	// Act carries out a moderator action; it returns the pending audit entry,
+	// whose outcome arrives later on the event stream.
+	Act(ctx context.Context, req ActionRequest) (ActionView, error)
+	// AuditLog returns our actions, newest first (0 = every channel).
+	AuditLog(ctx context.Context, channelID int64, limit int) ([]ActionView, error)
+	// ModEvents returns moderation events observed on the platforms, newest first.
+	ModEvents(ctx context.Context, channelID int64, limit int) ([]ModEventView, error)
+	// ListRules returns the auto-moderation rules.
+	ListRules(ctx context.Context) ([]RuleView, error)
+	// SaveRule validates and stores a rule (ID 0 creates).
+	SaveRule(ctx context.Context, r RuleView) (RuleView, error)
+	// DeleteRule removes a rule.
+	DeleteRule(ctx context.Context, id int64) error
+	// Search finds logged messages by full text (channelID 0 = every channel).
+	Search(ctx context.Context, query string, channelID int64, limit int) ([]MessageView, error)
+}
+
+var _ API = (*Service)(nil)
+
+// Overview is the UI's start-up state.
+type Overview struct {
+	Mode     string        `json:"mode"` // desktop or browser
+	Version  string        `json:"version"`
+	Keyring  KeyringState  `json:"keyring"`
+	Accounts []AccountView `json:"accounts"`
+	Channels []ChannelView `json:"channels"`
+}
+
+// KeyringState says where tokens are kept and whether that works.
+type KeyringState struct {
+	OK      bool   `json:"ok"`
+	Backend string `json:"backend"`
+	Error   string `json:"error,omitempty"`
+}
+
+// EventBatch is the name of the batched UI event.
+const EventBatch = "console:batch"
+
+// ErrInvalid marks a request the user can fix; the edges answer it with 400.
+var ErrInvalid = errors.New("invalid request")
+
+// ErrNotFound marks a request for something that does not exist (404).
+var ErrNotFound = errors.New("not found")
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+func clampLimit(n, def, max int) int {
+	if n <= 0 {
+		return def
+	}
+	if n > max {
+		return max
+	}
+	return n
+}

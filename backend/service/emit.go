@@ -1,0 +1,175 @@
+package service
+
+import (
+	"sync"
+	"time"
+)
+
+// uiBuffer collects UI changes between emits. Any goroutine may add; the emit
+// loop swaps it out. Channel, account and action entries are keyed so that a
+// burst of changes to one of them costs one entry.
+type uiBuffer struct {
+	maxPerChannel int
+
+	mu       sync.Mutex
+	messages []MessageView
+	perChan  map[int64]int
+	dropped  int
+	updates  []MessageUpdate
+	items    map[int64]QueueItemView
+	actions  map[int64]ActionView
+	channels map[int64]ChannelView
+	accounts map[int64]AccountView
+	events   []ModEventView
+	notices  []Notice
+	dirty    bool
+}
+
+func newUIBuffer(maxPerChannel int) *uiBuffer {
+	b := &uiBuffer{maxPerChannel: maxPerChannel}
+	b.reset()
+	return b
+}
+
+func (b *uiBuffer) reset() {
+	b.messages = nil
+	b.perChan = map[int64]int{}
+	b.dropped = 0
+	b.updates = nil
+	b.items = map[int64]QueueItemView{}
+	b.actions = map[int64]ActionView{}
+	b.channels = map[int64]ChannelView{}
+	b.accounts = map[int64]AccountView{}
+	b.events = nil
+	b.notices = nil
+	b.dirty = false
+}
+
+// message adds a new message. Past maxPerChannel messages of one channel in
+// one batch, the oldest are dropped from the batch (they are stored; the UI
+// pages them from history when the moderator scrolls back).
+func (b *uiBuffer) message(m MessageView) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.dirty = true
+	b.messages = append(b.messages, m)
+	b.perChan[m.ChannelID]++
+}
+
+func (b *uiBuffer) update(u MessageUpdate) {
+	b.mu.Lock()
+	b.updates = append(b.updates, u)
+	b.dirty = true
+	b.mu.Unlock()
+}
+
+func (b *uiBuffer) queue(q QueueItemView) {
+	b.mu.Lock()
+	b.items[q.ID] = q
+	b.dirty = true
+	b.mu.Unlock()
+}
+
+func (b *uiBuffer) action(a ActionView) {
+	b.mu.Lock()
+	b.actions[a.ID] = a
+	b.dirty = true
+	b.mu.Unlock()
+}
+
+func (b *uiBuffer) channel(c ChannelView) {
+	b.mu.Lock()
+	if old, ok := b.channels[c.ID]; ok && c.QueueOpen == 0 && old.QueueOpen != 0 {
+		// keep the last known queue count when a change did not compute it
+		c.QueueOpen = old.QueueOpen
+	}
+	b.channels[c.ID] = c
+	b.dirty = true
+	b.mu.Unlock()
+}
+
+func (b *uiBuffer) account(a AccountView) {
+	b.mu.Lock()
+	b.accounts[a.ID] = a
+	b.dirty = true
+	b.mu.Unlock()
+}
+
+func (b *uiBuffer) event(e ModEventView) {
+	b.mu.Lock()
+	b.events = append(b.events, e)
+	b.dirty = true
+	b.mu.Unlock()
+}
+
+func (b *uiBuffer) notice(n Notice) {
+	if n.At == 0 {
+		n.At = time.Now().UnixMilli()
+	}
+	b.mu.Lock()
+	b.notices = append(b.notices, n)
+	b.dirty = true
+	b.mu.Unlock()
+}
+
+// take returns the pending batch and empties the buffer; ok is false when
+// nothing changed.
+func (b *uiBuffer) take() (Batch, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.dirty {
+		return Batch{}, false
+	}
+	out := Batch{Updates: b.updates, Events: b.events, Notices: b.notices}
+	// Keep at most maxPerChannel of the newest messages per channel.
+	if len(b.messages) > 0 {
+		skip := map[int64]int{}
+		for ch, n := range b.perChan {
+			if n > b.maxPerChannel {
+				skip[ch] = n - b.maxPerChannel
+			}
+		}
+		out.Messages = make([]MessageView, 0, len(b.messages))
+		for _, m := range b.messages {
+			if skip[m.ChannelID] > 0 {
+				skip[m.ChannelID]--
+				out.Dropped++
+				continue
+			}
+			out.Messages = append(out.Messages, m)
+		}
+	}
+	for _, q := range b.items {
+		out.Queue = append(out.Queue, q)
+	}
+	for _, a := range b.actions {
+		out.Actions = append(out.Actions, a)
+	}
+	for _, c := range b.channels {
+		out.Channels = append(out.Channels, c)
+	}
+	for _, a := range b.accounts {
+		out.Accounts = append(out.Accounts, a)
+	}
+	b.reset()
+	return out, true
+}
+
+// emitLoop sends at most one batch per EmitInterval.
+func (s *Service) emitLoop() {
+	t := time.NewTicker(s.opts.EmitInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			if b, ok := s.ui.take(); ok {
+				s.opts.Emitter.Emit(EventBatch, b)
+			}
+			return
+		case <-t.C:
+			if b, ok := s.ui.take(); ok {
+				s.opts.Emitter.Emit(EventBatch, b)
+			}
+		}
+	}
+}

@@ -1,0 +1,413 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/moderation"
+	"modconsole/backend/store"
+)
+
+// inbound is one connector event tagged with the account it came from.
+type inbound struct {
+	acct int64
+	ev   chat.Event
+}
+
+type atomicEngine struct {
+	p atomic.Pointer[moderation.Engine]
+}
+
+func (a *atomicEngine) Store(e *moderation.Engine) { a.p.Store(e) }
+func (a *atomicEngine) Load() *moderation.Engine   { return a.p.Load() }
+
+// maxKnownPerChannel bounds the in-memory set of chatters seen per channel;
+// past it the set is dropped and the store answers again.
+const maxKnownPerChannel = 50_000
+
+// pipeline is the single goroutine that turns connector events into stored
+// rows, queue items and UI updates. It is the only writer of chat data, and
+// commits in batches: every FlushInterval, or at FlushSize events.
+func (s *Service) pipeline() {
+	p := &pipe{s: s, known: map[int64]map[string]struct{}{}}
+	tick := time.NewTicker(s.opts.FlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			// Drain what is already queued, then commit once more.
+		drain:
+			for {
+				select {
+				case in := <-s.in:
+					p.add(in)
+				default:
+					break drain
+				}
+			}
+			p.flush()
+			return
+		case in := <-s.in:
+			p.add(in)
+			if p.n >= s.opts.FlushSize {
+				p.flush()
+			}
+		case <-tick.C:
+			p.flush()
+		}
+	}
+}
+
+type pipe struct {
+	s     *Service
+	b     store.Batch
+	n     int
+	known map[int64]map[string]struct{}
+	// side effects to apply once the batch is committed
+	pins     []func()
+	notices  []Notice
+	resumeOn []int64
+}
+
+func (p *pipe) channelOf(acct int64, key string) (int64, bool) {
+	p.s.mu.RLock()
+	defer p.s.mu.RUnlock()
+	id, ok := p.s.index[acct][key]
+	return id, ok
+}
+
+// add folds one event into the pending batch.
+func (p *pipe) add(in inbound) {
+	ev := in.ev
+	if ev.At.IsZero() {
+		ev.At = time.Now()
+	}
+	if ev.Kind == chat.KindStatus {
+		if ev.Status == chat.StatusConnected || ev.Status == chat.StatusGuest {
+			p.resumeOn = append(p.resumeOn, in.acct)
+		}
+		return
+	}
+	chID, ok := p.channelOf(in.acct, ev.Channel)
+	if !ok {
+		// Events for a channel we do not (or no longer) watch: the platform
+		// sent them anyway, or a leave raced them. Drop quietly.
+		return
+	}
+	p.n++
+	switch ev.Kind {
+	case chat.KindMessage:
+		if ev.Message == nil || ev.Message.ID == "" {
+			p.s.log.Warn("message without id dropped", "channel", ev.Channel)
+			return
+		}
+		m := *ev.Message
+		if m.At.IsZero() {
+			m.At = ev.At
+		}
+		row := &store.MessageRow{ChannelID: chID, Msg: m}
+		first := p.firstTime(chID, m.User.ID)
+		if eng := p.s.engine.Load(); eng != nil {
+			hits := eng.Evaluate(moderation.Input{ChannelID: chID, Msg: m, FirstTime: first}, ev.At)
+			if len(hits) > 0 {
+				row.Held = true
+				reasons := make([]string, len(hits))
+				for i, h := range hits {
+					reasons[i] = h.Reason
+				}
+				p.b.Queue = append(p.b.Queue, &store.QueueRow{ChannelID: chID, Msg: row, Reasons: reasons, Status: "open", Created: ev.At})
+			}
+		}
+		p.b.Messages = append(p.b.Messages, row)
+	case chat.KindBan, chat.KindTimeout:
+		p.modEvent(chID, ev)
+		if ev.User != nil && ev.User.ID != "" {
+			note := "banned"
+			if ev.Kind == chat.KindTimeout {
+				note = "timed out"
+				if !ev.Expires.IsZero() {
+					note = "timed out until " + ev.Expires.Local().Format("15:04:05")
+				}
+			}
+			p.b.Marks = append(p.b.Marks, &store.MessageMark{ChannelID: chID, UserID: ev.User.ID, Deleted: true, Note: note})
+		}
+	case chat.KindDelete:
+		p.modEvent(chID, ev)
+		if ev.MessageID != "" {
+			p.b.Marks = append(p.b.Marks, &store.MessageMark{ChannelID: chID, PlatformIDs: []string{ev.MessageID}, Deleted: true, Note: "deleted"})
+		}
+	case chat.KindClear:
+		p.modEvent(chID, ev)
+		p.b.Marks = append(p.b.Marks, &store.MessageMark{ChannelID: chID, All: true, Deleted: true, Note: "chat cleared"})
+	case chat.KindPin:
+		p.modEvent(chID, ev)
+		pin := &PinView{}
+		if ev.Message != nil {
+			pin.Text, pin.User = ev.Message.Text, ev.Message.User.Name()
+		} else {
+			pin.Text = ev.Text
+		}
+		if ev.Duration > 0 {
+			pin.Until = ev.At.Add(ev.Duration).UnixMilli()
+		}
+		p.pins = append(p.pins, func() { p.s.setPinned(chID, pin) })
+	case chat.KindUnpin:
+		p.modEvent(chID, ev)
+		p.pins = append(p.pins, func() { p.s.setPinned(chID, nil) })
+	case chat.KindViewers:
+		count := ev.Count
+		p.pins = append(p.pins, func() { p.s.setViewers(chID, count) })
+		p.n-- // not stored
+	case chat.KindJoined, chat.KindLeft:
+		d := int64(1)
+		if ev.Kind == chat.KindLeft {
+			d = -1
+		}
+		p.pins = append(p.pins, func() { p.s.addPresent(chID, d) })
+		p.n--
+	case chat.KindChannelState:
+		p.modEvent(chID, ev)
+		data := ev.Data
+		p.pins = append(p.pins, func() { p.s.mergeState(chID, data) })
+	case chat.KindNotice, chat.KindBannedViewer:
+		p.modEvent(chID, ev)
+		p.notices = append(p.notices, Notice{Level: "info", ChannelID: chID, Text: describe(ev), At: ev.At.UnixMilli()})
+	case chat.KindCommandResult:
+		p.n--
+		if !ev.OK && ev.Text != "" {
+			p.notices = append(p.notices, Notice{Level: "warn", ChannelID: chID, Text: ev.Text, At: ev.At.UnixMilli()})
+		}
+	default: // unban, raid, activity, anything new
+		p.modEvent(chID, ev)
+	}
+}
+
+func (p *pipe) modEvent(chID int64, ev chat.Event) {
+	p.b.ModEvents = append(p.b.ModEvents, &store.ModEventRow{ChannelID: chID, Ev: ev})
+}
+
+// firstTime reports whether userID has not written in chID before, from
+// memory when possible and from the store otherwise.
+func (p *pipe) firstTime(chID int64, userID string) bool {
+	if userID == "" {
+		return false
+	}
+	set := p.known[chID]
+	if set == nil || len(set) > maxKnownPerChannel {
+		set = map[string]struct{}{}
+		p.known[chID] = set
+	}
+	if _, ok := set[userID]; ok {
+		return false
+	}
+	set[userID] = struct{}{}
+	known, err := p.s.st.KnownChatter(p.s.ctxOrBackground(), chID, userID)
+	if err != nil {
+		return false
+	}
+	return !known
+}
+
+// flush commits the pending batch and hands its results to the UI buffer.
+func (p *pipe) flush() {
+	b := p.b
+	p.b = store.Batch{}
+	p.n = 0
+	if len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks) > 0 {
+		if err := p.s.st.WriteBatch(context.Background(), &b); err != nil {
+			// The batch is lost, but the connection and everything stored
+			// survive: say so loudly.
+			p.s.log.Error("batch not stored", "err", err, "messages", len(b.Messages))
+			p.s.ui.notice(Notice{Level: "error", Text: "could not store chat: " + err.Error(), At: time.Now().UnixMilli()})
+		} else {
+			p.publish(&b)
+		}
+	}
+	for _, f := range p.pins {
+		f()
+	}
+	p.pins = p.pins[:0]
+	for _, n := range p.notices {
+		p.s.ui.notice(n)
+	}
+	p.notices = p.notices[:0]
+	for _, acct := range p.resumeOn {
+		p.s.outbox.connected(acct)
+	}
+	p.resumeOn = p.resumeOn[:0]
+}
+
+func (p *pipe) publish(b *store.Batch) {
+	s := p.s
+	for _, m := range b.Messages {
+		if m.Dup {
+			continue
+		}
+		s.ui.message(messageView(*m, p.platformOf(m.ChannelID)))
+	}
+	touched := map[int64]bool{}
+	for _, q := range b.Queue {
+		if q.Msg != nil && q.Msg.Dup {
+			continue
+		}
+		s.ui.queue(queueView(*q, p.platformOf(q.ChannelID)))
+		touched[q.ChannelID] = true
+	}
+	for _, mk := range b.Marks {
+		u := MessageUpdate{ChannelID: mk.ChannelID, IDs: mk.Affected, Deleted: mk.Deleted, Note: mk.Note, Cleared: mk.All}
+		if mk.UserID != "" {
+			u.UserID = mk.UserID
+		}
+		s.ui.update(u)
+	}
+	for _, e := range b.ModEvents {
+		s.ui.event(modEventView(*e))
+	}
+	if len(touched) > 0 {
+		counts, err := s.st.CountOpenQueue(context.Background())
+		if err == nil {
+			for id := range touched {
+				if v, ok := s.channelView(id); ok {
+					v.QueueOpen = counts[id]
+					s.ui.channel(v)
+				}
+			}
+		}
+	}
+}
+
+func (p *pipe) platformOf(chID int64) chat.Platform {
+	p.s.mu.RLock()
+	defer p.s.mu.RUnlock()
+	if cs := p.s.channels[chID]; cs != nil {
+		return cs.ch.Platform
+	}
+	return ""
+}
+
+func (s *Service) ctxOrBackground() context.Context {
+	if s.ctx != nil && s.ctx.Err() == nil {
+		return s.ctx
+	}
+	return context.Background()
+}
+
+func (s *Service) setPinned(chID int64, pin *PinView) {
+	s.mu.Lock()
+	cs := s.channels[chID]
+	if cs != nil {
+		cs.pinned = pin
+	}
+	s.mu.Unlock()
+	if v, ok := s.channelView(chID); ok {
+		s.ui.channel(v)
+	}
+}
+
+func (s *Service) setViewers(chID int64, n int64) {
+	s.mu.Lock()
+	cs := s.channels[chID]
+	changed := cs != nil && cs.viewers != n
+	if changed {
+		cs.viewers = n
+	}
+	s.mu.Unlock()
+	if changed {
+		if v, ok := s.channelView(chID); ok {
+			s.ui.channel(v)
+		}
+	}
+}
+
+func (s *Service) addPresent(chID int64, d int64) {
+	s.mu.Lock()
+	if cs := s.channels[chID]; cs != nil {
+		cs.present += d
+		if cs.present < 0 {
+			cs.present = 0
+		}
+	}
+	s.mu.Unlock()
+}
+
+func (s *Service) mergeState(chID int64, data map[string]any) {
+	s.mu.Lock()
+	cs := s.channels[chID]
+	if cs == nil {
+		s.mu.Unlock()
+		return
+	}
+	st := map[string]any{}
+	for k, v := range cs.ch.State {
+		st[k] = v
+	}
+	for k, v := range data {
+		st[k] = v
+	}
+	cs.ch.State = st
+	s.mu.Unlock()
+	if err := s.st.SetChannelState(context.Background(), chID, st); err != nil {
+		s.log.Warn("channel state not stored", "channel", chID, "err", err)
+	}
+	if v, ok := s.channelView(chID); ok {
+		s.ui.channel(v)
+	}
+}
+
+// describe renders an event as one line for notices and the activity feed.
+func describe(ev chat.Event) string {
+	who := ""
+	if ev.User != nil {
+		who = ev.User.Name()
+	}
+	switch ev.Kind {
+	case chat.KindBannedViewer:
+		if ev.Count > 0 {
+			return fmt.Sprintf("banned viewer %s joined", who)
+		}
+		return fmt.Sprintf("banned viewer %s left", who)
+	case chat.KindNotice:
+		return strings.TrimSpace("notice: " + ev.Text)
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %s %s", ev.Kind, who, ev.Text))
+}
+
+func messageView(m store.MessageRow, p chat.Platform) MessageView {
+	return MessageView{
+		ID: m.ID, ChannelID: m.ChannelID, Platform: p, PlatformID: m.Msg.ID,
+		User: m.Msg.User, Text: m.Msg.Text, Tokens: m.Msg.Tokens, ReplyTo: m.Msg.ReplyTo,
+		At: m.Msg.At.UnixMilli(), Deleted: m.Deleted, Held: m.Held, Note: m.Note,
+	}
+}
+
+func queueView(q store.QueueRow, p chat.Platform) QueueItemView {
+	v := QueueItemView{ID: q.ID, ChannelID: q.ChannelID, Reasons: q.Reasons, Status: q.Status, At: q.Created.UnixMilli()}
+	if q.Msg != nil {
+		v.Message = messageView(*q.Msg, p)
+	}
+	if v.Reasons == nil {
+		v.Reasons = []string{}
+	}
+	return v
+}
+
+func modEventView(e store.ModEventRow) ModEventView {
+	v := ModEventView{ID: e.ID, ChannelID: e.ChannelID, Kind: e.Ev.Kind, Text: e.Ev.Text, At: e.Ev.At.UnixMilli()}
+	if e.Ev.User != nil {
+		v.User = e.Ev.User.Name()
+	}
+	if e.Ev.Actor != nil {
+		v.Actor = e.Ev.Actor.Name()
+	}
+	if !e.Ev.Expires.IsZero() {
+		v.Expires = e.Ev.Expires.UnixMilli()
+	}
+	if v.Text == "" && e.Ev.Kind == chat.KindTimeout && e.Ev.Duration > 0 {
+		v.Text = e.Ev.Duration.String()
+	}
+	return v
+}

@@ -1,0 +1,156 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"modconsole/backend/moderation"
+	"modconsole/backend/store"
+)
+
+// RecentMessages implements API.
+func (s *Service) RecentMessages(ctx context.Context, channelID, beforeID int64, limit int) ([]MessageView, error) {
+	rows, err := s.st.Messages(ctx, channelID, beforeID, clampLimit(limit, 200, 1000))
+	if err != nil {
+		return nil, err
+	}
+	p := s.platformOfChannel(ctx, channelID)
+	out := make([]MessageView, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, messageView(r, p))
+	}
+	return out, nil
+}
+
+// Queue implements API.
+func (s *Service) Queue(ctx context.Context, channelID int64, limit int) ([]QueueItemView, error) {
+	rows, err := s.st.QueueItems(ctx, channelID, "open", clampLimit(limit, 500, 5000))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]QueueItemView, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, queueView(r, s.platformOfChannel(ctx, r.ChannelID)))
+	}
+	return out, nil
+}
+
+// ResolveItem implements API.
+func (s *Service) ResolveItem(ctx context.Context, itemID int64, status string) (QueueItemView, error) {
+	switch status {
+	case "approved", "dismissed":
+	default:
+		return QueueItemView{}, invalid("status must be approved or dismissed, not %q", status)
+	}
+	if _, err := s.st.QueueItem(ctx, itemID); err != nil {
+		return QueueItemView{}, notFound(err, "queue item %d", itemID)
+	}
+	v, err := s.setItemStatus(ctx, itemID, status)
+	if err != nil {
+		return QueueItemView{}, err
+	}
+	return v, nil
+}
+
+// setItemStatus changes a queue item and tells the UI.
+func (s *Service) setItemStatus(ctx context.Context, itemID int64, status string) (QueueItemView, error) {
+	if err := s.st.SetQueueStatus(ctx, itemID, status); err != nil {
+		return QueueItemView{}, err
+	}
+	q, err := s.st.QueueItem(ctx, itemID)
+	if err != nil {
+		return QueueItemView{}, err
+	}
+	v := queueView(q, s.platformOfChannel(ctx, q.ChannelID))
+	s.ui.queue(v)
+	if counts, err := s.st.CountOpenQueue(ctx); err == nil {
+		if cv, ok := s.channelView(q.ChannelID); ok {
+			cv.QueueOpen = counts[q.ChannelID]
+			s.ui.channel(cv)
+		}
+	}
+	return v, nil
+}
+
+// ModEvents implements API.
+func (s *Service) ModEvents(ctx context.Context, channelID int64, limit int) ([]ModEventView, error) {
+	rows, err := s.st.ModEvents(ctx, channelID, clampLimit(limit, 200, 2000))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ModEventView, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, modEventView(r))
+	}
+	return out, nil
+}
+
+// ListRules implements API.
+func (s *Service) ListRules(ctx context.Context) ([]RuleView, error) {
+	rows, err := s.st.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RuleView, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, ruleView(r))
+	}
+	return out, nil
+}
+
+func ruleView(r store.Rule) RuleView {
+	v := RuleView{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID}
+	if v.Params == nil {
+		v.Params = map[string]string{}
+	}
+	return v
+}
+
+// SaveRule implements API. The rule is validated (a regex that does not
+// compile is refused with the compiler's message) before it is stored.
+func (s *Service) SaveRule(ctx context.Context, r RuleView) (RuleView, error) {
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" {
+		r.Name = r.Kind
+	}
+	mr := moderation.Rule{ID: r.ID, Kind: moderation.RuleKind(r.Kind), Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID}
+	if err := moderation.ValidateRule(mr); err != nil {
+		return RuleView{}, invalid("%v", err)
+	}
+	row := store.Rule{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID}
+	if err := s.st.SaveRule(ctx, &row); err != nil {
+		return RuleView{}, notFound(err, "rule %d", r.ID)
+	}
+	if err := s.reloadRules(ctx); err != nil {
+		return RuleView{}, err
+	}
+	return ruleView(row), nil
+}
+
+// DeleteRule implements API.
+func (s *Service) DeleteRule(ctx context.Context, id int64) error {
+	if err := s.st.DeleteRule(ctx, id); err != nil {
+		return notFound(err, "rule %d", id)
+	}
+	return s.reloadRules(ctx)
+}
+
+// Search implements API.
+func (s *Service) Search(ctx context.Context, query string, channelID int64, limit int) ([]MessageView, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return []MessageView{}, nil
+	}
+	if len(query) > 500 {
+		return nil, invalid("search text is too long")
+	}
+	rows, err := s.st.Search(ctx, query, channelID, clampLimit(limit, 100, 1000))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MessageView, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, messageView(r, s.platformOfChannel(ctx, r.ChannelID)))
+	}
+	return out, nil
+}

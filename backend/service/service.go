@@ -1,0 +1,675 @@
+// Package service holds the console's use cases over its ports: the store,
+// the secrets store, the connector registry and the UI emitter. It owns the
+// ingest pipeline (connectors → rules → store → queue → batched UI events),
+// the supervised connections and the action outbox.
+//
+// Lifecycle: New builds, Start loads accounts and connects, Close stops every
+// connection and flushes the pipeline. API methods are safe for concurrent
+// use once Start has returned.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/connector"
+	"modconsole/backend/moderation"
+	"modconsole/backend/secrets"
+	"modconsole/backend/store"
+)
+
+// Emitter delivers named events to the UI. Implementations must not block.
+type Emitter interface {
+	Emit(name string, data any)
+}
+
+// EmitterFunc adapts a function to Emitter.
+type EmitterFunc func(name string, data any)
+
+// Emit calls f.
+func (f EmitterFunc) Emit(name string, data any) { f(name, data) }
+
+// Options configures a Service.
+type Options struct {
+	Store    *store.Store
+	Secrets  secrets.Store
+	Registry connector.Registry
+	Emitter  Emitter
+	Logger   *slog.Logger
+	Mode     string // "desktop" or "browser"
+	Version  string
+	// FlushInterval bounds how long an event waits before it is stored
+	// (default 25 ms); FlushSize flushes earlier (default 1000 events).
+	FlushInterval time.Duration
+	FlushSize     int
+	// EmitInterval is the UI batch period (default 50 ms, 20 emits/s at most).
+	EmitInterval time.Duration
+	// MaxUIMessages caps the messages of one channel in one UI batch
+	// (default 150); the rest are counted in Batch.Dropped and paged from
+	// history by the UI.
+	MaxUIMessages int
+	// Backoff for reconnects; zero = connector.DefaultBackoff.
+	Backoff connector.Backoff
+	// ActionTimeout bounds one upstream action call (default 15 s).
+	ActionTimeout time.Duration
+}
+
+// Service is the console's application core.
+type Service struct {
+	opts  Options
+	st    *store.Store
+	sec   secrets.Store
+	reg   connector.Registry
+	log   *slog.Logger
+	start time.Time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	in chan inbound
+
+	mu       sync.RWMutex
+	conns    map[int64]*conn            // by account id
+	channels map[int64]*channelState    // by channel id
+	index    map[int64]map[string]int64 // account id → channel key → channel id
+
+	engine atomicEngine
+	ui     *uiBuffer
+	outbox *outbox
+}
+
+// conn is one supervised connection for an account.
+type conn struct {
+	acct   store.Account
+	sup    *connector.Supervisor
+	info   connector.Info
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error // permanent error that stopped it, or a build error
+	built  error // error building the connector (bad settings)
+}
+
+// channelState is what the service keeps in memory per joined channel.
+type channelState struct {
+	ch      store.Channel
+	viewers int64
+	pinned  *PinView
+	present int64
+}
+
+// New builds a Service. It starts nothing.
+func New(opts Options) *Service {
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 25 * time.Millisecond
+	}
+	if opts.FlushSize <= 0 {
+		opts.FlushSize = 1000
+	}
+	if opts.EmitInterval <= 0 {
+		opts.EmitInterval = 50 * time.Millisecond
+	}
+	if opts.MaxUIMessages <= 0 {
+		opts.MaxUIMessages = 150
+	}
+	if opts.ActionTimeout <= 0 {
+		opts.ActionTimeout = 15 * time.Second
+	}
+	if opts.Emitter == nil {
+		opts.Emitter = EmitterFunc(func(string, any) {})
+	}
+	if opts.Mode == "" {
+		opts.Mode = "browser"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{
+		opts:     opts,
+		st:       opts.Store,
+		sec:      opts.Secrets,
+		reg:      opts.Registry,
+		log:      log,
+		in:       make(chan inbound, 8192),
+		conns:    map[int64]*conn{},
+		channels: map[int64]*channelState{},
+		index:    map[int64]map[string]int64{},
+		ui:       newUIBuffer(opts.MaxUIMessages),
+	}
+	s.outbox = newOutbox(s)
+	return s
+}
+
+// Start loads rules, accounts and joined channels, starts the pipeline and
+// connects every account. Pending actions from an earlier run are resumed.
+func (s *Service) Start(ctx context.Context) error {
+	s.start = time.Now()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.reloadRules(ctx); err != nil {
+		return err
+	}
+	chans, err := s.st.Channels(ctx)
+	if err != nil {
+		return fmt.Errorf("service: load channels: %w", err)
+	}
+	s.mu.Lock()
+	for _, ch := range chans {
+		if ch.Joined {
+			s.addChannelLocked(ch)
+		}
+	}
+	s.mu.Unlock()
+
+	s.wg.Add(3)
+	go func() { defer s.wg.Done(); s.pipeline() }()
+	go func() { defer s.wg.Done(); s.emitLoop() }()
+	go func() { defer s.wg.Done(); s.outbox.retryLoop(s.ctx) }()
+
+	accts, err := s.st.Accounts(ctx)
+	if err != nil {
+		return fmt.Errorf("service: load accounts: %w", err)
+	}
+	for _, a := range accts {
+		s.startConn(a)
+	}
+	return s.outbox.resume(ctx)
+}
+
+// Close stops every connection, flushes what the pipeline holds and waits.
+func (s *Service) Close() {
+	if s.cancel == nil {
+		return
+	}
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.stop()
+	}
+	s.outbox.close()
+	s.cancel()
+	s.wg.Wait()
+}
+
+func (c *conn) stop() {
+	if c.cancel != nil {
+		c.cancel()
+		<-c.done
+	}
+}
+
+func (s *Service) addChannelLocked(ch store.Channel) *channelState {
+	cs := &channelState{ch: ch}
+	s.channels[ch.ID] = cs
+	m := s.index[ch.AccountID]
+	if m == nil {
+		m = map[string]int64{}
+		s.index[ch.AccountID] = m
+	}
+	m[ch.Name] = ch.ID
+	return cs
+}
+
+// startConn builds the account's connector and supervises it in the
+// background. A connector that cannot be built is recorded as a failed
+// connection (shown in the UI), not an error of Start.
+func (s *Service) startConn(a store.Account) {
+	c := &conn{acct: a, done: make(chan struct{})}
+	cfg := connector.Config{AccountID: fmt.Sprint(a.ID), Settings: a.Settings, Secrets: map[string]string{}}
+	tok, err := s.sec.Get(secrets.Key(a.Platform, a.ID, ""))
+	switch {
+	case err == nil:
+		cfg.Token = tok
+	case errors.Is(err, secrets.ErrNotFound):
+	default:
+		s.log.Warn("token unavailable", "account", a.ID, "err", err)
+	}
+	for _, name := range secretNames[a.Platform] {
+		if v, err := s.sec.Get(secrets.Key(a.Platform, a.ID, name)); err == nil {
+			cfg.Secrets[name] = v
+		}
+	}
+	cn, err := s.reg.New(a.Platform, cfg)
+	if err != nil {
+		c.built = err
+		close(c.done)
+		s.mu.Lock()
+		s.conns[a.ID] = c
+		s.mu.Unlock()
+		s.ui.account(s.accountViewOf(c))
+		return
+	}
+	c.info = cn.Info()
+	ctx, cancel := context.WithCancel(s.ctx)
+	c.cancel = cancel
+	c.sup = connector.NewSupervisor(cn, connector.SupervisorOptions{
+		Backoff: s.opts.Backoff,
+		Logger:  s.log,
+		OnHealth: func(connector.Health) {
+			s.healthChanged(a.ID)
+		},
+	})
+	s.mu.Lock()
+	s.conns[a.ID] = c
+	var keys []string
+	for key := range s.index[a.ID] {
+		keys = append(keys, key)
+	}
+	s.mu.Unlock()
+	sort.Strings(keys)
+	for _, k := range keys {
+		c.sup.Join(ctx, k) // not connected yet: recorded for the first connect
+	}
+	sink := connector.SinkFunc(func(ev chat.Event) {
+		select {
+		case s.in <- inbound{acct: a.ID, ev: ev}:
+		case <-ctx.Done():
+		}
+	})
+	go func() {
+		defer close(c.done)
+		err := c.sup.Run(ctx, sink)
+		if err != nil {
+			s.mu.Lock()
+			c.err = err
+			s.mu.Unlock()
+			s.healthChanged(a.ID)
+		}
+	}()
+}
+
+// restartConn rebuilds an account's connection (after its settings or
+// tokens changed).
+func (s *Service) restartConn(a store.Account) {
+	s.mu.Lock()
+	old := s.conns[a.ID]
+	delete(s.conns, a.ID)
+	s.mu.Unlock()
+	if old != nil {
+		old.stop()
+	}
+	s.startConn(a)
+}
+
+func (s *Service) healthChanged(acctID int64) {
+	s.mu.RLock()
+	c := s.conns[acctID]
+	var chans []int64
+	for _, id := range s.index[acctID] {
+		chans = append(chans, id)
+	}
+	s.mu.RUnlock()
+	if c == nil {
+		return
+	}
+	s.ui.account(s.accountViewOf(c))
+	for _, id := range chans {
+		if v, ok := s.channelView(id); ok {
+			s.ui.channel(v)
+		}
+	}
+}
+
+func (s *Service) healthOf(c *conn) Health {
+	if c == nil {
+		return Health{Status: chat.StatusStopped}
+	}
+	if c.built != nil {
+		return Health{Status: chat.StatusFailed, Error: c.built.Error()}
+	}
+	h := c.sup.Health()
+	out := Health{Status: h.Status, Error: h.Err, Since: h.Since.UnixMilli(), Reconnects: h.Reconnects}
+	if !h.NextRetry.IsZero() {
+		out.NextRetry = h.NextRetry.UnixMilli()
+	}
+	return out
+}
+
+// secretNames lists the extra named secrets each platform's accounts may hold.
+var secretNames = map[chat.Platform][]string{
+	chat.Velora:     {"streamerbot"},
+	chat.Kichat:     {"kick"},
+	chat.SocketBase: {"jwt_secret"},
+}
+
+func (s *Service) accountViewOf(c *conn) AccountView {
+	a := c.acct
+	v := AccountView{ID: a.ID, Platform: a.Platform, Name: a.Name, Settings: a.Settings, Health: s.healthOf(c)}
+	if v.Settings == nil {
+		v.Settings = map[string]string{}
+	}
+	if _, err := s.sec.Get(secrets.Key(a.Platform, a.ID, "")); err == nil {
+		v.HasToken = true
+	}
+	for _, name := range secretNames[a.Platform] {
+		if _, err := s.sec.Get(secrets.Key(a.Platform, a.ID, name)); err == nil {
+			v.SecretKeys = append(v.SecretKeys, name)
+		}
+	}
+	v.Guest = !v.HasToken
+	return v
+}
+
+// Overview implements API.
+func (s *Service) Overview(ctx context.Context) (Overview, error) {
+	accts, err := s.ListAccounts(ctx)
+	if err != nil {
+		return Overview{}, err
+	}
+	chans, err := s.ListChannels(ctx)
+	if err != nil {
+		return Overview{}, err
+	}
+	ks := KeyringState{OK: true, Backend: s.sec.Name()}
+	if err := s.sec.Check(); err != nil {
+		ks.OK = false
+		ks.Error = err.Error()
+	}
+	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Accounts: accts, Channels: chans}, nil
+}
+
+// ListAccounts implements API.
+func (s *Service) ListAccounts(ctx context.Context) ([]AccountView, error) {
+	accts, err := s.st.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AccountView, 0, len(accts))
+	for _, a := range accts {
+		s.mu.RLock()
+		c := s.conns[a.ID]
+		s.mu.RUnlock()
+		if c == nil {
+			c = &conn{acct: a}
+		}
+		c.acct = a
+		out = append(out, s.accountViewOf(c))
+	}
+	return out, nil
+}
+
+// SaveAccount implements API. A token is written to the secrets store only;
+// when that fails, nothing of the token is written anywhere and a new
+// account is not created.
+func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" {
+		return AccountView{}, invalid("account name is required")
+	}
+	if in.Settings == nil {
+		in.Settings = map[string]string{}
+	}
+	for k := range in.Settings {
+		if strings.TrimSpace(k) == "" {
+			return AccountView{}, invalid("setting names must not be empty")
+		}
+	}
+	for name := range in.Secrets {
+		if !contains(secretNames[in.Platform], name) {
+			return AccountView{}, invalid("%s accounts have no secret named %q", in.Platform, name)
+		}
+	}
+	writesSecret := in.Token != "" || in.ClearToken || len(in.Secrets) > 0
+	if writesSecret {
+		if err := s.sec.Check(); err != nil {
+			return AccountView{}, fmt.Errorf("token not saved: %w", err)
+		}
+	}
+	var a store.Account
+	created := false
+	if in.ID == 0 {
+		if !in.Platform.Valid() {
+			return AccountView{}, invalid("unknown platform %q", in.Platform)
+		}
+		a = store.Account{Platform: in.Platform, Name: in.Name, Settings: in.Settings}
+		if err := s.st.CreateAccount(ctx, &a); err != nil {
+			return AccountView{}, err
+		}
+		created = true
+	} else {
+		var err error
+		a, err = s.st.Account(ctx, in.ID)
+		if err != nil {
+			return AccountView{}, notFound(err, "account %d", in.ID)
+		}
+		a.Name, a.Settings = in.Name, in.Settings
+		if err := s.st.UpdateAccount(ctx, &a); err != nil {
+			return AccountView{}, err
+		}
+	}
+	if err := s.writeSecrets(a, in); err != nil {
+		if created {
+			s.st.DeleteAccount(ctx, a.ID)
+		}
+		return AccountView{}, err
+	}
+	s.restartConn(a)
+	s.mu.RLock()
+	c := s.conns[a.ID]
+	s.mu.RUnlock()
+	v := s.accountViewOf(c)
+	s.ui.account(v)
+	return v, nil
+}
+
+func (s *Service) writeSecrets(a store.Account, in AccountInput) error {
+	key := secrets.Key(a.Platform, a.ID, "")
+	switch {
+	case in.Token != "":
+		if err := s.sec.Set(key, in.Token); err != nil {
+			return fmt.Errorf("token not saved: %w", err)
+		}
+	case in.ClearToken:
+		if err := s.sec.Delete(key); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+			return fmt.Errorf("token not removed: %w", err)
+		}
+	}
+	for name, v := range in.Secrets {
+		k := secrets.Key(a.Platform, a.ID, name)
+		var err error
+		if v == "" {
+			if err = s.sec.Delete(k); errors.Is(err, secrets.ErrNotFound) {
+				err = nil
+			}
+		} else {
+			err = s.sec.Set(k, v)
+		}
+		if err != nil {
+			return fmt.Errorf("secret %s not saved: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// RemoveAccount implements API.
+func (s *Service) RemoveAccount(ctx context.Context, id int64) error {
+	a, err := s.st.Account(ctx, id)
+	if err != nil {
+		return notFound(err, "account %d", id)
+	}
+	s.mu.Lock()
+	c := s.conns[id]
+	delete(s.conns, id)
+	for _, chID := range s.index[id] {
+		delete(s.channels, chID)
+	}
+	delete(s.index, id)
+	s.mu.Unlock()
+	if c != nil {
+		c.stop()
+	}
+	for _, name := range append([]string{""}, secretNames[a.Platform]...) {
+		if err := s.sec.Delete(secrets.Key(a.Platform, id, name)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+			s.log.Warn("secret not removed", "account", id, "err", err)
+		}
+	}
+	return s.st.DeleteAccount(ctx, id)
+}
+
+// ListChannels implements API.
+func (s *Service) ListChannels(ctx context.Context) ([]ChannelView, error) {
+	s.mu.RLock()
+	ids := make([]int64, 0, len(s.channels))
+	for id := range s.channels {
+		ids = append(ids, id)
+	}
+	s.mu.RUnlock()
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	counts, err := s.st.CountOpenQueue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChannelView, 0, len(ids))
+	for _, id := range ids {
+		if v, ok := s.channelView(id); ok {
+			v.QueueOpen = counts[id]
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) channelView(id int64) (ChannelView, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	cs := s.channels[id]
+	if cs == nil {
+		return ChannelView{}, false
+	}
+	c := s.conns[cs.ch.AccountID]
+	v := ChannelView{
+		ID: id, AccountID: cs.ch.AccountID, Platform: cs.ch.Platform, Name: cs.ch.Name,
+		Viewers: cs.viewers, State: cs.ch.State,
+	}
+	if cs.pinned != nil && (cs.pinned.Until == 0 || cs.pinned.Until > time.Now().UnixMilli()) {
+		p := *cs.pinned
+		v.Pinned = &p
+	}
+	v.Health = s.healthOf(c)
+	if c != nil && c.sup != nil {
+		if e, ok := c.sup.Health().JoinErrors[cs.ch.Name]; ok {
+			v.Health.Error = "join failed: " + e
+		}
+	}
+	if c != nil {
+		v.Capabilities = c.info.Capabilities
+		v.ReadOnly = c.info.Capabilities.ReadOnly || v.Health.Status == chat.StatusGuest
+	}
+	if v.Capabilities.Actions == nil {
+		v.Capabilities.Actions = map[chat.ActionKind]chat.ActionSpec{}
+	}
+	return v, true
+}
+
+// JoinChannel implements API.
+func (s *Service) JoinChannel(ctx context.Context, accountID int64, name string) (ChannelView, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return ChannelView{}, invalid("channel name is required")
+	}
+	if len(name) > 200 || strings.ContainsAny(name, "\x00\r\n") {
+		return ChannelView{}, invalid("channel name %q is not valid", name)
+	}
+	a, err := s.st.Account(ctx, accountID)
+	if err != nil {
+		return ChannelView{}, notFound(err, "account %d", accountID)
+	}
+	ch, err := s.st.UpsertChannel(ctx, a.ID, a.Platform, name)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	if err := s.st.SetChannelJoined(ctx, ch.ID, true); err != nil {
+		return ChannelView{}, err
+	}
+	ch.Joined = true
+	s.mu.Lock()
+	if _, ok := s.channels[ch.ID]; !ok {
+		s.addChannelLocked(ch)
+	}
+	c := s.conns[a.ID]
+	s.mu.Unlock()
+	if c != nil && c.sup != nil {
+		if err := c.sup.Join(ctx, ch.Name); err != nil {
+			s.ui.notice(Notice{Level: "error", ChannelID: ch.ID, Text: fmt.Sprintf("joining %s failed: %v", ch.Name, err)})
+		}
+	}
+	v, _ := s.channelView(ch.ID)
+	s.ui.channel(v)
+	return v, nil
+}
+
+// LeaveChannel implements API.
+func (s *Service) LeaveChannel(ctx context.Context, channelID int64) error {
+	s.mu.Lock()
+	cs := s.channels[channelID]
+	if cs == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: channel %d is not joined", ErrNotFound, channelID)
+	}
+	delete(s.channels, channelID)
+	delete(s.index[cs.ch.AccountID], cs.ch.Name)
+	c := s.conns[cs.ch.AccountID]
+	s.mu.Unlock()
+	if c != nil && c.sup != nil {
+		if err := c.sup.Leave(ctx, cs.ch.Name); err != nil {
+			s.log.Warn("leave failed", "channel", cs.ch.Name, "err", err)
+		}
+	}
+	return s.st.SetChannelJoined(ctx, channelID, false)
+}
+
+func (s *Service) reloadRules(ctx context.Context) error {
+	rows, err := s.st.Rules(ctx)
+	if err != nil {
+		return fmt.Errorf("service: load rules: %w", err)
+	}
+	rules := make([]moderation.Rule, 0, len(rows))
+	for _, r := range rows {
+		rules = append(rules, moderation.Rule{ID: r.ID, Kind: moderation.RuleKind(r.Kind), Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID})
+	}
+	eng, err := moderation.Compile(rules)
+	if err != nil {
+		// A stored rule that no longer compiles must not stop the console:
+		// drop the broken ones and say so.
+		s.log.Warn("rules failed to compile", "err", err)
+		var ok []moderation.Rule
+		for _, r := range rules {
+			if moderation.ValidateRule(r) == nil {
+				ok = append(ok, r)
+			}
+		}
+		eng, err = moderation.Compile(ok)
+		if err != nil {
+			return fmt.Errorf("service: rules: %w", err)
+		}
+	}
+	s.engine.Store(eng)
+	return nil
+}
+
+func notFound(err error, format string, a ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrNotFound, fmt.Sprintf(format, a...))
+	}
+	return err
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
