@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modconsole/backend/chat"
+)
+
+// Action statuses: an action is written pending, marked sent when handed to
+// the connector, then confirmed or failed from the platform's answer.
+const (
+	ActionPending   = "pending"
+	ActionSent      = "sent"
+	ActionConfirmed = "confirmed"
+	ActionFailed    = "failed"
+)
+
+// checkActionStatus rejects unknown action statuses.
+func checkActionStatus(st string) error {
+	switch st {
+	case ActionPending, ActionSent, ActionConfirmed, ActionFailed:
+		return nil
+	}
+	return fmt.Errorf("%w: unknown action status %q", ErrInvalid, st)
+}
+
+// ActionRow is one entry of the action outbox and audit trail.
+type ActionRow struct {
+	ID        int64
+	Key       string // idempotency key; defaults to Action.ID
+	ChannelID int64
+	Action    chat.Action
+	Status    string
+	Outcome   string
+	Attempts  int
+	Evidence  []int64 // our message row ids
+	Created   time.Time
+	Updated   time.Time
+}
+
+// InsertAction writes a to the outbox, idempotent on Key: when the key is
+// new it inserts the row (status pending unless set) with its evidence and
+// returns created=true; when the key exists it fills a from the stored row and
+// returns created=false.
+func (s *Store) InsertAction(ctx context.Context, a *ActionRow) (bool, error) {
+	if a == nil {
+		return false, fmt.Errorf("%w: nil action", ErrInvalid)
+	}
+	if a.Key == "" {
+		a.Key = a.Action.ID
+	}
+	if strings.TrimSpace(a.Key) == "" {
+		return false, fmt.Errorf("%w: action without idempotency key", ErrInvalid)
+	}
+	if a.Action.Kind == "" {
+		return false, fmt.Errorf("%w: action %q without kind", ErrInvalid, a.Key)
+	}
+	if a.ChannelID <= 0 {
+		return false, fmt.Errorf("%w: action %q without channel", ErrInvalid, a.Key)
+	}
+	if a.Status == "" {
+		a.Status = ActionPending
+	}
+	if err := checkActionStatus(a.Status); err != nil {
+		return false, err
+	}
+	params, err := marshal("action params", a.Action)
+	if err != nil {
+		return false, err
+	}
+	var userID, username string
+	if a.Action.User != nil {
+		userID, username = a.Action.User.ID, a.Action.User.Username
+	}
+	created := false
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM channels WHERE id = ?`, a.ChannelID).Scan(&one); err != nil {
+			return notFound(err, "channel", a.ChannelID)
+		}
+		t := now()
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO actions(key, channel_id, kind, target_user_id, target_username, message_id,
+				params, status, outcome, attempts, created, updated)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING id`,
+			a.Key, a.ChannelID, string(a.Action.Kind), userID, username, a.Action.MessageID,
+			params, a.Status, a.Outcome, a.Attempts, t, t).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // existing key: read it back below
+		}
+		if err != nil {
+			return fmt.Errorf("store: insert action %q: %w", a.Key, err)
+		}
+		for _, mid := range a.Evidence {
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE id = ?`, mid).Scan(&one); err != nil {
+				return fmt.Errorf("store: action %q evidence: %w", a.Key, notFound(err, "message", mid))
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO action_evidence(action_id, message_id) VALUES(?, ?)`, id, mid); err != nil {
+				return fmt.Errorf("store: action %q evidence: %w", a.Key, err)
+			}
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	// Read through the writer so the row just committed is certainly seen.
+	stored, err := s.actionWhere(ctx, s.w, `a.key = ?`, a.Key)
+	if err != nil {
+		return false, err
+	}
+	*a = stored
+	return created, nil
+}
+
+// UpdateAction sets the status and outcome of action id.
+func (s *Store) UpdateAction(ctx context.Context, id int64, status, outcome string) error {
+	if err := checkActionStatus(status); err != nil {
+		return err
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE actions SET status = ?, outcome = ?, updated = ? WHERE id = ?`, status, outcome, now(), id)
+	if err != nil {
+		return fmt.Errorf("store: update action %d: %w", id, err)
+	}
+	return mustAffect(res, "action", id)
+}
+
+// IncAttempts adds one to the send attempts of action id.
+func (s *Store) IncAttempts(ctx context.Context, id int64) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE actions SET attempts = attempts + 1, updated = ? WHERE id = ?`, now(), id)
+	if err != nil {
+		return fmt.Errorf("store: action %d attempts: %w", id, err)
+	}
+	return mustAffect(res, "action", id)
+}
+
+const actionCols = `a.id, a.key, a.channel_id, a.params, a.status, a.outcome, a.attempts, a.created, a.updated,
+	(SELECT json_group_array(message_id) FROM (SELECT message_id FROM action_evidence e WHERE e.action_id = a.id ORDER BY message_id))`
+
+// scanAction reads a row selected with actionCols.
+func scanAction(r rowScanner) (ActionRow, error) {
+	var (
+		a                ActionRow
+		params, evidence []byte
+		created, updated int64
+	)
+	if err := r.Scan(&a.ID, &a.Key, &a.ChannelID, &params, &a.Status, &a.Outcome, &a.Attempts, &created, &updated, &evidence); err != nil {
+		return ActionRow{}, err
+	}
+	a.Created, a.Updated = fromMS(created), fromMS(updated)
+	if err := unmarshal("action params", a.ID, params, &a.Action); err != nil {
+		return ActionRow{}, err
+	}
+	if err := unmarshal("action evidence", a.ID, evidence, &a.Evidence); err != nil {
+		return ActionRow{}, err
+	}
+	if len(a.Evidence) == 0 {
+		a.Evidence = nil
+	}
+	return a, nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// actionWhere returns the one action matching cond.
+func (s *Store) actionWhere(ctx context.Context, q querier, cond string, arg any) (ActionRow, error) {
+	a, err := scanAction(q.QueryRowContext(ctx, `SELECT `+actionCols+` FROM actions a WHERE `+cond, arg))
+	if err != nil {
+		return ActionRow{}, notFound(err, "action", arg)
+	}
+	return a, nil
+}
+
+// Action returns action id.
+func (s *Store) Action(ctx context.Context, id int64) (ActionRow, error) {
+	return s.actionWhere(ctx, s.r, `a.id = ?`, id)
+}
+
+// ActionByKey returns the action with idempotency key key.
+func (s *Store) ActionByKey(ctx context.Context, key string) (ActionRow, error) {
+	return s.actionWhere(ctx, s.r, `a.key = ?`, key)
+}
+
+// queryActions runs a query selecting actionCols.
+func (s *Store) queryActions(ctx context.Context, what, query string, args ...any) ([]ActionRow, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []ActionRow
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// Actions returns up to limit actions of channelID (0 = every channel),
+// newest first.
+func (s *Store) Actions(ctx context.Context, channelID int64, limit int) ([]ActionRow, error) {
+	limit = clampLimit(limit, 100)
+	if channelID == 0 {
+		return s.queryActions(ctx, "actions", `SELECT `+actionCols+` FROM actions a ORDER BY a.id DESC LIMIT ?`, limit)
+	}
+	return s.queryActions(ctx, "actions", `SELECT `+actionCols+` FROM actions a WHERE a.channel_id = ? ORDER BY a.id DESC LIMIT ?`, channelID, limit)
+}
+
+// PendingActions returns every action still pending or sent (not yet
+// confirmed or failed), oldest first: the outbox to resume after a restart.
+func (s *Store) PendingActions(ctx context.Context) ([]ActionRow, error) {
+	return s.queryActions(ctx, "pending actions", `SELECT `+actionCols+` FROM actions a WHERE a.status IN ('pending', 'sent') ORDER BY a.id`)
+}

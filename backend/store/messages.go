@@ -1,0 +1,581 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modconsole/backend/chat"
+)
+
+// MessageRow is a logged chat message. WriteBatch fills ID, Dup and FirstTime;
+// reads fill every field.
+type MessageRow struct {
+	// ID is our row id, set by WriteBatch (for a duplicate: the existing row's id).
+	ID        int64
+	ChannelID int64
+	Msg       chat.Message
+	// Held tells that a queue item holds the message.
+	Held bool
+	// Dup is set by WriteBatch when (channel, platform message id) was already stored.
+	Dup bool
+	// FirstTime is set by WriteBatch when this is the first message of the
+	// user in the channel (by the chatters table).
+	FirstTime bool
+	// Platform, Deleted and Note are filled by reads.
+	Platform chat.Platform
+	Deleted  bool
+	Note     string
+}
+
+// QueueRow is a moderation queue item: a held message and why.
+type QueueRow struct {
+	ID        int64
+	ChannelID int64
+	// Msg, in a Batch, is the message inserted in the same batch; reads fill it.
+	Msg *MessageRow
+	// MessageID is our message row id; WriteBatch sets it from Msg.
+	MessageID int64
+	Reasons   []string
+	Status    string // open (default), approved, dismissed, actioned
+	Created   time.Time
+	Updated   time.Time
+}
+
+// ModEventRow is a moderation event observed on a platform (ban, timeout,
+// delete, clear, pin...).
+type ModEventRow struct {
+	ID        int64
+	ChannelID int64
+	Ev        chat.Event
+}
+
+// MessageMark marks messages already stored: deleted and/or annotated, picked
+// by platform ids, by user, or the whole channel (All). Marks only add: a
+// deleted message is never undeleted and an empty Note keeps the old one.
+type MessageMark struct {
+	ChannelID   int64
+	PlatformIDs []string
+	UserID      string
+	All         bool
+	Deleted     bool
+	Note        string
+	// Affected is filled by WriteBatch with the row ids the mark changed.
+	Affected []int64
+}
+
+// Batch is one ingest transaction's worth of work.
+type Batch struct {
+	Messages  []*MessageRow
+	Queue     []*QueueRow
+	ModEvents []*ModEventRow
+	Marks     []*MessageMark
+}
+
+// preparedMsg holds the encoded columns of one message, computed before the
+// transaction starts so the write lock is held only for SQLite work.
+type preparedMsg struct {
+	platformID any
+	user       string
+	tokens     any
+	reply      any
+	at         int64
+}
+
+// WriteBatch stores b in one transaction: it inserts the messages (a message
+// whose (channel, platform id) already exists is not inserted again; its row
+// gets Dup=true and the existing ID), updates the chatters and sets FirstTime,
+// inserts the queue items of non-duplicate messages, inserts the mod events,
+// applies the marks, and adds the new messages to the search index in one
+// statement. WriteBatch is meant for a single caller (the ingest pipeline).
+// On error nothing of b is stored and the fields WriteBatch sets are not
+// meaningful.
+func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
+	if b == nil {
+		return nil
+	}
+	prep, err := prepareBatch(b)
+	if err != nil {
+		return err
+	}
+	for _, m := range b.Messages {
+		m.ID, m.Dup, m.FirstTime = 0, false, false
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkChannels(ctx, tx, b); err != nil {
+			return err
+		}
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&last); err != nil {
+			return fmt.Errorf("store: batch: %w", err)
+		}
+		if err := insertMessages(ctx, tx, b.Messages, prep); err != nil {
+			return err
+		}
+		if err := updateChatters(ctx, tx, b.Messages); err != nil {
+			return err
+		}
+		if err := insertQueue(ctx, tx, b.Queue); err != nil {
+			return err
+		}
+		if err := insertModEvents(ctx, tx, b.ModEvents); err != nil {
+			return err
+		}
+		if err := applyMarks(ctx, tx, b.Marks); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id > ?`, last); err != nil {
+			return fmt.Errorf("store: batch: index messages: %w", err)
+		}
+		return nil
+	})
+}
+
+// prepareBatch validates b and encodes the message JSON columns.
+func prepareBatch(b *Batch) ([]preparedMsg, error) {
+	prep := make([]preparedMsg, len(b.Messages))
+	for i, m := range b.Messages {
+		if m == nil {
+			return nil, fmt.Errorf("%w: batch message %d is nil", ErrInvalid, i)
+		}
+		if m.ChannelID <= 0 {
+			return nil, fmt.Errorf("%w: batch message %d has no channel", ErrInvalid, i)
+		}
+		p := &prep[i]
+		if m.Msg.ID != "" {
+			p.platformID = m.Msg.ID
+		}
+		var err error
+		if p.user, err = marshal("message user", m.Msg.User); err != nil {
+			return nil, err
+		}
+		if p.tokens, err = marshalOrNull("message tokens", m.Msg.Tokens, len(m.Msg.Tokens) == 0); err != nil {
+			return nil, err
+		}
+		if p.reply, err = marshalOrNull("message reply", m.Msg.ReplyTo, m.Msg.ReplyTo == nil); err != nil {
+			return nil, err
+		}
+		p.at = ms(m.Msg.At)
+		if p.at == 0 {
+			p.at = now()
+		}
+	}
+	for i, q := range b.Queue {
+		if q == nil {
+			return nil, fmt.Errorf("%w: batch queue item %d is nil", ErrInvalid, i)
+		}
+		if q.Msg == nil && q.MessageID <= 0 {
+			return nil, fmt.Errorf("%w: batch queue item %d has no message", ErrInvalid, i)
+		}
+		if q.Status == "" {
+			q.Status = QueueOpen
+		}
+		if err := checkQueueStatus(q.Status); err != nil {
+			return nil, err
+		}
+	}
+	for i, e := range b.ModEvents {
+		if e == nil {
+			return nil, fmt.Errorf("%w: batch mod event %d is nil", ErrInvalid, i)
+		}
+		if e.ChannelID <= 0 {
+			return nil, fmt.Errorf("%w: batch mod event %d has no channel", ErrInvalid, i)
+		}
+		if e.Ev.Kind == "" {
+			return nil, fmt.Errorf("%w: batch mod event %d has no kind", ErrInvalid, i)
+		}
+	}
+	for i, mk := range b.Marks {
+		if mk == nil {
+			return nil, fmt.Errorf("%w: batch mark %d is nil", ErrInvalid, i)
+		}
+		if mk.ChannelID <= 0 {
+			return nil, fmt.Errorf("%w: batch mark %d has no channel", ErrInvalid, i)
+		}
+		if !mk.All && mk.UserID == "" && len(mk.PlatformIDs) == 0 {
+			return nil, fmt.Errorf("%w: batch mark %d selects no messages", ErrInvalid, i)
+		}
+	}
+	return prep, nil
+}
+
+// checkChannels makes sure every channel the batch names exists, so a bad id
+// gives a clear error instead of a foreign-key failure.
+func checkChannels(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	seen := map[int64]bool{}
+	check := func(id int64) error {
+		if id == 0 || seen[id] {
+			return nil
+		}
+		seen[id] = true
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM channels WHERE id = ?`, id).Scan(&one); err != nil {
+			return fmt.Errorf("store: batch: %w", notFound(err, "channel", id))
+		}
+		return nil
+	}
+	for _, m := range b.Messages {
+		if err := check(m.ChannelID); err != nil {
+			return err
+		}
+	}
+	for _, q := range b.Queue {
+		if err := check(q.ChannelID); err != nil {
+			return err
+		}
+	}
+	for _, e := range b.ModEvents {
+		if err := check(e.ChannelID); err != nil {
+			return err
+		}
+	}
+	for _, mk := range b.Marks {
+		if err := check(mk.ChannelID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertMessages inserts the batch's messages, deduplicating on
+// (channel, platform id).
+func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []preparedMsg) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO messages(channel_id, platform_id, user_id, username, user, text, tokens, reply, effect, at, held)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(channel_id, platform_id) DO NOTHING RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("store: batch: prepare message insert: %w", err)
+	}
+	defer ins.Close()
+	for i, m := range msgs {
+		p := &prep[i]
+		err := ins.QueryRowContext(ctx, m.ChannelID, p.platformID, m.Msg.User.ID, m.Msg.User.Username, p.user,
+			m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held)).Scan(&m.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			m.Dup = true
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE channel_id = ? AND platform_id = ?`,
+				m.ChannelID, p.platformID).Scan(&m.ID); err != nil {
+				return fmt.Errorf("store: batch: find duplicate message %q: %w", m.Msg.ID, err)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: batch: insert message %q: %w", m.Msg.ID, err)
+		}
+	}
+	return nil
+}
+
+// chatterKey identifies a chatter; a user without an id is keyed by name.
+type chatterKey struct {
+	channel int64
+	user    string
+}
+
+// chatterAgg sums one chatter's messages within a batch.
+type chatterAgg struct {
+	username    string
+	first, last int64
+	n           int
+	firstRow    *MessageRow
+}
+
+// chatterID returns the key the chatters table uses for u.
+func chatterID(u chat.User) string {
+	if u.ID != "" {
+		return u.ID
+	}
+	if u.Username != "" {
+		return "name:" + strings.ToLower(u.Username)
+	}
+	return ""
+}
+
+// updateChatters counts the batch's new messages per chatter with one upsert
+// per distinct chatter and sets FirstTime on a new chatter's first message.
+func updateChatters(ctx context.Context, tx *sql.Tx, msgs []*MessageRow) error {
+	aggs := map[chatterKey]*chatterAgg{}
+	var order []chatterKey
+	for _, m := range msgs {
+		if m.Dup {
+			continue
+		}
+		id := chatterID(m.Msg.User)
+		if id == "" {
+			continue
+		}
+		k := chatterKey{m.ChannelID, id}
+		at := ms(m.Msg.At)
+		a := aggs[k]
+		if a == nil {
+			a = &chatterAgg{first: at, last: at, firstRow: m}
+			aggs[k] = a
+			order = append(order, k)
+		}
+		a.n++
+		a.username = m.Msg.User.Username
+		a.first = min(a.first, at)
+		a.last = max(a.last, at)
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	up, err := tx.PrepareContext(ctx, `INSERT INTO chatters(channel_id, user_id, username, first_seen, last_seen, messages)
+		VALUES(?, ?, ?, ?, ?, ?)
+		ON CONFLICT(channel_id, user_id) DO UPDATE SET
+			username = excluded.username,
+			last_seen = max(last_seen, excluded.last_seen),
+			messages = messages + excluded.messages
+		RETURNING messages`)
+	if err != nil {
+		return fmt.Errorf("store: batch: prepare chatter upsert: %w", err)
+	}
+	defer up.Close()
+	for _, k := range order {
+		a := aggs[k]
+		var total int
+		if err := up.QueryRowContext(ctx, k.channel, k.user, a.username, a.first, a.last, a.n).Scan(&total); err != nil {
+			return fmt.Errorf("store: batch: update chatter %q: %w", k.user, err)
+		}
+		if total == a.n {
+			a.firstRow.FirstTime = true
+		}
+	}
+	return nil
+}
+
+// insertModEvents stores observed moderation events.
+func insertModEvents(ctx context.Context, tx *sql.Tx, evs []*ModEventRow) error {
+	for _, e := range evs {
+		var userID, username, actor string
+		if e.Ev.User != nil {
+			userID, username = e.Ev.User.ID, e.Ev.User.Username
+		}
+		if e.Ev.Actor != nil {
+			actor = e.Ev.Actor.Name()
+		}
+		if e.Ev.At.IsZero() {
+			e.Ev.At = fromMS(now())
+		}
+		data, err := marshal("mod event", e.Ev)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO mod_events(channel_id, kind, user_id, username, actor, text, expires, at, data)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			e.ChannelID, string(e.Ev.Kind), userID, username, actor, e.Ev.Text, ms(e.Ev.Expires), ms(e.Ev.At), data).Scan(&e.ID)
+		if err != nil {
+			return fmt.Errorf("store: batch: insert mod event: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyMarks applies the batch's marks and fills Affected.
+func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
+	const set = `UPDATE messages SET deleted = max(deleted, ?1), note = CASE WHEN ?2 = '' THEN note ELSE ?2 END
+		WHERE channel_id = ?3 AND (deleted < ?1 OR (?2 <> '' AND note <> ?2)) AND `
+	for _, mk := range marks {
+		mk.Affected = mk.Affected[:0]
+		d := b2i(mk.Deleted)
+		collect := func(query string, args ...any) error {
+			rows, err := tx.QueryContext(ctx, set+query+` RETURNING id`, append([]any{d, mk.Note, mk.ChannelID}, args...)...)
+			if err != nil {
+				return fmt.Errorf("store: batch: mark messages: %w", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return fmt.Errorf("store: batch: mark messages: %w", err)
+				}
+				mk.Affected = append(mk.Affected, id)
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("store: batch: mark messages: %w", err)
+			}
+			return nil
+		}
+		var err error
+		switch {
+		case mk.All:
+			err = collect(`1`)
+		case mk.UserID != "":
+			err = collect(`user_id = ?4`, mk.UserID)
+		}
+		if err != nil {
+			return err
+		}
+		if !mk.All {
+			for _, pid := range mk.PlatformIDs {
+				if err := collect(`platform_id = ?4`, pid); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// KnownChatter reports whether userID has written in channelID before.
+func (s *Store) KnownChatter(ctx context.Context, channelID int64, userID string) (bool, error) {
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM chatters WHERE channel_id = ? AND user_id = ?`, channelID, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: known chatter: %w", err)
+	}
+	return true, nil
+}
+
+// messageCols selects a MessageRow; the query must alias messages m and
+// channels c.
+const messageCols = `m.id, m.channel_id, c.platform, c.name, m.platform_id, m.user, m.text, m.tokens, m.reply, m.effect, m.at, m.deleted, m.held, m.note`
+
+// scanMessage reads a row selected with messageCols.
+func scanMessage(r rowScanner) (MessageRow, error) {
+	var (
+		m                   MessageRow
+		platform            string
+		platformID          sql.NullString
+		user, tokens, reply []byte
+		at                  int64
+		deleted, held       int
+	)
+	if err := r.Scan(&m.ID, &m.ChannelID, &platform, &m.Msg.Channel, &platformID, &user, &m.Msg.Text, &tokens, &reply,
+		&m.Msg.Effect, &at, &deleted, &held, &m.Note); err != nil {
+		return MessageRow{}, err
+	}
+	return decodeMessage(m, platform, platformID, user, tokens, reply, at, deleted, held)
+}
+
+// decodeMessage fills m from its raw columns.
+func decodeMessage(m MessageRow, platform string, platformID sql.NullString, user, tokens, reply []byte, at int64, deleted, held int) (MessageRow, error) {
+	m.Platform = chat.Platform(platform)
+	m.Msg.ID = platformID.String
+	m.Msg.At = fromMS(at)
+	m.Deleted = deleted != 0
+	m.Held = held != 0
+	if err := unmarshal("message user", m.ID, user, &m.Msg.User); err != nil {
+		return MessageRow{}, err
+	}
+	if err := unmarshal("message tokens", m.ID, tokens, &m.Msg.Tokens); err != nil {
+		return MessageRow{}, err
+	}
+	if len(reply) > 0 {
+		m.Msg.ReplyTo = &chat.Reply{}
+		if err := unmarshal("message reply", m.ID, reply, m.Msg.ReplyTo); err != nil {
+			return MessageRow{}, err
+		}
+	}
+	return m, nil
+}
+
+// queryMessages runs a query selecting messageCols.
+func (s *Store) queryMessages(ctx context.Context, what, query string, args ...any) ([]MessageRow, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []MessageRow
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// clampLimit keeps a page size within [1, 1000]; 0 or less means def.
+func clampLimit(limit, def int) int {
+	if limit <= 0 {
+		return def
+	}
+	return min(limit, 1000)
+}
+
+// Messages returns up to limit messages of channelID (0 = every channel),
+// newest first, older than row id beforeID (0 = the newest).
+func (s *Store) Messages(ctx context.Context, channelID, beforeID int64, limit int) ([]MessageRow, error) {
+	limit = clampLimit(limit, 100)
+	if beforeID <= 0 {
+		beforeID = 1<<63 - 1
+	}
+	if channelID == 0 {
+		return s.queryMessages(ctx, "messages", `SELECT `+messageCols+` FROM messages m JOIN channels c ON c.id = m.channel_id
+			WHERE m.id < ? ORDER BY m.id DESC LIMIT ?`, beforeID, limit)
+	}
+	return s.queryMessages(ctx, "messages", `SELECT `+messageCols+` FROM messages m JOIN channels c ON c.id = m.channel_id
+		WHERE m.channel_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`, channelID, beforeID, limit)
+}
+
+// MessageByID returns the message with row id id.
+func (s *Store) MessageByID(ctx context.Context, id int64) (MessageRow, error) {
+	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m JOIN channels c ON c.id = m.channel_id WHERE m.id = ?`, id))
+	if err != nil {
+		return MessageRow{}, notFound(err, "message", id)
+	}
+	return m, nil
+}
+
+// MessageByPlatformID returns the message of channelID with the platform's
+// message id platformID.
+func (s *Store) MessageByPlatformID(ctx context.Context, channelID int64, platformID string) (MessageRow, error) {
+	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages m JOIN channels c ON c.id = m.channel_id
+		WHERE m.channel_id = ? AND m.platform_id = ?`, channelID, platformID))
+	if err != nil {
+		return MessageRow{}, notFound(err, "message", fmt.Sprintf("%d/%q", channelID, platformID))
+	}
+	return m, nil
+}
+
+// Search returns up to limit messages, newest first, whose text contains
+// every word of query (channelID 0 = every channel). The query is plain text:
+// each whitespace-separated word is quoted, so FTS5 operators and syntax in
+// user input are searched for literally and never cause a syntax error. A
+// query without words returns no rows.
+func (s *Store) Search(ctx context.Context, query string, channelID int64, limit int) ([]MessageRow, error) {
+	match := ftsQuery(query)
+	if match == "" {
+		return nil, nil
+	}
+	limit = clampLimit(limit, 50)
+	if channelID == 0 {
+		return s.queryMessages(ctx, "search", `SELECT `+messageCols+` FROM messages_fts f
+			JOIN messages m ON m.id = f.rowid JOIN channels c ON c.id = m.channel_id
+			WHERE messages_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?`, match, limit)
+	}
+	return s.queryMessages(ctx, "search", `SELECT `+messageCols+` FROM messages_fts f
+		JOIN messages m ON m.id = f.rowid JOIN channels c ON c.id = m.channel_id
+		WHERE messages_fts MATCH ? AND m.channel_id = ? ORDER BY f.rowid DESC LIMIT ?`, match, channelID, limit)
+}
+
+// ftsQuery turns user text into an FTS5 query: every word becomes a quoted
+// string (inner quotes doubled), implicitly ANDed. NUL bytes are dropped.
+func ftsQuery(q string) string {
+	q = strings.ReplaceAll(q, "\x00", "")
+	var b strings.Builder
+	for _, w := range strings.Fields(q) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(w, `"`, `""`))
+		b.WriteByte('"')
+	}
+	return b.String()
+}

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Queue item statuses.
+const (
+	QueueOpen      = "open"
+	QueueApproved  = "approved"
+	QueueDismissed = "dismissed"
+	QueueActioned  = "actioned"
+)
+
+// checkQueueStatus rejects unknown queue statuses.
+func checkQueueStatus(st string) error {
+	switch st {
+	case QueueOpen, QueueApproved, QueueDismissed, QueueActioned:
+		return nil
+	}
+	return fmt.Errorf("%w: unknown queue status %q", ErrInvalid, st)
+}
+
+// insertQueue inserts the batch's queue items; items whose message was a
+// duplicate are skipped (their ID stays 0).
+func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
+	t := now()
+	for _, q := range items {
+		q.ID = 0
+		if q.Msg != nil {
+			if q.Msg.Dup {
+				continue
+			}
+			q.MessageID = q.Msg.ID
+			if q.ChannelID == 0 {
+				q.ChannelID = q.Msg.ChannelID
+			}
+		}
+		if q.MessageID <= 0 {
+			return fmt.Errorf("%w: queue item for a message that was not inserted", ErrInvalid)
+		}
+		reasons := q.Reasons
+		if reasons == nil {
+			reasons = []string{}
+		}
+		js, err := marshal("queue reasons", reasons)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, status, created, updated)
+			VALUES(?, ?, ?, ?, ?, ?) RETURNING id`, q.ChannelID, q.MessageID, js, q.Status, t, t).Scan(&q.ID); err != nil {
+			return fmt.Errorf("store: batch: insert queue item for message %d: %w", q.MessageID, err)
+		}
+		q.Created, q.Updated = fromMS(t), fromMS(t)
+	}
+	return nil
+}
+
+const queueCols = `q.id, q.channel_id, q.message_id, q.reasons, q.status, q.created, q.updated, ` + messageCols
+
+const queueFrom = ` FROM queue_items q JOIN messages m ON m.id = q.message_id JOIN channels c ON c.id = m.channel_id `
+
+// scanQueue reads a row selected with queueCols.
+func scanQueue(r rowScanner) (QueueRow, error) {
+	var (
+		q                QueueRow
+		reasons          []byte
+		created, updated int64
+		m                MessageRow
+		platform         string
+		platformID       sql.NullString
+		user, tok, rep   []byte
+		at               int64
+		deleted, held    int
+	)
+	if err := r.Scan(&q.ID, &q.ChannelID, &q.MessageID, &reasons, &q.Status, &created, &updated,
+		&m.ID, &m.ChannelID, &platform, &m.Msg.Channel, &platformID, &user, &m.Msg.Text, &tok, &rep,
+		&m.Msg.Effect, &at, &deleted, &held, &m.Note); err != nil {
+		return QueueRow{}, err
+	}
+	q.Created, q.Updated = fromMS(created), fromMS(updated)
+	if err := unmarshal("queue reasons", q.ID, reasons, &q.Reasons); err != nil {
+		return QueueRow{}, err
+	}
+	msg, err := decodeMessage(m, platform, platformID, user, tok, rep, at, deleted, held)
+	if err != nil {
+		return QueueRow{}, err
+	}
+	q.Msg = &msg
+	return q, nil
+}
+
+// QueueItems returns up to limit queue items of channelID (0 = every
+// channel) with status (empty = any), oldest first, each with its message.
+func (s *Store) QueueItems(ctx context.Context, channelID int64, status string, limit int) ([]QueueRow, error) {
+	if status != "" {
+		if err := checkQueueStatus(status); err != nil {
+			return nil, err
+		}
+	}
+	limit = clampLimit(limit, 200)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+queueCols+queueFrom+`
+		WHERE (?1 = 0 OR q.channel_id = ?1) AND (?2 = '' OR q.status = ?2) ORDER BY q.id LIMIT ?3`, channelID, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue items: %w", err)
+	}
+	defer rows.Close()
+	var out []QueueRow
+	for rows.Next() {
+		q, err := scanQueue(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue items: %w", err)
+	}
+	return out, nil
+}
+
+// QueueItem returns one queue item with its message.
+func (s *Store) QueueItem(ctx context.Context, id int64) (QueueRow, error) {
+	q, err := scanQueue(s.r.QueryRowContext(ctx, `SELECT `+queueCols+queueFrom+` WHERE q.id = ?`, id))
+	if err != nil {
+		return QueueRow{}, notFound(err, "queue item", id)
+	}
+	return q, nil
+}
+
+// SetQueueStatus moves queue item id to status. The message stays Held while
+// any open item holds it.
+func (s *Store) SetQueueStatus(ctx context.Context, id int64, status string) error {
+	if err := checkQueueStatus(status); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var msgID int64
+		err := tx.QueryRowContext(ctx, `UPDATE queue_items SET status = ?, updated = ? WHERE id = ? RETURNING message_id`,
+			status, now(), id).Scan(&msgID)
+		if err != nil {
+			return notFound(err, "queue item", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET held = EXISTS(
+				SELECT 1 FROM queue_items WHERE message_id = ?1 AND status = 'open')
+			WHERE id = ?1`, msgID); err != nil {
+			return fmt.Errorf("store: queue item %d: update message: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// CountOpenQueue returns the number of open queue items per channel id.
+func (s *Store) CountOpenQueue(ctx context.Context) (map[int64]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT channel_id, count(*) FROM queue_items WHERE status = 'open' GROUP BY channel_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count open queue: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var ch int64
+		var n int
+		if err := rows.Scan(&ch, &n); err != nil {
+			return nil, fmt.Errorf("store: count open queue: %w", err)
+		}
+		out[ch] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count open queue: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,219 @@
+// Package store keeps the console's data in one SQLite file (modernc.org/sqlite,
+// no cgo): accounts (never secrets), channels, chatters, messages with an FTS5
+// index, moderation events observed on platforms, the action outbox, the
+// moderation queue and the auto-moderation rules.
+//
+// Lifecycle: Open creates the file and its directory, sets the pragmas on every
+// connection and runs the embedded migrations; Close releases it. A Store is
+// safe for concurrent use. All writes go through one connection (so SQLite
+// never sees two writers and ingest batches are not interleaved with other
+// writes); reads use a separate pool of read-only connections and see the last
+// committed state (WAL). WriteBatch is meant for one caller, the ingest
+// pipeline, and commits each batch as one transaction.
+//
+// Times are stored as unix milliseconds; JSON columns are written with
+// encoding/json and checked when read, so a damaged value gives an error that
+// names the row instead of a half-filled struct.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when the requested row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrInvalid is wrapped by errors about arguments the store refuses (unknown
+// status, empty name, invalid platform, a setting that looks like a secret).
+var ErrInvalid = errors.New("store: invalid argument")
+
+// Store is an open console database. Use Open to get one.
+type Store struct {
+	path string
+	w    *sql.DB // the single writer connection
+	r    *sql.DB // read-only pool
+}
+
+// Open opens (creating when missing) the database at path, creating its parent
+// directory, and brings the schema up to date with the embedded migrations.
+func Open(path string) (*Store, error) {
+	migs, err := embeddedMigrations()
+	if err != nil {
+		return nil, err
+	}
+	return open(path, migs)
+}
+
+// open is Open with an explicit migration list (tests inject failing ones).
+func open(path string, migs []migration) (*Store, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: empty database path", ErrInvalid)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: resolve path %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create directory for %q: %w", abs, err)
+	}
+	w, err := sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", abs, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %q: %w", abs, err)
+	}
+	if err := migrate(context.Background(), w, migs); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %q for reading: %w", abs, err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.Ping(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open %q for reading: %w", abs, err)
+	}
+	return &Store{path: abs, w: w, r: r}, nil
+}
+
+// dsn builds the modernc DSN; the pragmas run on every new connection.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Take the write lock at BEGIN so a transaction never fails half way
+		// when it upgrades from reading to writing.
+		q.Set("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both connection pools. It is safe to call more than once.
+func (s *Store) Close() error {
+	err1 := s.r.Close()
+	err2 := s.w.Close()
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and the FTS5 index check and
+// returns an error describing any problem found.
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("store: integrity check: %w", err)
+	}
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: integrity check: %w", err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("store: integrity check: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: integrity check: %w", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("store: integrity check failed: %v", problems)
+	}
+	if _, err := s.w.ExecContext(ctx, "INSERT INTO messages_fts(messages_fts) VALUES('integrity-check')"); err != nil {
+		return fmt.Errorf("store: full-text index check failed: %w", err)
+	}
+	return nil
+}
+
+// ms converts t to unix milliseconds; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts unix milliseconds to a time; 0 is the zero time.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+// now returns the current time in unix milliseconds.
+func now() int64 { return time.Now().UnixMilli() }
+
+// b2i converts a bool to the 0/1 SQLite stores.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound with what was looked for.
+func notFound(err error, what string, id any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s %v", ErrNotFound, what, id)
+	}
+	return fmt.Errorf("store: %s %v: %w", what, id, err)
+}
+
+// inTx runs fn in one write transaction and commits it, rolling back on error.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
