@@ -1,0 +1,34 @@
+// Typed wrappers over the transport, one per backend method.
+import { Methods } from './names';
+import type { Transport } from './transport';
+import type {
+  AccountInput, AccountView, ActionRequest, ActionView, ChannelView, MessageView,
+  ModEventView, Overview, QueueItemView, RuleView,
+} from './types';
+
+export function makeApi(t: Transport) {
+  return {
+    overview: () => t.call<Overview>(Methods.Overview),
+    listAccounts: () => t.call<AccountView[]>(Methods.ListAccounts),
+    saveAccount: (a: AccountInput) => t.call<AccountView>(Methods.SaveAccount, a),
+    removeAccount: (id: number) => t.call<void>(Methods.RemoveAccount, id),
+    listChannels: () => t.call<ChannelView[]>(Methods.ListChannels),
+    joinChannel: (accountId: number, name: string) => t.call<ChannelView>(Methods.JoinChannel, accountId, name),
+    leaveChannel: (channelId: number) => t.call<void>(Methods.LeaveChannel, channelId),
+    recentMessages: (channelId: number, beforeId: number, limit: number) =>
+      t.call<MessageView[] | null>(Methods.RecentMessages, channelId, beforeId, limit),
+    queue: (channelId: number, limit: number) => t.call<QueueItemView[] | null>(Methods.Queue, channelId, limit),
+    resolveItem: (itemId: number, status: 'approved' | 'dismissed') =>
+      t.call<QueueItemView>(Methods.ResolveItem, itemId, status),
+    act: (req: ActionRequest) => t.call<ActionView>(Methods.Act, req),
+    auditLog: (channelId: number, limit: number) => t.call<ActionView[] | null>(Methods.AuditLog, channelId, limit),
+    modEvents: (channelId: number, limit: number) => t.call<ModEventView[] | null>(Methods.ModEvents, channelId, limit),
+    listRules: () => t.call<RuleView[] | null>(Methods.ListRules),
+    saveRule: (r: RuleView) => t.call<RuleView>(Methods.SaveRule, r),
+    deleteRule: (id: number) => t.call<void>(Methods.DeleteRule, id),
+    search: (query: string, channelId: number, limit: number) =>
+      t.call<MessageView[] | null>(Methods.Search, query, channelId, limit),
+  };
+}
+
+export type Api = ReturnType<typeof makeApi>;

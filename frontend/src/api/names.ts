@@ -1,0 +1,39 @@
+// Event and method names shared with the Go side. The Go service and the
+// browser-mode routes use exactly these strings; change both together.
+
+/** Events names the events the backend emits. */
+export const Events = {
+  /** Batch carries a service.Batch: everything new since the last batch. */
+  Batch: 'console:batch',
+} as const;
+
+/** Methods lists the bound App methods (desktop) and /api/<Method> routes (browser). */
+export const Methods = {
+  Overview: 'Overview',
+  ListAccounts: 'ListAccounts',
+  SaveAccount: 'SaveAccount',
+  RemoveAccount: 'RemoveAccount',
+  ListChannels: 'ListChannels',
+  JoinChannel: 'JoinChannel',
+  LeaveChannel: 'LeaveChannel',
+  RecentMessages: 'RecentMessages',
+  Queue: 'Queue',
+  ResolveItem: 'ResolveItem',
+  Act: 'Act',
+  AuditLog: 'AuditLog',
+  ModEvents: 'ModEvents',
+  ListRules: 'ListRules',
+  SaveRule: 'SaveRule',
+  DeleteRule: 'DeleteRule',
+  Search: 'Search',
+} as const;
+
+export type MethodName = (typeof Methods)[keyof typeof Methods];
+
+/** Routes used in browser mode. */
+export const Routes = {
+  apiPrefix: '/api/',
+  events: '/api/events',
+  tokenParam: 'token',
+  tokenHeader: 'X-Session-Token',
+} as const;

@@ -1,0 +1,215 @@
+// Mirrors backend/service/views.go and backend/chat/chat.go. Change together.
+
+export type Platform = 'velora' | 'kichat' | 'glimesh' | 'veroai' | 'socketbase';
+export const PLATFORMS: Platform[] = ['velora', 'kichat', 'glimesh', 'veroai', 'socketbase'];
+export const PLATFORM_NAMES: Record<Platform, string> = {
+  velora: 'Velora',
+  kichat: 'Kichat / Kick',
+  glimesh: 'Glimesh',
+  veroai: 'VeroAI',
+  socketbase: 'socket-base',
+};
+
+export type Status = 'connecting' | 'connected' | 'guest' | 'reconnecting' | 'failed' | 'stopped';
+export type ActionKind = 'ban' | 'timeout' | 'unban' | 'delete' | 'clear' | 'pin' | 'announce' | 'send';
+export type TokenKind = 'text' | 'emote' | 'link';
+
+export interface User {
+  id: string;
+  username: string;
+  displayName?: string;
+  color?: string;
+  badges?: string[];
+  role?: string;
+  isBot?: boolean;
+}
+
+export interface Reply {
+  messageId: string;
+  username?: string;
+  snippet?: string;
+}
+
+export interface Token {
+  kind: TokenKind;
+  text: string;
+  url?: string;
+}
+
+export interface ActionSpec {
+  supported: boolean;
+  inferred?: boolean;
+  note?: string;
+}
+
+export interface Capabilities {
+  actions: Partial<Record<ActionKind, ActionSpec>> | null;
+  maxMessage?: number;
+  readOnly?: boolean;
+  announceColors?: string[];
+  timeoutPresets?: number[];
+}
+
+export interface Health {
+  status: Status;
+  error?: string;
+  since: number;
+  reconnects: number;
+  nextRetry?: number;
+}
+
+export interface AccountView {
+  id: number;
+  platform: Platform;
+  name: string;
+  settings: Record<string, string> | null;
+  hasToken: boolean;
+  guest: boolean;
+  health: Health;
+  secretKeys?: string[];
+}
+
+export interface AccountInput {
+  id: number;
+  platform: Platform;
+  name: string;
+  settings: Record<string, string>;
+  token?: string;
+  clearToken?: boolean;
+  secrets?: Record<string, string>;
+}
+
+export interface PinView {
+  text: string;
+  user: string;
+  until?: number;
+}
+
+export interface ChannelView {
+  id: number;
+  accountId: number;
+  platform: Platform;
+  name: string;
+  health: Health;
+  readOnly: boolean;
+  viewers: number;
+  pinned?: PinView | null;
+  state?: Record<string, unknown> | null;
+  capabilities: Capabilities;
+  queueOpen: number;
+}
+
+export interface MessageView {
+  id: number;
+  channelId: number;
+  platform: Platform;
+  platformId: string;
+  user: User;
+  text: string;
+  tokens?: Token[] | null;
+  replyTo?: Reply | null;
+  at: number;
+  deleted: boolean;
+  held: boolean;
+}
+
+export interface QueueItemView {
+  id: number;
+  channelId: number;
+  message: MessageView;
+  reasons: string[] | null;
+  status: string;
+  at: number;
+}
+
+export interface ActionRequest {
+  channelId: number;
+  kind: ActionKind;
+  itemId?: number;
+  messageId?: number;
+  userId?: string;
+  username?: string;
+  durationSeconds?: number;
+  reason?: string;
+  text?: string;
+  color?: string;
+}
+
+export interface ActionView {
+  id: number;
+  key: string;
+  channelId: number;
+  platform: Platform;
+  kind: ActionKind;
+  target?: string;
+  params?: string;
+  status: string;
+  outcome?: string;
+  evidence?: number[];
+  created: number;
+  updated: number;
+}
+
+export interface ModEventView {
+  id: number;
+  channelId: number;
+  kind: string;
+  user?: string;
+  actor?: string;
+  text?: string;
+  expires?: number;
+  at: number;
+}
+
+export type RuleKind = 'blocked_term' | 'blocked_regex' | 'links' | 'caps' | 'repeat' | 'first_time';
+
+export interface RuleView {
+  id: number;
+  kind: RuleKind | string;
+  name: string;
+  enabled: boolean;
+  params: Record<string, string> | null;
+  channelId: number;
+}
+
+export interface MessageUpdate {
+  channelId: number;
+  ids?: number[];
+  userId?: string;
+  cleared?: boolean;
+  deleted: boolean;
+  note?: string;
+}
+
+export interface Notice {
+  level: 'info' | 'warn' | 'error' | string;
+  channelId?: number;
+  text: string;
+  at: number;
+}
+
+export interface Batch {
+  messages?: MessageView[];
+  updates?: MessageUpdate[];
+  queue?: QueueItemView[];
+  actions?: ActionView[];
+  channels?: ChannelView[];
+  accounts?: AccountView[];
+  events?: ModEventView[];
+  notices?: Notice[];
+  dropped?: number;
+}
+
+export interface KeyringStatus {
+  ok: boolean;
+  backend: string;
+  error?: string;
+}
+
+export interface Overview {
+  mode: 'desktop' | 'browser';
+  version: string;
+  keyring: KeyringStatus;
+  accounts: AccountView[];
+  channels: ChannelView[];
+}

@@ -1,0 +1,188 @@
+// The console's in-memory state and the pure application of batches to it.
+import type {
+  AccountView, ActionView, Batch, ChannelView, MessageView, ModEventView, Notice, QueueItemView,
+} from '../api/types';
+import { BoundedWindow } from './window';
+
+/** ChatRow is a message as shown: the view plus what later updates said about it. */
+export interface ChatRow {
+  id: number;
+  m: MessageView;
+  deleted: boolean;
+  note?: string;
+  purged?: boolean;
+  rev: number;
+}
+
+export const WINDOW_CAP = 1000;
+const ACTIONS_CAP = 500;
+const EVENTS_CAP = 500;
+const NOTICES_CAP = 100;
+
+export interface State {
+  accounts: Map<number, AccountView>;
+  channels: Map<number, ChannelView>;
+  chat: Map<number, BoundedWindow<ChatRow>>;
+  queue: Map<number, QueueItemView>; // open items only
+  actions: Map<number, ActionView>; // recent, bounded
+  events: ModEventView[]; // newest last, bounded
+  notices: Notice[]; // newest last, bounded
+  dropped: number;
+  historyLoaded: Set<number>; // channels whose first history page was fetched
+}
+
+/** Changes tells the views what a batch touched. */
+export interface Changes {
+  channels: boolean;
+  accounts: boolean;
+  chat: Set<number>; // channel ids whose chat changed
+  appended: Map<number, number>; // channel id → new messages appended
+  evicted: Map<number, number>; // channel id → rows evicted from the front
+  queue: boolean;
+  actions: ActionView[];
+  events: boolean;
+  notices: Notice[];
+}
+
+export function newState(): State {
+  return {
+    accounts: new Map(),
+    channels: new Map(),
+    chat: new Map(),
+    queue: new Map(),
+    actions: new Map(),
+    events: [],
+    notices: [],
+    dropped: 0,
+    historyLoaded: new Set(),
+  };
+}
+
+export function emptyChanges(): Changes {
+  return {
+    channels: false,
+    accounts: false,
+    chat: new Set(),
+    appended: new Map(),
+    evicted: new Map(),
+    queue: false,
+    actions: [],
+    events: false,
+    notices: [],
+  };
+}
+
+export function chatWindow(s: State, channelId: number): BoundedWindow<ChatRow> {
+  let w = s.chat.get(channelId);
+  if (!w) {
+    w = new BoundedWindow<ChatRow>(WINDOW_CAP);
+    s.chat.set(channelId, w);
+  }
+  return w;
+}
+
+export function toRow(m: MessageView): ChatRow {
+  return { id: m.id, m, deleted: m.deleted, rev: 0 };
+}
+
+function trimOldest<K, V>(map: Map<K, V>, cap: number): void {
+  while (map.size > cap) {
+    const k = map.keys().next().value as K;
+    map.delete(k);
+  }
+}
+
+/** applyBatch folds one batch into s and reports what changed. */
+export function applyBatch(s: State, b: Batch, ch: Changes = emptyChanges()): Changes {
+  for (const c of b.channels ?? []) {
+    s.channels.set(c.id, c);
+    ch.channels = true;
+  }
+  for (const a of b.accounts ?? []) {
+    s.accounts.set(a.id, a);
+    ch.accounts = true;
+  }
+
+  if (b.messages?.length) {
+    const byChan = new Map<number, ChatRow[]>();
+    for (const m of b.messages) {
+      let arr = byChan.get(m.channelId);
+      if (!arr) byChan.set(m.channelId, (arr = []));
+      arr.push(toRow(m));
+    }
+    for (const [cid, rows] of byChan) {
+      const { added, evicted } = chatWindow(s, cid).push(rows);
+      if (added || evicted) ch.chat.add(cid);
+      ch.appended.set(cid, (ch.appended.get(cid) ?? 0) + added);
+      if (evicted) ch.evicted.set(cid, (ch.evicted.get(cid) ?? 0) + evicted);
+    }
+  }
+
+  for (const u of b.updates ?? []) {
+    const w = s.chat.get(u.channelId);
+    if (u.cleared) {
+      if (w) w.clear();
+      for (const [id, q] of s.queue) if (q.channelId === u.channelId && u.deleted) s.queue.delete(id);
+      ch.chat.add(u.channelId);
+      ch.queue = true;
+      continue;
+    }
+    const mark = (r: ChatRow, purged: boolean): ChatRow => ({
+      ...r,
+      deleted: r.deleted || u.deleted,
+      note: u.note ?? r.note,
+      purged: r.purged || purged,
+      rev: r.rev + 1,
+    });
+    if (u.ids?.length && w) {
+      for (const id of u.ids) if (w.update(id, (r) => mark(r, false))) ch.chat.add(u.channelId);
+    }
+    if (u.userId && w) {
+      const uid = u.userId;
+      if (w.updateWhere((r) => r.m.user.id === uid, (r) => mark(r, true)) > 0) ch.chat.add(u.channelId);
+    }
+    // Queue items show the same message: keep their flags in step.
+    for (const [qid, q] of s.queue) {
+      if (q.channelId !== u.channelId) continue;
+      const hit = (u.ids?.includes(q.message.id) ?? false) || (!!u.userId && q.message.user.id === u.userId);
+      if (hit && u.deleted) {
+        s.queue.set(qid, { ...q, message: { ...q.message, deleted: true } });
+        ch.queue = true;
+      }
+    }
+  }
+
+  for (const q of b.queue ?? []) {
+    if (q.status === 'open') s.queue.set(q.id, q);
+    else s.queue.delete(q.id);
+    ch.queue = true;
+  }
+
+  for (const a of b.actions ?? []) {
+    s.actions.delete(a.id); // re-insert so the map's order stays by last update
+    s.actions.set(a.id, a);
+    ch.actions.push(a);
+  }
+  trimOldest(s.actions, ACTIONS_CAP);
+
+  if (b.events?.length) {
+    s.events.push(...b.events);
+    if (s.events.length > EVENTS_CAP) s.events.splice(0, s.events.length - EVENTS_CAP);
+    ch.events = true;
+  }
+  if (b.notices?.length) {
+    s.notices.push(...b.notices);
+    if (s.notices.length > NOTICES_CAP) s.notices.splice(0, s.notices.length - NOTICES_CAP);
+    ch.notices.push(...b.notices);
+  }
+  if (b.dropped) s.dropped += b.dropped;
+  return ch;
+}
+
+/** openQueue lists open items for channelId (0 = all), oldest first. */
+export function openQueue(s: State, channelId: number): QueueItemView[] {
+  const out: QueueItemView[] = [];
+  for (const q of s.queue.values()) if (channelId === 0 || q.channelId === channelId) out.push(q);
+  out.sort((a, b) => a.at - b.at || a.id - b.id);
+  return out;
+}

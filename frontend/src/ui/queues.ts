@@ -1,0 +1,556 @@
+// The main moderation screen: for one channel, its queue and live chat side
+// by side (tabs on narrow windows), header, detail bar and composer; for
+// "All queues", the queue across channels with channel labels.
+import { PLATFORM_NAMES, type ActionKind, type ChannelView, type MessageView, type QueueItemView } from '../api/types';
+import { chatWindow, openQueue, toRow, type Changes, type ChatRow } from '../state/store';
+import { spec, type Ctx, type Page } from './ctx';
+import { h, replace } from './dom';
+import { healthClass, healthText } from './health';
+import { fmtDuration, fmtTime, renderText, renderUser, safeColor } from './render';
+import { VirtualList } from './virtual';
+
+const QUEUE_ROW = 54;
+const CHAT_ROW = 24;
+const HISTORY_PAGE = 100;
+
+type Pane = 'queue' | 'chat';
+type Verb = 'approve' | 'dismiss' | 'ban' | 'timeout' | 'timeoutAsk' | 'delete' | 'pin';
+
+interface Target {
+  item?: QueueItemView;
+  msg: MessageView;
+  deleted: boolean;
+}
+
+const MOD_KINDS: ActionKind[] = ['ban', 'timeout', 'delete', 'pin'];
+const VERB_LABEL: Record<string, string> = { ban: 'Ban', timeout: 'Timeout', delete: 'Delete', pin: 'Pin' };
+
+export class QueuesPage implements Page {
+  readonly el: HTMLElement;
+  private readonly header = h('div', { class: 'chan-header' });
+  private readonly pinBar = h('div', { class: 'pin-bar', attrs: { hidden: true } });
+  private readonly banner = h('div', { class: 'fail-banner', attrs: { hidden: true, role: 'alert', 'data-testid': 'fail-banner' } });
+  private readonly detail = h('div', { class: 'detail', attrs: { 'data-testid': 'detail' } });
+  private readonly queueCount = h('span', { class: 'pane-count' });
+  private readonly tabQueue = h('button', { class: 'tab active', attrs: { type: 'button' } }, 'Queue');
+  private readonly tabChat = h('button', { class: 'tab', attrs: { type: 'button' } }, 'Chat');
+  private readonly split = h('div', { class: 'split', dataset: { tab: 'queue' } });
+  private readonly pill = h('button', { class: 'pill', attrs: { type: 'button', hidden: true } });
+  private readonly queueList: VirtualList;
+  private readonly chatList: VirtualList | null = null;
+  private items: QueueItemView[] = [];
+  private focus: Pane = 'queue';
+  private selQueue = 0;
+  private selChat = 0;
+  private loadingOlder = false;
+  private composer: HTMLElement | null = null;
+
+  constructor(private readonly ctx: Ctx, readonly channelId: number) {
+    this.items = openQueue(ctx.state, channelId);
+    this.queueList = new VirtualList({
+      rowHeight: QUEUE_ROW,
+      className: 'queue-list',
+      stickToBottom: false,
+      count: () => this.items.length,
+      key: (i) => {
+        const it = this.items[i]!;
+        return `${it.id}:${it.message.deleted ? 1 : 0}:${it.id === this.selQueue ? 1 : 0}:${this.focus === 'queue' ? 1 : 0}`;
+      },
+      render: (i) => this.queueRow(this.items[i]!),
+    });
+    const queuePane = h('section', { class: 'pane pane-queue', attrs: { 'aria-label': 'moderation queue' } },
+      h('div', { class: 'pane-title' }, channelId ? 'Queue' : 'All queues', this.queueCount),
+      this.queueList.el,
+      h('div', { class: 'empty-note' }));
+    this.queueList.el.addEventListener('focus', () => this.setFocus('queue'));
+    this.split.append(queuePane);
+
+    const chan = this.channel();
+    if (channelId) {
+      const w = chatWindow(ctx.state, channelId);
+      this.chatList = new VirtualList({
+        rowHeight: CHAT_ROW,
+        className: 'chat-list',
+        stickToBottom: true,
+        count: () => w.length,
+        key: (i) => {
+          const r = w.at(i)!;
+          return `${r.id}:${r.rev}:${r.id === this.selChat ? 1 : 0}:${this.focus === 'chat' ? 1 : 0}`;
+        },
+        render: (i) => this.chatRow(w.at(i)!),
+        onNearTop: () => void this.loadOlder(),
+        onNewBelow: (n) => {
+          this.pill.hidden = n === 0;
+          this.pill.textContent = `${n} new message${n === 1 ? '' : 's'} ↓`;
+        },
+      });
+      this.pill.addEventListener('click', () => this.chatList?.scrollToBottom());
+      this.chatList.el.addEventListener('focus', () => this.setFocus('chat'));
+      this.split.append(h('section', { class: 'pane pane-chat', attrs: { 'aria-label': 'live chat' } },
+        h('div', { class: 'pane-title' }, 'Chat'),
+        this.chatList.el,
+        this.pill));
+      this.composer = this.buildComposer(chan);
+    } else {
+      this.split.classList.add('single');
+    }
+    this.tabQueue.addEventListener('click', () => this.setTab('queue'));
+    this.tabChat.addEventListener('click', () => this.setTab('chat'));
+
+    this.el = h('div', { class: 'page page-queues', dataset: { channelId } },
+      this.header,
+      this.pinBar,
+      this.banner,
+      channelId ? h('div', { class: 'tabs narrow-only' }, this.tabQueue, this.tabChat) : null,
+      this.split,
+      this.detail,
+      this.composer);
+    this.renderHeader();
+    this.renderDetail();
+    this.renderCounts();
+    if (channelId && !ctx.state.historyLoaded.has(channelId)) void this.loadInitial();
+    requestAnimationFrame(() => {
+      this.queueList.render();
+      this.chatList?.scrollToBottom();
+    });
+  }
+
+  private channel(id = this.channelId): ChannelView | undefined {
+    return this.ctx.state.channels.get(id);
+  }
+
+  private setTab(t: Pane): void {
+    this.split.dataset.tab = t;
+    this.tabQueue.classList.toggle('active', t === 'queue');
+    this.tabChat.classList.toggle('active', t === 'chat');
+    this.setFocus(t);
+    this.queueList.schedule();
+    this.chatList?.schedule();
+  }
+
+  private setFocus(p: Pane): void {
+    if (p === 'chat' && !this.chatList) return;
+    if (this.focus === p) return;
+    this.focus = p;
+    this.split.dataset.focus = p;
+    this.queueList.schedule();
+    this.chatList?.schedule();
+    this.renderDetail();
+  }
+
+  // ---- data loading ----
+
+  private async loadInitial(): Promise<void> {
+    const cid = this.channelId;
+    try {
+      const rows = (await this.ctx.api.recentMessages(cid, 0, 200)) ?? [];
+      this.ctx.state.historyLoaded.add(cid);
+      const w = chatWindow(this.ctx.state, cid);
+      w.prependOlder(rows.map(toRow), rows.length === 200);
+      this.chatList?.scrollToBottom();
+    } catch (e) {
+      this.ctx.toast('error', (e as Error).message, 'Could not load chat history');
+    }
+  }
+
+  private async loadOlder(): Promise<void> {
+    const w = chatWindow(this.ctx.state, this.channelId);
+    if (this.loadingOlder || !w.hasOlder || w.length >= w.cap) return;
+    this.loadingOlder = true;
+    try {
+      const rows = (await this.ctx.api.recentMessages(this.channelId, w.oldestId(), HISTORY_PAGE)) ?? [];
+      const added = w.prependOlder(rows.map(toRow), rows.length === HISTORY_PAGE);
+      this.chatList?.shifted(added);
+    } catch (e) {
+      this.ctx.toast('error', (e as Error).message, 'Could not load older messages');
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  // ---- rendering ----
+
+  private renderHeader(): void {
+    if (!this.channelId) {
+      const n = this.ctx.state.channels.size;
+      replace(this.header, h('h1', { class: 'chan-title' }, 'All queues'), h('span', { class: 'muted' }, `${n} channel${n === 1 ? '' : 's'}`));
+      return;
+    }
+    const c = this.channel();
+    if (!c) {
+      replace(this.header, h('h1', { class: 'chan-title' }, 'Channel gone'), h('span', { class: 'muted' }, 'This channel was left.'));
+      return;
+    }
+    const modes: HTMLElement[] = [];
+    for (const [k, v] of Object.entries(c.state ?? {})) {
+      if (v === false || v === 0 || v === null || v === '' || v === undefined) continue;
+      const label = v === true ? k : `${k}: ${typeof v === 'number' && /slow|follow/i.test(k) ? fmtDuration(v) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`;
+      modes.push(h('span', { class: 'tag tag-mode' }, label));
+    }
+    replace(this.header,
+      h('span', { class: `plat plat-${c.platform}` }, PLATFORM_NAMES[c.platform] ?? c.platform),
+      h('h1', { class: 'chan-title' }, c.name),
+      h('span', { class: `health ${healthClass(c.health)}` }, h('span', { class: 'dot' }), healthText(c.health, c.readOnly)),
+      h('span', { class: 'muted', attrs: { title: 'viewers' } }, `${c.viewers.toLocaleString()} viewers`),
+      c.readOnly ? h('span', { class: 'tag tag-ro', attrs: { 'data-testid': 'readonly' } }, 'read-only') : null,
+      ...modes);
+    this.renderPin(c);
+  }
+
+  private renderPin(c: ChannelView | undefined): void {
+    const p = c?.pinned;
+    if (!p) {
+      this.pinBar.hidden = true;
+      return;
+    }
+    const left = p.until ? Math.max(0, Math.round((p.until - Date.now()) / 1000)) : -1;
+    this.pinBar.hidden = false;
+    replace(this.pinBar,
+      h('span', { class: 'pin-icon' }, 'Pinned'),
+      h('span', { class: 'user' }, p.user),
+      h('span', { class: 'pin-text' }, p.text),
+      h('span', { class: 'pin-ttl' }, left < 0 ? 'until unpinned' : left === 0 ? 'expiring' : `${fmtDuration(left)} left`));
+  }
+
+  private renderCounts(): void {
+    const n = this.items.length;
+    this.queueCount.textContent = ` · ${n} open`;
+    this.tabQueue.textContent = `Queue (${n})`;
+    const note = this.split.querySelector('.empty-note');
+    if (note) note.textContent = n ? '' : 'Queue is clear.';
+  }
+
+  private channelLabel(cid: number): HTMLElement {
+    const c = this.channel(cid);
+    return h('span', { class: `chan-label plat-${c?.platform ?? 'x'}` }, c ? c.name : `#${cid}`);
+  }
+
+  private queueRow(it: QueueItemView): HTMLElement {
+    const m = it.message;
+    const sel = it.id === this.selQueue;
+    const row = h('div', {
+      class: `qrow ${sel ? 'selected' : ''} ${m.deleted ? 'deleted' : ''}`,
+      attrs: { 'data-testid': 'queue-item', role: 'option', 'aria-selected': sel ? 'true' : 'false' },
+      dataset: { itemId: it.id, channelId: it.channelId },
+    },
+      h('div', { class: 'qline' },
+        h('span', { class: 'time' }, fmtTime(it.at || m.at)),
+        this.channelId ? null : this.channelLabel(it.channelId),
+        renderUser(m.user),
+        ...(it.reasons ?? []).slice(0, 3).map((r) => h('span', { class: 'tag tag-reason' }, r))),
+      h('div', { class: 'qtext msg-text' }, renderText(m)),
+      this.rowActions({ item: it, msg: m, deleted: m.deleted }, true));
+    row.addEventListener('mousedown', () => this.select('queue', it.id));
+    return row;
+  }
+
+  private chatRow(r: ChatRow): HTMLElement {
+    const m = r.m;
+    const sel = r.id === this.selChat;
+    const row = h('div', {
+      class: `crow ${sel ? 'selected' : ''} ${r.deleted ? 'deleted' : ''} ${r.purged ? 'purged' : ''} ${m.held ? 'held' : ''}`,
+      attrs: { 'data-testid': 'chat-row' },
+      dataset: { msgId: m.id },
+    },
+      h('span', { class: 'time' }, fmtTime(m.at)),
+      m.held ? h('span', { class: 'tag tag-held', attrs: { title: 'held in the queue' } }, 'held') : null,
+      renderUser(m.user),
+      h('span', { class: 'sep' }, ': '),
+      m.replyTo ? h('span', { class: 'reply' }, `↩ ${m.replyTo.username ?? ''} `) : null,
+      h('span', { class: 'msg-text' }, renderText(m)),
+      r.note || r.deleted ? h('span', { class: 'tag tag-note' }, r.note || 'deleted') : null,
+      this.rowActions({ msg: m, deleted: r.deleted }, false));
+    row.addEventListener('mousedown', () => this.select('chat', m.id));
+    return row;
+  }
+
+  /** rowActions are the hover buttons on a row: only supported actions. */
+  private rowActions(t: Target, isItem: boolean): HTMLElement {
+    const c = this.channel(t.msg.channelId);
+    const box = h('span', { class: 'row-actions' });
+    const add = (verb: Verb, label: string, title: string, cls = '') => {
+      const b = h('button', { class: `mini ${cls}`, attrs: { type: 'button', title, 'data-verb': verb } }, label);
+      b.addEventListener('mousedown', (e) => e.stopPropagation());
+      b.addEventListener('click', (e) => {
+        e.stopPropagation();
+        void this.run(verb, t);
+      });
+      box.appendChild(b);
+    };
+    if (isItem) {
+      add('approve', '✓', 'approve (a)', 'ok');
+      add('dismiss', '✕', 'dismiss (d)');
+    }
+    for (const k of MOD_KINDS) {
+      const s = spec(c, k);
+      if (!s.supported) continue;
+      if (k === 'delete' && t.deleted) continue;
+      const verb = (k === 'timeout' ? 'timeoutAsk' : k) as Verb;
+      add(verb, VERB_LABEL[k] ?? k, `${k}${s.inferred ? ' (inferred)' : ''}${s.note ? ': ' + s.note : ''}`, k === 'ban' ? 'danger' : '');
+    }
+    return box;
+  }
+
+  private target(): Target | null {
+    if (this.focus === 'queue') {
+      const it = this.ctx.state.queue.get(this.selQueue);
+      return it ? { item: it, msg: it.message, deleted: it.message.deleted } : null;
+    }
+    const w = chatWindow(this.ctx.state, this.channelId);
+    const i = w.indexOf(this.selChat);
+    const r = i >= 0 ? w.at(i) : undefined;
+    return r ? { msg: r.m, deleted: r.deleted } : null;
+  }
+
+  private renderDetail(): void {
+    const t = this.target();
+    if (!t) {
+      replace(this.detail, h('span', { class: 'muted' }, 'Select a queue item or message (j/k, click). Press ? for shortcuts.'));
+      return;
+    }
+    const c = this.channel(t.msg.channelId);
+    const btns: HTMLElement[] = [];
+    const notes: HTMLElement[] = [];
+    const btn = (verb: Verb, label: string, key: string, cls = '', inferred = false) => {
+      const b = h('button', { class: `btn ${cls}`, attrs: { type: 'button', 'data-verb': verb } },
+        label, h('kbd', null, key), inferred ? h('span', { class: 'inferred', attrs: { title: 'the wire form of this action is inferred, not documented' } }, 'inferred') : null);
+      b.addEventListener('click', () => void this.run(verb, t));
+      btns.push(b);
+    };
+    if (t.item) {
+      btn('approve', 'Approve', 'a', 'btn-ok');
+      btn('dismiss', 'Dismiss', 'd');
+    }
+    for (const k of MOD_KINDS) {
+      const s = spec(c, k);
+      if (!s.supported) {
+        notes.push(h('span', { class: 'unsupported', attrs: { 'data-kind': k } }, `${VERB_LABEL[k]}: ${s.note || 'not supported'}`));
+        continue;
+      }
+      if (k === 'ban') btn('ban', 'Ban', 'b', 'btn-danger', s.inferred);
+      if (k === 'timeout') {
+        const presets = c?.capabilities.timeoutPresets ?? [];
+        btn('timeoutAsk', `Timeout ${fmtDuration(presets[0] ?? 600)}…`, 't', 'btn-warn', s.inferred);
+      }
+      if (k === 'delete' && !t.deleted) btn('delete', 'Delete', 'x', '', s.inferred);
+      if (k === 'pin') btn('pin', 'Pin', 'p', '', s.inferred);
+      if (s.note) notes.push(h('span', { class: 'cap-note' }, `${VERB_LABEL[k]}: ${s.note}`));
+    }
+    replace(this.detail,
+      h('div', { class: 'detail-msg' },
+        this.channelId ? null : this.channelLabel(t.msg.channelId),
+        renderUser(t.msg.user),
+        t.msg.user.role ? h('span', { class: 'tag' }, t.msg.user.role) : null,
+        h('span', { class: 'sep' }, ': '),
+        h('span', { class: 'msg-text full' }, renderText(t.msg)),
+        t.item?.reasons?.length ? h('span', { class: 'reasons' }, ...t.item.reasons.map((r) => h('span', { class: 'tag tag-reason' }, r))) : null),
+      h('div', { class: 'detail-actions' }, ...btns),
+      notes.length ? h('div', { class: 'detail-notes' }, ...notes) : null);
+  }
+
+  private buildComposer(c: ChannelView | undefined): HTMLElement {
+    const sendSpec = spec(c, 'send');
+    const annSpec = spec(c, 'announce');
+    const max = c?.capabilities.maxMessage || 500;
+    const input = h('input', { class: 'input grow', attrs: { type: 'text', maxlength: max, placeholder: sendSpec.supported ? `Send to ${c?.name ?? ''}` : `Cannot send: ${sendSpec.note ?? ''}`, 'aria-label': 'send message', 'data-testid': 'send-input', disabled: !sendSpec.supported } });
+    const sendBtn = h('button', { class: 'btn btn-primary', attrs: { type: 'submit', disabled: !sendSpec.supported, 'data-testid': 'send-button' } }, 'Send');
+    const sendForm = h('form', { class: 'composer-row' }, input, sendBtn);
+    sendForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = input.value;
+      if (!text.trim()) return;
+      input.value = '';
+      void this.ctx.act({ channelId: this.channelId, kind: 'send', text }, 'Send').then((ok) => {
+        if (!ok && !input.value) input.value = text;
+      });
+    });
+    const colors = c?.capabilities.announceColors ?? [];
+    const colorSel = h('select', { class: 'input', attrs: { 'aria-label': 'announcement colour', disabled: !annSpec.supported || !colors.length } },
+      ...(colors.length ? colors : ['default']).map((col) => {
+        const o = h('option', { attrs: { value: col } }, col);
+        const hex = safeColor(col);
+        if (hex) o.style.color = hex;
+        return o;
+      }));
+    const annIn = h('input', { class: 'input grow', attrs: { type: 'text', maxlength: max, placeholder: annSpec.supported ? 'Announcement' : `Announce: ${annSpec.note ?? 'not supported'}`, 'aria-label': 'announcement', disabled: !annSpec.supported } });
+    const annBtn = h('button', { class: 'btn', attrs: { type: 'submit', disabled: !annSpec.supported } }, 'Announce', annSpec.inferred ? h('span', { class: 'inferred' }, 'inferred') : null);
+    const annForm = h('form', { class: 'composer-row' }, annIn, colorSel, annBtn);
+    annForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = annIn.value;
+      if (!text.trim()) return;
+      annIn.value = '';
+      const color = colors.length ? colorSel.value : undefined;
+      void this.ctx.act({ channelId: this.channelId, kind: 'announce', text, color }, 'Announce').then((ok) => {
+        if (!ok && !annIn.value) annIn.value = text;
+      });
+    });
+    return h('div', { class: 'composer' }, sendForm, annForm);
+  }
+
+  // ---- selection and actions ----
+
+  private select(p: Pane, id: number): void {
+    this.setFocus(p);
+    if (p === 'queue') this.selQueue = id;
+    else this.selChat = id;
+    this.queueList.schedule();
+    this.chatList?.schedule();
+    this.renderDetail();
+  }
+
+  private move(delta: number): void {
+    if (this.focus === 'queue') {
+      if (!this.items.length) return;
+      let i = this.items.findIndex((x) => x.id === this.selQueue);
+      i = i < 0 ? (delta > 0 ? 0 : this.items.length - 1) : Math.max(0, Math.min(this.items.length - 1, i + delta));
+      this.select('queue', this.items[i]!.id);
+      this.queueList.reveal(i);
+    } else {
+      const w = chatWindow(this.ctx.state, this.channelId);
+      if (!w.length) return;
+      let i = w.indexOf(this.selChat);
+      i = i < 0 ? w.length - 1 : Math.max(0, Math.min(w.length - 1, i + delta));
+      this.select('chat', w.at(i)!.id);
+      this.chatList?.reveal(i);
+    }
+  }
+
+  private async run(verb: Verb, t: Target): Promise<void> {
+    const cid = t.msg.channelId;
+    const c = this.channel(cid);
+    const who = t.msg.user.displayName || t.msg.user.username;
+    const base = { channelId: cid, itemId: t.item?.id, messageId: t.msg.id, userId: t.msg.user.id, username: t.msg.user.username };
+    if (verb === 'approve' || verb === 'dismiss') {
+      if (!t.item) return;
+      const status = verb === 'approve' ? 'approved' : 'dismissed';
+      const idx = this.items.findIndex((x) => x.id === t.item!.id);
+      try {
+        const res = await this.ctx.api.resolveItem(t.item.id, status);
+        if (!res || res.status !== 'open') this.ctx.state.queue.delete(t.item.id);
+        else this.ctx.state.queue.set(res.id, res);
+        this.refreshQueue();
+        const next = this.items[Math.min(idx, this.items.length - 1)];
+        if (next && this.selQueue === t.item.id) this.select('queue', next.id);
+      } catch (e) {
+        this.ctx.toast('error', (e as Error).message, `Could not ${verb} item`);
+      }
+      return;
+    }
+    const kind: ActionKind = verb === 'timeoutAsk' ? 'timeout' : verb;
+    const s = spec(c, kind);
+    if (!s.supported) {
+      this.ctx.toast('warn', s.note || `${kind} is not supported here`, `${VERB_LABEL[kind] ?? kind} not available`);
+      return;
+    }
+    switch (verb) {
+      case 'ban': {
+        const r = await this.ctx.dialog.confirm(`Ban ${who}?`, `Permanently ban ${who} from ${c?.name ?? 'this channel'}.`, 'Ban', true);
+        if (r) await this.ctx.act({ ...base, kind: 'ban', reason: r.reason || undefined }, `Ban ${who}`);
+        break;
+      }
+      case 'timeout': {
+        const secs = c?.capabilities.timeoutPresets?.[0] ?? 600;
+        await this.ctx.act({ ...base, kind: 'timeout', durationSeconds: secs }, `Timeout ${who} ${fmtDuration(secs)}`);
+        break;
+      }
+      case 'timeoutAsk': {
+        const r = await this.ctx.dialog.timeout(`Time out ${who}`, c?.capabilities.timeoutPresets ?? [], s.note);
+        if (r) await this.ctx.act({ ...base, kind: 'timeout', durationSeconds: r.seconds, reason: r.reason || undefined }, `Timeout ${who} ${fmtDuration(r.seconds)}`);
+        break;
+      }
+      case 'delete':
+        await this.ctx.act({ ...base, kind: 'delete' }, `Delete message by ${who}`);
+        break;
+      case 'pin':
+        await this.ctx.act({ ...base, kind: 'pin', text: t.msg.text }, `Pin message by ${who}`);
+        break;
+    }
+  }
+
+  private refreshQueue(): void {
+    this.items = openQueue(this.ctx.state, this.channelId);
+    if (this.selQueue && !this.ctx.state.queue.has(this.selQueue)) {
+      if (this.focus === 'queue') this.renderDetail();
+    }
+    this.renderCounts();
+    this.queueList.schedule();
+  }
+
+  key(e: KeyboardEvent): boolean {
+    const t = this.target();
+    switch (e.key) {
+      case 'j':
+      case 'ArrowDown':
+        this.move(1);
+        return true;
+      case 'k':
+      case 'ArrowUp':
+        this.move(-1);
+        return true;
+      case 'Tab':
+        if (!this.chatList) return false;
+        this.setTab(this.focus === 'queue' ? 'chat' : 'queue');
+        return true;
+      case 'g':
+        this.chatList?.scrollToBottom();
+        return true;
+      case 'a':
+      case 'd':
+        if (t?.item) void this.run(e.key === 'a' ? 'approve' : 'dismiss', t);
+        return true;
+      case 'b':
+        if (t) void this.run('ban', t);
+        return true;
+      case 't':
+        if (t) void this.run('timeout', t);
+        return true;
+      case 'T':
+        if (t) void this.run('timeoutAsk', t);
+        return true;
+      case 'x':
+        if (t && !t.deleted) void this.run('delete', t);
+        return true;
+      case 'p':
+        if (t) void this.run('pin', t);
+        return true;
+    }
+    return false;
+  }
+
+  update(ch: Changes): void {
+    if (ch.queue) this.refreshQueue();
+    if (ch.channels) {
+      this.renderHeader();
+      if (!this.channelId) this.queueList.refresh();
+    }
+    const cid = this.channelId;
+    if (cid && this.chatList) {
+      const ev = ch.evicted.get(cid) ?? 0;
+      if (ev) this.chatList.shifted(-ev);
+      const add = ch.appended.get(cid) ?? 0;
+      if (add) this.chatList.appended(add);
+      if (ch.chat.has(cid)) this.chatList.schedule();
+      if (ch.chat.has(cid) && this.focus === 'chat') this.renderDetail();
+    }
+    for (const a of ch.actions) {
+      if (a.status !== 'failed' || (cid && a.channelId !== cid)) continue;
+      this.banner.hidden = false;
+      const close = h('button', { class: 'icon-btn', attrs: { type: 'button', 'aria-label': 'dismiss' } }, '×');
+      close.addEventListener('click', () => { this.banner.hidden = true; });
+      replace(this.banner,
+        h('strong', null, `${VERB_LABEL[a.kind] ?? a.kind} failed`),
+        cid ? null : this.channelLabel(a.channelId),
+        a.target ? h('span', { class: 'muted' }, a.target) : null,
+        h('span', { class: 'fail-reason' }, a.outcome || 'no reason given'),
+        close);
+    }
+  }
+
+  tick(): void {
+    if (!this.channelId) return;
+    const c = this.channel();
+    if (c?.pinned) this.renderPin(c);
+    if (c?.health.status === 'reconnecting') this.renderHeader();
+  }
+}
