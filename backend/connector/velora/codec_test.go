@@ -98,22 +98,22 @@ func TestGoldenCoversEveryEvent(t *testing.T) {
 
 func TestReasonCode(t *testing.T) {
 	cases := map[string]string{
-		"Slow mode is enabled: wait 5 more seconds":             "slow_mode",
-		"This channel is in followers-only mode":                "followers_only",
-		"This channel is in subscriber-only mode":               "subs_only",
-		"This channel is in emote-only mode":                    "emote_only",
-		"Your message contains a blocked term":                  "blacklist",
-		"You must verify your email address before chatting":    "email_verification",
-		"You need to be a moderator to use /ban":                "role",
-		"Only the broadcaster can moderate a moderator":         "role",
-		"You cannot moderate the broadcaster":                   "role",
-		"Message exceeds the 500 character limit":               "too_long",
-		"You are banned from this channel":                      "banned",
-		"You are timed out in this channel for 30 more seconds": "banned",
+		"Slow mode is enabled: wait 5 more seconds":                       "slow_mode",
+		"This channel is in followers-only mode":                          "followers_only",
+		"This channel is in subscriber-only mode":                         "subs_only",
+		"This channel is in emote-only mode":                              "emote_only",
+		"Your message contains a blocked term":                            "blacklist",
+		"You must verify your email address before chatting":              "email_verification",
+		"You need to be a moderator to use /ban":                          "role",
+		"Only the broadcaster can moderate a moderator":                   "role",
+		"You cannot moderate the broadcaster":                             "role",
+		"Message exceeds the 500 character limit":                         "too_long",
+		"You are banned from this channel":                                "banned",
+		"You are timed out in this channel for 30 more seconds":           "banned",
 		"You must be logged in to chat (guest connections are read-only)": "read_only",
-		"Unknown command: /frob":  "unknown_command",
-		"Message not found: m_1":  "not_found",
-		"Something else happened": "",
+		"Unknown command: /frob":                                          "unknown_command",
+		"Message not found: m_1":                                          "not_found",
+		"Something else happened":                                         "",
 	}
 	for msg, want := range cases {
 		if got := ReasonCode(msg); got != want {

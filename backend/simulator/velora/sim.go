@@ -76,8 +76,8 @@ type Sim struct {
 	byName   map[string]*user // by lower-case username
 	byToken  map[string]*user
 	channels map[string]*chanState // by channel id (= owner's user id)
-	bridge   map[string]string   // bridge token -> channel id
-	conns    map[string]*conn    // by socket id
+	bridge   map[string]string     // bridge token -> channel id
+	conns    map[string]*conn      // by socket id
 
 	startOnce sync.Once
 	stop      chan struct{}
@@ -109,7 +109,7 @@ type chanState struct {
 	timeouts  map[string]time.Time
 	lastSent  map[string]time.Time
 	msgs      map[string]*storedMsg
-	order     []string // message ids, oldest first (bounded)
+	order     []string       // message ids, oldest first (bounded)
 	present   map[string]int // user id -> presence count (sockets + virtual)
 	viewers   int64
 	raidSeq   int
