@@ -1,0 +1,130 @@
+// Package app is the Wails binding layer: App's exported methods are bound to
+// the frontend (window.go.app.App.<Method>), each delegating to the service
+// with the window's context; Emitter sends service events through the Wails
+// runtime. Nothing else in the console imports Wails.
+package app
+
+import (
+	"context"
+	"sync"
+
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"modconsole/backend/service"
+)
+
+// App is bound to the desktop window. Its lifecycle hooks are unexported so
+// that Wails does not bind them.
+type App struct {
+	api service.API
+
+	mu    sync.RWMutex
+	ctx   context.Context
+	ready bool // the window's context is set
+}
+
+// New returns an App over api.
+func New(api service.API) *App { return &App{api: api, ctx: context.Background()} }
+
+// startup is given to Wails' OnStartup; it records the window's context.
+func (a *App) startup(ctx context.Context) {
+	a.mu.Lock()
+	a.ctx = ctx
+	a.ready = true
+	a.mu.Unlock()
+}
+
+// Startup returns the hook Wails calls when the window is ready.
+func Startup(a *App) func(context.Context) { return a.startup }
+
+func (a *App) c() context.Context {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.ctx
+}
+
+// Emitter sends service events to the desktop window. Events emitted before
+// the window is ready are dropped (the UI loads its state with Overview).
+type Emitter struct{ app *App }
+
+// NewEmitter returns an emitter bound to a's window.
+func NewEmitter(a *App) *Emitter { return &Emitter{app: a} }
+
+// Emit implements service.Emitter.
+func (e *Emitter) Emit(name string, data any) {
+	e.app.mu.RLock()
+	ctx, ready := e.app.ctx, e.app.ready
+	e.app.mu.RUnlock()
+	if ready {
+		runtime.EventsEmit(ctx, name, data)
+	}
+}
+
+// Overview mirrors service.API.
+func (a *App) Overview() (service.Overview, error) { return a.api.Overview(a.c()) }
+
+// ListAccounts mirrors service.API.
+func (a *App) ListAccounts() ([]service.AccountView, error) { return a.api.ListAccounts(a.c()) }
+
+// SaveAccount mirrors service.API.
+func (a *App) SaveAccount(in service.AccountInput) (service.AccountView, error) {
+	return a.api.SaveAccount(a.c(), in)
+}
+
+// RemoveAccount mirrors service.API.
+func (a *App) RemoveAccount(id int64) error { return a.api.RemoveAccount(a.c(), id) }
+
+// ListChannels mirrors service.API.
+func (a *App) ListChannels() ([]service.ChannelView, error) { return a.api.ListChannels(a.c()) }
+
+// JoinChannel mirrors service.API.
+func (a *App) JoinChannel(accountID int64, name string) (service.ChannelView, error) {
+	return a.api.JoinChannel(a.c(), accountID, name)
+}
+
+// LeaveChannel mirrors service.API.
+func (a *App) LeaveChannel(channelID int64) error { return a.api.LeaveChannel(a.c(), channelID) }
+
+// RecentMessages mirrors service.API.
+func (a *App) RecentMessages(channelID, beforeID int64, limit int) ([]service.MessageView, error) {
+	return a.api.RecentMessages(a.c(), channelID, beforeID, limit)
+}
+
+// Queue mirrors service.API.
+func (a *App) Queue(channelID int64, limit int) ([]service.QueueItemView, error) {
+	return a.api.Queue(a.c(), channelID, limit)
+}
+
+// ResolveItem mirrors service.API.
+func (a *App) ResolveItem(itemID int64, status string) (service.QueueItemView, error) {
+	return a.api.ResolveItem(a.c(), itemID, status)
+}
+
+// Act mirrors service.API.
+func (a *App) Act(req service.ActionRequest) (service.ActionView, error) {
+	return a.api.Act(a.c(), req)
+}
+
+// AuditLog mirrors service.API.
+func (a *App) AuditLog(channelID int64, limit int) ([]service.ActionView, error) {
+	return a.api.AuditLog(a.c(), channelID, limit)
+}
+
+// ModEvents mirrors service.API.
+func (a *App) ModEvents(channelID int64, limit int) ([]service.ModEventView, error) {
+	return a.api.ModEvents(a.c(), channelID, limit)
+}
+
+// ListRules mirrors service.API.
+func (a *App) ListRules() ([]service.RuleView, error) { return a.api.ListRules(a.c()) }
+
+// SaveRule mirrors service.API.
+func (a *App) SaveRule(r service.RuleView) (service.RuleView, error) { return a.api.SaveRule(a.c(), r) }
+
+// DeleteRule mirrors service.API.
+func (a *App) DeleteRule(id int64) error { return a.api.DeleteRule(a.c(), id) }
+
+// Search mirrors service.API.
+func (a *App) Search(query string, channelID int64, limit int) ([]service.MessageView, error) {
+	return a.api.Search(a.c(), query, channelID, limit)
+}

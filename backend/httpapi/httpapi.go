@@ -1,0 +1,390 @@
+// Package httpapi is the browser-mode edge: one JSON route per service.API
+// method (POST /api/<Method>, the arguments as a JSON array), a WebSocket
+// event stream (GET /api/events), and the embedded frontend. Every request
+// needs the session token (cookie, X-Session-Token header, Bearer header or,
+// for the first page load and the socket, ?token=); requests from a foreign
+// Origin or for a foreign Host are refused. Responses carry a strict
+// Content-Security-Policy.
+//
+// A Server is safe for concurrent use. Emit may be called from any goroutine
+// and never blocks: a client that cannot keep up is disconnected.
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/service"
+)
+
+// CSP is the Content-Security-Policy of every response.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+	"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// CookieName is the session cookie set after the first authenticated page load.
+const CookieName = "mc_session"
+
+// maxBody bounds a request body.
+const maxBody = 1 << 20
+
+// Options configures a Server.
+type Options struct {
+	API    service.API
+	Assets fs.FS // the built frontend (index.html at its root)
+	Token  string
+	Logger *slog.Logger
+	// Addr is the listen address ("127.0.0.1:8080"); it decides which Host
+	// and Origin values are our own. Set it before serving (SetAddr when the
+	// port is chosen by the system).
+	Addr string
+}
+
+// Server serves browser mode.
+type Server struct {
+	api    service.API
+	assets fs.FS
+	token  string
+	log    *slog.Logger
+	routes map[string]route
+
+	mu      sync.RWMutex
+	hosts   map[string]bool
+	clients map[*client]struct{}
+}
+
+type route struct {
+	method reflect.Value
+	in     []reflect.Type // arguments after the context
+	errOut bool           // true when the only result is an error
+}
+
+// New builds a Server. It listens on nothing; use Handler.
+func New(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{api: opts.API, assets: opts.Assets, token: opts.Token, log: log, clients: map[*client]struct{}{}}
+	s.routes = buildRoutes(opts.API)
+	s.SetAddr(opts.Addr)
+	return s
+}
+
+// buildRoutes maps every service.API method to a route on impl.
+func buildRoutes(impl service.API) map[string]route {
+	it := reflect.TypeOf((*service.API)(nil)).Elem()
+	v := reflect.ValueOf(impl)
+	out := make(map[string]route, it.NumMethod())
+	for i := 0; i < it.NumMethod(); i++ {
+		m := it.Method(i)
+		r := route{method: v.MethodByName(m.Name)}
+		for j := 1; j < m.Type.NumIn(); j++ {
+			r.in = append(r.in, m.Type.In(j))
+		}
+		r.errOut = m.Type.NumOut() == 1
+		out[m.Name] = r
+	}
+	return out
+}
+
+// Routes lists the method names served under /api/, sorted.
+func (s *Server) Routes() []string {
+	out := make([]string, 0, len(s.routes))
+	for name := range s.routes {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SetAddr records the address the server is reachable at, for Host and
+// Origin checks. Loopback aliases of the same port are accepted too.
+func (s *Server) SetAddr(addr string) {
+	hosts := map[string]bool{}
+	if addr != "" {
+		hosts[addr] = true
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			ip := net.ParseIP(host)
+			if host == "localhost" || (ip != nil && ip.IsLoopback()) {
+				for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
+					hosts[h+":"+port] = true
+				}
+			}
+		}
+	}
+	s.mu.Lock()
+	s.hosts = hosts
+	s.mu.Unlock()
+}
+
+// Handler returns the HTTP handler of browser mode.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/{method}", s.serveCall)
+	mux.HandleFunc("GET /api/events", s.serveEvents)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/"):
+			writeError(w, http.StatusNotFound, "no such route")
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			s.serveAsset(w, r)
+		default:
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+		}
+	})
+	return s.guard(mux)
+}
+
+// guard applies the security headers and the Host, Origin and token checks
+// to every request.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", CSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		if !s.ownHost(r.Host) {
+			writeError(w, http.StatusForbidden, "unexpected Host header")
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && !s.ownOrigin(o) {
+			writeError(w, http.StatusForbidden, "foreign origin")
+			return
+		}
+		if !s.authorized(r) {
+			writeError(w, http.StatusUnauthorized, "missing or wrong session token: open the URL the console printed")
+			return
+		}
+		// A first page load with ?token= trades it for a cookie and drops
+		// it from the address bar.
+		if q := r.URL.Query().Get("token"); q != "" && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
+			http.SetCookie(w, &http.Cookie{Name: CookieName, Value: s.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			u := *r.URL
+			qs := u.Query()
+			qs.Del("token")
+			u.RawQuery = qs.Encode()
+			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) ownHost(host string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.hosts) == 0 || s.hosts[host]
+}
+
+func (s *Server) ownOrigin(origin string) bool {
+	for _, scheme := range []string{"http://", "https://"} {
+		if strings.HasPrefix(origin, scheme) {
+			return s.ownHost(strings.TrimPrefix(origin, scheme))
+		}
+	}
+	return false
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	var got string
+	switch {
+	case r.Header.Get("X-Session-Token") != "":
+		got = r.Header.Get("X-Session-Token")
+	case strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
+		got = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	case r.URL.Query().Get("token") != "":
+		got = r.URL.Query().Get("token")
+	default:
+		if c, err := r.Cookie(CookieName); err == nil {
+			got = c.Value
+		}
+	}
+	return s.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
+}
+
+// serveCall runs one API method.
+func (s *Server) serveCall(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("method")
+	rt, ok := s.routes[name]
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no method %q", name))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		return
+	}
+	if len(body) > maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+	var raw []json.RawMessage
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, &raw); err != nil {
+			writeError(w, http.StatusBadRequest, "the body must be a JSON array of arguments: "+err.Error())
+			return
+		}
+	}
+	if len(raw) != len(rt.in) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s takes %d arguments, got %d", name, len(rt.in), len(raw)))
+		return
+	}
+	args := []reflect.Value{reflect.ValueOf(r.Context())}
+	for i, t := range rt.in {
+		p := reflect.New(t)
+		if err := json.Unmarshal(raw[i], p.Interface()); err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("argument %d of %s: %v", i+1, name, err))
+			return
+		}
+		args = append(args, p.Elem())
+	}
+	out := rt.method.Call(args)
+	errV := out[len(out)-1]
+	if !errV.IsNil() {
+		err := errV.Interface().(error)
+		writeError(w, statusOf(err), err.Error())
+		return
+	}
+	var result any
+	if !rt.errOut {
+		result = out[0].Interface()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(result); err != nil {
+		s.log.Warn("response not written", "method", name, "err", err)
+	}
+}
+
+// statusOf maps service errors to HTTP statuses.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, service.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, service.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, chat.ErrUnsupported), errors.Is(err, chat.ErrReadOnly):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, chat.ErrNotConnected):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// serveAsset serves the embedded frontend; unknown paths get index.html so
+// the app can route itself.
+func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
+	if s.assets == nil {
+		writeError(w, http.StatusNotFound, "frontend not built: run `make build`")
+		return
+	}
+	p := strings.TrimPrefix(r.URL.Path, "/")
+	if p == "" {
+		p = "index.html"
+	}
+	if st, err := fs.Stat(s.assets, p); err != nil || st.IsDir() {
+		p = "index.html"
+	}
+	data, err := fs.ReadFile(s.assets, p)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "frontend not built: run `make build`")
+		return
+	}
+	http.ServeContent(w, r, p, time.Time{}, strings.NewReader(string(data)))
+}
+
+// client is one event-stream subscriber.
+type client struct {
+	out  chan []byte
+	kick context.CancelFunc
+}
+
+// Emit implements service.Emitter: the event goes to every connected event
+// stream as {"name":…,"data":…}.
+func (s *Server) Emit(name string, data any) {
+	msg, err := json.Marshal(struct {
+		Name string `json:"name"`
+		Data any    `json:"data"`
+	}{name, data})
+	if err != nil {
+		s.log.Error("event not encoded", "name", name, "err", err)
+		return
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for c := range s.clients {
+		select {
+		case c.out <- msg:
+		default:
+			s.log.Warn("event stream client too slow, disconnecting")
+			c.kick()
+		}
+	}
+}
+
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	// Host, Origin and token were checked by guard.
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	c := &client{out: make(chan []byte, 256), kick: cancel}
+	s.mu.Lock()
+	s.clients[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.clients, c)
+		s.mu.Unlock()
+	}()
+	ctx = ws.CloseRead(ctx)
+	ping := time.NewTicker(30 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			ws.Close(websocket.StatusPolicyViolation, "closed")
+			return
+		case msg := <-c.out:
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			err := ws.Write(wctx, websocket.MessageText, msg)
+			wcancel()
+			if err != nil {
+				return
+			}
+		case <-ping.C:
+			pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+			err := ws.Ping(pctx)
+			pcancel()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
