@@ -377,15 +377,25 @@ func insertModEvents(ctx context.Context, tx *sql.Tx, evs []*ModEventRow) error 
 	return nil
 }
 
-// applyMarks applies the batch's marks and fills Affected.
+// applyMarks applies the batch's marks and fills Affected. A deleting mark
+// changes only messages not deleted yet (the first reason a message went
+// away is kept, and a repeated clear touches only new messages); a mark that
+// only annotates changes messages whose note differs.
 func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
-	const set = `UPDATE messages SET deleted = max(deleted, ?1), note = CASE WHEN ?2 = '' THEN note ELSE ?2 END
-		WHERE channel_id = ?3 AND (deleted < ?1 OR (?2 <> '' AND note <> ?2)) AND `
 	for _, mk := range marks {
 		mk.Affected = mk.Affected[:0]
-		d := b2i(mk.Deleted)
-		collect := func(query string, args ...any) error {
-			rows, err := tx.QueryContext(ctx, set+query+` RETURNING id`, append([]any{d, mk.Note, mk.ChannelID}, args...)...)
+		var set string
+		if mk.Deleted {
+			set = `UPDATE messages SET deleted = 1, note = CASE WHEN ?1 = '' THEN note ELSE ?1 END
+				WHERE channel_id = ?2 AND deleted = 0 AND `
+		} else {
+			if mk.Note == "" {
+				continue // nothing to change
+			}
+			set = `UPDATE messages SET note = ?1 WHERE channel_id = ?2 AND note <> ?1 AND `
+		}
+		collect := func(cond string, args ...any) error {
+			rows, err := tx.QueryContext(ctx, set+cond+` RETURNING id`, append([]any{mk.Note, mk.ChannelID}, args...)...)
 			if err != nil {
 				return fmt.Errorf("store: batch: mark messages: %w", err)
 			}
@@ -402,21 +412,20 @@ func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
 			}
 			return nil
 		}
-		var err error
-		switch {
-		case mk.All:
-			err = collect(`1`)
-		case mk.UserID != "":
-			err = collect(`user_id = ?4`, mk.UserID)
+		if mk.All {
+			if err := collect(`1`); err != nil {
+				return err
+			}
+			continue
 		}
-		if err != nil {
-			return err
+		if mk.UserID != "" {
+			if err := collect(`user_id = ?3`, mk.UserID); err != nil {
+				return err
+			}
 		}
-		if !mk.All {
-			for _, pid := range mk.PlatformIDs {
-				if err := collect(`platform_id = ?4`, pid); err != nil {
-					return err
-				}
+		for _, pid := range mk.PlatformIDs {
+			if err := collect(`platform_id = ?3`, pid); err != nil {
+				return err
 			}
 		}
 	}

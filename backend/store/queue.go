@@ -49,11 +49,15 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
 		if err != nil {
 			return err
 		}
+		created := ms(q.Created)
+		if created == 0 {
+			created = t
+		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, status, created, updated)
-			VALUES(?, ?, ?, ?, ?, ?) RETURNING id`, q.ChannelID, q.MessageID, js, q.Status, t, t).Scan(&q.ID); err != nil {
+			VALUES(?, ?, ?, ?, ?, ?) RETURNING id`, q.ChannelID, q.MessageID, js, q.Status, created, t).Scan(&q.ID); err != nil {
 			return fmt.Errorf("store: batch: insert queue item for message %d: %w", q.MessageID, err)
 		}
-		q.Created, q.Updated = fromMS(t), fromMS(t)
+		q.Created, q.Updated = fromMS(created), fromMS(t)
 	}
 	return nil
 }
