@@ -41,7 +41,7 @@ for (const d of dirs) {
       // element.style.x = ... from JS is allowed under CSP; only `style=` in markup is banned.
       const checked = f.endsWith('.html') ? banned : banned.slice(0, -1);
       for (const re of checked) {
-        if (re.test(line)) {
+        if (re.test(line) && !line.includes('check-dom: allow')) {
           console.error(`${relative(root, f)}:${i + 1}: forbidden DOM sink ${re}: ${line.trim()}`);
           bad++;
         }

@@ -9,7 +9,7 @@ type Props = {
   dataset?: Record<string, string | number>;
 };
 
-const FORBIDDEN_ATTR = /^(on|srcdoc$|formaction$)/i;
+const FORBIDDEN_ATTR = /^(on|srcdoc$|formaction$)/i; // check-dom: allow (a guard, not a sink)
 
 /** h creates an element; strings become text nodes, attributes go through setAttribute. */
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props | null, ...children: Child[]): HTMLElementTagNameMap[K] {
