@@ -78,6 +78,7 @@ type Sim struct {
 	channels map[string]*chanState // by channel id (= owner's user id)
 	bridge   map[string]string     // bridge token -> channel id
 	conns    map[string]*conn      // by socket id
+	beats    int                   // heartbeats received
 
 	startOnce sync.Once
 	stop      chan struct{}
@@ -694,6 +695,7 @@ func (s *Sim) toModsLocked(ch *chanState, event string, payload any) []out {
 
 func (s *Sim) onHeartbeat(c *conn, ack func(...any)) {
 	s.mu.Lock()
+	s.beats++
 	var list []map[string]any
 	for id := range c.channels {
 		ch := s.channels[id]
@@ -942,6 +944,13 @@ func (s *Sim) InjectEvent(channel, event string, args ...any) error {
 	room := roomOf(ch.id)
 	s.flush([]out{func() { s.chat.To(room).Emit(event, args...) }})
 	return nil
+}
+
+// Heartbeats returns how many heartbeat emits the gateway has received.
+func (s *Sim) Heartbeats() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.beats
 }
 
 // SetViewers sets channel's viewer count and sends viewer_count_update now.
