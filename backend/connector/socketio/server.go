@@ -39,9 +39,6 @@ const (
 // writeTimeout bounds every server-side frame write.
 const writeTimeout = 10 * time.Second
 
-// closeGrace bounds the websocket close handshake on a polite close.
-const closeGrace = 500 * time.Millisecond
-
 // dispatchLimit is how many packets a connection buffers for its handlers
 // before its reader stops reading.
 const dispatchLimit = 1024
@@ -372,10 +369,9 @@ func (c *serverConn) shutdown(reason string, abrupt bool) {
 			_ = c.ws.CloseNow()
 			return
 		}
-		// A polite close, bounded: a peer that does not answer the close
-		// handshake is cut off after closeGrace.
+		// A polite close; the websocket library cuts off a peer that does
+		// not answer the close handshake within 5 s.
 		go func() { _ = c.ws.Close(websocket.StatusGoingAway, reason) }()
-		time.AfterFunc(closeGrace, func() { _ = c.ws.CloseNow() })
 	})
 }
 

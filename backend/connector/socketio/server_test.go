@@ -369,6 +369,13 @@ func TestServerCloseRefusesNewHandshakes(t *testing.T) {
 	c.expectPrefix("0{")
 	c.send("40")
 	c.expectPrefix(`40{"sid":"`)
+	go func() { // a live client keeps reading and so answers the close handshake
+		for {
+			if _, err := c.read(); err != nil {
+				return
+			}
+		}
+	}()
 	s.Close()
 	if r := <-disc; r != ReasonShuttingDown {
 		t.Fatalf("reason %q", r)
