@@ -364,7 +364,8 @@ func countCapsText(s string) (upper, letters int) {
 // historyLen is how many recent messages are kept per user per channel.
 const historyLen = 16
 
-// MaxTrackedUsers bounds the (channel, user) histories one repeat rule keeps.
+// MaxTrackedUsers bounds the (channel, user) histories one repeat rule keeps
+// (plus up to a quarter as many kept for reuse).
 const MaxTrackedUsers = 32768
 
 type userKey struct {
@@ -386,6 +387,7 @@ type repeatTracker struct {
 	users     map[userKey]*history
 	lastSweep int64
 	maxUsers  int
+	free      []*history // histories of swept users, reused (at most maxUsers)
 }
 
 func newRepeatTracker(count, windowSeconds int) *repeatTracker {
@@ -412,7 +414,13 @@ func (t *repeatTracker) observe(channel int64, user string, h uint64, now int64)
 			t.sweep(now)
 			t.shrink()
 		}
-		u = &history{}
+		if n := len(t.free); n > 0 {
+			u = t.free[n-1]
+			t.free = t.free[:n-1]
+			*u = history{}
+		} else {
+			u = &history{}
+		}
 		t.users[k] = u
 	}
 	n := 1
@@ -437,6 +445,9 @@ func (t *repeatTracker) sweep(now int64) {
 	for k, u := range t.users {
 		if now-u.last >= win {
 			delete(t.users, k)
+			if len(t.free) < t.maxUsers/4 {
+				t.free = append(t.free, u)
+			}
 		}
 	}
 }

@@ -156,7 +156,16 @@ func validHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	for _, label := range strings.Split(h, ".") {
+	for h != "" {
+		label := h
+		if i := strings.IndexByte(h, '.'); i >= 0 {
+			label, h = h[:i], h[i+1:]
+			if h == "" {
+				return false // trailing dot
+			}
+		} else {
+			h = ""
+		}
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
@@ -169,23 +178,24 @@ func validHost(h string) bool {
 	return true
 }
 
+// isIPv4 reports whether h is a dotted-quad IPv4 address.
 func isIPv4(h string) bool {
-	parts := 0
-	for _, p := range strings.Split(h, ".") {
-		if p == "" || len(p) > 3 {
-			return false
-		}
-		v := 0
-		for i := 0; i < len(p); i++ {
-			if p[i] < '0' || p[i] > '9' {
+	parts, digits, v := 0, 0, 0
+	for i := 0; i <= len(h); i++ {
+		if i == len(h) || h[i] == '.' {
+			if digits == 0 || v > 255 {
 				return false
 			}
-			v = v*10 + int(p[i]-'0')
+			parts++
+			digits, v = 0, 0
+			continue
 		}
-		if v > 255 {
+		c := h[i]
+		if c < '0' || c > '9' || digits == 3 {
 			return false
 		}
-		parts++
+		v = v*10 + int(c-'0')
+		digits++
 	}
 	return parts == 4
 }

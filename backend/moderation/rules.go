@@ -48,10 +48,11 @@
 //   - first_time: no params; hits when Input.FirstTime is set.
 //
 // Memory bound of "repeat": each repeat rule remembers, per (channel, user),
-// the user's last 16 messages (a hash and a time each, 256 bytes), for at most
-// MaxTrackedUsers users (about 8 MB per rule at the cap). Users idle for longer
-// than the window are dropped by a sweep that runs at most once per window;
-// when the cap is reached anyway, arbitrary users are forgotten.
+// the user's last 16 messages (a hash and a time each: 280 bytes), for at most
+// MaxTrackedUsers users, plus up to MaxTrackedUsers/4 swept histories kept
+// for reuse: about 12 MB per rule at the cap, usually far less. Users idle
+// for a whole window are dropped by a sweep that runs at most once per
+// window; when the cap is reached anyway, arbitrary users are forgotten.
 package moderation
 
 import (

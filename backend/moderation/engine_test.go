@@ -1,0 +1,338 @@
+package moderation
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"modconsole/backend/chat"
+)
+
+var t0 = time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+
+func msg(user, text string) chat.Message {
+	return chat.Message{ID: "m", User: chat.User{ID: user, Username: user}, Text: text}
+}
+
+func mustCompile(t testing.TB, rules ...Rule) *Engine {
+	t.Helper()
+	e, err := Compile(rules)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	return e
+}
+
+func reasons(hits []Hit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Reason)
+	}
+	return out
+}
+
+func TestValidateRule(t *testing.T) {
+	tests := []struct {
+		name string
+		rule Rule
+		want string // substring of the error; "" = valid
+	}{
+		{"term ok", Rule{ID: 1, Kind: KindBlockedTerm, Params: map[string]string{"terms": "spam, scam\neggs"}}, ""},
+		{"term empty", Rule{ID: 1, Kind: KindBlockedTerm, Params: map[string]string{"terms": " , \n"}}, "terms is empty"},
+		{"term missing", Rule{ID: 1, Kind: KindBlockedTerm}, "terms is empty"},
+		{"term bad whole_word", Rule{ID: 1, Kind: KindBlockedTerm, Params: map[string]string{"terms": "x", "whole_word": "maybe"}}, "whole_word"},
+		{"unknown kind", Rule{ID: 2, Kind: "nope"}, "unknown kind"},
+		{"unknown param", Rule{ID: 3, Kind: KindCaps, Params: map[string]string{"ration": "0.5"}}, `unknown param "ration"`},
+		{"first_time takes none", Rule{ID: 3, Kind: KindFirstTime, Params: map[string]string{"x": "1"}}, "takes no params"},
+		{"regex ok", Rule{ID: 4, Kind: KindBlockedRegex, Params: map[string]string{"pattern": `(?i)fr[e3]{2}\s*v-?bucks`}}, ""},
+		{"regex bad", Rule{ID: 4, Name: "vbucks", Kind: KindBlockedRegex, Params: map[string]string{"pattern": `(unclosed`}}, `rule 4 "vbucks" (blocked_regex): pattern does not compile`},
+		{"regex lookahead", Rule{ID: 4, Kind: KindBlockedRegex, Params: map[string]string{"pattern": `a(?=b)`}}, "does not compile"},
+		{"regex matches empty", Rule{ID: 4, Kind: KindBlockedRegex, Params: map[string]string{"pattern": `x*`}}, "matches empty text"},
+		{"regex empty", Rule{ID: 4, Kind: KindBlockedRegex}, "pattern is empty"},
+		{"links ok", Rule{ID: 5, Kind: KindLinks, Params: map[string]string{"allow": "youtube.com, *.twitch.tv,clips.example"}}, ""},
+		{"links scheme", Rule{ID: 5, Kind: KindLinks, Params: map[string]string{"allow": "https://youtube.com"}}, "not a domain"},
+		{"links junk", Rule{ID: 5, Kind: KindLinks, Params: map[string]string{"allow": "you tube!"}}, "not a domain"},
+		{"caps ok", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"ratio": "0.5", "min_letters": "5"}}, ""},
+		{"caps ratio 0", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"ratio": "0"}}, "ratio"},
+		{"caps ratio 2", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"ratio": "2"}}, "ratio"},
+		{"caps ratio NaN", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"ratio": "NaN"}}, "ratio"},
+		{"caps min_letters", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"min_letters": "-1"}}, "min_letters"},
+		{"repeat ok", Rule{ID: 7, Kind: KindRepeat, Params: map[string]string{"count": "2", "window_seconds": "60"}}, ""},
+		{"repeat count 1", Rule{ID: 7, Kind: KindRepeat, Params: map[string]string{"count": "1"}}, "count"},
+		{"repeat count big", Rule{ID: 7, Kind: KindRepeat, Params: map[string]string{"count": "99"}}, "count"},
+		{"repeat window", Rule{ID: 7, Kind: KindRepeat, Params: map[string]string{"window_seconds": "abc"}}, "window_seconds"},
+		{"negative channel", Rule{ID: 8, Kind: KindFirstTime, ChannelID: -1}, "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateRule(tt.rule)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("ValidateRule: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("ValidateRule: no error, want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "moderation: rule ") || !errors.Is(err, ErrInvalidRule) {
+				t.Fatalf("ValidateRule error %q, want it to contain %q, name the rule and wrap ErrInvalidRule", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCompileNamesBadRule(t *testing.T) {
+	_, err := Compile([]Rule{
+		{ID: 1, Kind: KindFirstTime, Enabled: true},
+		{ID: 2, Name: "bad one", Kind: KindBlockedRegex, Enabled: false, Params: map[string]string{"pattern": "("}},
+	})
+	if err == nil || !strings.Contains(err.Error(), `rule 2 "bad one"`) {
+		t.Fatalf("Compile error = %v, want it to name rule 2", err)
+	}
+}
+
+func TestBlockedTerm(t *testing.T) {
+	tests := []struct {
+		terms, whole, text string
+		want               string // term reported, "" = no hit
+	}{
+		{"spam", "", "this is SPAM!", "spam"},
+		{"spam", "", "spammer here", ""},
+		{"spam", "0", "spammer here", "spam"},
+		{"spam", "", "nospam", ""},
+		{"spam,scam", "", "what a Scam.", "scam"},
+		{"buy followers", "", "BUY   followers now", "buy followers"},
+		{"buy followers", "", "buy followersxyz", ""},
+		{"Straße", "", "die STRASSE", ""}, // no special folding of ß
+		{"straße", "", "Die Straße ist", "straße"},
+		{"привет", "", "ПРИВЕТ мир", "привет"},
+		{"привет", "", "приветствую", ""},
+		{"привет", "0", "приветствую", "привет"},
+		{"$$$", "", "free $$$ now", "$$$"},
+		{"$$$", "", "free$$$now", "$$$"},
+		{"a.b", "", "xa.b", ""},
+		{"a.b", "", "see a.b.", "a.b"},
+		{"ass", "", "class assignment", ""},
+		{"ass", "0", "class assignment", "ass"},
+		{"spam", "", "s p a m", ""}, // obfuscation is not normalized (documented)
+	}
+	for _, tt := range tests {
+		t.Run(tt.terms+"/"+tt.text, func(t *testing.T) {
+			p := map[string]string{"terms": tt.terms}
+			if tt.whole != "" {
+				p["whole_word"] = tt.whole
+			}
+			e := mustCompile(t, Rule{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: p})
+			hits := e.Evaluate(Input{Msg: msg("u", tt.text)}, t0)
+			if tt.want == "" {
+				if len(hits) != 0 {
+					t.Fatalf("hits = %v, want none", hits)
+				}
+				return
+			}
+			want := fmt.Sprintf("blocked term %q", tt.want)
+			if len(hits) != 1 || hits[0].Reason != want || hits[0].RuleID != 1 || hits[0].Kind != KindBlockedTerm {
+				t.Fatalf("hits = %+v, want one with reason %s", hits, want)
+			}
+		})
+	}
+}
+
+func TestBlockedRegex(t *testing.T) {
+	e := mustCompile(t, Rule{ID: 9, Kind: KindBlockedRegex, Enabled: true, Params: map[string]string{"pattern": `(?i)fr[e3]{2}\s*v-?bucks`}})
+	if got := reasons(e.Evaluate(Input{Msg: msg("u", "get FR33 vbucks here")}, t0)); len(got) != 1 || got[0] != `blocked pattern matched "FR33 vbucks"` {
+		t.Fatalf("reasons = %q", got)
+	}
+	if got := e.Evaluate(Input{Msg: msg("u", "free robux")}, t0); got != nil {
+		t.Fatalf("hits = %v, want none", got)
+	}
+	long := mustCompile(t, Rule{ID: 9, Kind: KindBlockedRegex, Enabled: true, Params: map[string]string{"pattern": `x{50,}`}})
+	got := reasons(long.Evaluate(Input{Msg: msg("u", strings.Repeat("x", 100))}, t0))
+	if len(got) != 1 || !strings.HasSuffix(got[0], `…"`) {
+		t.Fatalf("reasons = %q, want a clipped match", got)
+	}
+}
+
+func TestCaps(t *testing.T) {
+	rule := Rule{ID: 3, Kind: KindCaps, Enabled: true}
+	e := mustCompile(t, rule)
+	tests := []struct {
+		text   string
+		tokens []chat.Token
+		want   string
+	}{
+		{"HELLO EVERYONE HOW ARE YOU", nil, "caps 100%"},
+		{"HELLO everyone", nil, ""},
+		{"HELLO EVERYONe", nil, "caps 92%"},
+		{"WOW!!!!!!!!!!!!!!!!!!", nil, ""}, // 3 letters < min_letters
+		{"1234567890 ABC", nil, ""},
+		{"ПРИВЕТ ВСЕМ ДРУЗЬЯ", nil, "caps 100%"},
+		{"你好你好你好你好你好你好 OK", nil, ""}, // uncased letters do not count
+		{"KEKW KEKW KEKW lol this is funny", []chat.Token{
+			{Kind: chat.TokenEmote, Text: "KEKW"}, {Kind: chat.TokenText, Text: " "}, {Kind: chat.TokenEmote, Text: "KEKW"},
+			{Kind: chat.TokenText, Text: " "}, {Kind: chat.TokenEmote, Text: "KEKW"}, {Kind: chat.TokenText, Text: " lol this is funny"},
+		}, ""},
+	}
+	for _, tt := range tests {
+		m := msg("u", tt.text)
+		m.Tokens = tt.tokens
+		got := reasons(e.Evaluate(Input{Msg: m}, t0))
+		if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || got[0] != tt.want) {
+			t.Errorf("%q: reasons = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+	e = mustCompile(t, Rule{ID: 3, Kind: KindCaps, Enabled: true, Params: map[string]string{"ratio": "0.5", "min_letters": "4"}})
+	if got := reasons(e.Evaluate(Input{Msg: msg("u", "ABcd")}, t0)); len(got) != 1 || got[0] != "caps 50%" {
+		t.Errorf("reasons = %q, want caps 50%%", got)
+	}
+}
+
+func TestRepeat(t *testing.T) {
+	e := mustCompile(t, Rule{ID: 4, Kind: KindRepeat, Enabled: true}) // 3 in 30 s
+	ev := func(ch int64, user, text string, at time.Duration) []string {
+		return reasons(e.Evaluate(Input{ChannelID: ch, Msg: msg(user, text)}, t0.Add(at)))
+	}
+	if got := ev(1, "a", "Buy my stuff", 0); got != nil {
+		t.Fatal(got)
+	}
+	if got := ev(1, "a", "buy  my STUFF ", time.Second); got != nil {
+		t.Fatal(got)
+	}
+	if got := ev(2, "a", "buy my stuff", 2*time.Second); got != nil { // other channel
+		t.Fatal(got)
+	}
+	if got := ev(1, "b", "buy my stuff", 2*time.Second); got != nil { // other user
+		t.Fatal(got)
+	}
+	if got := ev(1, "a", "hello", 3*time.Second); got != nil {
+		t.Fatal(got)
+	}
+	if got := ev(1, "a", "buy my stuff", 4*time.Second); len(got) != 1 || got[0] != "repeated 3× in 30 s" {
+		t.Fatalf("reasons = %q", got)
+	}
+	if got := ev(1, "a", "buy my stuff", 5*time.Second); len(got) != 1 || got[0] != "repeated 4× in 30 s" {
+		t.Fatalf("reasons = %q", got)
+	}
+	// Outside the window the old copies no longer count.
+	if got := ev(1, "a", "buy my stuff", 40*time.Second); got != nil {
+		t.Fatalf("after window: %q", got)
+	}
+	// Privileged users leave no state and are never held.
+	for i := 0; i < 5; i++ {
+		m := msg("mod", "same")
+		m.User.Role = "moderator"
+		if got := e.Evaluate(Input{ChannelID: 1, Msg: m}, t0); got != nil {
+			t.Fatal(got)
+		}
+	}
+	if got := ev(1, "mod", "same", 0); got != nil {
+		t.Fatal(got)
+	}
+}
+
+func TestRepeatBoundedMemory(t *testing.T) {
+	e := mustCompile(t, Rule{ID: 4, Kind: KindRepeat, Enabled: true})
+	tr := e.rules[0].repeat
+	tr.maxUsers = 1000
+	// Many users within one window: the map never exceeds the cap.
+	for i := 0; i < 5000; i++ {
+		e.Evaluate(Input{ChannelID: 1, Msg: msg(fmt.Sprint("u", i), "hi")}, t0.Add(time.Duration(i)*time.Millisecond))
+		if len(tr.users) > tr.maxUsers {
+			t.Fatalf("tracked %d users, cap %d", len(tr.users), tr.maxUsers)
+		}
+	}
+	// After a quiet window, the sweep drops everyone idle.
+	e.Evaluate(Input{ChannelID: 1, Msg: msg("late", "hi")}, t0.Add(time.Hour))
+	if len(tr.users) != 1 {
+		t.Fatalf("after sweep: %d users tracked, want 1", len(tr.users))
+	}
+}
+
+func TestFirstTimeChannelsAndPrivileged(t *testing.T) {
+	e := mustCompile(t,
+		Rule{ID: 1, Kind: KindFirstTime, Enabled: true},
+		Rule{ID: 2, Kind: KindBlockedTerm, Enabled: true, ChannelID: 7, Params: map[string]string{"terms": "spam"}},
+		Rule{ID: 3, Kind: KindBlockedTerm, Enabled: false, Params: map[string]string{"terms": "spam"}},
+	)
+	if e.Len() != 2 {
+		t.Fatalf("Len = %d, want 2 (disabled rule skipped)", e.Len())
+	}
+	got := e.Evaluate(Input{ChannelID: 7, Msg: msg("u", "spam"), FirstTime: true}, t0)
+	if len(got) != 2 || got[0].RuleID != 1 || got[0].Reason != "first message in this channel" || got[1].RuleID != 2 {
+		t.Fatalf("hits = %+v", got)
+	}
+	if got := e.Evaluate(Input{ChannelID: 8, Msg: msg("u", "spam")}, t0); got != nil {
+		t.Fatalf("other channel: hits = %+v", got)
+	}
+	for _, role := range []string{"broadcaster", "owner", "moderator", "admin", "staff"} {
+		m := msg("u", "spam")
+		m.User.Role = role
+		if got := e.Evaluate(Input{ChannelID: 7, Msg: m, FirstTime: true}, t0); got != nil {
+			t.Fatalf("%s: hits = %+v, want none", role, got)
+		}
+	}
+	bot := msg("u", "spam")
+	bot.User.IsBot = true
+	if got := e.Evaluate(Input{ChannelID: 7, Msg: bot}, t0); len(got) != 1 {
+		t.Fatalf("bot: hits = %+v, want 1 (bots are evaluated)", got)
+	}
+	var nilEngine *Engine
+	if nilEngine.Evaluate(Input{Msg: msg("u", "x")}, t0) != nil {
+		t.Fatal("nil engine hit")
+	}
+}
+
+func allKinds() []Rule {
+	return []Rule{
+		{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: map[string]string{"terms": "spam, scam, buy followers, cheap viewers, free vbucks, kys, nazi, idiot, moron, slur1, slur2, slur3"}},
+		{ID: 2, Kind: KindBlockedRegex, Enabled: true, Params: map[string]string{"pattern": `(?i)fr[e3]{2}\s*v-?bucks`}},
+		{ID: 3, Kind: KindLinks, Enabled: true, Params: map[string]string{"allow": "youtube.com, twitch.tv"}},
+		{ID: 4, Kind: KindCaps, Enabled: true},
+		{ID: 5, Kind: KindRepeat, Enabled: true},
+		{ID: 6, Kind: KindFirstTime, Enabled: true},
+	}
+}
+
+func TestNoAllocsOnCleanMessage(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector adds allocations; run without -race")
+	}
+	e := mustCompile(t, allKinds()...)
+	in := Input{ChannelID: 1, Msg: msg("viewer", "hello everyone, how is the stream going today? see you at 3.30 ok")}
+	e.Evaluate(in, t0) // warm up: first message of this user allocates its history
+	n := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		n++
+		in.Msg.Text = [...]string{"hello everyone, how is the stream going today?", "lol that was great", "GG wp everyone, see you tomorrow"}[n%3]
+		if hits := e.Evaluate(in, t0.Add(time.Duration(n)*11*time.Second)); hits != nil {
+			t.Fatalf("unexpected hits %v", hits)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Evaluate allocates %.1f times per clean message, want 0", allocs)
+	}
+}
+
+func BenchmarkEvaluate(b *testing.B) {
+	e := mustCompile(b, allKinds()...)
+	texts := []string{
+		"hello everyone, how is the stream going today?",
+		"lol that play was insane, GG",
+		"what settings do you use for the mouse sensitivity",
+		"check my clip at youtube.com/watch?v=abc",
+		"PogChamp PogChamp that was so good omg",
+	}
+	users := make([]string, 499) // coprime with len(texts)
+	for i := range users {
+		users[i] = fmt.Sprint("user", i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		in := Input{ChannelID: 1, Msg: chat.Message{User: chat.User{ID: users[i%len(users)]}, Text: texts[i%len(texts)]}}
+		e.Evaluate(in, t0.Add(time.Duration(i)*100*time.Millisecond)) // a user speaks every ~50 s
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package moderation
+
+const raceEnabled = true
