@@ -380,7 +380,9 @@ func TestEventsNormalized(t *testing.T) {
 	if ev.User == nil || ev.User.Username != "other" {
 		t.Errorf("raid %+v", ev)
 	}
-	mod.r.wait(t, "raid result", func(ev chat.Event) bool { return ev.Kind == chat.KindRaid && ev.Data["event"] == EvRaidControl && ev.OK })
+	mod.r.wait(t, "raid result", func(ev chat.Event) bool {
+		return ev.Kind == chat.KindRaid && ev.Data["event"] == EvRaidControl && ev.OK
+	})
 
 	// unknown events become activity; malformed ones are skipped
 	must(t, e.sim.InjectEvent("streamer", "newMessage", "garbage"))
@@ -392,7 +394,9 @@ func TestEventsNormalized(t *testing.T) {
 	mod.r.wait(t, "after malformed", msgText("still alive"))
 
 	// commandResult events are emitted too, tagged with the action's channel
-	mod.r.wait(t, "command result", func(ev chat.Event) bool { return ev.Kind == chat.KindCommandResult && ev.OK && ev.Channel == "streamer" })
+	mod.r.wait(t, "command result", func(ev chat.Event) bool {
+		return ev.Kind == chat.KindCommandResult && ev.OK && ev.Channel == "streamer"
+	})
 }
 
 func TestActionsSucceed(t *testing.T) {
