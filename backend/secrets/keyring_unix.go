@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	dbus "github.com/godbus/dbus/v5"
 )
@@ -37,6 +38,11 @@ func exists(path string) bool {
 
 // mapPlatformError maps D-Bus errors from the Secret Service, or returns nil.
 func mapPlatformError(err error) error {
+	if strings.Contains(err.Error(), "failed to unlock correct collection") {
+		// go-keyring's words when the default collection stays locked, e.g. a
+		// freshly activated gnome-keyring with no way to show a prompt.
+		return fmt.Errorf("%w (the Secret Service is running but its default keyring is locked or missing and could not be unlocked): tokens cannot be stored", ErrUnavailable)
+	}
 	var name string
 	var de dbus.Error
 	var pde *dbus.Error

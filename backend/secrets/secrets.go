@@ -16,7 +16,9 @@
 //
 //	dbus-run-session -- sh -c 'echo -n pw | gnome-keyring-daemon --unlock --components=secrets; go test -race ./backend/secrets/'
 //
-// Without a reachable Secret Service the keyring tests skip, unless
+// Without the unlock step, D-Bus activation still starts gnome-keyring, but
+// its default keyring stays locked and Check reports ErrUnavailable. Without
+// a reachable Secret Service the keyring tests skip, unless
 // MODCONSOLE_FULL_TESTS=1 is set, in which case they fail.
 package secrets
 
