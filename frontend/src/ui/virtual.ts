@@ -47,6 +47,7 @@ export class VirtualList {
   private stuck = true;
   private unseen = 0;
   private lastCount = 0;
+  private renderedHeight = 0;
 
   constructor(private readonly o: VirtualListOptions) {
     this.el = document.createElement('div');
@@ -56,9 +57,9 @@ export class VirtualList {
     this.spacer.className = 'vlist-spacer';
     this.el.appendChild(this.spacer);
     this.el.addEventListener('scroll', () => {
-      const count = this.o.count();
-      const total = count * this.o.rowHeight;
-      this.stuck = isAtBottom(this.el.scrollTop, this.el.clientHeight, total, this.o.rowHeight / 2);
+      // Compare against the height last rendered, not the current count:
+      // rows may have arrived since, and they must not unstick the list.
+      this.stuck = isAtBottom(this.el.scrollTop, this.el.clientHeight, this.renderedHeight, this.o.rowHeight / 2);
       if (this.stuck && this.unseen) {
         this.unseen = 0;
         this.o.onNewBelow?.(0);
@@ -125,6 +126,7 @@ export class VirtualList {
     const h = this.o.rowHeight;
     const total = count * h;
     this.spacer.style.height = `${total}px`;
+    this.renderedHeight = total;
     if (this.o.stickToBottom && this.stuck && count !== this.lastCount) {
       this.el.scrollTop = Math.max(0, total - this.el.clientHeight);
     }
