@@ -680,3 +680,53 @@ func TestHeartbeat(t *testing.T) {
 	_, _ = e.sim.Inject("streamer", "viewer", "alive")
 	l.r.wait(t, "alive", msgText("alive"))
 }
+
+// TestSupervisorReconnectsAndRejoins runs the connector under the real
+// Supervisor: after DropAll it reconnects, re-joins and events flow again.
+func TestSupervisorReconnectsAndRejoins(t *testing.T) {
+	e := newEnv(t)
+	c, err := New(connector.Config{Settings: map[string]string{SettingURL: e.url}, Token: tokBob})
+	must(t, err)
+	sup := connector.NewSupervisor(c, connector.SupervisorOptions{
+		Backoff: connector.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}})
+	r := newRec()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(ctx, r) }()
+	defer func() { cancel(); <-done }()
+	must(t, sup.Join(ctx, "streamer"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, _ = e.sim.Inject("streamer", "viewer", "first")
+		if r.has(msgText("first")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no message before drop")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.sim.DropAll()
+	r.wait(t, "reconnecting", func(ev chat.Event) bool { return ev.Kind == chat.KindStatus && ev.Status == chat.StatusReconnecting })
+	deadline = time.Now().Add(5 * time.Second)
+	for !r.has(msgText("after drop")) {
+		if time.Now().After(deadline) {
+			t.Fatal("no message after reconnect")
+		}
+		_, _ = e.sim.Inject("streamer", "viewer", "after drop")
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSupervisorStopsOnRejectedToken(t *testing.T) {
+	e := newEnv(t)
+	c, err := New(connector.Config{Settings: map[string]string{SettingURL: e.url}, Token: "revoked"})
+	must(t, err)
+	sup := connector.NewSupervisor(c, connector.SupervisorOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = sup.Run(ctx, newRec())
+	if !chat.IsPermanent(err) || !strings.Contains(err.Error(), "unauthorized") {
+		t.Fatalf("supervisor: %v", err)
+	}
+}
