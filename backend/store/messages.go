@@ -240,33 +240,121 @@ func checkChannels(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	return nil
 }
 
-// insertMessages inserts the batch's messages, deduplicating on
-// (channel, platform id).
+// msgChunk is how many messages one multi-row INSERT carries (11 bound
+// values each, well under SQLite's limit of 32766).
+const msgChunk = 200
+
+// chatterChunk is how many chatters one multi-row upsert carries.
+const chatterChunk = 200
+
+// valuesSQL returns "(?, ?, …), (…)" for rows rows of cols placeholders.
+func valuesSQL(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+const insertMessageSQL = `INSERT INTO messages(channel_id, platform_id, user_id, username, user, text, tokens, reply, effect, at, held) VALUES `
+
+// dedupeKey identifies a message on its platform within one channel.
+type dedupeKey struct {
+	channel int64
+	pid     string
+}
+
+// insertMessages inserts the batch's messages, many rows per statement,
+// deduplicating on (channel, platform id): rows that already exist, in the
+// database or earlier in the batch, are not inserted and get Dup=true and the
+// stored row's id. Messages without a platform id are always inserted.
 func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []preparedMsg) error {
-	if len(msgs) == 0 {
+	pending := map[dedupeKey]*MessageRow{} // first occurrence in this batch
+	var chunk []int                        // indexes into msgs
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		args := make([]any, 0, len(chunk)*11)
+		for _, i := range chunk {
+			m, p := msgs[i], &prep[i]
+			args = append(args, m.ChannelID, p.platformID, m.Msg.User.ID, m.Msg.User.Username, p.user,
+				m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held))
+		}
+		rows, err := tx.QueryContext(ctx, insertMessageSQL+valuesSQL(len(chunk), 11)+
+			` ON CONFLICT(channel_id, platform_id) DO NOTHING RETURNING id, channel_id, platform_id`, args...)
+		if err != nil {
+			return fmt.Errorf("store: batch: insert messages: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k dedupeKey
+			var id int64
+			if err := rows.Scan(&id, &k.channel, &k.pid); err != nil {
+				return fmt.Errorf("store: batch: insert messages: %w", err)
+			}
+			if m := pending[k]; m != nil {
+				m.ID = id
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: batch: insert messages: %w", err)
+		}
+		chunk = chunk[:0]
 		return nil
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO messages(channel_id, platform_id, user_id, username, user, text, tokens, reply, effect, at, held)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(channel_id, platform_id) DO NOTHING RETURNING id`)
-	if err != nil {
-		return fmt.Errorf("store: batch: prepare message insert: %w", err)
-	}
-	defer ins.Close()
+	var single *sql.Stmt
+	defer func() {
+		if single != nil {
+			single.Close()
+		}
+	}()
 	for i, m := range msgs {
-		p := &prep[i]
-		err := ins.QueryRowContext(ctx, m.ChannelID, p.platformID, m.Msg.User.ID, m.Msg.User.Username, p.user,
-			m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held)).Scan(&m.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			m.Dup = true
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE channel_id = ? AND platform_id = ?`,
-				m.ChannelID, p.platformID).Scan(&m.ID); err != nil {
-				return fmt.Errorf("store: batch: find duplicate message %q: %w", m.Msg.ID, err)
+		if m.Msg.ID == "" {
+			// No platform id: nothing to dedupe on, and nothing to find the
+			// row by in a multi-row RETURNING, so insert it alone.
+			if single == nil {
+				var err error
+				single, err = tx.PrepareContext(ctx, insertMessageSQL+valuesSQL(1, 11)+` RETURNING id`)
+				if err != nil {
+					return fmt.Errorf("store: batch: prepare message insert: %w", err)
+				}
+			}
+			p := &prep[i]
+			if err := single.QueryRowContext(ctx, m.ChannelID, nil, m.Msg.User.ID, m.Msg.User.Username, p.user,
+				m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held)).Scan(&m.ID); err != nil {
+				return fmt.Errorf("store: batch: insert message: %w", err)
 			}
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("store: batch: insert message %q: %w", m.Msg.ID, err)
+		k := dedupeKey{m.ChannelID, m.Msg.ID}
+		if _, seen := pending[k]; seen {
+			m.Dup = true // resolved below, once the first occurrence is stored
+			continue
+		}
+		pending[k] = m
+		chunk = append(chunk, i)
+		if len(chunk) == msgChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	// Rows that were not inserted existed before the batch.
+	for k, m := range pending {
+		if m.ID != 0 {
+			continue
+		}
+		m.Dup = true
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE channel_id = ? AND platform_id = ?`,
+			k.channel, k.pid).Scan(&m.ID); err != nil {
+			return fmt.Errorf("store: batch: find duplicate message %q: %w", k.pid, err)
+		}
+	}
+	// Later occurrences within the batch share the first one's row.
+	for _, m := range msgs {
+		if m.Dup && m.ID == 0 {
+			m.ID = pending[dedupeKey{m.ChannelID, m.Msg.ID}].ID
 		}
 	}
 	return nil
@@ -297,8 +385,9 @@ func chatterID(u chat.User) string {
 	return ""
 }
 
-// updateChatters counts the batch's new messages per chatter with one upsert
-// per distinct chatter and sets FirstTime on a new chatter's first message.
+// updateChatters counts the batch's new messages per chatter, upserting many
+// chatters per statement, and sets FirstTime on the first message of a
+// chatter the channel had not seen before.
 func updateChatters(ctx context.Context, tx *sql.Tx, msgs []*MessageRow) error {
 	aggs := map[chatterKey]*chatterAgg{}
 	var order []chatterKey
@@ -323,28 +412,40 @@ func updateChatters(ctx context.Context, tx *sql.Tx, msgs []*MessageRow) error {
 		a.first = min(a.first, at)
 		a.last = max(a.last, at)
 	}
-	if len(order) == 0 {
-		return nil
-	}
-	up, err := tx.PrepareContext(ctx, `INSERT INTO chatters(channel_id, user_id, username, first_seen, last_seen, messages)
-		VALUES(?, ?, ?, ?, ?, ?)
-		ON CONFLICT(channel_id, user_id) DO UPDATE SET
-			username = excluded.username,
-			last_seen = max(last_seen, excluded.last_seen),
-			messages = messages + excluded.messages
-		RETURNING messages`)
-	if err != nil {
-		return fmt.Errorf("store: batch: prepare chatter upsert: %w", err)
-	}
-	defer up.Close()
-	for _, k := range order {
-		a := aggs[k]
-		var total int
-		if err := up.QueryRowContext(ctx, k.channel, k.user, a.username, a.first, a.last, a.n).Scan(&total); err != nil {
-			return fmt.Errorf("store: batch: update chatter %q: %w", k.user, err)
+	for len(order) > 0 {
+		part := order[:min(len(order), chatterChunk)]
+		order = order[len(part):]
+		args := make([]any, 0, len(part)*6)
+		for _, k := range part {
+			a := aggs[k]
+			args = append(args, k.channel, k.user, a.username, a.first, a.last, a.n)
 		}
-		if total == a.n {
-			a.firstRow.FirstTime = true
+		rows, err := tx.QueryContext(ctx, `INSERT INTO chatters(channel_id, user_id, username, first_seen, last_seen, messages)
+			VALUES `+valuesSQL(len(part), 6)+`
+			ON CONFLICT(channel_id, user_id) DO UPDATE SET
+				username = excluded.username,
+				last_seen = max(last_seen, excluded.last_seen),
+				messages = messages + excluded.messages
+			RETURNING channel_id, user_id, messages`, args...)
+		if err != nil {
+			return fmt.Errorf("store: batch: update chatters: %w", err)
+		}
+		for rows.Next() {
+			var k chatterKey
+			var total int
+			if err := rows.Scan(&k.channel, &k.user, &total); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: batch: update chatters: %w", err)
+			}
+			if a := aggs[k]; a != nil && total == a.n {
+				a.firstRow.FirstTime = true
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("store: batch: update chatters: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: batch: update chatters: %w", err)
 		}
 	}
 	return nil
