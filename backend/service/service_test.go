@@ -1,0 +1,391 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/connector"
+	"modconsole/backend/secrets"
+	"modconsole/backend/store"
+)
+
+// fakeConn is a scriptable connector: tests push events through it and
+// decide each action's verdict.
+type fakeConn struct {
+	mu      sync.Mutex
+	sink    connector.Sink
+	up      chan struct{}
+	joined  []string
+	calls   atomic.Int64
+	verdict func(chat.Action) (chat.Result, error)
+	online  bool
+}
+
+func (f *fakeConn) Info() connector.Info {
+	return connector.Info{Platform: chat.Velora, Name: "fake", Capabilities: chat.Capabilities{
+		MaxMessage: 500,
+		Actions: map[chat.ActionKind]chat.ActionSpec{
+			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: true},
+			chat.ActAnnounce: {Supported: true}, chat.ActSend: {Supported: true},
+			chat.ActPin: {Supported: false, Note: "no pin here"},
+		}}}
+}
+
+func (f *fakeConn) Run(ctx context.Context, sink connector.Sink) error {
+	f.mu.Lock()
+	online := f.online
+	f.mu.Unlock()
+	if !online {
+		<-ctx.Done()
+		return nil
+	}
+	f.mu.Lock()
+	f.sink = sink
+	f.mu.Unlock()
+	sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusConnected})
+	close(f.up)
+	<-ctx.Done()
+	return nil
+}
+
+func (f *fakeConn) Join(_ context.Context, ch string) error {
+	f.mu.Lock()
+	f.joined = append(f.joined, ch)
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeConn) Leave(context.Context, string) error { return nil }
+func (f *fakeConn) Do(_ context.Context, a chat.Action) (chat.Result, error) {
+	f.calls.Add(1)
+	if f.verdict != nil {
+		return f.verdict(a)
+	}
+	return chat.Result{Detail: "done"}, nil
+}
+
+func (f *fakeConn) emit(ev chat.Event) {
+	f.mu.Lock()
+	s := f.sink
+	f.mu.Unlock()
+	s.Emit(ev)
+}
+
+// recorder collects UI batches.
+type recorder struct {
+	mu      sync.Mutex
+	batches []Batch
+}
+
+func (r *recorder) Emit(name string, data any) {
+	if b, ok := data.(Batch); ok && name == EventBatch {
+		r.mu.Lock()
+		r.batches = append(r.batches, b)
+		r.mu.Unlock()
+	}
+}
+
+func (r *recorder) find(f func(Batch) bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.batches {
+		if f(b) {
+			return true
+		}
+	}
+	return false
+}
+
+type harness struct {
+	svc  *Service
+	st   *store.Store
+	fake *fakeConn
+	ui   *recorder
+	ch   ChannelView
+	path string
+}
+
+func newHarness(t *testing.T, dir string, online bool) *harness {
+	t.Helper()
+	path := filepath.Join(dir, "db.sqlite")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{st: st, fake: &fakeConn{up: make(chan struct{}), online: online}, ui: &recorder{}, path: path}
+	reg := connector.Registry{chat.Velora: func(connector.Config) (connector.Connector, error) { return h.fake, nil }}
+	h.svc = New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Emitter: h.ui, EmitInterval: 10 * time.Millisecond})
+	ctx := context.Background()
+	if err := h.svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.svc.Close(); st.Close() })
+	return h
+}
+
+func (h *harness) setup(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := h.svc.SaveAccount(ctx, AccountInput{Platform: chat.Velora, Name: "mod", Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.HasToken {
+		t.Fatal("token not recorded as present")
+	}
+	h.ch, err = h.svc.JoinChannel(ctx, a.ID, "lumen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.SaveRule(ctx, RuleView{Kind: "blocked_term", Name: "spam", Enabled: true, Params: map[string]string{"terms": "buy viewers"}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.fake.up:
+	case <-time.After(5 * time.Second):
+		t.Fatal("connector never ran")
+	}
+}
+
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func msg(id, user, text string) chat.Event {
+	return chat.Event{Kind: chat.KindMessage, Channel: "lumen", Message: &chat.Message{ID: id, Channel: "lumen",
+		User: chat.User{ID: "u-" + user, Username: user}, Text: text}}
+}
+
+func TestPipelineStoresQueuesAndBatches(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	ctx := context.Background()
+	eventually(t, "join", func() bool { h.fake.mu.Lock(); defer h.fake.mu.Unlock(); return len(h.fake.joined) == 1 })
+
+	h.fake.emit(msg("m1", "alice", "hello"))
+	h.fake.emit(msg("m2", "spammer", "BUY VIEWERS cheap"))
+	h.fake.emit(msg("m1", "alice", "hello")) // duplicate after a reconnect
+	h.fake.emit(chat.Event{Kind: chat.KindMessage, Channel: "other", Message: &chat.Message{ID: "x", Text: "not ours"}})
+
+	eventually(t, "queue item", func() bool {
+		items, _ := h.svc.Queue(ctx, h.ch.ID, 10)
+		return len(items) == 1
+	})
+	items, _ := h.svc.Queue(ctx, 0, 10)
+	if len(items) != 1 || items[0].Message.PlatformID != "m2" || len(items[0].Reasons) == 0 {
+		t.Fatalf("queue = %+v", items)
+	}
+	msgs, err := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 2 {
+		t.Fatalf("stored %d messages, want 2 (duplicate and foreign channel dropped): %+v", len(msgs), msgs)
+	}
+	if !h.ui.find(func(b Batch) bool { return len(b.Queue) == 1 && b.Queue[0].Message.Text == "BUY VIEWERS cheap" }) {
+		t.Error("no UI batch carried the queue item")
+	}
+
+	// A ban observed on the platform marks the user's messages.
+	h.fake.emit(chat.Event{Kind: chat.KindBan, Channel: "lumen", User: &chat.User{ID: "u-spammer", Username: "spammer"}})
+	eventually(t, "ban mark", func() bool {
+		return h.ui.find(func(b Batch) bool {
+			for _, u := range b.Updates {
+				if u.UserID == "u-spammer" && u.Deleted && u.Note == "banned" && len(u.IDs) == 1 {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	evs, _ := h.svc.ModEvents(ctx, h.ch.ID, 10)
+	if len(evs) != 1 || evs[0].Kind != chat.KindBan || evs[0].User != "spammer" {
+		t.Errorf("mod events = %+v", evs)
+	}
+	// Search finds the logged text.
+	found, err := h.svc.Search(ctx, "hello", 0, 10)
+	if err != nil || len(found) != 1 {
+		t.Errorf("search = %v, %v", found, err)
+	}
+}
+
+func TestActFromQueueItemIsConfirmedOrFailed(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	ctx := context.Background()
+	h.fake.emit(msg("m9", "spammer", "buy viewers now"))
+	var item QueueItemView
+	eventually(t, "queue item", func() bool {
+		items, _ := h.svc.Queue(ctx, h.ch.ID, 10)
+		if len(items) == 1 {
+			item = items[0]
+		}
+		return len(items) == 1
+	})
+	var got chat.Action
+	h.fake.verdict = func(a chat.Action) (chat.Result, error) {
+		got = a
+		return chat.Result{Detail: "executed /ban"}, nil
+	}
+	v, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActBan, ItemID: item.ID, Reason: "spam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != statusPending || v.Target != "spammer" {
+		t.Errorf("action view = %+v", v)
+	}
+	eventually(t, "confirmation", func() bool {
+		log, _ := h.svc.AuditLog(ctx, h.ch.ID, 10)
+		return len(log) == 1 && log[0].Status == statusConfirmed
+	})
+	if got.User == nil || got.User.ID != "u-spammer" || got.Reason != "spam" {
+		t.Errorf("connector got %+v", got)
+	}
+	log, _ := h.svc.AuditLog(ctx, 0, 10)
+	if len(log[0].Evidence) != 1 || log[0].Evidence[0] != item.Message.ID || log[0].Outcome != "executed /ban" {
+		t.Errorf("audit = %+v", log[0])
+	}
+	if items, _ := h.svc.Queue(ctx, h.ch.ID, 10); len(items) != 0 {
+		t.Errorf("item still open after the ban: %+v", items)
+	}
+
+	// A refusal carries the platform's reason.
+	h.fake.verdict = func(chat.Action) (chat.Result, error) {
+		return chat.Result{}, &chat.RejectedError{Reason: "Slow mode is enabled", Code: "slow_mode"}
+	}
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActAnnounce, Text: "hi", Color: "blue"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "failure", func() bool {
+		log, _ := h.svc.AuditLog(ctx, h.ch.ID, 10)
+		return len(log) == 2 && log[0].Status == statusFailed && log[0].Outcome == "Slow mode is enabled"
+	})
+	// Unsupported and invalid requests are refused before the outbox.
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActPin, MessageID: item.Message.ID}); err == nil {
+		t.Error("pin accepted on a connector without pin")
+	}
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActTimeout, Username: "x"}); err == nil {
+		t.Error("timeout without a duration accepted")
+	}
+	long := make([]byte, 501)
+	for i := range long {
+		long[i] = 'a'
+	}
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: string(long)}); err == nil {
+		t.Error("501-character message accepted")
+	}
+}
+
+func TestIdenticalConcurrentBansMakeOneCall(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	h.fake.verdict = func(chat.Action) (chat.Result, error) { <-release; return chat.Result{}, nil }
+	var wg sync.WaitGroup
+	ids := make([]int64, 10)
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			v, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActBan, UserID: "u-x", Username: "x", Reason: "r"})
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = v.ID
+		}(i)
+	}
+	wg.Wait()
+	close(release)
+	eventually(t, "confirmation", func() bool {
+		log, _ := h.svc.AuditLog(ctx, 0, 20)
+		return len(log) == 1 && log[0].Status == statusConfirmed
+	})
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("action ids differ: %v", ids)
+		}
+	}
+	if n := h.fake.calls.Load(); n != 1 {
+		t.Errorf("%d upstream calls, want 1", n)
+	}
+}
+
+func TestPendingActionSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	// First run: the platform is unreachable; the ban waits in the outbox.
+	h := newHarness(t, dir, false)
+	a, _ := h.svc.SaveAccount(ctx, AccountInput{Platform: chat.Velora, Name: "mod"})
+	ch, _ := h.svc.JoinChannel(ctx, a.ID, "lumen")
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActBan, UserID: "u-1", Username: "troll"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	h.svc.Close()
+	h.st.Close()
+	if h.fake.calls.Load() != 0 {
+		t.Fatal("action sent while offline")
+	}
+	// Second run: the platform is back; the ban goes out once.
+	h2 := newHarness(t, dir, true)
+	select {
+	case <-h2.fake.up:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connect")
+	}
+	eventually(t, "resumed ban", func() bool {
+		log, _ := h2.svc.AuditLog(ctx, 0, 10)
+		return len(log) == 1 && log[0].Status == statusConfirmed
+	})
+	if n := h2.fake.calls.Load(); n != 1 {
+		t.Errorf("%d calls after restart, want 1", n)
+	}
+}
+
+func TestSaveAccountWithoutKeyringWritesNothing(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := New(Options{Store: st, Secrets: brokenSecrets{}, Registry: connector.Registry{}})
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	_, err = svc.SaveAccount(context.Background(), AccountInput{Platform: chat.Velora, Name: "mod", Token: "tok-123"})
+	if err == nil {
+		t.Fatal("account with a token saved without a keyring")
+	}
+	accts, _ := st.Accounts(context.Background())
+	if len(accts) != 0 {
+		t.Errorf("account row written although the token could not be kept: %+v", accts)
+	}
+	ov, _ := svc.Overview(context.Background())
+	if ov.Keyring.OK || ov.Keyring.Error == "" {
+		t.Errorf("overview keyring = %+v", ov.Keyring)
+	}
+}
+
+type brokenSecrets struct{}
+
+var errNoKeyring = fmt.Errorf("secrets: no OS keyring reachable")
+
+func (brokenSecrets) Get(string) (string, error) { return "", errNoKeyring }
+func (brokenSecrets) Set(string, string) error   { return errNoKeyring }
+func (brokenSecrets) Delete(string) error        { return errNoKeyring }
+func (brokenSecrets) Name() string               { return "OS keyring" }
+func (brokenSecrets) Check() error               { return errNoKeyring }

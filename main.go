@@ -1,0 +1,322 @@
+// Command modconsole is the moderation console: a desktop window (Wails), or
+// the same UI in any browser (`serve`), or either over simulated platforms
+// (`demo`).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+
+	"modconsole/app"
+	"modconsole/backend/chat"
+	"modconsole/backend/connector"
+	"modconsole/backend/connector/velora"
+	"modconsole/backend/httpapi"
+	"modconsole/backend/secrets"
+	"modconsole/backend/service"
+	"modconsole/backend/store"
+)
+
+//go:embed all:frontend/dist
+var dist embed.FS
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// appID names the keyring service and the data directory.
+const appID = "modconsole"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "modconsole:", err)
+		os.Exit(1)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  modconsole                      open the desktop window
+  modconsole serve [flags]        browser mode: serve the UI and print its URL
+  modconsole demo [flags]         simulated platforms, demo accounts and channels, browser mode
+  modconsole version
+
+flags (serve, demo):
+  --addr HOST:PORT   listen address (default 127.0.0.1:0, a free port)
+  --data DIR         data directory (default: the user data dir)
+  --no-open          do not open a browser
+  --secrets KIND     keyring (default for serve) or memory (default for demo; not saved, shown in the UI)
+  --window           demo only: open the desktop window instead of browser mode
+`)
+}
+
+// config is what the flags decide.
+type config struct {
+	addr    string
+	data    string
+	noOpen  bool
+	secrets string
+	window  bool
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "", "desktop":
+		cfg, err := parseFlags("desktop", args, "keyring", stderr)
+		if err != nil {
+			return err
+		}
+		return runDesktop(cfg, nil)
+	case "serve":
+		cfg, err := parseFlags(cmd, args, "keyring", stderr)
+		if err != nil {
+			return err
+		}
+		return runServe(cfg, stdout, nil)
+	case "demo":
+		cfg, err := parseFlags(cmd, args, "memory", stderr)
+		if err != nil {
+			return err
+		}
+		return runDemo(cfg, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "modconsole", version)
+		return nil
+	case "help", "-h", "--help":
+		usage(stdout)
+		return nil
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address")
+	fs.StringVar(&c.data, "data", "", "data directory")
+	fs.BoolVar(&c.noOpen, "no-open", false, "do not open a browser")
+	fs.StringVar(&c.secrets, "secrets", defSecrets, "keyring or memory")
+	fs.BoolVar(&c.window, "window", false, "open the desktop window (demo)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.secrets != "keyring" && c.secrets != "memory" {
+		return c, fmt.Errorf("--secrets must be keyring or memory, not %q", c.secrets)
+	}
+	if c.data == "" {
+		d, err := defaultDataDir()
+		if err != nil {
+			return c, err
+		}
+		if cmd == "demo" {
+			d = filepath.Join(d, "demo")
+		}
+		c.data = d
+	}
+	return c, nil
+}
+
+// defaultDataDir is $XDG_DATA_HOME/modconsole, or ~/.local/share/modconsole.
+func defaultDataDir() (string, error) {
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, appID), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no data directory: %w (use --data)", err)
+	}
+	return filepath.Join(home, ".local", "share", appID), nil
+}
+
+// registry is the one explicit map of platform connectors.
+func registry() connector.Registry {
+	return connector.Registry{
+		chat.Velora: func(cfg connector.Config) (connector.Connector, error) { return velora.New(cfg) },
+	}
+}
+
+// core is the assembled backend.
+type core struct {
+	st  *store.Store
+	svc *service.Service
+	log *slog.Logger
+}
+
+func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	st, err := store.Open(filepath.Join(cfg.data, "console.db"))
+	if err != nil {
+		return nil, err
+	}
+	var sec secrets.Store
+	if cfg.secrets == "memory" {
+		sec = secrets.NewMemory()
+	} else {
+		sec = secrets.NewKeyring(appID)
+		if err := sec.Check(); err != nil {
+			// Keep going: the UI shows the problem and refuses to store
+			// tokens; nothing is written in plain text.
+			log.Warn("no keyring", "err", err)
+		}
+	}
+	svc := service.New(service.Options{
+		Store: st, Secrets: sec, Registry: registry(), Emitter: em, Logger: log,
+		Mode: mode, Version: version,
+	})
+	return &core{st: st, svc: svc, log: log}, nil
+}
+
+func (c *core) close() {
+	c.svc.Close()
+	c.st.Close()
+}
+
+func assets() fs.FS {
+	sub, err := fs.Sub(dist, "frontend/dist")
+	if err != nil {
+		return nil
+	}
+	return sub
+}
+
+func newToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// runServe runs browser mode until interrupted. ready, if set, runs after
+// the service started (the demo seeds its accounts there).
+func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc *service.Service) error) error {
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	addr := ln.Addr().String()
+	token := newToken()
+	var srv *httpapi.Server
+	em := service.EmitterFunc(func(name string, data any) {
+		if srv != nil {
+			srv.Emit(name, data)
+		}
+	})
+	c, err := newCore(cfg, "browser", em)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer c.close()
+	srv = httpapi.New(httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr})
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := c.svc.Start(ctx); err != nil {
+		return err
+	}
+	if ready != nil {
+		if err := ready(ctx, c.svc); err != nil {
+			return err
+		}
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	url := fmt.Sprintf("http://%s/?token=%s", addr, token)
+	fmt.Fprintf(stdout, "modconsole: browser mode at %s\n", url)
+	if !cfg.noOpen {
+		openBrowser(url)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	hs.Shutdown(sctx)
+	return nil
+}
+
+func openBrowser(url string) {
+	for _, b := range []string{"xdg-open", "open"} {
+		if p, err := exec.LookPath(b); err == nil {
+			cmd := exec.Command(p, url)
+			if cmd.Start() == nil {
+				go cmd.Wait()
+				return
+			}
+		}
+	}
+}
+
+// runDesktop opens the Wails window. Binaries built without Wails' build
+// tags cannot open one; wails.Run then fails and we say what to do instead.
+func runDesktop(cfg config, ready func(ctx context.Context, svc *service.Service) error) error {
+	a := (*app.App)(nil)
+	em := service.EmitterFunc(func(name string, data any) {
+		if a != nil {
+			app.NewEmitter(a).Emit(name, data)
+		}
+	})
+	c, err := newCore(cfg, "desktop", em)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	a = app.New(c.svc)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := c.svc.Start(ctx); err != nil {
+		return err
+	}
+	if ready != nil {
+		if err := ready(ctx, c.svc); err != nil {
+			return err
+		}
+	}
+	err = wails.Run(&options.App{
+		Title:            "Moderation console",
+		Width:            1280,
+		Height:           800,
+		MinWidth:         720,
+		MinHeight:        480,
+		AssetServer:      &assetserver.Options{Assets: assets()},
+		BackgroundColour: &options.RGBA{R: 17, G: 19, B: 24, A: 1},
+		OnStartup:        app.Startup(a),
+		Bind:             []interface{}{a},
+	})
+	if err != nil {
+		return fmt.Errorf("cannot open the desktop window (%v); build it with `make desktop`, or use `modconsole serve` for browser mode", err)
+	}
+	return nil
+}
