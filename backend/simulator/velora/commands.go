@@ -125,7 +125,12 @@ func (s *Sim) commandLocked(ch *chanState, u *user, text string, asOwner bool) (
 		ch.raidSeq++
 		raidID := fmt.Sprintf("raid_%s_%d", ch.owner.username, ch.raidSeq)
 		ch.raid = raidID
-		go s.raidGo(ch.id, raidID, target.owner)
+		select {
+		case <-s.stop:
+		default:
+			s.wg.Add(1)
+			go s.raidGo(ch.id, raidID, target.owner)
+		}
 		return true, "Raid to " + target.owner.username + " started", []out{s.toRoom(room, "raidSessionStarted", map[string]any{
 			"channelId": ch.id, "raidId": raidID, "target": userJSON(target.owner), "viewerCount": ch.viewers,
 			"startedBy": actor, "goAt": now.Add(s.opts.RaidGoAfter).UTC().Format(time.RFC3339),
@@ -173,6 +178,7 @@ func (s *Sim) cancelRaidLocked(ch *chanState, actor map[string]any) (bool, strin
 
 // raidGo sends the raid out after RaidGoAfter unless it was cancelled.
 func (s *Sim) raidGo(channelID, raidID string, target *user) {
+	defer s.wg.Done()
 	t := time.NewTimer(s.opts.RaidGoAfter)
 	defer t.Stop()
 	select {

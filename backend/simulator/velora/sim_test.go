@@ -215,3 +215,22 @@ func TestTrafficStepPlaysIntoSim(t *testing.T) {
 		}
 	}
 }
+
+func TestSeedDemo(t *testing.T) {
+	s, base := startSim(t, Options{})
+	d, err := s.SeedDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := dialWire(t, base, "", nil)
+	w.send(`40/chat,{"token":"` + d.ModToken + `"}`)
+	if f := w.read(); !strings.HasPrefix(f, `40/chat,{"sid":`) {
+		t.Fatalf("mod connect: %q", f)
+	}
+	w.send(`42/chat,1["joinChannel",{"channelId":"` + d.Channel + `"}]`)
+	w.until(`43/chat,1[{"channelId":"` + d.ChannelID + `"`)
+	w.send(`42/chat,["sendMessage",{"channelId":"` + d.ChannelID + `","message":"/announcegreen hello"}]`)
+	if f := w.until(`42/chat,["commandResult"`); !strings.Contains(f, `"success":true`) {
+		t.Fatalf("announce: %q", f)
+	}
+}
