@@ -14,7 +14,7 @@ import (
 // veloraLike builds a server shaped like the Velora gateway: namespace /chat
 // with token middleware (auth payload, then Bearer header, then ?token=),
 // and a root namespace that accepts then drops.
-func veloraLike(t *testing.T, opts ServerOptions) (*Server, string, chan *Handshake) {
+func veloraLike(t testing.TB, opts ServerOptions) (*Server, string, chan *Handshake) {
 	t.Helper()
 	s := NewServer(opts)
 	seen := make(chan *Handshake, 16)
@@ -94,14 +94,14 @@ func tokenOf(h *Handshake) (string, string) {
 	return "", "none"
 }
 
-func ctx5(t *testing.T) context.Context {
+func ctx5(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func mustDial(t *testing.T, opts ClientOptions) *Client {
+func mustDial(t testing.TB, opts ClientOptions) *Client {
 	t.Helper()
 	c, err := Dial(ctx5(t), opts)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 )
 
 // startServer serves s on 127.0.0.1:0 and returns the base http URL.
-func startServer(t *testing.T, s *Server) string {
+func startServer(t testing.TB, s *Server) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", s)
