@@ -273,6 +273,9 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 		}
 		var ce *socketio.ConnectError
 		if errors.As(err, &ce) {
+			if ce.Message == "Invalid namespace" {
+				return chat.Permanent(fmt.Errorf("velora: namespace %s refused: %s (the chat gateway lives on %s)", c.namespace, ce.Message, DefaultNamespace))
+			}
 			if c.guest() {
 				return chat.Permanent(fmt.Errorf("velora: connection refused: %s", ce.Message))
 			}

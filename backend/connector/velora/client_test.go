@@ -730,3 +730,15 @@ func TestSupervisorStopsOnRejectedToken(t *testing.T) {
 		t.Fatalf("supervisor: %v", err)
 	}
 }
+
+func TestUnknownNamespaceIsPermanent(t *testing.T) {
+	e := newEnv(t)
+	c, err := New(connector.Config{Settings: map[string]string{SettingURL: e.url, SettingNamespace: "/nope"}, Token: tokBob})
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = c.Run(ctx, newRec())
+	if !chat.IsPermanent(err) || !strings.Contains(err.Error(), "namespace /nope refused") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package velora
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -232,5 +234,116 @@ func TestSeedDemo(t *testing.T) {
 	w.send(`42/chat,["sendMessage",{"channelId":"` + d.ChannelID + `","message":"/announcegreen hello"}]`)
 	if f := w.until(`42/chat,["commandResult"`); !strings.Contains(f, `"success":true`) {
 		t.Fatalf("announce: %q", f)
+	}
+}
+
+// result sends text as a sendMessage and returns the commandResult frame.
+func (w *wire) result(channel, text string) string {
+	w.t.Helper()
+	b, _ := json.Marshal([]any{"sendMessage", map[string]string{"channelId": channel, "message": text}})
+	w.send(`42/chat,` + string(b))
+	return w.until(`42/chat,["commandResult"`)
+}
+
+func TestCommandsAndRoles(t *testing.T) {
+	fixed := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
+	s, base := startSim(t, Options{RaidGoAfter: time.Hour, Now: func() time.Time { return fixed }})
+	d, err := s.SeedDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := dialWire(t, base, "", nil)
+	owner.send(`40/chat,{"token":"` + d.OwnerToken + `"}`)
+	owner.read()
+	mod := dialWire(t, base, "", nil)
+	mod.send(`40/chat,{"token":"` + d.ModToken + `"}`)
+	mod.read()
+	viewer := dialWire(t, base, "", nil)
+	viewer.send(`40/chat,{"token":"` + d.ViewerToken + `"}`)
+	viewer.read()
+	cases := []struct {
+		w    *wire
+		text string
+		ok   bool
+		want string
+	}{
+		{viewer, "/ban eve", false, "You need to be a moderator to use /ban"},
+		{mod, "/mod viewer_bob", false, "Only the broadcaster can use /mod"},
+		{mod, "/frob", false, "Unknown command: /frob"},
+		{mod, "/ban mod_alice", false, "You cannot moderate yourself"},
+		{mod, "/ban nobody", false, "User not found: nobody"},
+		{mod, "/timeout viewer_bob forever", false, "Invalid timeout duration: use 1 to 1209600 seconds"},
+		{mod, "/announce", false, "Usage: /announce <message>"},
+		{mod, "/annred red alert", true, "Announcement sent"},
+		{mod, "/raid cancel", false, "No raid in progress"},
+		{mod, "/raid friend", true, "Raid to friend started"},
+		{mod, "/raid friend", false, "A raid is already in progress"},
+		{mod, "/unraid", true, "Raid cancelled"},
+		{mod, "/slow 60", true, "Chat mode updated: /slow"},
+		{viewer, "one", true, "Message sent"},
+		{viewer, "two", false, "Slow mode is enabled: wait 60 more seconds"},
+		{mod, "/slowoff", true, "Chat mode updated: /slowoff"},
+		{mod, "/emoteonly", true, "Chat mode updated: /emoteonly"},
+		{viewer, "Kappa :smile: PogChamp", true, "Message sent"},
+		{viewer, "Kappa hello", false, "This channel is in emote-only mode"},
+		{mod, "/emoteonlyoff", true, "Chat mode updated: /emoteonlyoff"},
+		{viewer, "say badword", false, "Your message contains a blocked term"},
+		{owner, "/mod viewer_bob", true, "viewer_bob: /mod applied"},
+		{viewer, "/timeout eve 5m being rude", true, "eve has been timed out for 300 seconds"},
+		{owner, "/unmod viewer_bob", true, "viewer_bob: /unmod applied"},
+		{viewer, "/unban eve", false, "You need to be a moderator to use /unban"},
+		{mod, "/ban viewer_bob", true, "viewer_bob has been banned"},
+		{viewer, "hello?", false, "You are banned from this channel"},
+		{mod, "/unban viewer_bob", true, "viewer_bob has been unbanned"},
+		{mod, "/unban viewer_bob", false, "viewer_bob is not banned"},
+		{mod, "/pin msg_999", false, "Message not found: msg_999"},
+		{mod, "   ", false, "Message cannot be empty"},
+		{mod, strings.Repeat("x", MaxMessage+1), false, "Message exceeds the 500 character limit"},
+	}
+	for _, tc := range cases {
+		f := tc.w.result(d.Channel, tc.text)
+		b, _ := json.Marshal(map[string]any{"message": tc.want, "success": tc.ok})
+		if f != `42/chat,["commandResult",`+string(b)+`]` {
+			t.Errorf("%q: got %s, want %s", tc.text, f, b)
+		}
+	}
+}
+
+func TestBridgeHTTP(t *testing.T) {
+	s, base := startSim(t, Options{})
+	d, err := s.SeedDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(token, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/streamerbot/messages", strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	cases := []struct {
+		token, body string
+		status      int
+		contains    string
+	}{
+		{"", `{"channelId":"streamer","message":"hi"}`, 401, "missing bridge token"},
+		{"wrong", `{"channelId":"streamer","message":"hi"}`, 401, "invalid bridge token"},
+		{d.BridgeToken, `{"channelId":"friend","message":"hi"}`, 403, "not valid for this channel"},
+		{d.BridgeToken, `not json`, 400, "invalid JSON"},
+		{d.BridgeToken, `{"channelId":"` + d.ChannelID + `","message":"/announceblue **Stream starting in 5 minutes!** Get ready!"}`, 200, "Announcement sent"},
+		{d.BridgeToken, `{"channelId":"streamer","message":"/ban nobody"}`, 422, "User not found"},
+	}
+	for _, tc := range cases {
+		st, body := post(tc.token, tc.body)
+		if st != tc.status || !strings.Contains(body, tc.contains) {
+			t.Errorf("%s: got %d %s", tc.body, st, body)
+		}
 	}
 }
