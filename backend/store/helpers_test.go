@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -52,4 +51,3 @@ func writeMsgs(t testing.TB, s *Store, rows ...*MessageRow) {
 	}
 }
 
-var _ = fmt.Sprintf
