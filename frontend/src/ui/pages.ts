@@ -169,8 +169,8 @@ const RULE_KINDS: { kind: string; label: string; params: { key: string; label: s
   { kind: 'blocked_term', label: 'Blocked term', params: [{ key: 'terms', label: 'terms', placeholder: 'comma-separated words or phrases' }] },
   { kind: 'blocked_regex', label: 'Blocked regex', params: [{ key: 'pattern', label: 'pattern', placeholder: '(?i)free\\s+followers' }] },
   { kind: 'links', label: 'Links', params: [{ key: 'allow', label: 'allowed domains', placeholder: 'clips.example, youtube.com' }] },
-  { kind: 'caps', label: 'Caps ratio', params: [{ key: 'ratio', label: 'ratio', placeholder: '0.7' }, { key: 'minLength', label: 'min length', placeholder: '12' }] },
-  { kind: 'repeat', label: 'Repeat', params: [{ key: 'count', label: 'repeats', placeholder: '3' }, { key: 'windowSeconds', label: 'window (s)', placeholder: '30' }] },
+  { kind: 'caps', label: 'Caps ratio', params: [{ key: 'ratio', label: 'ratio', placeholder: '0.7' }, { key: 'min_letters', label: 'min letters', placeholder: '10' }] },
+  { kind: 'repeat', label: 'Repeat', params: [{ key: 'count', label: 'repeats', placeholder: '3' }, { key: 'window_seconds', label: 'window (s)', placeholder: '30' }] },
   { kind: 'first_time', label: 'First-time chatter', params: [] },
 ];
 
