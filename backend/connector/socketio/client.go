@@ -84,6 +84,8 @@ type HandshakeError struct {
 	Err        error
 }
 
+var _ error = (*HandshakeError)(nil)
+
 // Error returns the status and body.
 func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("socketio: handshake refused: HTTP %d: %s", e.StatusCode, strings.TrimSpace(e.Body))

@@ -251,6 +251,8 @@ type ConnectError struct {
 	Data    json.RawMessage
 }
 
+var _ error = (*ConnectError)(nil)
+
 // Error returns "socketio: connect refused: " and the server's message.
 func (e *ConnectError) Error() string {
 	return "socketio: connect refused: " + e.Message
