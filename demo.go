@@ -81,7 +81,7 @@ func startSims() (*sims, error) {
 		v.Close()
 		return nil, err
 	}
-	v.SetModes("pixelpaws", velorasim.Modes{SlowSeconds: 3})
+	v.SetModes("pixelpaws", velorasim.Modes{SlowSeconds: 3, Blacklist: []string{"spoiler"}})
 	return &sims{velora: v, veloraURL: url}, nil
 }
 

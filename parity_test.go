@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"modconsole/app"
@@ -56,6 +58,19 @@ func TestBindingsAndRoutesInParity(t *testing.T) {
 	for i := 0; i < appT.NumMethod(); i++ {
 		if name := appT.Method(i).Name; !routes[name] {
 			t.Errorf("app.App binds %s, which is not in service.API", name)
+		}
+	}
+}
+
+// TestAPIDocListsEveryMethod keeps docs/api.md in step with the routes.
+func TestAPIDocListsEveryMethod(t *testing.T) {
+	doc, err := os.ReadFile("docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range httpapi.New(httpapi.Options{API: &service.Service{}}).Routes() {
+		if !strings.Contains(string(doc), "| `"+r+"` |") {
+			t.Errorf("docs/api.md does not document %s", r)
 		}
 	}
 }

@@ -18,11 +18,9 @@ import (
 // v1.1.0 and through our Client, against the official Node socket.io server
 // and against our Server.
 //
-// The library runs as a subprocess built from testdata/libclient, a module of
-// its own: importing the library here would need its dependencies in the main
-// go.mod and go.sum, which this package does not own. The first build
-// downloads the library's modules and takes about a minute; later runs hit the
-// build cache. `go test -short` skips the library half.
+// The library runs as a subprocess built from ./libprobe, so that its
+// one-goroutine-per-packet delivery is measured as an application would see
+// it. `go test -short` skips the library half.
 //
 // Reproduce:
 //
@@ -37,7 +35,7 @@ var (
 	libErr  error
 )
 
-// buildLibClient builds testdata/libclient once per test binary.
+// buildLibClient builds libprobe once per test binary.
 func buildLibClient(t testing.TB) string {
 	t.Helper()
 	libOnce.Do(func() {
@@ -52,11 +50,10 @@ func buildLibClient(t testing.TB) string {
 			return
 		}
 		libBin = filepath.Join(dir, "libclient")
-		cmd := exec.Command(goBin, "build", "-o", libBin, ".")
-		cmd.Dir = filepath.Join("testdata", "libclient")
+		cmd := exec.Command(goBin, "build", "-o", libBin, "./libprobe")
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			libErr = fmt.Errorf("build testdata/libclient: %w\n%s", err, out)
+			libErr = fmt.Errorf("build libprobe: %w\n%s", err, out)
 		}
 	})
 	if libErr != nil {
@@ -65,7 +62,7 @@ func buildLibClient(t testing.TB) string {
 	return libBin
 }
 
-// libResult is what testdata/libclient prints.
+// libResult is what libprobe prints.
 type libResult struct {
 	Received   int     `json:"received"`
 	Inversions int     `json:"inversions"`

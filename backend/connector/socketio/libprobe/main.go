@@ -1,7 +1,8 @@
-// Command libclient runs the ordering burst through the third-party client
-// github.com/zishang520/socket.io-client-go v1.1.0, for comparison with our
-// own client (see ../../interop_library_test.go). It lives in its own module
-// so that the main module's go.mod does not need the library's dependencies.
+// Command libprobe runs the ordering burst through the client library the
+// product card names, github.com/zishang520/socket.io-client-go v1.1.0, for
+// comparison with our own client (see ../interop_library_test.go and
+// docs/decisions/socketio-client.md). It is a measurement tool, not part of
+// the console.
 //
 // It connects to namespace /chat of -url over websocket, emits
 // burst {n}, counts the newMessage events (field seq) in the order its
