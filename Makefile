@@ -45,7 +45,6 @@ bench: deps
 
 desktop:
 	build/ci/deps.sh libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config
-	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) tool wails build -tags webkit2_41 -skipbindings -ldflags "$(LDFLAGS)"
 	@echo "built build/bin/$(BIN)"
 

@@ -106,7 +106,6 @@ var demoRules = []service.RuleView{
 	{Kind: "links", Name: "links", Enabled: true, Params: map[string]string{"allow": "velora.tv"}},
 	{Kind: "caps", Name: "caps flood", Enabled: true, Params: map[string]string{"ratio": "0.7", "min_letters": "10"}},
 	{Kind: "repeat", Name: "repeated lines", Enabled: true, Params: map[string]string{"count": "3", "window_seconds": "30"}},
-	{Kind: "first_time", Name: "first-time chatters", Enabled: true, Params: map[string]string{}},
 	{Kind: "blocked_regex", Name: "markup", Enabled: true, Params: map[string]string{"pattern": `(?i)<\s*(script|img|svg|iframe)`}},
 }
 
@@ -149,12 +148,20 @@ func seedDemo(ctx context.Context, svc *service.Service, s *sims) error {
 	if _, err := svc.JoinChannel(ctx, guest.ID, guestChannel.owner); err != nil {
 		return err
 	}
+	// First-time chatters are held in the quietest channel only: in a busy
+	// one they would bury the queue.
+	firstTimeIn, err := svc.JoinChannel(ctx, mod.ID, "pixelpaws")
+	if err != nil {
+		return err
+	}
 	rules, err := svc.ListRules(ctx)
 	if err != nil {
 		return err
 	}
 	if len(rules) == 0 {
-		for _, r := range demoRules {
+		firstTime := service.RuleView{Kind: "first_time", Name: "first-time chatters (pixelpaws)", Enabled: true,
+			Params: map[string]string{}, ChannelID: firstTimeIn.ID}
+		for _, r := range append(demoRules, firstTime) {
 			if _, err := svc.SaveRule(ctx, r); err != nil {
 				return fmt.Errorf("rule %s: %w", r.Name, err)
 			}

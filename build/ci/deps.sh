@@ -24,7 +24,10 @@ fi
 for dir in frontend backend/connector/socketio/testdata/node; do
   if [ -f "$dir/package-lock.json" ] && { [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; }; then
     echo "deps: npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    # npm 11 can write lock files without the other platforms' optional
+    # packages (rollup's native builds) and then refuses its own file in
+    # `npm ci`; `npm install` honours the same pinned versions.
+    (cd "$dir" && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error; })
   fi
 done
 
