@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"strings"
 	"time"
 
@@ -17,12 +18,15 @@ type corpus struct {
 	vocab []string
 	seq   int
 	base  time.Time
+	// uuid makes platform message ids random UUIDs (as Kick sends) instead
+	// of sequential ones; set by STORE_BENCH_UUID=1.
+	uuid bool
 }
 
 // newCorpus returns a generator seeded with seed.
 func newCorpus(seed int64) *corpus {
 	r := rand.New(rand.NewSource(seed))
-	c := &corpus{rnd: r, zipf: rand.NewZipf(r, 1.1, 2, 4999), base: time.UnixMilli(1_750_000_000_000)}
+	c := &corpus{rnd: r, zipf: rand.NewZipf(r, 1.1, 2, 4999), base: time.UnixMilli(1_750_000_000_000), uuid: os.Getenv("STORE_BENCH_UUID") == "1"}
 	syll := []string{"ka", "lo", "mi", "ne", "ru", "ta", "po", "vi", "ze", "shi", "gu", "an", "el", "or", "ix"}
 	seen := map[string]bool{}
 	for len(c.vocab) < 5000 {
@@ -55,8 +59,12 @@ func (c *corpus) rows(n int, channels []int64) []*MessageRow {
 	for i := range out {
 		c.seq++
 		u := c.rnd.Intn(500)
+		id := fmt.Sprintf("m-%d", c.seq)
+		if c.uuid {
+			id = fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", c.rnd.Uint32(), c.rnd.Intn(1<<16), c.rnd.Intn(1<<12), c.rnd.Intn(1<<16), c.rnd.Int63n(1<<48))
+		}
 		out[i] = &MessageRow{ChannelID: channels[c.rnd.Intn(len(channels))], Msg: chat.Message{
-			ID:   fmt.Sprintf("m-%d", c.seq),
+			ID:   id,
 			User: chat.User{ID: fmt.Sprintf("u%d", u), Username: fmt.Sprintf("user%d", u), Color: "#a0a0ff", Badges: []string{"subscriber"}},
 			Text: c.text(),
 			At:   c.base.Add(time.Duration(c.seq) * time.Millisecond),

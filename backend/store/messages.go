@@ -53,9 +53,15 @@ type ModEventRow struct {
 	Ev        chat.Event
 }
 
+// UserMarkWindow is how many of a channel's most recent messages a mark by
+// user (a ban or timeout purge) looks at. Platforms purge what is still in
+// chat, not a user's whole history, and there is no user index on messages.
+const UserMarkWindow = 5000
+
 // MessageMark marks messages already stored: deleted and/or annotated, picked
-// by platform ids, by user, or the whole channel (All). Marks only add: a
-// deleted message is never undeleted and an empty Note keeps the old one.
+// by platform ids, by user (within the channel's last UserMarkWindow
+// messages), or the whole channel (All). Marks only add: a deleted message is
+// never undeleted and an empty Note keeps the old one.
 type MessageMark struct {
 	ChannelID   int64
 	PlatformIDs []string
@@ -520,7 +526,8 @@ func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
 			continue
 		}
 		if mk.UserID != "" {
-			if err := collect(`user_id = ?3`, mk.UserID); err != nil {
+			if err := collect(`user_id = ?3 AND id IN (SELECT id FROM messages WHERE channel_id = ?2 ORDER BY id DESC LIMIT ?4)`,
+				mk.UserID, UserMarkWindow); err != nil {
 				return err
 			}
 		}
@@ -533,7 +540,9 @@ func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
 	return nil
 }
 
-// KnownChatter reports whether userID has written in channelID before.
+// KnownChatter reports whether userID has written in channelID before (in a
+// batch already written). A user without a platform id is keyed
+// "name:"+lowercase username.
 func (s *Store) KnownChatter(ctx context.Context, channelID int64, userID string) (bool, error) {
 	var one int
 	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM chatters WHERE channel_id = ? AND user_id = ?`, channelID, userID).Scan(&one)

@@ -297,3 +297,24 @@ func TestSearch(t *testing.T) {
 	check("AND", 0, "4") // operators are searched as words
 	check(`NEAR(`, 0, "4")
 }
+
+func TestUserMarkWindow(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c := seedChannel(t, s, "w")
+	old := msg(c.ID, "old", "amy", "long ago")
+	writeMsgs(t, s, old)
+	var filler []*MessageRow
+	for i := range UserMarkWindow {
+		filler = append(filler, msg(c.ID, fmt.Sprint("f", i), "bob", "filler"))
+	}
+	recent := msg(c.ID, "recent", "amy", "just now")
+	writeMsgs(t, s, append(filler, recent)...)
+	ban := &MessageMark{ChannelID: c.ID, UserID: "u-amy", Deleted: true, Note: "banned"}
+	if err := s.WriteBatch(ctx, &Batch{Marks: []*MessageMark{ban}}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ban.Affected, []int64{recent.ID}) {
+		t.Errorf("ban affected %v, want only the recent message %d", ban.Affected, recent.ID)
+	}
+}

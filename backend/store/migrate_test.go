@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,5 +128,33 @@ func TestOpenBadPath(t *testing.T) {
 	// A path below a regular file cannot be created.
 	if _, err := Open(filepath.Join(file, "x", "db")); err == nil {
 		t.Error("path under a file accepted")
+	}
+}
+
+func TestOpenOddPathAndCloseTwice(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dir with space#and?query%20", "db file.sqlite")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := seedChannel(t, s, "x")
+	writeMsgs(t, s, msg(c.ID, "1", "a", "hello"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %q: %v", path, err)
+	}
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if rows, err := s.Messages(ctx, 0, 0, 10); err != nil || len(rows) != 1 {
+		t.Fatalf("reopened: %d rows, %v", len(rows), err)
 	}
 }

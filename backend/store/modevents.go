@@ -9,8 +9,11 @@ import (
 // channel), newest first.
 func (s *Store) ModEvents(ctx context.Context, channelID int64, limit int) ([]ModEventRow, error) {
 	limit = clampLimit(limit, 100)
-	rows, err := s.r.QueryContext(ctx, `SELECT id, channel_id, data FROM mod_events
-		WHERE ?1 = 0 OR channel_id = ?1 ORDER BY id DESC LIMIT ?2`, channelID, limit)
+	query, args := `SELECT id, channel_id, data FROM mod_events ORDER BY id DESC LIMIT ?`, []any{limit}
+	if channelID != 0 {
+		query, args = `SELECT id, channel_id, data FROM mod_events WHERE channel_id = ? ORDER BY id DESC LIMIT ?`, []any{channelID, limit}
+	}
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: mod events: %w", err)
 	}

@@ -105,8 +105,17 @@ func (s *Store) QueueItems(ctx context.Context, channelID int64, status string, 
 		}
 	}
 	limit = clampLimit(limit, 200)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+queueCols+queueFrom+`
-		WHERE (?1 = 0 OR q.channel_id = ?1) AND (?2 = '' OR q.status = ?2) ORDER BY q.id LIMIT ?3`, channelID, status, limit)
+	// Spelled out per filter so SQLite can use queue_items_status.
+	where, args := "", []any{}
+	switch {
+	case channelID != 0 && status != "":
+		where, args = `WHERE q.status = ? AND q.channel_id = ?`, []any{status, channelID}
+	case status != "":
+		where, args = `WHERE q.status = ?`, []any{status}
+	case channelID != 0:
+		where, args = `WHERE q.channel_id = ?`, []any{channelID}
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+queueCols+queueFrom+where+` ORDER BY q.id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: queue items: %w", err)
 	}

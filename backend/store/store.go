@@ -133,9 +133,11 @@ func (s *Store) Close() error {
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and the FTS5 index check and
-// returns an error describing any problem found.
+// returns an error describing any problem found. The FTS check runs on the
+// write connection and holds it for its duration (seconds on millions of
+// rows): call it at startup or from tests, not during ingest.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
-	rows, err := s.w.QueryContext(ctx, "PRAGMA integrity_check")
+	rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
 		return fmt.Errorf("store: integrity check: %w", err)
 	}

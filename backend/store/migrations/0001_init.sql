@@ -46,8 +46,10 @@ CREATE TABLE messages (
     note        TEXT    NOT NULL DEFAULT '',
     UNIQUE (channel_id, platform_id)
 );
-CREATE INDEX messages_channel ON messages (channel_id);           -- (channel_id, id): history paging
-CREATE INDEX messages_channel_user ON messages (channel_id, user_id); -- marks by user (ban purge)
+CREATE INDEX messages_channel ON messages (channel_id); -- (channel_id, id): history paging, recent window
+-- No (channel_id, user_id) index: its random inserts cost 2-2.5x ingest
+-- throughput (docs/decisions/storage.md). Marks by user scan the channel's
+-- most recent messages instead.
 
 -- External-content FTS5 index over messages.text. It is fed in bulk by the
 -- store once per ingest batch (not by trigger) and cleaned explicitly when
