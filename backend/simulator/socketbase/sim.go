@@ -340,7 +340,7 @@ func verify(token, secret string, now time.Time) (string, string) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(encode(v), '\n'))
 }
 
 func (s *Sim) project(hash string) *project {
@@ -454,9 +454,16 @@ type delivery struct {
 	b []byte
 }
 
+// encode marshals v as a Node server's JSON.stringify would: without
+// escaping <, > and & (encoding/json's default).
 func encode(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 func errFrame(text string) []byte { return encode(map[string]string{"type": "error", "message": text}) }
@@ -678,9 +685,9 @@ func (s *Sim) InjectBroadcast(hash, from string, payload any) error {
 }
 
 func (s *Sim) payload(v any) (json.RawMessage, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("socketbase: sim: payload: %w", err)
+	raw := encode(v)
+	if raw == nil {
+		return nil, fmt.Errorf("socketbase: sim: payload: cannot encode %T", v)
 	}
 	if string(raw) == "null" || string(raw) == `""` {
 		return nil, errors.New("socketbase: sim: " + ErrPayload)
