@@ -170,9 +170,9 @@ func TestCallsAndErrors(t *testing.T) {
 		status       int
 	}{
 		{"ListAccounts", `[]`, 200},
-		{"ListAccounts", `[1]`, 400},      // wrong arity
-		{"RemoveAccount", `["x"]`, 400},   // wrong type
-		{"RemoveAccount", `[999]`, 404},   // unknown
+		{"ListAccounts", `[1]`, 400},    // wrong arity
+		{"RemoveAccount", `["x"]`, 400}, // wrong type
+		{"RemoveAccount", `[999]`, 404}, // unknown
 		{"SaveAccount", `[{"platform":"nope","name":"x"}]`, 400},
 		{"SaveRule", `[{"kind":"blocked_regex","name":"bad","enabled":true,"params":{"pattern":"("}}]`, 400},
 		{"ResolveItem", `[1,"maybe"]`, 400},
