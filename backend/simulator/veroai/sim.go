@@ -183,6 +183,7 @@ func (s *Sim) Start(addr string) (string, error) {
 		return "", fmt.Errorf("veroai: sim listen: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
+	ln = &gatedListener{Listener: ln, s: s}
 	s.mu.Lock()
 	s.wsURL = "ws://" + ln.Addr().String() + "/ws"
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -231,8 +232,9 @@ func (s *Sim) DropAll() {
 	}
 }
 
-// Freeze stops reading from every socket until Unfreeze: pings go
-// unanswered, as on a dead link that still holds the TCP connection.
+// Freeze withholds every byte received on the server's connections until
+// Unfreeze: pings go unanswered, as on a dead link that still holds the TCP
+// connection. It works on servers started with Start.
 func (s *Sim) Freeze() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1019,16 +1021,6 @@ func (s *Sim) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	for {
-		s.mu.Lock()
-		frozen := s.frozen
-		s.mu.Unlock()
-		if frozen != nil {
-			select {
-			case <-frozen:
-			case <-ctx.Done():
-				return
-			}
-		}
 		typ, b, err := ws.Read(ctx)
 		if err != nil {
 			return
@@ -1107,4 +1099,42 @@ func (s *Sim) handleFrame(c *wsConn, b []byte) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// gatedListener hands out connections whose reads Freeze can hold back.
+type gatedListener struct {
+	net.Listener
+	s *Sim
+}
+
+func (l *gatedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &gatedConn{Conn: c, s: l.s}, nil
+}
+
+type gatedConn struct {
+	net.Conn
+	s *Sim
+}
+
+// Read returns what arrived only once the simulator is not frozen, so a
+// ping that arrives during a freeze is not answered.
+func (c *gatedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	for {
+		c.s.mu.Lock()
+		f := c.s.frozen
+		c.s.mu.Unlock()
+		if f == nil {
+			return n, err
+		}
+		select {
+		case <-f:
+		case <-c.s.stop:
+			return n, err
+		}
+	}
 }
