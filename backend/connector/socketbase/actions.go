@@ -115,10 +115,10 @@ func (c *Connector) wsRequest(ctx context.Context, p *pending, frame any) (chat.
 		}
 		return chat.Result{Detail: "echoed back by socket-base"}, nil
 	case <-t.C:
-		l.remove(p)
+		l.abandon(p)
 		return chat.Result{Detail: fmt.Sprintf("sent; socket-base neither echoed nor refused it within %s (unconfirmed)", c.resultTimeout)}, nil
 	case <-ctx.Done():
-		l.remove(p)
+		l.abandon(p)
 		return chat.Result{}, fmt.Errorf("socket-base: %s: %w", p.op, ctx.Err())
 	}
 }

@@ -74,6 +74,7 @@ const (
 	readLimit      = 1 << 20
 	maxHTTPBody    = 64 << 10
 	maxSeenPerLink = 50000
+	staleAfter     = time.Minute // how long a given-up request keeps its place in the queue
 )
 
 // ErrNoConfirmation is returned by Join and Leave when the server did not
@@ -128,7 +129,9 @@ type pending struct {
 	op      string // join, leave, message, broadcast
 	room    string
 	payload string
-	done    chan error
+	done    chan error // buffered: settle never blocks
+	sent    time.Time
+	stale   bool // its caller gave up; kept so a late answer is not taken for a newer request's
 }
 
 // New builds a Connector from cfg. It validates the settings and starts nothing.
@@ -548,6 +551,16 @@ func (l *link) settle(f func(*pending) bool, err error) *pending {
 	return p
 }
 
+// abandon marks p as given up (timeout or cancelled) after its frame went
+// out. It keeps its place in the queue for staleAfter, so that a late
+// answer settles it rather than a newer request.
+func (l *link) abandon(p *pending) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p.stale = true
+}
+
+// remove takes p out of the queue (its frame never went out).
 func (l *link) remove(p *pending) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -557,6 +570,18 @@ func (l *link) remove(p *pending) {
 			return
 		}
 	}
+}
+
+// pruneLocked drops requests given up more than staleAfter ago.
+func (l *link) pruneLocked(now time.Time) {
+	keep := l.pending[:0]
+	for _, q := range l.pending {
+		if !q.stale || now.Sub(q.sent) < staleAfter {
+			keep = append(keep, q)
+		}
+	}
+	clear(l.pending[len(keep):])
+	l.pending = keep
 }
 
 // own reports whether a frame from sender is our own echo.
@@ -611,6 +636,8 @@ func (l *link) request(ctx context.Context, p *pending, frame any) error {
 		l.mu.Unlock()
 		return chat.ErrNotConnected
 	}
+	p.sent = time.Now()
+	l.pruneLocked(p.sent)
 	l.pending = append(l.pending, p)
 	l.mu.Unlock()
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
@@ -670,10 +697,10 @@ func (c *Connector) membership(ctx context.Context, op, room string) error {
 		}
 		return nil
 	case <-t.C:
-		l.remove(p)
+		l.abandon(p)
 		return fmt.Errorf("%w of %s %s within %s", ErrNoConfirmation, op, room, c.joinTimeout)
 	case <-ctx.Done():
-		l.remove(p)
+		l.abandon(p)
 		return fmt.Errorf("socket-base: %s %s: %w", op, room, ctx.Err())
 	}
 }

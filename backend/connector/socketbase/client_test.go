@@ -667,3 +667,43 @@ func TestMissingPongEndsRun(t *testing.T) {
 		t.Fatal("Run did not end without pongs")
 	}
 }
+
+// TestLateErrorSettlesTheAbandonedRequest: an error frame that arrives after
+// its send timed out settles that send, not a newer one.
+func TestLateErrorSettlesTheAbandonedRequest(t *testing.T) {
+	c, err := New(connector.Config{Settings: map[string]string{SettingHash: "h"}})
+	must(t, err)
+	l := &link{sub: "me", rooms: map[string]bool{"a": true}, seen: map[string]int{}}
+	old := &pending{op: "message", room: "b", payload: "x", done: make(chan error, 1), sent: time.Now()}
+	newer := &pending{op: "message", room: "a", payload: "y", done: make(chan error, 1), sent: time.Now()}
+	l.pending = []*pending{old, newer}
+	l.abandon(old)
+	r := newRec()
+	c.handle(l, []byte(`{"type":"error","message":"You must join the room first"}`), r)
+	select {
+	case err := <-old.done:
+		var rej *chat.RejectedError
+		if !errors.As(err, &rej) || rej.Code != "not_member" {
+			t.Errorf("abandoned request got %v", err)
+		}
+	default:
+		t.Fatal("the late error did not settle the abandoned request")
+	}
+	if len(l.pending) != 1 || l.pending[0] != newer {
+		t.Fatalf("queue %v", l.pending)
+	}
+	if ev := r.all(kind(chat.KindCommandResult)); len(ev) != 1 || ev[0].Channel != "b" {
+		t.Errorf("late failure not reported in its room: %+v", ev)
+	}
+	// Our echo settles the newer one; an abandoned request is pruned after staleAfter.
+	c.handle(l, []byte(`{"type":"message","room":"a","payload":"y","from":"me","timestamp":1}`), r)
+	if err := <-newer.done; err != nil || len(l.pending) != 0 {
+		t.Errorf("echo: %v, queue %v", err, l.pending)
+	}
+	gone := &pending{op: "join", room: "z", done: make(chan error, 1), sent: time.Now().Add(-2 * staleAfter), stale: true}
+	l.pending = []*pending{gone}
+	l.pruneLocked(time.Now())
+	if len(l.pending) != 0 {
+		t.Error("stale request not pruned")
+	}
+}

@@ -363,16 +363,29 @@ func (s *Sim) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": why})
 		return
 	}
-	// A hosted service serves browser clients of any origin.
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-	if err != nil {
-		return
-	}
-	ws.SetReadLimit(1 << 20)
-	c := &conn{id: uuid(), sub: sub, proj: p, ws: ws, out: make(chan []byte, s.opts.SendBuffer), done: make(chan struct{})}
+	// Registered before the upgrade completes, so a client whose dial has
+	// returned already receives frames (they wait in out until the writer
+	// starts).
+	c := &conn{id: uuid(), sub: sub, proj: p, out: make(chan []byte, s.opts.SendBuffer), done: make(chan struct{})}
 	s.mu.Lock()
 	p.conns[c.id] = c
 	s.mu.Unlock()
+	// A hosted service serves browser clients of any origin.
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		s.drop(c)
+		return
+	}
+	ws.SetReadLimit(1 << 20)
+	s.mu.Lock()
+	c.ws = ws
+	s.mu.Unlock()
+	select {
+	case <-c.done: // dropped (DropAll, Close) while upgrading
+		_ = ws.CloseNow()
+		return
+	default:
+	}
 	s.log.Debug("sim connection", "hash", p.hash, "conn", c.id, "sub", sub)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -420,8 +433,8 @@ func (s *Sim) writeLoop(ctx context.Context, c *conn) {
 func (s *Sim) drop(c *conn) {
 	c.once.Do(func() {
 		close(c.done)
-		_ = c.ws.CloseNow()
 		s.mu.Lock()
+		ws := c.ws
 		delete(c.proj.conns, c.id)
 		for room, members := range c.proj.rooms {
 			delete(members, c)
@@ -430,6 +443,9 @@ func (s *Sim) drop(c *conn) {
 			}
 		}
 		s.mu.Unlock()
+		if ws != nil {
+			_ = ws.CloseNow()
+		}
 	})
 }
 
