@@ -315,7 +315,14 @@ func TestConnectionsHaveUUIDsAndDropAll(t *testing.T) {
 	a := mustDial(t, base, "alice", s)
 	mustDial(t, base, "alice", s) // same user twice: two connections
 	a.join("r")
-	ids := s.Conns(hash)
+	// The server registers a connection right after the upgrade answer, so
+	// the second dial can return a moment before it is counted.
+	var ids []string
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if ids = s.Conns(hash); len(ids) == 2 {
+			break
+		}
+	}
 	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	if len(ids) != 2 || ids[0] == ids[1] || !re.MatchString(ids[0]) || !re.MatchString(ids[1]) {
 		t.Fatalf("conn ids %v", ids)
