@@ -2,47 +2,203 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"modconsole/backend/chat"
 	"modconsole/backend/service"
+	glimeshsim "modconsole/backend/simulator/glimesh"
+	kichatsim "modconsole/backend/simulator/kichat"
+	sbsim "modconsole/backend/simulator/socketbase"
 	velorasim "modconsole/backend/simulator/velora"
+	veroaisim "modconsole/backend/simulator/veroai"
 )
 
-// demoChannel is one simulated channel and its traffic rate (messages/s).
-type demoChannel struct {
-	owner string
-	rate  float64
+// demoAccount is an account the demo creates (or points at this run's
+// simulators again: their ports change every run) and the channels it joins.
+type demoAccount struct {
+	name     string
+	platform chat.Platform
+	settings map[string]string
+	token    string
+	secrets  map[string]string
+	channels []string
 }
 
-var demoChannels = []demoChannel{
-	{"lumen", 3},
-	{"orbitcast", 1.5},
-	{"pixelpaws", 0.8},
+// demoWorld is one running simulator with its accounts and traffic.
+type demoWorld struct {
+	accounts []demoAccount
+	traffic  []func(ctx context.Context) error
+	close    func()
 }
 
-// guestChannel is watched by the read-only guest account.
-var guestChannel = demoChannel{"quietroom", 0.5}
+// demoWorlds starts every simulator, in the order the channel list shows
+// them.
+var demoWorlds = []func() (*demoWorld, error){veloraWorld, kichatWorld, glimeshWorld, veroaiWorld, socketbaseWorld}
 
-// demoToken is the simulated moderator's token. It is not a secret: the
-// simulator made it up and it opens nothing but the simulator.
+// demoToken is the simulated Velora moderator's token. It is not a secret:
+// the simulator made it up and it opens nothing but the simulator.
 const demoToken = "demo-moderator-token"
+
+func veloraWorld() (*demoWorld, error) {
+	v := velorasim.New(velorasim.Options{})
+	url, err := v.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	w := &demoWorld{close: v.Close}
+	v.AddUser("nightmod", demoToken, "user", true)
+	rates := map[string]float64{"lumen": 3, "orbitcast": 1.5, "pixelpaws": 0.8, "quietroom": 0.5}
+	for i, owner := range []string{"lumen", "orbitcast", "pixelpaws", "quietroom"} {
+		v.AddUser(owner, "", "user", true)
+		if _, err := v.AddChannel(owner); err != nil {
+			v.Close()
+			return nil, err
+		}
+		if owner != "quietroom" {
+			if err := v.SetChannelRole(owner, "nightmod", "moderator"); err != nil {
+				v.Close()
+				return nil, err
+			}
+		}
+		t := velorasim.NewTraffic(v, velorasim.TrafficOptions{Channel: owner, Rate: rates[owner], Seed: int64(i + 1)})
+		w.traffic = append(w.traffic, t.Run)
+	}
+	if err := v.SetModes("pixelpaws", velorasim.Modes{SlowSeconds: 3, Blacklist: []string{"spoiler"}}); err != nil {
+		v.Close()
+		return nil, err
+	}
+	w.accounts = []demoAccount{
+		{name: "nightmod (demo)", platform: chat.Velora, settings: map[string]string{"url": url}, token: demoToken,
+			channels: []string{"lumen", "orbitcast", "pixelpaws"}},
+		{name: "guest (demo, read-only)", platform: chat.Velora, settings: map[string]string{"url": url},
+			channels: []string{"quietroom"}},
+	}
+	return w, nil
+}
+
+func kichatWorld() (*demoWorld, error) {
+	k := kichatsim.New(kichatsim.Options{})
+	url, err := k.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	d, err := k.SeedDemo()
+	if err != nil {
+		k.Close()
+		return nil, err
+	}
+	return &demoWorld{
+		close: k.Close,
+		traffic: []func(context.Context) error{
+			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.Channel, Rate: 2, Seed: 11}).Run,
+			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.OtherChannel, Rate: 0.7, Seed: 12}).Run,
+		},
+		accounts: []demoAccount{{
+			name: "kickmod (demo)", platform: chat.Kichat,
+			settings: map[string]string{"url": url, "api_base": url, "kick_api": url},
+			secrets:  map[string]string{"kick": d.ModToken},
+			channels: []string{d.Channel, d.OtherChannel},
+		}},
+	}, nil
+}
+
+func glimeshWorld() (*demoWorld, error) {
+	g := glimeshsim.New(glimeshsim.Options{})
+	url, err := g.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	d, err := g.SeedDemo()
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	return &demoWorld{
+		close: g.Close,
+		traffic: []func(context.Context) error{
+			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.Channel, Rate: 1.5, Seed: 3}).Run,
+			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.OtherChannel, Rate: 0.7, Seed: 4}).Run,
+		},
+		accounts: []demoAccount{
+			{name: "nightmod on Glimesh (demo)", platform: chat.Glimesh, settings: map[string]string{"url": url},
+				token: d.ModToken, channels: []string{d.Channel}},
+			{name: "Glimesh app (demo, read-only)", platform: chat.Glimesh,
+				settings: map[string]string{"url": url, "client_id": d.ClientID}, channels: []string{d.OtherChannel}},
+		},
+	}, nil
+}
+
+func veroaiWorld() (*demoWorld, error) {
+	v := veroaisim.New(veroaisim.Options{})
+	base, err := v.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	d, err := v.SeedDemo()
+	if err != nil {
+		v.Close()
+		return nil, err
+	}
+	w := &demoWorld{close: v.Close, accounts: []demoAccount{{
+		name: "nightmod on VeroAI (demo)", platform: chat.VeroAI,
+		settings: map[string]string{"api_url": base + "/v1"}, token: d.RESTKey, channels: d.Conversations,
+	}}}
+	for i, conv := range d.Conversations {
+		w.traffic = append(w.traffic, veroaisim.NewTraffic(v, veroaisim.TrafficOptions{Channel: conv, Rate: 0.6, Seed: int64(40 + i)}).Run)
+	}
+	return w, nil
+}
+
+func socketbaseWorld() (*demoWorld, error) {
+	sb := sbsim.New(sbsim.Options{})
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	d, err := sb.SeedDemo()
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	w := &demoWorld{close: sb.Close, accounts: []demoAccount{{
+		name: "socket-base project (demo)", platform: chat.SocketBase,
+		settings: map[string]string{"url": url, "hash": d.Hash, "sub": d.Sub},
+		secrets:  map[string]string{"jwt_secret": d.JWTSecret}, channels: d.Rooms,
+	}}}
+	for i, room := range d.Rooms {
+		w.traffic = append(w.traffic, sbsim.NewTraffic(sb, sbsim.TrafficOptions{Channel: room, Rate: 1, Seed: int64(100 + i)}).Run)
+	}
+	return w, nil
+}
 
 // runDemo starts the simulators in-process, creates demo accounts, channels
 // and rules, connects to them and serves the UI (browser mode, or the
 // desktop window with --window).
 func runDemo(cfg config, stdout io.Writer) error {
-	sims, err := startSims()
-	if err != nil {
-		return err
-	}
-	defer sims.close()
-	seed := func(ctx context.Context, svc *service.Service) error {
-		if err := seedDemo(ctx, svc, sims); err != nil {
+	var worlds []*demoWorld
+	defer func() {
+		for _, w := range worlds {
+			w.close()
+		}
+	}()
+	for _, start := range demoWorlds {
+		w, err := start()
+		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		sims.startTraffic(ctx)
+		worlds = append(worlds, w)
+	}
+	seed := func(ctx context.Context, svc *service.Service) error {
+		if err := seedDemo(ctx, svc, worlds); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		for _, w := range worlds {
+			for _, run := range w.traffic {
+				go run(ctx)
+			}
+		}
 		return nil
 	}
 	if cfg.window {
@@ -51,68 +207,22 @@ func runDemo(cfg config, stdout io.Writer) error {
 	return runServe(cfg, stdout, seed)
 }
 
-// sims holds the running simulators.
-type sims struct {
-	velora    *velorasim.Sim
-	veloraURL string
-	cancel    context.CancelFunc
-}
-
-func startSims() (*sims, error) {
-	v := velorasim.New(velorasim.Options{})
-	url, err := v.Start("127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	v.AddUser("nightmod", demoToken, "user", true)
-	for _, ch := range demoChannels {
-		v.AddUser(ch.owner, "", "user", true)
-		if _, err := v.AddChannel(ch.owner); err != nil {
-			v.Close()
-			return nil, err
-		}
-		if err := v.SetChannelRole(ch.owner, "nightmod", "moderator"); err != nil {
-			v.Close()
-			return nil, err
-		}
-	}
-	v.AddUser(guestChannel.owner, "", "user", true)
-	if _, err := v.AddChannel(guestChannel.owner); err != nil {
-		v.Close()
-		return nil, err
-	}
-	v.SetModes("pixelpaws", velorasim.Modes{SlowSeconds: 3, Blacklist: []string{"spoiler"}})
-	return &sims{velora: v, veloraURL: url}, nil
-}
-
-func (s *sims) startTraffic(ctx context.Context) {
-	ctx, s.cancel = context.WithCancel(ctx)
-	for i, ch := range append(demoChannels, guestChannel) {
-		t := velorasim.NewTraffic(s.velora, velorasim.TrafficOptions{Channel: ch.owner, Rate: ch.rate, Seed: int64(i + 1)})
-		go t.Run(ctx)
-	}
-}
-
-func (s *sims) close() {
-	if s.cancel != nil {
-		s.cancel()
-	}
-	s.velora.Close()
-}
-
 // demoRules are the auto-moderation rules a new demo starts with.
 var demoRules = []service.RuleView{
 	{Kind: "blocked_term", Name: "spam phrases", Enabled: true, Params: map[string]string{"terms": "buy viewers, follow me for follow back, join my discord"}},
-	{Kind: "links", Name: "links", Enabled: true, Params: map[string]string{"allow": "velora.tv"}},
+	{Kind: "links", Name: "links", Enabled: true, Params: map[string]string{"allow": "velora.tv, kick.com"}},
 	{Kind: "caps", Name: "caps flood", Enabled: true, Params: map[string]string{"ratio": "0.7", "min_letters": "10"}},
 	{Kind: "repeat", Name: "repeated lines", Enabled: true, Params: map[string]string{"count": "3", "window_seconds": "30"}},
 	{Kind: "blocked_regex", Name: "markup", Enabled: true, Params: map[string]string{"pattern": `(?i)<\s*(script|img|svg|iframe)`}},
 }
 
-// seedDemo makes the demo accounts point at this run's simulators (their
-// ports change every run) with their tokens, joins the demo channels and
-// adds the default rules once.
-func seedDemo(ctx context.Context, svc *service.Service, s *sims) error {
+// firstTimeChannel is where the demo holds first-time chatters: in a busy
+// channel they would bury the queue.
+const firstTimeChannel = "pixelpaws"
+
+// seedDemo points the demo accounts at this run's simulators with their
+// tokens, joins their channels and adds the default rules once.
+func seedDemo(ctx context.Context, svc *service.Service, worlds []*demoWorld) error {
 	accts, err := svc.ListAccounts(ctx)
 	if err != nil {
 		return err
@@ -121,51 +231,49 @@ func seedDemo(ctx context.Context, svc *service.Service, s *sims) error {
 	for _, a := range accts {
 		byName[a.Name] = a
 	}
-	save := func(name string, p chat.Platform, settings map[string]string, token string) (service.AccountView, error) {
-		in := service.AccountInput{ID: byName[name].ID, Platform: p, Name: name, Settings: settings, Token: token}
-		if old, ok := byName[name]; ok {
-			for k, v := range old.Settings {
-				if _, set := in.Settings[k]; !set {
-					in.Settings[k] = v
+	var firstTimeIn int64
+	for _, w := range worlds {
+		for _, da := range w.accounts {
+			in := service.AccountInput{ID: byName[da.name].ID, Platform: da.platform, Name: da.name,
+				Settings: map[string]string{}, Token: da.token, Secrets: da.secrets}
+			for k, v := range byName[da.name].Settings {
+				in.Settings[k] = v
+			}
+			for k, v := range da.settings {
+				in.Settings[k] = v
+			}
+			a, err := svc.SaveAccount(ctx, in)
+			if err != nil {
+				return fmt.Errorf("account %s: %w", da.name, err)
+			}
+			for _, name := range da.channels {
+				ch, err := svc.JoinChannel(ctx, a.ID, name)
+				if err != nil {
+					return fmt.Errorf("channel %s: %w", name, err)
+				}
+				if name == firstTimeChannel {
+					firstTimeIn = ch.ID
 				}
 			}
 		}
-		return svc.SaveAccount(ctx, in)
-	}
-	mod, err := save("nightmod (demo)", chat.Velora, map[string]string{"url": s.veloraURL}, demoToken)
-	if err != nil {
-		return err
-	}
-	guest, err := save("guest (demo, read-only)", chat.Velora, map[string]string{"url": s.veloraURL}, "")
-	if err != nil {
-		return err
-	}
-	for _, ch := range demoChannels {
-		if _, err := svc.JoinChannel(ctx, mod.ID, ch.owner); err != nil {
-			return err
-		}
-	}
-	if _, err := svc.JoinChannel(ctx, guest.ID, guestChannel.owner); err != nil {
-		return err
-	}
-	// First-time chatters are held in the quietest channel only: in a busy
-	// one they would bury the queue.
-	firstTimeIn, err := svc.JoinChannel(ctx, mod.ID, "pixelpaws")
-	if err != nil {
-		return err
 	}
 	rules, err := svc.ListRules(ctx)
 	if err != nil {
 		return err
 	}
-	if len(rules) == 0 {
-		firstTime := service.RuleView{Kind: "first_time", Name: "first-time chatters (pixelpaws)", Enabled: true,
-			Params: map[string]string{}, ChannelID: firstTimeIn.ID}
-		for _, r := range append(demoRules, firstTime) {
-			if _, err := svc.SaveRule(ctx, r); err != nil {
-				return fmt.Errorf("rule %s: %w", r.Name, err)
-			}
+	if len(rules) > 0 {
+		return nil
+	}
+	all := demoRules
+	if firstTimeIn != 0 {
+		all = append(all, service.RuleView{Kind: "first_time", Name: "first-time chatters (" + firstTimeChannel + ")",
+			Enabled: true, Params: map[string]string{}, ChannelID: firstTimeIn})
+	}
+	var errs []error
+	for _, r := range all {
+		if _, err := svc.SaveRule(ctx, r); err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", r.Name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

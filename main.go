@@ -30,7 +30,11 @@ import (
 	"modconsole/app"
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
+	"modconsole/backend/connector/glimesh"
+	"modconsole/backend/connector/kichat"
+	"modconsole/backend/connector/socketbase"
 	"modconsole/backend/connector/velora"
+	"modconsole/backend/connector/veroai"
 	"modconsole/backend/httpapi"
 	"modconsole/backend/secrets"
 	"modconsole/backend/service"
@@ -159,7 +163,11 @@ func defaultDataDir() (string, error) {
 // registry is the one explicit map of platform connectors.
 func registry() connector.Registry {
 	return connector.Registry{
-		chat.Velora: func(cfg connector.Config) (connector.Connector, error) { return velora.New(cfg) },
+		chat.Velora:     func(cfg connector.Config) (connector.Connector, error) { return velora.New(cfg) },
+		chat.Kichat:     func(cfg connector.Config) (connector.Connector, error) { return kichat.New(cfg) },
+		chat.Glimesh:    func(cfg connector.Config) (connector.Connector, error) { return glimesh.New(cfg) },
+		chat.VeroAI:     func(cfg connector.Config) (connector.Connector, error) { return veroai.New(cfg) },
+		chat.SocketBase: func(cfg connector.Config) (connector.Connector, error) { return socketbase.New(cfg) },
 	}
 }
 

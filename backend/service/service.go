@@ -357,7 +357,10 @@ func (s *Service) accountViewOf(c *conn) AccountView {
 			v.SecretKeys = append(v.SecretKeys, name)
 		}
 	}
-	v.Guest = !v.HasToken
+	// Read-only as the connection reports it; before that, by what is stored
+	// (Kichat reads without a token and acts with its "kick" secret).
+	v.Guest = v.Health.Status == chat.StatusGuest ||
+		(v.Health.Status != chat.StatusConnected && !v.HasToken && len(v.SecretKeys) == 0)
 	return v
 }
 
