@@ -50,4 +50,3 @@ func writeMsgs(t testing.TB, s *Store, rows ...*MessageRow) {
 		t.Fatal(err)
 	}
 }
-
