@@ -619,12 +619,15 @@ func (s *Store) queryMessages(ctx context.Context, what, query string, args ...a
 	return out, nil
 }
 
-// clampLimit keeps a page size within [1, 1000]; 0 or less means def.
+// maxLimit caps every page size a list method returns.
+const maxLimit = 5000
+
+// clampLimit keeps a page size within [1, maxLimit]; 0 or less means def.
 func clampLimit(limit, def int) int {
 	if limit <= 0 {
 		return def
 	}
-	return min(limit, 1000)
+	return min(limit, maxLimit)
 }
 
 // Messages returns up to limit messages of channelID (0 = every channel),
