@@ -3,6 +3,7 @@
 import { makeApi, type Api } from '../api/api';
 import type { StreamState, Transport } from '../api/transport';
 import type { ActionRequest, Batch, Overview } from '../api/types';
+import { HiddenSet, localStore } from '../state/hidden';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { AccountsPage } from './accounts';
 import type { Ctx, Page, Route } from './ctx';
@@ -18,6 +19,7 @@ export class App implements Ctx {
   readonly api: Api;
   readonly state: State = newState();
   readonly dialog = new DialogHost();
+  readonly hidden = new HiddenSet(localStore());
   private readonly toasts = new Toasts();
   private readonly sidebar: Sidebar;
   private readonly main = h('main', { class: 'main' });

@@ -2,6 +2,7 @@
 // shared services (toasts, dialogs, navigation, actions).
 import type { Api } from '../api/api';
 import type { ActionKind, ActionRequest, ActionSpec, ChannelView, Overview } from '../api/types';
+import type { HiddenSet } from '../state/hidden';
 import type { Changes, State } from '../state/store';
 
 export type Route =
@@ -30,6 +31,8 @@ export interface Ctx {
   /** act sends a moderator action and reports failures; resolves to whether it was accepted. */
   act(req: ActionRequest, label: string): Promise<boolean>;
   dialog: Dialogs;
+  /** hidden holds what the moderator hid locally (platforms without moderation). */
+  hidden: HiddenSet;
   queueLoaded(): boolean;
 }
 

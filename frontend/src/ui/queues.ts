@@ -1,7 +1,8 @@
 // The main moderation screen: for one channel, its queue and live chat side
 // by side (tabs on narrow windows), header, detail bar and composer; for
 // "All queues", the queue across channels with channel labels.
-import { PLATFORM_NAMES, type ActionKind, type ChannelView, type MessageView, type QueueItemView } from '../api/types';
+import { PLATFORM_NAMES, type ActionKind, type ActionSpec, type ChannelView, type MessageView, type Notice, type QueueItemView } from '../api/types';
+import type { HiddenKind } from '../state/hidden';
 import { chatWindow, openQueue, toRow, type Changes, type ChatRow } from '../state/store';
 import { spec, type Ctx, type Page } from './ctx';
 import { h, replace } from './dom';
@@ -14,7 +15,8 @@ const CHAT_ROW = 24;
 const HISTORY_PAGE = 100;
 
 type Pane = 'queue' | 'chat';
-type Verb = 'approve' | 'dismiss' | 'ban' | 'timeout' | 'timeoutAsk' | 'delete' | 'pin';
+type Verb = 'approve' | 'dismiss' | 'ban' | 'timeout' | 'timeoutAsk' | 'delete' | 'pin'
+  | 'hideUser' | 'unhideUser' | 'hideMessage' | 'unhideMessage';
 
 interface Target {
   item?: QueueItemView;
@@ -23,13 +25,39 @@ interface Target {
 }
 
 const MOD_KINDS: ActionKind[] = ['ban', 'timeout', 'delete', 'pin'];
-const VERB_LABEL: Record<string, string> = { ban: 'Ban', timeout: 'Timeout', delete: 'Delete', pin: 'Pin' };
+const VERB_LABEL: Record<string, string> = { ban: 'Ban', timeout: 'Timeout', delete: 'Delete', pin: 'Pin', announce: 'Announce', clear: 'Clear chat' };
+/** CHANNEL_KINDS are the channel-level actions whose absence the composer explains. */
+const CHANNEL_KINDS: ActionKind[] = ['announce', 'clear', 'pin'];
+const NOTICES_SHOWN = 4;
+const NOTICES_KEPT = 50;
+const HIDDEN_LISTED = 200;
+
+/** LocalHide says which local-only substitutes a channel needs: hiding users where it cannot ban or time out, hiding messages where it cannot delete. */
+interface LocalHide {
+  user: boolean;
+  message: boolean;
+  ban: ActionSpec;
+  timeout: ActionSpec;
+  del: ActionSpec;
+}
+
+export function localHide(c: ChannelView | undefined): LocalHide {
+  const ban = spec(c, 'ban');
+  const timeout = spec(c, 'timeout');
+  const del = spec(c, 'delete');
+  return { user: !ban.supported || !timeout.supported, message: !del.supported, ban, timeout, del };
+}
 
 export class QueuesPage implements Page {
   readonly el: HTMLElement;
   private readonly header = h('div', { class: 'chan-header' });
   private readonly pinBar = h('div', { class: 'pin-bar', attrs: { hidden: true } });
   private readonly banner = h('div', { class: 'fail-banner', attrs: { hidden: true, role: 'alert', 'data-testid': 'fail-banner' } });
+  private readonly noticeBar = h('div', { class: 'notice-bar', attrs: { hidden: true, 'aria-live': 'polite', 'data-testid': 'channel-notices' } });
+  private readonly hiddenBox = h('details', { class: 'hidden-box', attrs: { hidden: true, 'data-testid': 'hidden-list' } });
+  private notices: Notice[] = [];
+  private noticesClosed = false;
+  private unsubHidden: (() => void) | null = null;
   private readonly detail = h('div', { class: 'detail', attrs: { 'data-testid': 'detail' } });
   private readonly queueCount = h('span', { class: 'pane-count' });
   private readonly tabQueue = h('button', { class: 'tab active', attrs: { type: 'button' } }, 'Queue');
@@ -54,7 +82,7 @@ export class QueuesPage implements Page {
       count: () => this.items.length,
       key: (i) => {
         const it = this.items[i]!;
-        return `${it.id}:${it.message.deleted ? 1 : 0}:${it.id === this.selQueue ? 1 : 0}:${this.focus === 'queue' ? 1 : 0}`;
+        return `${it.id}:${it.message.deleted ? 1 : 0}:${it.id === this.selQueue ? 1 : 0}:${this.focus === 'queue' ? 1 : 0}:${this.ctx.hidden.version}`;
       },
       render: (i) => this.queueRow(this.items[i]!),
     });
@@ -75,7 +103,7 @@ export class QueuesPage implements Page {
         count: () => w.length,
         key: (i) => {
           const r = w.at(i)!;
-          return `${r.id}:${r.rev}:${r.id === this.selChat ? 1 : 0}:${this.focus === 'chat' ? 1 : 0}`;
+          return `${r.id}:${r.rev}:${r.id === this.selChat ? 1 : 0}:${this.focus === 'chat' ? 1 : 0}:${this.ctx.hidden.version}`;
         },
         render: (i) => this.chatRow(w.at(i)!),
         onNearTop: () => void this.loadOlder(),
@@ -100,15 +128,21 @@ export class QueuesPage implements Page {
     this.el = h('div', { class: 'page page-queues', dataset: { channelId } },
       this.header,
       this.pinBar,
+      this.noticeBar,
       this.banner,
       channelId ? h('div', { class: 'tabs narrow-only' }, this.tabQueue, this.tabChat) : null,
       this.split,
       this.detail,
       this.composer);
+    this.unsubHidden = ctx.hidden.onChange(() => this.onHiddenChange());
+    this.notices = ctx.state.notices.filter((n) => channelId && n.channelId === channelId).slice(-NOTICES_KEPT);
     this.renderHeader();
+    this.renderHidden();
+    this.renderNotices();
     this.renderDetail();
     this.renderCounts();
     if (channelId && !ctx.state.historyLoaded.has(channelId)) void this.loadInitial();
+    if (channelId) void this.loadNotices();
     requestAnimationFrame(() => {
       this.queueList.render();
       this.chatList?.scrollToBottom();
@@ -168,17 +202,121 @@ export class QueuesPage implements Page {
     }
   }
 
+  /** loadNotices adds the channel's logged notices (e.g. socket-base broadcasts) to those seen live. */
+  private async loadNotices(): Promise<void> {
+    const cid = this.channelId;
+    try {
+      const evs = (await this.ctx.api.modEvents(cid, 50)) ?? [];
+      const logged: Notice[] = evs
+        .filter((e) => e.kind === 'notice' && e.channelId === cid && typeof e.text === 'string')
+        .map((e) => ({ level: 'info', channelId: cid, text: `notice: ${e.text}`.trim(), at: e.at }));
+      this.addNotices(logged);
+    } catch {
+      /* the live notices still show; mod events are optional here */
+    }
+  }
+
+  /** addNotices merges notices for this channel (deduplicated by time and text), oldest first. */
+  private addNotices(list: readonly Notice[]): void {
+    const seen = new Set(this.notices.map((n) => `${n.at}|${n.text}`));
+    let added = 0;
+    for (const n of list) {
+      if (!this.channelId || n.channelId !== this.channelId) continue;
+      const k = `${n.at}|${n.text}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      this.notices.push(n);
+      added++;
+    }
+    if (!added) return;
+    this.notices.sort((a, b) => (a.at || 0) - (b.at || 0));
+    if (this.notices.length > NOTICES_KEPT) this.notices.splice(0, this.notices.length - NOTICES_KEPT);
+    this.noticesClosed = false;
+    this.renderNotices();
+  }
+
+  private renderNotices(): void {
+    const shown = this.notices.slice(-NOTICES_SHOWN);
+    if (!this.channelId || !shown.length || this.noticesClosed) {
+      this.noticeBar.hidden = true;
+      return;
+    }
+    const close = h('button', { class: 'icon-btn', attrs: { type: 'button', 'aria-label': 'hide notices', title: 'hide notices' } }, '×');
+    close.addEventListener('click', () => {
+      this.noticesClosed = true;
+      this.renderNotices();
+    });
+    this.noticeBar.hidden = false;
+    replace(this.noticeBar,
+      h('div', { class: 'notice-list' }, ...shown.map((n) => {
+        const level = /^(info|warn|error)$/.test(n.level) ? n.level : 'info';
+        return h('div', { class: `notice-row notice-${level}`, attrs: { 'data-testid': 'channel-notice', 'data-level': level } },
+          h('span', { class: 'time' }, fmtTime(n.at)),
+          h('span', { class: 'notice-text' }, typeof n.text === 'string' ? n.text : ''));
+      })),
+      close);
+  }
+
+  // ---- local hiding ----
+
+  private onHiddenChange(): void {
+    this.renderHidden();
+    this.queueList.schedule();
+    this.chatList?.schedule();
+    this.renderDetail();
+  }
+
+  /** renderHidden lists what is hidden locally in this channel (all channels on "All queues"), with unhide buttons. */
+  private renderHidden(): void {
+    const list = this.ctx.hidden.list(this.channelId);
+    if (!list.length) {
+      this.hiddenBox.hidden = true;
+      replace(this.hiddenBox);
+      return;
+    }
+    const users = list.filter((e) => e.kind === 'user').length;
+    const msgs = list.length - users;
+    const parts: string[] = [];
+    if (users) parts.push(`${users} user${users === 1 ? '' : 's'}`);
+    if (msgs) parts.push(`${msgs} message${msgs === 1 ? '' : 's'}`);
+    const rows = list.slice(0, HIDDEN_LISTED).map((e) => {
+      const un = h('button', { class: 'mini', attrs: { type: 'button', 'data-testid': 'unhide', title: 'show it again in this console' } }, 'unhide');
+      un.addEventListener('click', () => this.unhide(e.kind, e.channelId, e.id, e.label));
+      return h('li', { class: 'hidden-entry', attrs: { 'data-testid': 'hidden-entry', 'data-kind': e.kind, 'data-id': e.id, 'data-channel-id': e.channelId } },
+        h('span', { class: 'tag' }, e.kind === 'user' ? 'user' : 'message'),
+        this.channelId ? null : this.channelLabel(e.channelId),
+        h('span', { class: 'hidden-label' }, e.label),
+        h('span', { class: 'time' }, fmtTime(e.at)),
+        un);
+    });
+    this.hiddenBox.hidden = false;
+    replace(this.hiddenBox,
+      h('summary', { attrs: { 'data-testid': 'hidden-summary' } }, `Hidden locally: ${parts.join(', ')}`),
+      h('p', { class: 'hidden-help muted' }, 'Only in this console, on this computer: the platform was not told and others still see them.'),
+      h('ul', { class: 'hidden-entries' }, ...rows),
+      list.length > HIDDEN_LISTED ? h('p', { class: 'muted' }, `…and ${list.length - HIDDEN_LISTED} more`) : null);
+  }
+
+  private unhide(kind: HiddenKind, channelId: number, id: string, label: string): void {
+    if (this.ctx.hidden.unhide(kind, channelId, id)) this.ctx.toast('info', label, kind === 'user' ? 'User shown again' : 'Message shown again');
+  }
+
+  destroy(): void {
+    this.unsubHidden?.();
+    this.unsubHidden = null;
+  }
+
   // ---- rendering ----
 
   private renderHeader(): void {
     if (!this.channelId) {
       const n = this.ctx.state.channels.size;
-      replace(this.header, h('h1', { class: 'chan-title' }, 'All queues'), h('span', { class: 'muted' }, `${n} channel${n === 1 ? '' : 's'}`));
+      replace(this.header, h('h1', { class: 'chan-title' }, 'All queues'), h('span', { class: 'muted' }, `${n} channel${n === 1 ? '' : 's'}`), this.hiddenBox);
       return;
     }
     const c = this.channel();
     if (!c) {
-      replace(this.header, h('h1', { class: 'chan-title' }, 'Channel gone'), h('span', { class: 'muted' }, 'This channel was left.'));
+      replace(this.header, h('h1', { class: 'chan-title' }, 'Channel gone'), h('span', { class: 'muted' }, 'This channel was left.'), this.hiddenBox);
       return;
     }
     const modes: HTMLElement[] = [];
@@ -193,7 +331,8 @@ export class QueuesPage implements Page {
       h('span', { class: `health ${healthClass(c.health)}` }, h('span', { class: 'dot' }), healthText(c.health, c.readOnly)),
       h('span', { class: 'muted', attrs: { title: 'viewers' } }, `${c.viewers.toLocaleString()} viewers`),
       c.readOnly ? h('span', { class: 'tag tag-ro', attrs: { 'data-testid': 'readonly' } }, 'read-only') : null,
-      ...modes);
+      ...modes,
+      this.hiddenBox);
     this.renderPin(c);
   }
 
@@ -225,9 +364,41 @@ export class QueuesPage implements Page {
     return h('span', { class: `chan-label plat-${c?.platform ?? 'x'}` }, c ? c.name : `#${cid}`);
   }
 
+  /** hiddenParts is what a locally hidden row shows: "hidden locally · show" (collapsed), or a tag once shown for this session. */
+  private hiddenParts(m: MessageView): { collapsed: boolean; by?: HiddenKind; nodes: HTMLElement[] } {
+    const hd = this.ctx.hidden.rowHiding(m);
+    if (!hd.hidden) return { collapsed: false, nodes: [] };
+    const why = hd.by === 'user' ? 'author hidden locally' : 'message hidden locally';
+    if (hd.revealed) {
+      return { collapsed: false, by: hd.by, nodes: [h('span', { class: 'tag tag-local', attrs: { title: `${why}; shown for this session` } }, 'hidden locally')] };
+    }
+    const show = h('button', { class: 'link-btn', attrs: { type: 'button', 'data-testid': 'show-hidden', title: `${why}: show it for this session` } }, 'show');
+    show.addEventListener('mousedown', (e) => e.stopPropagation());
+    show.addEventListener('click', (e) => {
+      e.stopPropagation();
+      this.ctx.hidden.reveal(m.channelId, m.id);
+    });
+    return { collapsed: true, by: hd.by, nodes: [h('span', { class: 'hidden-note', attrs: { title: why } }, 'hidden locally · ', show)] };
+  }
+
   private queueRow(it: QueueItemView): HTMLElement {
     const m = it.message;
     const sel = it.id === this.selQueue;
+    const hid = this.hiddenParts(m);
+    if (hid.collapsed) {
+      const row = h('div', {
+        class: `qrow hidden-local ${sel ? 'selected' : ''}`,
+        attrs: { 'data-testid': 'queue-item', 'data-hidden': hid.by, role: 'option', 'aria-selected': sel ? 'true' : 'false' },
+        dataset: { itemId: it.id, channelId: it.channelId },
+      },
+        h('div', { class: 'qline' },
+          h('span', { class: 'time' }, fmtTime(it.at || m.at)),
+          this.channelId ? null : this.channelLabel(it.channelId),
+          ...hid.nodes),
+        this.rowActions({ item: it, msg: m, deleted: m.deleted }, true));
+      row.addEventListener('mousedown', () => this.select('queue', it.id));
+      return row;
+    }
     const row = h('div', {
       class: `qrow ${sel ? 'selected' : ''} ${m.deleted ? 'deleted' : ''}`,
       attrs: { 'data-testid': 'queue-item', role: 'option', 'aria-selected': sel ? 'true' : 'false' },
@@ -237,7 +408,8 @@ export class QueuesPage implements Page {
         h('span', { class: 'time' }, fmtTime(it.at || m.at)),
         this.channelId ? null : this.channelLabel(it.channelId),
         renderUser(m.user),
-        ...(it.reasons ?? []).slice(0, 3).map((r) => h('span', { class: 'tag tag-reason' }, r))),
+        ...(it.reasons ?? []).slice(0, 3).map((r) => h('span', { class: 'tag tag-reason' }, r)),
+        ...hid.nodes),
       h('div', { class: 'qtext msg-text' }, renderText(m)),
       this.rowActions({ item: it, msg: m, deleted: m.deleted }, true));
     row.addEventListener('mousedown', () => this.select('queue', it.id));
@@ -247,6 +419,19 @@ export class QueuesPage implements Page {
   private chatRow(r: ChatRow): HTMLElement {
     const m = r.m;
     const sel = r.id === this.selChat;
+    const hid = this.hiddenParts(m);
+    if (hid.collapsed) {
+      const row = h('div', {
+        class: `crow hidden-local ${sel ? 'selected' : ''}`,
+        attrs: { 'data-testid': 'chat-row', 'data-hidden': hid.by },
+        dataset: { msgId: m.id },
+      },
+        h('span', { class: 'time' }, fmtTime(m.at)),
+        ...hid.nodes,
+        this.rowActions({ msg: m, deleted: r.deleted }, false));
+      row.addEventListener('mousedown', () => this.select('chat', m.id));
+      return row;
+    }
     const row = h('div', {
       class: `crow ${sel ? 'selected' : ''} ${r.deleted ? 'deleted' : ''} ${r.purged ? 'purged' : ''} ${m.held ? 'held' : ''}`,
       attrs: { 'data-testid': 'chat-row' },
@@ -259,6 +444,7 @@ export class QueuesPage implements Page {
       m.replyTo ? h('span', { class: 'reply' }, `↩ ${m.replyTo.username ?? ''} `) : null,
       h('span', { class: 'msg-text' }, renderText(m)),
       r.note || r.deleted ? h('span', { class: 'tag tag-note' }, r.note || 'deleted') : null,
+      ...hid.nodes,
       this.rowActions({ msg: m, deleted: r.deleted }, false));
     row.addEventListener('mousedown', () => this.select('chat', m.id));
     return row;
@@ -288,6 +474,17 @@ export class QueuesPage implements Page {
       const verb = (k === 'timeout' ? 'timeoutAsk' : k) as Verb;
       add(verb, VERB_LABEL[k] ?? k, `${k}${s.inferred ? ' (inferred)' : ''}${s.note ? ': ' + s.note : ''}`, k === 'ban' ? 'danger' : '');
     }
+    const lh = localHide(c);
+    const hidden = this.ctx.hidden;
+    if (lh.user) {
+      const note = (!lh.ban.supported ? lh.ban.note : lh.timeout.note) ?? '';
+      if (hidden.isUserHidden(t.msg.channelId, t.msg.user.id)) add('unhideUser', 'Unhide user', 'show this user again (local only)', 'local');
+      else add('hideUser', 'Hide user', `hide this user locally, only in this console${note ? ': ' + note : ''}`, 'local');
+    }
+    if (lh.message) {
+      if (hidden.isMessageHidden(t.msg.channelId, t.msg.id)) add('unhideMessage', 'Unhide msg', 'show this message again (local only)', 'local');
+      else add('hideMessage', 'Hide msg', `hide this message locally, only in this console${lh.del.note ? ': ' + lh.del.note : ''}`, 'local');
+    }
     return box;
   }
 
@@ -311,9 +508,12 @@ export class QueuesPage implements Page {
     const c = this.channel(t.msg.channelId);
     const btns: HTMLElement[] = [];
     const notes: HTMLElement[] = [];
-    const btn = (verb: Verb, label: string, key: string, cls = '', inferred = false) => {
-      const b = h('button', { class: `btn ${cls}`, attrs: { type: 'button', 'data-verb': verb } },
-        label, h('kbd', null, key), inferred ? h('span', { class: 'inferred', attrs: { title: 'the wire form of this action is inferred, not documented' } }, 'inferred') : null);
+    const btn = (verb: Verb, label: string, key: string, cls = '', inferred = false, title = '') => {
+      const local = verb === 'hideUser' || verb === 'unhideUser' || verb === 'hideMessage' || verb === 'unhideMessage';
+      const b = h('button', { class: `btn ${cls}`, attrs: { type: 'button', 'data-verb': verb, title: title || undefined } },
+        label, key ? h('kbd', null, key) : null,
+        inferred ? h('span', { class: 'inferred', attrs: { title: 'the wire form of this action is inferred, not documented' } }, 'inferred') : null,
+        local ? h('span', { class: 'local-only', attrs: { title: 'nothing is sent to the platform; only this console hides it' } }, 'local only') : null);
       b.addEventListener('click', () => void this.run(verb, t));
       btns.push(b);
     };
@@ -336,13 +536,29 @@ export class QueuesPage implements Page {
       if (k === 'pin') btn('pin', 'Pin', 'p', '', s.inferred);
       if (s.note) notes.push(h('span', { class: 'cap-note' }, `${VERB_LABEL[k]}: ${s.note}`));
     }
+    // Local-only substitutes where the platform cannot ban, time out or delete.
+    const lh = localHide(c);
+    const hidden = this.ctx.hidden;
+    if (lh.user) {
+      if (hidden.isUserHidden(t.msg.channelId, t.msg.user.id)) {
+        btn('unhideUser', 'Unhide user locally', '', 'btn-local');
+      } else {
+        const key = !lh.ban.supported ? 'b' : 't';
+        btn('hideUser', 'Hide user locally', key, 'btn-local', false, 'Collapse this user\'s messages in this console only; the platform is not told.');
+      }
+    }
+    if (lh.message) {
+      if (hidden.isMessageHidden(t.msg.channelId, t.msg.id)) btn('unhideMessage', 'Unhide message locally', '', 'btn-local');
+      else btn('hideMessage', 'Hide message locally', 'x', 'btn-local', false, 'Collapse this message in this console only; the platform is not told.');
+    }
+    const collapsed = hidden.collapsed(t.msg);
     replace(this.detail,
       h('div', { class: 'detail-msg' },
         this.channelId ? null : this.channelLabel(t.msg.channelId),
-        renderUser(t.msg.user),
-        t.msg.user.role ? h('span', { class: 'tag' }, t.msg.user.role) : null,
-        h('span', { class: 'sep' }, ': '),
-        h('span', { class: 'msg-text full' }, renderText(t.msg)),
+        collapsed ? h('span', { class: 'muted' }, hidden.isMessageHidden(t.msg.channelId, t.msg.id) ? 'message hidden locally' : 'author hidden locally') : renderUser(t.msg.user),
+        !collapsed && t.msg.user.role ? h('span', { class: 'tag' }, t.msg.user.role) : null,
+        collapsed ? null : h('span', { class: 'sep' }, ': '),
+        collapsed ? null : h('span', { class: 'msg-text full' }, renderText(t.msg)),
         t.item?.reasons?.length ? h('span', { class: 'reasons' }, ...t.item.reasons.map((r) => h('span', { class: 'tag tag-reason' }, r))) : null),
       h('div', { class: 'detail-actions' }, ...btns),
       notes.length ? h('div', { class: 'detail-notes' }, ...notes) : null);
@@ -364,16 +580,45 @@ export class QueuesPage implements Page {
         if (!ok && !input.value) input.value = text;
       });
     });
+    const rows: HTMLElement[] = [sendForm];
+    if (annSpec.supported) rows.push(this.buildAnnounce(c, annSpec, max));
+    const clearSpec = spec(c, 'clear');
+    const notes: HTMLElement[] = [];
+    for (const k of CHANNEL_KINDS) {
+      const s = spec(c, k);
+      if (s.supported) continue;
+      notes.push(h('span', { class: 'unsupported', attrs: { 'data-kind': k, 'data-testid': 'cap-note' } }, `${VERB_LABEL[k] ?? k}: ${s.note || 'not available here'}`));
+    }
+    if (clearSpec.supported || notes.length) {
+      let clearBtn: HTMLElement | null = null;
+      if (clearSpec.supported) {
+        clearBtn = h('button', { class: 'btn btn-danger', attrs: { type: 'button', 'data-verb': 'clear', title: clearSpec.note || 'clear the chat for everyone' } },
+          'Clear chat…', clearSpec.inferred ? h('span', { class: 'inferred' }, 'inferred') : null);
+        clearBtn.addEventListener('click', () => void this.clearChat());
+      }
+      rows.push(h('div', { class: 'composer-row composer-notes', attrs: { 'data-testid': 'channel-cap-notes' } }, clearBtn, ...notes));
+    }
+    return h('div', { class: 'composer' }, ...rows);
+  }
+
+  private async clearChat(): Promise<void> {
+    const c = this.channel();
+    if (!c) return;
+    const r = await this.ctx.dialog.confirm(`Clear ${c.name}?`, `Clear the chat of ${c.name} for everyone on ${PLATFORM_NAMES[c.platform] ?? c.platform}.`, 'Clear chat', false);
+    if (r) await this.ctx.act({ channelId: c.id, kind: 'clear' }, `Clear ${c.name}`);
+  }
+
+  private buildAnnounce(c: ChannelView | undefined, annSpec: ActionSpec, max: number): HTMLElement {
     const colors = c?.capabilities.announceColors ?? [];
-    const colorSel = h('select', { class: 'input', attrs: { 'aria-label': 'announcement colour', disabled: !annSpec.supported || !colors.length } },
+    const colorSel = h('select', { class: 'input', attrs: { 'aria-label': 'announcement colour', disabled: !colors.length } },
       ...(colors.length ? colors : ['default']).map((col) => {
         const o = h('option', { attrs: { value: col } }, col);
         const hex = safeColor(col);
         if (hex) o.style.color = hex;
         return o;
       }));
-    const annIn = h('input', { class: 'input grow', attrs: { type: 'text', maxlength: max, placeholder: annSpec.supported ? 'Announcement' : `Announce: ${annSpec.note ?? 'not supported'}`, 'aria-label': 'announcement', disabled: !annSpec.supported } });
-    const annBtn = h('button', { class: 'btn', attrs: { type: 'submit', disabled: !annSpec.supported } }, 'Announce', annSpec.inferred ? h('span', { class: 'inferred' }, 'inferred') : null);
+    const annIn = h('input', { class: 'input grow', attrs: { type: 'text', maxlength: max, placeholder: 'Announcement', 'aria-label': 'announcement', 'data-testid': 'announce-input', title: annSpec.note || undefined } });
+    const annBtn = h('button', { class: 'btn', attrs: { type: 'submit', 'data-testid': 'announce-button', title: annSpec.note || undefined } }, 'Announce', annSpec.inferred ? h('span', { class: 'inferred' }, 'inferred') : null);
     const annForm = h('form', { class: 'composer-row' }, annIn, colorSel, annBtn);
     annForm.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -385,7 +630,8 @@ export class QueuesPage implements Page {
         if (!ok && !annIn.value) annIn.value = text;
       });
     });
-    return h('div', { class: 'composer' }, sendForm, annForm);
+    if (!annSpec.note) return annForm;
+    return h('div', { class: 'announce-wrap' }, annForm, h('div', { class: 'cap-note composer-note' }, `Announce: ${annSpec.note}`));
   }
 
   // ---- selection and actions ----
@@ -437,8 +683,31 @@ export class QueuesPage implements Page {
       }
       return;
     }
+    if (verb === 'hideUser' || verb === 'unhideUser' || verb === 'hideMessage' || verb === 'unhideMessage') {
+      this.local(verb, t, false);
+      return;
+    }
     const kind: ActionKind = verb === 'timeoutAsk' ? 'timeout' : verb;
     const s = spec(c, kind);
+    if (!s.supported && (kind === 'ban' || kind === 'timeout')) {
+      // No ban/timeout on this platform (or read-only): hide the user locally; b asks first, as a ban does.
+      if (this.ctx.hidden.isUserHidden(cid, t.msg.user.id)) {
+        this.ctx.toast('info', `${who} is already hidden locally in ${c?.name ?? 'this channel'}; unhide from the channel header.`);
+        return;
+      }
+      if (kind === 'ban') {
+        const ok = await this.ctx.dialog.confirm(`Hide ${who} locally?`,
+          `${c?.name ?? 'This channel'} cannot ban (${s.note || 'not supported'}). Hide ${who}'s messages in ${c?.name ?? 'this channel'} in this console only: nothing is sent, everyone else still sees them.`,
+          'Hide locally', false);
+        if (!ok) return;
+      }
+      this.local('hideUser', t, true);
+      return;
+    }
+    if (!s.supported && kind === 'delete') {
+      this.local(this.ctx.hidden.isMessageHidden(cid, t.msg.id) ? 'unhideMessage' : 'hideMessage', t, true);
+      return;
+    }
     if (!s.supported) {
       this.ctx.toast('warn', s.note || `${kind} is not supported here`, `${VERB_LABEL[kind] ?? kind} not available`);
       return;
@@ -464,6 +733,31 @@ export class QueuesPage implements Page {
         break;
       case 'pin':
         await this.ctx.act({ ...base, kind: 'pin', text: t.msg.text }, `Pin message by ${who}`);
+        break;
+    }
+  }
+
+  /** local applies a local-only hide or unhide; nothing goes to the platform. */
+  private local(verb: 'hideUser' | 'unhideUser' | 'hideMessage' | 'unhideMessage', t: Target, fromKey: boolean): void {
+    const cid = t.msg.channelId;
+    const c = this.channel(cid);
+    const who = t.msg.user.displayName || t.msg.user.username || t.msg.user.id;
+    const where = c?.name ?? 'this channel';
+    const hidden = this.ctx.hidden;
+    switch (verb) {
+      case 'hideUser':
+        hidden.hideUser(cid, t.msg.user.id, who);
+        this.ctx.toast('info', `${who} is hidden in ${where}, only in this console. Unhide from the channel header.`, 'Hidden locally');
+        break;
+      case 'unhideUser':
+        if (hidden.unhide('user', cid, t.msg.user.id)) this.ctx.toast('info', who, 'User shown again');
+        break;
+      case 'hideMessage':
+        hidden.hideMessage(cid, t.msg.id, `${who}: ${t.msg.text}`);
+        this.ctx.toast('info', `A message by ${who} is hidden in ${where}, only in this console.${fromKey ? ' Press x again to unhide.' : ''}`, 'Hidden locally');
+        break;
+      case 'unhideMessage':
+        if (hidden.unhide('message', cid, t.msg.id)) this.ctx.toast('info', `message by ${who}`, 'Message shown again');
         break;
     }
   }
@@ -520,6 +814,7 @@ export class QueuesPage implements Page {
 
   update(ch: Changes): void {
     if (ch.queue) this.refreshQueue();
+    if (ch.notices.length && this.channelId) this.addNotices(ch.notices);
     if (ch.channels) {
       this.renderHeader();
       if (!this.channelId) this.queueList.refresh();
