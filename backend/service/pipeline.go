@@ -109,8 +109,8 @@ func (p *pipe) add(in inbound) {
 		if m.At.IsZero() {
 			m.At = ev.At
 		}
-		row := &store.MessageRow{ChannelID: chID, Msg: m}
-		first := p.firstTime(chID, m.User.ID)
+		first, known := p.chatter(chID, m.User.ID)
+		row := &store.MessageRow{ChannelID: chID, Msg: m, ChatterKnown: known}
 		if eng := p.s.engine.Load(); eng != nil {
 			hits := eng.Evaluate(moderation.Input{ChannelID: chID, Msg: m, FirstTime: first}, ev.At)
 			if len(hits) > 0 {
@@ -190,11 +190,13 @@ func (p *pipe) modEvent(chID int64, ev chat.Event) {
 	p.b.ModEvents = append(p.b.ModEvents, &store.ModEventRow{ChannelID: chID, Ev: ev})
 }
 
-// firstTime reports whether userID has not written in chID before, from
-// memory when possible and from the store otherwise.
-func (p *pipe) firstTime(chID int64, userID string) bool {
+// chatter tells whether userID writes in chID for the first time, and
+// whether the pipeline already knew that the user had written there (then
+// the store need not record the chatter again). Memory answers first; the
+// store answers for users memory has not seen.
+func (p *pipe) chatter(chID int64, userID string) (first, known bool) {
 	if userID == "" {
-		return false
+		return false, false
 	}
 	set := p.known[chID]
 	if set == nil || len(set) > maxKnownPerChannel {
@@ -202,14 +204,14 @@ func (p *pipe) firstTime(chID int64, userID string) bool {
 		p.known[chID] = set
 	}
 	if _, ok := set[userID]; ok {
-		return false
+		return false, true
 	}
 	set[userID] = struct{}{}
-	known, err := p.s.st.KnownChatter(p.s.ctxOrBackground(), chID, userID)
+	stored, err := p.s.st.KnownChatter(p.s.ctxOrBackground(), chID, userID)
 	if err != nil {
-		return false
+		return false, false
 	}
-	return !known
+	return !stored, stored
 }
 
 // flush commits the pending batch and hands its results to the UI buffer.

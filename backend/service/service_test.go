@@ -194,9 +194,9 @@ func TestPipelineStoresQueuesAndBatches(t *testing.T) {
 	if len(msgs) != 2 {
 		t.Fatalf("stored %d messages, want 2 (duplicate and foreign channel dropped): %+v", len(msgs), msgs)
 	}
-	if !h.ui.find(func(b Batch) bool { return len(b.Queue) == 1 && b.Queue[0].Message.Text == "BUY VIEWERS cheap" }) {
-		t.Error("no UI batch carried the queue item")
-	}
+	eventually(t, "a UI batch with the queue item", func() bool {
+		return h.ui.find(func(b Batch) bool { return len(b.Queue) == 1 && b.Queue[0].Message.Text == "BUY VIEWERS cheap" })
+	})
 
 	// A ban observed on the platform marks the user's messages.
 	h.fake.emit(chat.Event{Kind: chat.KindBan, Channel: "lumen", User: &chat.User{ID: "u-spammer", Username: "spammer"}})

@@ -25,6 +25,10 @@ type MessageRow struct {
 	// FirstTime is set by WriteBatch when this is the first message of the
 	// user in the channel (by the chatters table).
 	FirstTime bool
+	// ChatterKnown is set by the caller when it already knows that the user
+	// has written in this channel before; WriteBatch then leaves the
+	// chatters table alone for this message (and FirstTime false).
+	ChatterKnown bool
 	// Platform, Deleted and Note are filled by reads.
 	Platform chat.Platform
 	Deleted  bool
@@ -372,12 +376,11 @@ type chatterKey struct {
 	user    string
 }
 
-// chatterAgg sums one chatter's messages within a batch.
+// chatterAgg is one chatter's first message within a batch.
 type chatterAgg struct {
-	username    string
-	first, last int64
-	n           int
-	firstRow    *MessageRow
+	username string
+	first    int64
+	firstRow *MessageRow
 }
 
 // chatterID returns the key the chatters table uses for u.
@@ -391,14 +394,14 @@ func chatterID(u chat.User) string {
 	return ""
 }
 
-// updateChatters counts the batch's new messages per chatter, upserting many
-// chatters per statement, and sets FirstTime on the first message of a
-// chatter the channel had not seen before.
+// updateChatters records the batch's chatters the channel had not seen
+// before, many per statement, and sets FirstTime on each one's first
+// message. Messages whose caller marked the chatter as known are skipped.
 func updateChatters(ctx context.Context, tx *sql.Tx, msgs []*MessageRow) error {
 	aggs := map[chatterKey]*chatterAgg{}
 	var order []chatterKey
 	for _, m := range msgs {
-		if m.Dup {
+		if m.Dup || m.ChatterKnown {
 			continue
 		}
 		id := chatterID(m.Msg.User)
@@ -409,41 +412,34 @@ func updateChatters(ctx context.Context, tx *sql.Tx, msgs []*MessageRow) error {
 		at := ms(m.Msg.At)
 		a := aggs[k]
 		if a == nil {
-			a = &chatterAgg{first: at, last: at, firstRow: m}
+			a = &chatterAgg{first: at, firstRow: m, username: m.Msg.User.Username}
 			aggs[k] = a
 			order = append(order, k)
 		}
-		a.n++
-		a.username = m.Msg.User.Username
 		a.first = min(a.first, at)
-		a.last = max(a.last, at)
 	}
 	for len(order) > 0 {
 		part := order[:min(len(order), chatterChunk)]
 		order = order[len(part):]
-		args := make([]any, 0, len(part)*6)
+		args := make([]any, 0, len(part)*4)
 		for _, k := range part {
 			a := aggs[k]
-			args = append(args, k.channel, k.user, a.username, a.first, a.last, a.n)
+			args = append(args, k.channel, k.user, a.username, a.first)
 		}
-		rows, err := tx.QueryContext(ctx, `INSERT INTO chatters(channel_id, user_id, username, first_seen, last_seen, messages)
-			VALUES `+valuesSQL(len(part), 6)+`
-			ON CONFLICT(channel_id, user_id) DO UPDATE SET
-				username = excluded.username,
-				last_seen = max(last_seen, excluded.last_seen),
-				messages = messages + excluded.messages
-			RETURNING channel_id, user_id, messages`, args...)
+		rows, err := tx.QueryContext(ctx, `INSERT INTO chatters(channel_id, user_id, username, first_seen)
+			VALUES `+valuesSQL(len(part), 4)+`
+			ON CONFLICT(channel_id, user_id) DO NOTHING
+			RETURNING channel_id, user_id`, args...)
 		if err != nil {
 			return fmt.Errorf("store: batch: update chatters: %w", err)
 		}
 		for rows.Next() {
 			var k chatterKey
-			var total int
-			if err := rows.Scan(&k.channel, &k.user, &total); err != nil {
+			if err := rows.Scan(&k.channel, &k.user); err != nil {
 				rows.Close()
 				return fmt.Errorf("store: batch: update chatters: %w", err)
 			}
-			if a := aggs[k]; a != nil && total == a.n {
+			if a := aggs[k]; a != nil {
 				a.firstRow.FirstTime = true
 			}
 		}

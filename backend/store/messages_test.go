@@ -118,9 +118,20 @@ func TestChattersFirstTime(t *testing.T) {
 	if ok, _ := s.KnownChatter(ctx, c.ID, "u-zed"); ok {
 		t.Error("a duplicate message made its user known")
 	}
-	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT messages FROM chatters WHERE channel_id = ? AND user_id = 'u-amy'`, c.ID).Scan(&n); err != nil || n != 3 {
-		t.Errorf("amy messages = %d, %v", n, err)
+	// A caller that already knows a chatter skips the chatters table: a
+	// message marked known never records its user.
+	known := msg(c.ID, "7", "dan", "g")
+	known.ChatterKnown = true
+	writeMsgs(t, s, known)
+	if known.FirstTime {
+		t.Error("FirstTime set for a chatter the caller knew")
+	}
+	if ok, _ := s.KnownChatter(ctx, c.ID, "u-dan"); ok {
+		t.Error("a message marked ChatterKnown wrote the chatters table")
+	}
+	var first int64
+	if err := s.r.QueryRowContext(ctx, `SELECT first_seen FROM chatters WHERE channel_id = ? AND user_id = 'u-amy'`, c.ID).Scan(&first); err != nil || first != ms(b1[0].Msg.At) {
+		t.Errorf("amy first_seen = %d, %v; want %d", first, err, ms(b1[0].Msg.At))
 	}
 }
 

@@ -26,7 +26,16 @@ func checkQueueStatus(st string) error {
 // insertQueue inserts the batch's queue items; items whose message was a
 // duplicate are skipped (their ID stays 0).
 func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
+	if len(items) == 0 {
+		return nil
+	}
 	t := now()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, status, created, updated)
+			VALUES(?, ?, ?, ?, ?, ?) RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("store: batch: prepare queue insert: %w", err)
+	}
+	defer ins.Close()
 	for _, q := range items {
 		q.ID = 0
 		if q.Msg != nil {
@@ -53,8 +62,7 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
 		if created == 0 {
 			created = t
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, status, created, updated)
-			VALUES(?, ?, ?, ?, ?, ?) RETURNING id`, q.ChannelID, q.MessageID, js, q.Status, created, t).Scan(&q.ID); err != nil {
+		if err := ins.QueryRowContext(ctx, q.ChannelID, q.MessageID, js, q.Status, created, t).Scan(&q.ID); err != nil {
 			return fmt.Errorf("store: batch: insert queue item for message %d: %w", q.MessageID, err)
 		}
 		q.Created, q.Updated = fromMS(created), fromMS(t)
