@@ -5,7 +5,7 @@ import type { ChannelView, MessageView, QueueItemView } from '../src/api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet } from '../src/state/hidden';
 import { applyBatch, chatWindow, newState } from '../src/state/store';
 import type { Ctx, Dialogs } from '../src/ui/ctx';
-import { localHide, QueuesPage } from '../src/ui/queues';
+import { capNote, localHide, QueuesPage } from '../src/ui/queues';
 
 /** MemStorage is a Storage stand-in that can also be told to fail. */
 class MemStorage {
@@ -249,5 +249,14 @@ describe('QueuesPage with local hiding', () => {
     await page.run('delete', { msg: m, deleted: false }); // x again unhides
     expect(hs.isMessageHidden(12, 5)).toBe(false);
     expect(acted).toEqual([]); // nothing went to the platform
+  });
+});
+
+describe('capNote', () => {
+  it('prefixes the action unless the note already names it', () => {
+    expect(capNote('pin', "Pinning: Kick's public API has no endpoint for this")).toBe("Pinning: Kick's public API has no endpoint for this");
+    expect(capNote('clear', 'Clearing chat: no endpoint')).toBe('Clearing chat: no endpoint');
+    expect(capNote('announce', 'Glimesh has no announcements')).toBe('Announce: Glimesh has no announcements');
+    expect(capNote('ban', undefined)).toBe('Ban: not available here');
   });
 });

@@ -41,6 +41,14 @@ interface LocalHide {
   del: ActionSpec;
 }
 
+/** capNote is "Label: note", without repeating the label when the note already starts with it (Kick: "Pinning: …"). */
+export function capNote(kind: ActionKind, note: string | undefined): string {
+  const label = VERB_LABEL[kind] ?? kind;
+  const n = note || 'not available here';
+  const stem = label.toLowerCase().split(' ')[0]!.slice(0, 5);
+  return n.toLowerCase().startsWith(stem) ? n : `${label}: ${n}`;
+}
+
 export function localHide(c: ChannelView | undefined): LocalHide {
   const ban = spec(c, 'ban');
   const timeout = spec(c, 'timeout');
@@ -54,7 +62,8 @@ export class QueuesPage implements Page {
   private readonly pinBar = h('div', { class: 'pin-bar', attrs: { hidden: true } });
   private readonly banner = h('div', { class: 'fail-banner', attrs: { hidden: true, role: 'alert', 'data-testid': 'fail-banner' } });
   private readonly noticeBar = h('div', { class: 'notice-bar', attrs: { hidden: true, 'aria-live': 'polite', 'data-testid': 'channel-notices' } });
-  private readonly hiddenBox = h('details', { class: 'hidden-box', attrs: { hidden: true, 'data-testid': 'hidden-list' } });
+  private readonly hiddenBox = h('div', { class: 'hidden-box', attrs: { hidden: true, 'data-testid': 'hidden-list' } });
+  private hiddenOpen = false;
   private notices: Notice[] = [];
   private noticesClosed = false;
   private unsubHidden: (() => void) | null = null;
@@ -289,12 +298,19 @@ export class QueuesPage implements Page {
         h('span', { class: 'time' }, fmtTime(e.at)),
         un);
     });
+    const toggle = h('button', { class: 'link-btn hidden-summary', attrs: { type: 'button', 'aria-expanded': this.hiddenOpen ? 'true' : 'false', 'data-testid': 'hidden-summary' } },
+      `${this.hiddenOpen ? '▾' : '▸'} Hidden locally: ${parts.join(', ')}`);
+    toggle.addEventListener('click', () => {
+      this.hiddenOpen = !this.hiddenOpen;
+      this.renderHidden();
+    });
     this.hiddenBox.hidden = false;
+    this.hiddenBox.classList.toggle('open', this.hiddenOpen);
     replace(this.hiddenBox,
-      h('summary', { attrs: { 'data-testid': 'hidden-summary' } }, `Hidden locally: ${parts.join(', ')}`),
-      h('p', { class: 'hidden-help muted' }, 'Only in this console, on this computer: the platform was not told and others still see them.'),
-      h('ul', { class: 'hidden-entries' }, ...rows),
-      list.length > HIDDEN_LISTED ? h('p', { class: 'muted' }, `…and ${list.length - HIDDEN_LISTED} more`) : null);
+      toggle,
+      this.hiddenOpen ? h('p', { class: 'hidden-help muted' }, 'Only in this console, on this computer: the platform was not told and others still see them.') : null,
+      this.hiddenOpen ? h('ul', { class: 'hidden-entries' }, ...rows) : null,
+      this.hiddenOpen && list.length > HIDDEN_LISTED ? h('p', { class: 'muted' }, `…and ${list.length - HIDDEN_LISTED} more`) : null);
   }
 
   private unhide(kind: HiddenKind, channelId: number, id: string, label: string): void {
@@ -524,7 +540,7 @@ export class QueuesPage implements Page {
     for (const k of MOD_KINDS) {
       const s = spec(c, k);
       if (!s.supported) {
-        notes.push(h('span', { class: 'unsupported', attrs: { 'data-kind': k } }, `${VERB_LABEL[k]}: ${s.note || 'not supported'}`));
+        notes.push(h('span', { class: 'unsupported', attrs: { 'data-kind': k } }, capNote(k, s.note)));
         continue;
       }
       if (k === 'ban') btn('ban', 'Ban', 'b', 'btn-danger', s.inferred);
@@ -587,7 +603,7 @@ export class QueuesPage implements Page {
     for (const k of CHANNEL_KINDS) {
       const s = spec(c, k);
       if (s.supported) continue;
-      notes.push(h('span', { class: 'unsupported', attrs: { 'data-kind': k, 'data-testid': 'cap-note' } }, `${VERB_LABEL[k] ?? k}: ${s.note || 'not available here'}`));
+      notes.push(h('span', { class: 'unsupported', attrs: { 'data-kind': k, 'data-testid': 'cap-note' } }, capNote(k, s.note)));
     }
     if (clearSpec.supported || notes.length) {
       let clearBtn: HTMLElement | null = null;
