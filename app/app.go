@@ -124,6 +124,11 @@ func (a *App) SaveRule(r service.RuleView) (service.RuleView, error) { return a.
 // DeleteRule mirrors service.API.
 func (a *App) DeleteRule(id int64) error { return a.api.DeleteRule(a.c(), id) }
 
+// MessageVersions mirrors service.API.
+func (a *App) MessageVersions(messageID int64) ([]service.MessageVersionView, error) {
+	return a.api.MessageVersions(a.c(), messageID)
+}
+
 // Search mirrors service.API.
 func (a *App) Search(query string, channelID int64, limit int) ([]service.MessageView, error) {
 	return a.api.Search(a.c(), query, channelID, limit)

@@ -112,6 +112,7 @@ const (
 	KindTimeout       Kind = "timeout"        // User timed out; Duration, Expires
 	KindUnban         Kind = "unban"          // User's ban or timeout lifted
 	KindDelete        Kind = "delete"         // MessageID deleted
+	KindEdit          Kind = "edit"           // MessageID's text is now Text (Data may hold edit_count, edited_at)
 	KindClear         Kind = "clear"          // channel cleared
 	KindPin           Kind = "pin"            // Message pinned for Duration (0 = until unpinned)
 	KindUnpin         Kind = "unpin"          // pin removed

@@ -46,6 +46,8 @@ type API interface {
 	SaveRule(ctx context.Context, r RuleView) (RuleView, error)
 	// DeleteRule removes a rule.
 	DeleteRule(ctx context.Context, id int64) error
+	// MessageVersions returns the texts a message had before its edits, oldest first.
+	MessageVersions(ctx context.Context, messageID int64) ([]MessageVersionView, error)
 	// Search finds logged messages by full text (channelID 0 = every channel).
 	Search(ctx context.Context, query string, channelID int64, limit int) ([]MessageView, error)
 }

@@ -140,6 +140,10 @@ func (p *pipe) add(in inbound) {
 		if ev.MessageID != "" {
 			p.b.Marks = append(p.b.Marks, &store.MessageMark{ChannelID: chID, PlatformIDs: []string{ev.MessageID}, Deleted: true, Note: "deleted"})
 		}
+	case chat.KindEdit:
+		if ev.MessageID != "" {
+			p.b.Edits = append(p.b.Edits, &store.MessageEdit{ChannelID: chID, PlatformID: ev.MessageID, Text: ev.Text, At: ev.At})
+		}
 	case chat.KindClear:
 		p.modEvent(chID, ev)
 		p.b.Marks = append(p.b.Marks, &store.MessageMark{ChannelID: chID, All: true, Deleted: true, Note: "chat cleared"})
@@ -219,7 +223,7 @@ func (p *pipe) flush() {
 	b := p.b
 	p.b = store.Batch{}
 	p.n = 0
-	if len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks) > 0 {
+	if len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks)+len(b.Edits) > 0 {
 		if err := p.s.st.WriteBatch(context.Background(), &b); err != nil {
 			// The batch is lost, but the connection and everything stored
 			// survive: say so loudly.
@@ -268,6 +272,12 @@ func (p *pipe) publish(b *store.Batch) {
 	}
 	for _, e := range b.ModEvents {
 		s.ui.event(modEventView(*e))
+	}
+	for _, e := range b.Edits {
+		if e.ID != 0 {
+			text := e.Text
+			s.ui.update(MessageUpdate{ChannelID: e.ChannelID, IDs: []int64{e.ID}, Text: &text, Edited: true})
+		}
 	}
 	if len(touched) > 0 {
 		counts, err := s.st.CountOpenQueue(context.Background())
@@ -382,7 +392,7 @@ func messageView(m store.MessageRow, p chat.Platform) MessageView {
 	return MessageView{
 		ID: m.ID, ChannelID: m.ChannelID, Platform: p, PlatformID: m.Msg.ID,
 		User: m.Msg.User, Text: m.Msg.Text, Tokens: m.Msg.Tokens, ReplyTo: m.Msg.ReplyTo,
-		At: m.Msg.At.UnixMilli(), Deleted: m.Deleted, Held: m.Held, Note: m.Note,
+		At: m.Msg.At.UnixMilli(), Deleted: m.Deleted, Held: m.Held, Note: m.Note, Edits: m.Edits,
 	}
 }
 

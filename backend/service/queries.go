@@ -154,3 +154,19 @@ func (s *Service) Search(ctx context.Context, query string, channelID int64, lim
 	}
 	return out, nil
 }
+
+// MessageVersions implements API.
+func (s *Service) MessageVersions(ctx context.Context, messageID int64) ([]MessageVersionView, error) {
+	if _, err := s.st.MessageByID(ctx, messageID); err != nil {
+		return nil, notFound(err, "message %d", messageID)
+	}
+	vs, err := s.st.MessageVersions(ctx, messageID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MessageVersionView, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, MessageVersionView{Text: v.Text, ReplacedAt: v.ReplacedAt.UnixMilli()})
+	}
+	return out, nil
+}

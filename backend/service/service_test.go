@@ -214,8 +214,33 @@ func TestPipelineStoresQueuesAndBatches(t *testing.T) {
 	if len(evs) != 1 || evs[0].Kind != chat.KindBan || evs[0].User != "spammer" {
 		t.Errorf("mod events = %+v", evs)
 	}
+	// An edit replaces the text, keeps the old one and tells the UI.
+	h.fake.emit(chat.Event{Kind: chat.KindEdit, Channel: "lumen", MessageID: "m1", Text: "hello, edited"})
+	eventually(t, "edit update", func() bool {
+		return h.ui.find(func(b Batch) bool {
+			for _, u := range b.Updates {
+				if u.Edited && u.Text != nil && *u.Text == "hello, edited" && len(u.IDs) == 1 {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	msgs, _ = h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+	var edited MessageView
+	for _, m := range msgs {
+		if m.PlatformID == "m1" {
+			edited = m
+		}
+	}
+	if edited.Text != "hello, edited" || edited.Edits != 1 {
+		t.Errorf("edited message = %+v", edited)
+	}
+	if vs, err := h.svc.MessageVersions(ctx, edited.ID); err != nil || len(vs) != 1 || vs[0].Text != "hello" {
+		t.Errorf("versions = %+v, %v", vs, err)
+	}
 	// Search finds the logged text.
-	found, err := h.svc.Search(ctx, "hello", 0, 10)
+	found, err := h.svc.Search(ctx, "edited", 0, 10)
 	if err != nil || len(found) != 1 {
 		t.Errorf("search = %v, %v", found, err)
 	}

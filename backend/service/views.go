@@ -77,8 +77,9 @@ type MessageView struct {
 	ReplyTo    *chat.Reply   `json:"replyTo,omitempty"`
 	At         int64         `json:"at"` // unix ms
 	Deleted    bool          `json:"deleted"`
-	Held       bool          `json:"held"`           // a queue item holds it
-	Note       string        `json:"note,omitempty"` // why it was deleted: "banned", "timed out until 21:04"
+	Held       bool          `json:"held"`            // a queue item holds it
+	Note       string        `json:"note,omitempty"`  // why it was deleted: "banned", "timed out until 21:04"
+	Edits      int           `json:"edits,omitempty"` // times the text was edited; MessageVersions has the earlier texts
 }
 
 // QueueItemView is a held message waiting for a moderator.
@@ -167,6 +168,8 @@ type MessageUpdate struct {
 	Cleared   bool    `json:"cleared,omitempty"` // every message of the channel
 	Deleted   bool    `json:"deleted"`
 	Note      string  `json:"note,omitempty"` // "banned", "timed out until 12:30"
+	Text      *string `json:"text,omitempty"` // the message's new text, after an edit
+	Edited    bool    `json:"edited,omitempty"`
 }
 
 // Notice is something to tell the moderator (an action failure reason, a
@@ -176,4 +179,10 @@ type Notice struct {
 	ChannelID int64  `json:"channelId,omitempty"`
 	Text      string `json:"text"`
 	At        int64  `json:"at"`
+}
+
+// MessageVersionView is a text a message had before an edit.
+type MessageVersionView struct {
+	Text       string `json:"text"`
+	ReplacedAt int64  `json:"replacedAt"` // unix ms
 }

@@ -33,6 +33,7 @@ type MessageRow struct {
 	Platform chat.Platform
 	Deleted  bool
 	Note     string
+	Edits    int // how often the text was edited; MessageVersions has the earlier texts
 }
 
 // QueueRow is a moderation queue item: a held message and why.
@@ -83,6 +84,7 @@ type Batch struct {
 	Queue     []*QueueRow
 	ModEvents []*ModEventRow
 	Marks     []*MessageMark
+	Edits     []*MessageEdit
 }
 
 // preparedMsg holds the encoded columns of one message, computed before the
@@ -135,6 +137,9 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 			return err
 		}
 		if err := applyMarks(ctx, tx, b.Marks); err != nil {
+			return err
+		}
+		if err := applyEdits(ctx, tx, b.Edits, last); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id > ?`, last); err != nil {
@@ -553,7 +558,7 @@ func (s *Store) KnownChatter(ctx context.Context, channelID int64, userID string
 
 // messageCols selects a MessageRow; the query must alias messages m and
 // channels c.
-const messageCols = `m.id, m.channel_id, c.platform, c.name, m.platform_id, m.user, m.text, m.tokens, m.reply, m.effect, m.at, m.deleted, m.held, m.note`
+const messageCols = `m.id, m.channel_id, c.platform, c.name, m.platform_id, m.user, m.text, m.tokens, m.reply, m.effect, m.at, m.deleted, m.held, m.note, m.edits`
 
 // scanMessage reads a row selected with messageCols.
 func scanMessage(r rowScanner) (MessageRow, error) {
@@ -566,7 +571,7 @@ func scanMessage(r rowScanner) (MessageRow, error) {
 		deleted, held       int
 	)
 	if err := r.Scan(&m.ID, &m.ChannelID, &platform, &m.Msg.Channel, &platformID, &user, &m.Msg.Text, &tokens, &reply,
-		&m.Msg.Effect, &at, &deleted, &held, &m.Note); err != nil {
+		&m.Msg.Effect, &at, &deleted, &held, &m.Note, &m.Edits); err != nil {
 		return MessageRow{}, err
 	}
 	return decodeMessage(m, platform, platformID, user, tokens, reply, at, deleted, held)

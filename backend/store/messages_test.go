@@ -329,3 +329,40 @@ func TestUserMarkWindow(t *testing.T) {
 		t.Errorf("ban affected %v, want only the recent message %d", ban.Affected, recent.ID)
 	}
 }
+
+func TestEditsKeepVersionsAndReindex(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c := seedChannel(t, s, "ed")
+	m := msg(c.ID, "e1", "amy", "original wording")
+	writeMsgs(t, s, m)
+	// One edit in a later batch, and a message created and edited in the same batch.
+	fresh := msg(c.ID, "e2", "bob", "typo in teh text")
+	b := &Batch{Messages: []*MessageRow{fresh}, Edits: []*MessageEdit{
+		{ChannelID: c.ID, PlatformID: "e1", Text: "better wording"},
+		{ChannelID: c.ID, PlatformID: "e2", Text: "typo fixed"},
+		{ChannelID: c.ID, PlatformID: "missing", Text: "nothing to edit"},
+	}}
+	if err := s.WriteBatch(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Edits[0].ID != m.ID || b.Edits[1].ID != fresh.ID || b.Edits[2].ID != 0 {
+		t.Errorf("edit ids = %d %d %d", b.Edits[0].ID, b.Edits[1].ID, b.Edits[2].ID)
+	}
+	got, _ := s.MessageByID(ctx, m.ID)
+	if got.Msg.Text != "better wording" || got.Edits != 1 {
+		t.Errorf("edited message = %q, %d edits", got.Msg.Text, got.Edits)
+	}
+	vs, err := s.MessageVersions(ctx, m.ID)
+	if err != nil || len(vs) != 1 || vs[0].Text != "original wording" {
+		t.Errorf("versions = %+v, %v", vs, err)
+	}
+	for q, want := range map[string]int{"original": 0, "better": 1, "teh": 0, "fixed": 1} {
+		if hits, err := s.Search(ctx, q, c.ID, 10); err != nil || len(hits) != want {
+			t.Errorf("search %q: %d hits, %v; want %d", q, len(hits), err, want)
+		}
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -89,7 +89,7 @@ func scanQueue(r rowScanner) (QueueRow, error) {
 	)
 	if err := r.Scan(&q.ID, &q.ChannelID, &q.MessageID, &reasons, &q.Status, &created, &updated,
 		&m.ID, &m.ChannelID, &platform, &m.Msg.Channel, &platformID, &user, &m.Msg.Text, &tok, &rep,
-		&m.Msg.Effect, &at, &deleted, &held, &m.Note); err != nil {
+		&m.Msg.Effect, &at, &deleted, &held, &m.Note, &m.Edits); err != nil {
 		return QueueRow{}, err
 	}
 	q.Created, q.Updated = fromMS(created), fromMS(updated)

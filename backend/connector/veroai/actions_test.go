@@ -62,7 +62,7 @@ func TestActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.wait(t, "edit", func(ev chat.Event) bool {
-		return ev.Text == "message edited" && ev.Data["old"] == "tpyo" && ev.Data["new"] == "typo fixed"
+		return ev.Kind == chat.KindEdit && ev.Data["old"] == "tpyo" && ev.Text == "typo fixed"
 	})
 	// Someone else's message: the platform refuses, the moderator reads why.
 	other, _ := e.sim.Post(convA, "alice", "not yours")

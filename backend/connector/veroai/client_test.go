@@ -191,12 +191,12 @@ func TestEveryEvent(t *testing.T) {
 		ok   func(chat.Event) bool
 	}{
 		{"message.edited", func() { _ = s.EditMessage(id, "second text") }, func(ev chat.Event) bool {
-			return ev.Kind == chat.KindActivity && ev.Text == "message edited" && ev.Data["old"] == "first <b>text</b>" &&
-				ev.Data["new"] == "second text" && ev.Data["edit_count"] == int64(1) && ev.Data["message_id"] == id && ev.Channel == convA
+			return ev.Kind == chat.KindEdit && ev.Text == "second text" && ev.Data["old"] == "first <b>text</b>" &&
+				ev.MessageID == id && ev.Data["edit_count"] == int64(1) && ev.Data["message_id"] == id && ev.Channel == convA
 		}},
 		{"message.edited twice keeps versions", func() { _ = s.EditMessage(id, "third text") }, func(ev chat.Event) bool {
 			v, _ := ev.Data["versions"].([]string)
-			return ev.Text == "message edited" && ev.Data["old"] == "second text" && len(v) == 1 && v[0] == "first <b>text</b>"
+			return ev.Kind == chat.KindEdit && ev.Text == "third text" && ev.Data["old"] == "second text" && len(v) == 1 && v[0] == "first <b>text</b>"
 		}},
 		{"typing.start", func() { s.Typing(convA, "alice", true) }, func(ev chat.Event) bool {
 			return ev.Kind == chat.KindActivity && ev.Text == "typing" && ev.User.ID == "alice" && ev.Channel == convA

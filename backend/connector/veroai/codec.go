@@ -457,7 +457,8 @@ func Map(f Frame, now time.Time) []chat.Event {
 	case EvMessageCreated, EvTaskStreamDelta:
 		return nil
 	case EvMessageEdited:
-		e := ev(chat.KindActivity, "message edited", map[string]any{"message_id": p.ID, "new": p.ContentText, "edit_count": p.EditCount})
+		// Text is the new text; the store keeps the earlier ones.
+		e := ev(chat.KindEdit, p.ContentText, map[string]any{"message_id": p.ID, "edit_count": p.EditCount})
 		if p.EditedAt != nil {
 			e.Data["edited_at"] = p.EditedAt.Format(time.RFC3339Nano)
 		}
