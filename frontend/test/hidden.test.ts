@@ -130,6 +130,19 @@ describe('HiddenSet', () => {
     expect(new HiddenSet(st).collapsed(m1)).toBe(true); // the reveal is for this session only
   });
 
+  it('reloads what another tab stored', () => {
+    const st = new MemStorage();
+    const a = new HiddenSet(st);
+    const b = new HiddenSet(st);
+    let n = 0;
+    b.onChange(() => n++);
+    a.hideUser(3, 'x', 'x');
+    expect(b.isUserHidden(3, 'x')).toBe(false);
+    b.reload();
+    expect(b.isUserHidden(3, 'x')).toBe(true);
+    expect(n).toBe(1);
+  });
+
   it('notifies listeners on change', () => {
     const hs = new HiddenSet(null);
     let n = 0;

@@ -99,6 +99,12 @@ export class HiddenSet {
     this.version++;
   }
 
+  /** reload re-reads storage (another tab changed it) and tells the listeners. */
+  reload(): void {
+    this.load();
+    for (const fn of this.listeners) fn();
+  }
+
   private save(): void {
     if (!this.storage) return;
     try {

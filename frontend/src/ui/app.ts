@@ -3,7 +3,7 @@
 import { makeApi, type Api } from '../api/api';
 import type { StreamState, Transport } from '../api/transport';
 import type { ActionRequest, Batch, Overview } from '../api/types';
-import { HiddenSet, localStore } from '../state/hidden';
+import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { AccountsPage } from './accounts';
 import type { Ctx, Page, Route } from './ctx';
@@ -48,6 +48,10 @@ export class App implements Ctx {
       this.toasts.el,
       this.dialog.el);
     document.addEventListener('keydown', (e) => this.onKey(e));
+    // Another tab hid or unhid something: follow it.
+    window.addEventListener('storage', (e) => {
+      if (e.key === HIDDEN_STORAGE_KEY || e.key === null) this.hidden.reload();
+    });
     window.setInterval(() => this.tick(), 1000);
     this.renderNav();
     this.renderStream();
