@@ -29,10 +29,13 @@ func (a *atomicEngine) Load() *moderation.Engine   { return a.p.Load() }
 // past it the set is dropped and the store answers again.
 const maxKnownPerChannel = 50_000
 
-// pipeline is the single goroutine that turns connector events into stored
-// rows, queue items and UI updates. It is the only writer of chat data, and
-// commits in batches: every FlushInterval, or at FlushSize events.
+// pipeline is the goroutine that turns connector events into batches: rows,
+// rule hits and queue items, marks, and the side effects to apply once the
+// batch is stored. Every FlushInterval, or at FlushSize events, it hands the
+// batch to the writer (one batch may wait while the writer commits the
+// previous one, so rules and storage run side by side) and starts the next.
 func (s *Service) pipeline() {
+	defer close(s.jobs)
 	p := &pipe{s: s, known: map[int64]map[string]struct{}{}}
 	tick := time.NewTicker(s.opts.FlushInterval)
 	defer tick.Stop()
@@ -62,15 +65,36 @@ func (s *Service) pipeline() {
 	}
 }
 
-type pipe struct {
-	s     *Service
-	b     store.Batch
-	n     int
-	known map[int64]map[string]struct{}
-	// side effects to apply once the batch is committed
+// writer is the single goroutine that stores batches, in order, and then
+// publishes them to the UI and applies their side effects. It is the only
+// writer of chat data.
+func (s *Service) writer() {
+	for j := range s.jobs {
+		s.commit(j)
+	}
+}
+
+// job is one batch on its way from the pipeline to the writer.
+type job struct {
+	b store.Batch
+	// side effects to apply once the batch is committed, in order
 	pins     []func()
 	notices  []Notice
 	resumeOn []int64
+}
+
+func (j *job) empty() bool {
+	b := &j.b
+	return len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks)+len(b.Edits)+
+		len(j.pins)+len(j.notices)+len(j.resumeOn) == 0
+}
+
+// pipe is the pipeline goroutine's state.
+type pipe struct {
+	s     *Service
+	job                                 // the batch being built
+	n     int                           // events in it
+	known map[int64]map[string]struct{} // chatters known per channel
 }
 
 func (p *pipe) channelOf(acct int64, key string) (int64, bool) {
@@ -218,49 +242,53 @@ func (p *pipe) chatter(chID int64, userID string) (first, known bool) {
 	return !stored, stored
 }
 
-// flush commits the pending batch and hands its results to the UI buffer.
+// flush hands the batch being built to the writer.
 func (p *pipe) flush() {
-	b := p.b
-	p.b = store.Batch{}
+	if p.job.empty() {
+		return
+	}
+	p.s.jobs <- p.job
+	p.job = job{}
 	p.n = 0
-	if len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks)+len(b.Edits) > 0 {
-		if err := p.s.st.WriteBatch(context.Background(), &b); err != nil {
-			// The batch is lost, but the connection and everything stored
-			// survive: say so loudly.
-			p.s.log.Error("batch not stored", "err", err, "messages", len(b.Messages))
-			p.s.ui.notice(Notice{Level: "error", Text: "could not store chat: " + err.Error(), At: time.Now().UnixMilli()})
-		} else {
-			p.publish(&b)
-		}
-	}
-	for _, f := range p.pins {
-		f()
-	}
-	p.pins = p.pins[:0]
-	for _, n := range p.notices {
-		p.s.ui.notice(n)
-	}
-	p.notices = p.notices[:0]
-	for _, acct := range p.resumeOn {
-		p.s.outbox.connected(acct)
-	}
-	p.resumeOn = p.resumeOn[:0]
 }
 
-func (p *pipe) publish(b *store.Batch) {
-	s := p.s
+// commit stores a batch, then publishes it and applies its side effects.
+func (s *Service) commit(j job) {
+	b := &j.b
+	if len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks)+len(b.Edits) > 0 {
+		if err := s.st.WriteBatch(context.Background(), b); err != nil {
+			// The batch is lost, but the connection and everything stored
+			// survive: say so loudly.
+			s.log.Error("batch not stored", "err", err, "messages", len(b.Messages))
+			s.ui.notice(Notice{Level: "error", Text: "could not store chat: " + err.Error(), At: time.Now().UnixMilli()})
+		} else {
+			s.publish(b)
+		}
+	}
+	for _, f := range j.pins {
+		f()
+	}
+	for _, n := range j.notices {
+		s.ui.notice(n)
+	}
+	for _, acct := range j.resumeOn {
+		s.outbox.connected(acct)
+	}
+}
+
+func (s *Service) publish(b *store.Batch) {
 	for _, m := range b.Messages {
 		if m.Dup {
 			continue
 		}
-		s.ui.message(messageView(*m, p.platformOf(m.ChannelID)))
+		s.ui.message(messageView(*m, s.platformOf(m.ChannelID)))
 	}
 	touched := map[int64]bool{}
 	for _, q := range b.Queue {
 		if q.Msg != nil && q.Msg.Dup {
 			continue
 		}
-		s.ui.queue(queueView(*q, p.platformOf(q.ChannelID)))
+		s.ui.queue(queueView(*q, s.platformOf(q.ChannelID)))
 		touched[q.ChannelID] = true
 	}
 	for _, mk := range b.Marks {
@@ -292,10 +320,10 @@ func (p *pipe) publish(b *store.Batch) {
 	}
 }
 
-func (p *pipe) platformOf(chID int64) chat.Platform {
-	p.s.mu.RLock()
-	defer p.s.mu.RUnlock()
-	if cs := p.s.channels[chID]; cs != nil {
+func (s *Service) platformOf(chID int64) chat.Platform {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if cs := s.channels[chID]; cs != nil {
 		return cs.ch.Platform
 	}
 	return ""

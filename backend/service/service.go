@@ -74,7 +74,8 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	in chan inbound
+	in   chan inbound
+	jobs chan job // pipeline → writer
 
 	mu       sync.RWMutex
 	conns    map[int64]*conn            // by account id
@@ -139,6 +140,7 @@ func New(opts Options) *Service {
 		reg:      opts.Registry,
 		log:      log,
 		in:       make(chan inbound, 8192),
+		jobs:     make(chan job, 1),
 		conns:    map[int64]*conn{},
 		channels: map[int64]*channelState{},
 		index:    map[int64]map[string]int64{},
@@ -168,8 +170,9 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() { defer s.wg.Done(); s.pipeline() }()
+	go func() { defer s.wg.Done(); s.writer() }()
 	go func() { defer s.wg.Done(); s.emitLoop() }()
 	go func() { defer s.wg.Done(); s.outbox.retryLoop(s.ctx) }()
 
