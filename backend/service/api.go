@@ -61,6 +61,8 @@ type Overview struct {
 	Keyring  KeyringState  `json:"keyring"`
 	Accounts []AccountView `json:"accounts"`
 	Channels []ChannelView `json:"channels"`
+	// Platforms says how to sign in to each platform, for the accounts screen.
+	Platforms []PlatformInfo `json:"platforms"`
 }
 
 // KeyringState says where tokens are kept and whether that works.

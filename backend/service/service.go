@@ -238,7 +238,7 @@ func (s *Service) startConn(a store.Account) {
 	default:
 		s.log.Warn("token unavailable", "account", a.ID, "err", err)
 	}
-	for _, name := range secretNames[a.Platform] {
+	for _, name := range secretNames(a.Platform) {
 		if v, err := s.sec.Get(secrets.Key(a.Platform, a.ID, name)); err == nil {
 			cfg.Secrets[name] = v
 		}
@@ -339,11 +339,18 @@ func (s *Service) healthOf(c *conn) Health {
 	return out
 }
 
-// secretNames lists the extra named secrets each platform's accounts may hold.
-var secretNames = map[chat.Platform][]string{
-	chat.Velora:     {"streamerbot"},
-	chat.Kichat:     {"kick"},
-	chat.SocketBase: {"jwt_secret"},
+// secretNames lists the extra named secrets p's accounts may hold.
+func secretNames(p chat.Platform) []string {
+	for _, info := range platformInfo {
+		if info.Platform == p {
+			names := make([]string, len(info.Secrets))
+			for i, f := range info.Secrets {
+				names[i] = f.Key
+			}
+			return names
+		}
+	}
+	return nil
 }
 
 func (s *Service) accountViewOf(c *conn) AccountView {
@@ -355,7 +362,7 @@ func (s *Service) accountViewOf(c *conn) AccountView {
 	if _, err := s.sec.Get(secrets.Key(a.Platform, a.ID, "")); err == nil {
 		v.HasToken = true
 	}
-	for _, name := range secretNames[a.Platform] {
+	for _, name := range secretNames(a.Platform) {
 		if _, err := s.sec.Get(secrets.Key(a.Platform, a.ID, name)); err == nil {
 			v.SecretKeys = append(v.SecretKeys, name)
 		}
@@ -382,7 +389,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		ks.OK = false
 		ks.Error = err.Error()
 	}
-	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Accounts: accts, Channels: chans}, nil
+	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Accounts: accts, Channels: chans, Platforms: platformInfo}, nil
 }
 
 // ListAccounts implements API.
@@ -422,7 +429,7 @@ func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView
 		}
 	}
 	for name := range in.Secrets {
-		if !contains(secretNames[in.Platform], name) {
+		if !contains(secretNames(in.Platform), name) {
 			return AccountView{}, invalid("%s accounts have no secret named %q", in.Platform, name)
 		}
 	}
@@ -515,7 +522,7 @@ func (s *Service) RemoveAccount(ctx context.Context, id int64) error {
 	if c != nil {
 		c.stop()
 	}
-	for _, name := range append([]string{""}, secretNames[a.Platform]...) {
+	for _, name := range append([]string{""}, secretNames(a.Platform)...) {
 		if err := s.sec.Delete(secrets.Key(a.Platform, id, name)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			s.log.Warn("secret not removed", "account", id, "err", err)
 		}
