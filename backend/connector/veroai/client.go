@@ -762,6 +762,12 @@ func (c *Connector) handle(ctx context.Context, l *link, it item, sink connector
 		c.log.Debug("veroai unknown frame type", "type", f.Type)
 		return
 	}
+	if f.ConversationID != "" && roomScoped(f.Event) && !c.wants(f.ConversationID) {
+		// Unsubscribe has no answer: events of a conversation just left can
+		// still be on the wire. Leave means none is emitted after it returns.
+		c.log.Debug("veroai event of a conversation not joined dropped", "event", f.Event, "conversation", f.ConversationID)
+		return
+	}
 	switch f.Event {
 	case EvMessageCreated:
 		batch := append([]item{it}, l.popCreated(f.ConversationID)...)
@@ -787,6 +793,25 @@ func (c *Connector) handle(ctx context.Context, l *link, it item, sink connector
 		evs = append(evs, c.presenceChange(f.Payload, it.at)...)
 	}
 	c.fanOut(l, evs, sink)
+}
+
+// roomScoped reports whether event reaches us through a conversation
+// subscription, as opposed to the user-scoped conversation, user and presence
+// events the platform sends whatever we are subscribed to.
+func roomScoped(event string) bool {
+	switch event {
+	case EvConversationCreated, EvConversationDeleted, EvConversationMuted, EvConversationUnmuted,
+		EvConversationArchived, EvConversationUnarchive, EvUserBlocked, EvUserUnblocked, EvPresenceUpdated:
+		return false
+	}
+	return true
+}
+
+// wants reports whether conversation is joined (Join called, Leave not since).
+func (c *Connector) wants(conversation string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.joined[conversation]
 }
 
 // fanOut emits evs; an event without a conversation goes to every

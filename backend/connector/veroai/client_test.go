@@ -481,3 +481,26 @@ func connectorConfig(e *env, settings map[string]string) connector.Config {
 	}
 	return connector.Config{Token: key, Settings: set}
 }
+
+// Unsubscribe has no answer, so the server may still announce messages of a
+// conversation just left: none may be emitted after Leave returns.
+func TestNoMessagesAfterLeave(t *testing.T) {
+	e := newEnv(t, sim.Options{})
+	c := e.connector(t, key, nil)
+	rec, _ := e.run(t, c, convA, convB)
+	_, _ = e.sim.Post(convA, "alice", "before")
+	rec.wait(t, "before", msgText("before"))
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := c.Leave(ctx, convA); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		_, _ = e.sim.Post(convA, "alice", "after leave")
+	}
+	_, _ = e.sim.Post(convB, "alice", "marker")
+	rec.wait(t, "marker", msgText("marker"))
+	if got := strings.Join(rec.messages(convA), ","); got != "before" {
+		t.Errorf("conv A messages %s, want only the one before Leave", got)
+	}
+}
