@@ -36,9 +36,15 @@ async function api(page, method, ...args) {
 async function openChannel(page, channels, platform, name) {
   const c = channels.find((x) => x.platform === platform && x.name === name);
   if (!c) return null;
-  await page.click(`[data-testid=channel][data-channel-id="${c.id}"]`);
-  await waitFor(() => page.locator(`.page-queues[data-channel-id="${c.id}"]`).count(), 5000);
-  return c;
+  // The channel list re-renders as batches arrive (and may still move while the demo starts): retry
+  // until the channel's page is the one shown.
+  for (let i = 0; i < 5; i++) {
+    await page.click(`[data-testid=channel][data-channel-id="${c.id}"]`);
+    if (await waitFor(() => page.locator(`.page-queues[data-channel-id="${c.id}"]`).count(), 2000)) return c;
+  }
+  const shown = await page.locator('.page-queues').getAttribute('data-channel-id').catch(() => null);
+  r.check(`${platform} ${name} opens`, false, `page shows channel ${shown}`);
+  return null;
 }
 
 /** auditEntry waits for an action of kind created since t0 (and matching pick) to settle, on the audit page. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Api } from '../src/api/api';
 import type { ChannelView, MessageView, QueueItemView } from '../src/api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet } from '../src/state/hidden';
-import { applyBatch, chatWindow, newState } from '../src/state/store';
+import { applyBatch, chatWindow, emptyChanges, newState } from '../src/state/store';
 import type { Ctx, Dialogs } from '../src/ui/ctx';
 import { capNote, localHide, QueuesPage } from '../src/ui/queues';
 
@@ -271,5 +271,22 @@ describe('capNote', () => {
     expect(capNote('clear', 'Clearing chat: no endpoint')).toBe('Clearing chat: no endpoint');
     expect(capNote('announce', 'Glimesh has no announcements')).toBe('Announce: Glimesh has no announcements');
     expect(capNote('ban', undefined)).toBe('Ban: not available here');
+  });
+});
+
+describe('QueuesPage composer', () => {
+  it('is rebuilt when the channel\'s capabilities change, keeping typed text', () => {
+    const hs = new HiddenSet(null);
+    const { ctx } = fakeCtx(hs);
+    const c = ctx.state.channels.get(12)!;
+    ctx.state.channels.set(12, { ...c, capabilities: { actions: { send: { supported: true }, announce: { supported: false, note: 'not yet' } } } });
+    const page = new QueuesPage(ctx, 12);
+    expect(page.el.querySelector('[data-testid=announce-input]')).toBeNull();
+    expect(page.el.querySelector('[data-testid=channel-cap-notes] [data-kind=announce]')?.textContent).toBe('Announce: not yet');
+    (page.el.querySelector('[data-testid=send-input]') as HTMLInputElement).value = 'half typed';
+    ctx.state.channels.set(12, c);
+    page.update({ ...emptyChanges(), channels: true });
+    expect(page.el.querySelector('[data-testid=announce-input]')).not.toBeNull();
+    expect((page.el.querySelector('[data-testid=send-input]') as HTMLInputElement).value).toBe('half typed');
   });
 });

@@ -49,6 +49,10 @@ export function capNote(kind: ActionKind, note: string | undefined): string {
   return n.toLowerCase().startsWith(stem) ? n : `${label}: ${n}`;
 }
 
+function capsKeyOf(c: ChannelView | undefined): string {
+  return c ? JSON.stringify([c.readOnly, c.capabilities]) : '';
+}
+
 export function localHide(c: ChannelView | undefined): LocalHide {
   const ban = spec(c, 'ban');
   const timeout = spec(c, 'timeout');
@@ -81,6 +85,8 @@ export class QueuesPage implements Page {
   private selChat = 0;
   private loadingOlder = false;
   private composer: HTMLElement | null = null;
+  /** capsKey is what the composer and the action buttons were built from. */
+  private capsKey = '';
 
   constructor(private readonly ctx: Ctx, readonly channelId: number) {
     this.items = openQueue(ctx.state, channelId);
@@ -128,6 +134,7 @@ export class QueuesPage implements Page {
         this.chatList.el,
         this.pill));
       this.composer = this.buildComposer(chan);
+      this.capsKey = capsKeyOf(chan);
     } else {
       this.split.classList.add('single');
     }
@@ -617,6 +624,26 @@ export class QueuesPage implements Page {
     return h('div', { class: 'composer' }, ...rows);
   }
 
+  /** capsChanged rebuilds what depends on the channel's capabilities (they change when a connection comes up or turns read-only). */
+  private capsChanged(): void {
+    const c = this.channel();
+    const key = capsKeyOf(c);
+    if (key === this.capsKey || !this.composer) return;
+    this.capsKey = key;
+    const old = this.composer;
+    const typed = [...old.querySelectorAll('input')].map((i) => [i.getAttribute('data-testid'), i.value] as const);
+    const fresh = this.buildComposer(c);
+    for (const [id, v] of typed) {
+      const i = id ? fresh.querySelector<HTMLInputElement>(`input[data-testid="${id}"]`) : null;
+      if (i && v && !i.disabled) i.value = v;
+    }
+    old.replaceWith(fresh);
+    this.composer = fresh;
+    this.queueList.refresh();
+    this.chatList?.refresh();
+    this.renderDetail();
+  }
+
   private async clearChat(): Promise<void> {
     const c = this.channel();
     if (!c) return;
@@ -834,6 +861,7 @@ export class QueuesPage implements Page {
     if (ch.channels) {
       this.renderHeader();
       if (!this.channelId) this.queueList.refresh();
+      else this.capsChanged();
     }
     const cid = this.channelId;
     if (cid && this.chatList) {
