@@ -24,7 +24,7 @@ build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 demo:
-	build/ci/deps.sh chromium
+	build/ci/deps.sh --no-debian
 	$(MAKE) build
 	./$(BIN) demo
 

@@ -6,11 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 pkgs=("$@")
-if [ ${#pkgs[@]} -eq 0 ]; then
+if [ "${1:-}" = "--no-debian" ]; then
+  pkgs=()
+elif [ ${#pkgs[@]} -eq 0 ]; then
   pkgs=(chromium gnome-keyring dbus-x11 xvfb)
 fi
 missing=()
-for p in "${pkgs[@]}"; do
+for p in "${pkgs[@]+"${pkgs[@]}"}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
