@@ -22,6 +22,7 @@ type pair struct {
 
 var pairs = []pair{
 	{"P1", "pipeline ingest vs raw batched insert of the same rows", "BenchmarkPipelineIngest", "msgs/s", "BenchmarkPipelineBaseline", "rows/s", 0.5},
+	{"P2", "full pipeline (Velora connector → rules → SQLite → UI) vs Node socket.io-client counting the same burst", "BenchmarkP2Pipeline", "msgs/s", "BenchmarkP2NodeCountOnly", "msgs/s", 1.0},
 	{"—", "store WriteBatch (dedupe, chatters, FTS) vs raw batched insert", "BenchmarkWriteBatch", "rows/s", "BenchmarkRawInsert", "rows/s", 0},
 }
 
@@ -49,21 +50,67 @@ func main() {
 		v, ok1 := median(metrics[p.bench+" "+p.unit])
 		b, ok2 := median(metrics[p.base+" "+p.baseUnit])
 		if !ok1 || !ok2 {
-			fmt.Printf("  %-3s %s: missing figures\n", p.id, p.what)
+			fmt.Printf("  %-3s %s: missing figures (skipped or failed; see the output above)\n", p.id, p.what)
 			continue
 		}
-		verdict := ""
+		note := ""
 		if p.target > 0 {
-			verdict = fmt.Sprintf(" (target ≥ %.2f×: %s)", p.target, map[bool]string{true: "met", false: "NOT met"}[v/b >= p.target])
+			note = fmt.Sprintf(" (target ≥ %.2f×: %s)", p.target, verdict(v/b >= p.target))
 		}
-		fmt.Printf("  %-3s %s: %.0f %s / %.0f %s = %.2f×%s\n", p.id, p.what, v, p.unit, b, p.baseUnit, v/b, verdict)
+		fmt.Printf("  %-3s %s: %.0f %s / %.0f %s = %.2f×%s\n", p.id, p.what, v, p.unit, b, p.baseUnit, v/b, note)
 	}
-	if v, ok := median(metrics["BenchmarkSearch p95_ms"]); ok {
-		fmt.Printf("  P5  full-text search p95: %.2f ms\n", v)
-	}
+	p4(metrics)
+	p5(metrics)
 	if v, ok := median(metrics["BenchmarkEvaluate ns/op"]); ok {
 		fmt.Printf("  —   rules, all kinds, per message: %.0f ns\n", v)
 	}
+}
+
+// p4 prints the memory soak: peak RSS against the same process idle, and
+// the growth after warm-up (TARGETS: ≤ 150 MB and flat).
+func p4(metrics map[string][]float64) {
+	const b = "BenchmarkP4Memory "
+	peak, ok1 := median(metrics[b+"peak_rss_MB"])
+	base, ok2 := median(metrics[b+"base_rss_MB"])
+	rss, ok3 := median(metrics[b+"rss_MB/min"])
+	heap, ok4 := median(metrics[b+"heap_MB/min"])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		fmt.Printf("  P4  memory, 100 channels: missing figures\n")
+		return
+	}
+	rate, _ := median(metrics[b+"msgs/s"])
+	peakHeap, _ := median(metrics[b+"peak_heap_MB"])
+	fmt.Printf("  P4  memory, 100 channels at %.0f msgs/s: peak RSS %.1f MB vs %.1f MB idle (+%.1f MB, Go heap peak %.1f MB) (target ≤ 150 MB: %s)\n",
+		rate, peak, base, peak-base, peakHeap, verdict(peak <= 150))
+	fmt.Printf("  P4  growth after warm-up: RSS %+.2f MB/min, Go heap %+.2f MB/min (target flat, ≤ %.0f MB/min: %s)\n",
+		rss, heap, flatMBPerMin, verdict(rss <= flatMBPerMin && heap <= flatMBPerMin))
+}
+
+// flatMBPerMin is the growth P4 still calls flat: 60 MB over an hour.
+const flatMBPerMin = 1.0
+
+// p5 prints search latency with the corpus size it was measured on.
+func p5(metrics map[string][]float64) {
+	p95, ok := median(metrics["BenchmarkSearch p95_ms"])
+	if !ok {
+		fmt.Printf("  P5  full-text search: missing figures\n")
+		return
+	}
+	p50, _ := median(metrics["BenchmarkSearch p50_ms"])
+	rows, _ := median(metrics["BenchmarkSearch rows"])
+	note := ""
+	if rows < 1_000_000 {
+		note = " — corpus below the target's 1,000,000 rows (STORE_BENCH_SEARCH_ROWS)"
+	}
+	fmt.Printf("  P5  full-text search over %.0f rows: p95 %.2f ms, p50 %.2f ms (target p95 ≤ 20 ms: %s)%s\n",
+		rows, p95, p50, verdict(p95 <= 20), note)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
 }
 
 func median(v []float64) (float64, bool) {
