@@ -49,3 +49,76 @@ describe('applyBatch', () => {
     expect(s.queue.get(1)?.message.deleted).toBe(true);
   });
 });
+
+describe('applyBatch: edits', () => {
+  const edit = (channelId: number, id: number, text: string) => ({ channelId, ids: [id], deleted: false, text, edited: true });
+
+  it('replaces the text of a message in the window, counts the edit and drops stale tokens', () => {
+    const s = newState();
+    applyBatch(s, { messages: [{ ...msg(1), tokens: [{ kind: 'text', text: 'm1' }] }, msg(2)] });
+    const ch = applyBatch(s, { updates: [edit(1, 1, 'fixed typo')] });
+    const r = s.chat.get(1)!.at(0)!;
+    expect(r.m.text).toBe('fixed typo');
+    expect(r.m.tokens).toBeNull();
+    expect(r.m.edits).toBe(1);
+    expect(r.rev).toBe(1);
+    expect(r.deleted).toBe(false);
+    expect(ch.chat.has(1)).toBe(true);
+    expect(ch.appended.get(1) ?? 0).toBe(0);
+    expect(s.chat.get(1)!.at(1)!.m.text).toBe('m2');
+    applyBatch(s, { updates: [edit(1, 1, 'again')] });
+    expect(s.chat.get(1)!.at(0)!.m).toMatchObject({ text: 'again', edits: 2 });
+  });
+
+  it('keeps a deleted message deleted (and its note) when it is edited', () => {
+    const s = newState();
+    applyBatch(s, { messages: [msg(1), msg(2, 1, 'bad')] });
+    applyBatch(s, { updates: [{ channelId: 1, ids: [1], deleted: true, note: 'deleted by mod' }, { channelId: 1, userId: 'bad', deleted: true, note: 'banned' }] });
+    applyBatch(s, { updates: [edit(1, 1, 'sneaky edit'), edit(1, 2, 'also sneaky')] });
+    const [a, b] = s.chat.get(1)!.toArray();
+    expect(a).toMatchObject({ deleted: true, note: 'deleted by mod' });
+    expect(a!.m.text).toBe('sneaky edit');
+    expect(b).toMatchObject({ deleted: true, purged: true, note: 'banned' });
+  });
+
+  it('keeps a history row deleted with its note from the view', () => {
+    const s = newState();
+    applyBatch(s, { messages: [{ ...msg(3), deleted: true, note: 'timed out', edits: 2 }] });
+    applyBatch(s, { updates: [edit(1, 3, 'x')] });
+    expect(s.chat.get(1)!.at(0)).toMatchObject({ deleted: true, note: 'timed out' });
+    expect(s.chat.get(1)!.at(0)!.m.edits).toBe(3);
+  });
+
+  it('ignores an edit of a message outside the window', () => {
+    const s = newState();
+    applyBatch(s, { messages: [msg(5), msg(6)] });
+    const before = s.chat.get(1)!.toArray().map((r) => ({ ...r }));
+    const ch = applyBatch(s, { updates: [edit(1, 4, 'old one'), edit(2, 5, 'wrong channel'), edit(9, 1, 'no window')] });
+    expect(s.chat.get(1)!.toArray()).toEqual(before);
+    expect(ch.chat.size).toBe(0);
+    expect(s.chat.has(9)).toBe(false);
+    expect(s.chat.has(2)).toBe(false);
+  });
+
+  it('edits the queue copy and keeps it held and open', () => {
+    const s = newState();
+    const held = { ...msg(7), held: true };
+    applyBatch(s, { messages: [held], queue: [item(1, held)] });
+    const ch = applyBatch(s, { updates: [edit(1, 7, 'calmer now')] });
+    expect(ch.queue).toBe(true);
+    expect(s.queue.get(1)?.message).toMatchObject({ text: 'calmer now', held: true, deleted: false, edits: 1 });
+    expect(s.chat.get(1)!.at(0)!.m).toMatchObject({ text: 'calmer now', held: true });
+    // a deleted queue copy stays deleted
+    applyBatch(s, { updates: [{ channelId: 1, ids: [7], deleted: true }] });
+    applyBatch(s, { updates: [edit(1, 7, 'edited after delete')] });
+    expect(s.queue.get(1)?.message).toMatchObject({ text: 'edited after delete', deleted: true });
+  });
+
+  it('does not treat a plain deletion as an edit', () => {
+    const s = newState();
+    applyBatch(s, { messages: [msg(1)] });
+    applyBatch(s, { updates: [{ channelId: 1, ids: [1], deleted: true }] });
+    expect(s.chat.get(1)!.at(0)!.m).toMatchObject({ text: 'm1' });
+    expect(s.chat.get(1)!.at(0)!.m.edits).toBeUndefined();
+  });
+});

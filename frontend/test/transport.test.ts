@@ -11,7 +11,7 @@ describe('transport', () => {
   });
   it('mirrors the Go names', () => {
     expect(Events.Batch).toBe('console:batch');
-    expect(Object.keys(Methods)).toHaveLength(17);
+    expect(Object.keys(Methods)).toHaveLength(18);
     for (const [k, v] of Object.entries(Methods)) expect(k).toBe(v);
   });
 });

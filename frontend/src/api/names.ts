@@ -25,6 +25,7 @@ export const Methods = {
   ListRules: 'ListRules',
   SaveRule: 'SaveRule',
   DeleteRule: 'DeleteRule',
+  MessageVersions: 'MessageVersions',
   Search: 'Search',
 } as const;
 

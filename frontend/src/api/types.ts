@@ -111,6 +111,16 @@ export interface MessageView {
   at: number;
   deleted: boolean;
   held: boolean;
+  /** note says why it was deleted: "banned", "timed out until 21:04". */
+  note?: string;
+  /** edits counts how often the text was edited; MessageVersions has the earlier texts. */
+  edits?: number;
+}
+
+/** MessageVersionView is a text a message had before an edit. */
+export interface MessageVersionView {
+  text: string;
+  replacedAt: number; // unix ms
 }
 
 export interface QueueItemView {
@@ -179,6 +189,9 @@ export interface MessageUpdate {
   cleared?: boolean;
   deleted: boolean;
   note?: string;
+  /** text is the message's new text, after an edit. */
+  text?: string | null;
+  edited?: boolean;
 }
 
 export interface Notice {
@@ -212,4 +225,25 @@ export interface Overview {
   keyring: KeyringStatus;
   accounts: AccountView[];
   channels: ChannelView[];
+  /** platforms says, per platform, what its token is and which secrets and settings it takes (absent from older backends). */
+  platforms?: PlatformInfo[] | null;
+}
+
+/** FieldInfo describes one setting or secret of a platform. */
+export interface FieldInfo {
+  key: string;
+  label: string;
+  default?: string;
+  /** required settings must be filled for the connection to start. */
+  required?: boolean;
+}
+
+/** PlatformInfo tells the accounts screen how to sign in to a platform. Secret values never come back. */
+export interface PlatformInfo {
+  platform: Platform;
+  label: string;
+  /** tokenLabel empty: the platform takes no main token. */
+  tokenLabel: string;
+  secrets?: FieldInfo[] | null;
+  settings: FieldInfo[] | null;
 }

@@ -1,6 +1,6 @@
 // The console's in-memory state and the pure application of batches to it.
 import type {
-  AccountView, ActionView, Batch, ChannelView, MessageView, ModEventView, Notice, QueueItemView,
+  AccountView, ActionView, Batch, ChannelView, MessageUpdate, MessageView, ModEventView, Notice, QueueItemView,
 } from '../api/types';
 import { BoundedWindow } from './window';
 
@@ -82,7 +82,7 @@ export function chatWindow(s: State, channelId: number): BoundedWindow<ChatRow> 
 }
 
 export function toRow(m: MessageView): ChatRow {
-  return { id: m.id, m, deleted: m.deleted, rev: 0 };
+  return { id: m.id, m, deleted: m.deleted, note: m.note || undefined, rev: 0 };
 }
 
 function trimOldest<K, V>(map: Map<K, V>, cap: number): void {
@@ -120,6 +120,11 @@ export function applyBatch(s: State, b: Batch, ch: Changes = emptyChanges()): Ch
 
   for (const u of b.updates ?? []) {
     const w = s.chat.get(u.channelId);
+    if (isEdit(u)) {
+      applyEdit(s, u, ch);
+      // An edit leaves deleted and held as they were; only a deletion sent with it changes them.
+      if (!u.deleted && !u.cleared && !u.userId) continue;
+    }
     if (u.cleared) {
       if (w) w.clear();
       for (const [id, q] of s.queue) if (q.channelId === u.channelId && u.deleted) s.queue.delete(id);
@@ -177,6 +182,37 @@ export function applyBatch(s: State, b: Batch, ch: Changes = emptyChanges()): Ch
   }
   if (b.dropped) s.dropped += b.dropped;
   return ch;
+}
+
+/** isEdit says whether an update carries a message's new text. */
+export function isEdit(u: MessageUpdate): u is MessageUpdate & { text: string } {
+  return typeof u.text === 'string';
+}
+
+/** editedMessage is m with its new text; the old tokens described the old text, so they go. */
+export function editedMessage(m: MessageView, text: string): MessageView {
+  return { ...m, text, tokens: null, edits: (m.edits ?? 0) + 1 };
+}
+
+/**
+ * applyEdit replaces the text of the update's messages in the chat window and
+ * in queue items, counting the edit. Deleted, held and notes stay as they
+ * were; messages not in memory are left alone (history brings them edited).
+ */
+function applyEdit(s: State, u: MessageUpdate & { text: string }, ch: Changes): void {
+  const ids = u.ids ?? [];
+  if (!ids.length) return;
+  const w = s.chat.get(u.channelId);
+  if (w) {
+    for (const id of ids) {
+      if (w.update(id, (r) => ({ ...r, m: editedMessage(r.m, u.text), rev: r.rev + 1 }))) ch.chat.add(u.channelId);
+    }
+  }
+  for (const [qid, q] of s.queue) {
+    if (q.channelId !== u.channelId || !ids.includes(q.message.id)) continue;
+    s.queue.set(qid, { ...q, message: editedMessage(q.message, u.text) });
+    ch.queue = true;
+  }
 }
 
 /** openQueue lists open items for channelId (0 = all), oldest first. */

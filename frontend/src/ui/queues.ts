@@ -1,7 +1,7 @@
 // The main moderation screen: for one channel, its queue and live chat side
 // by side (tabs on narrow windows), header, detail bar and composer; for
 // "All queues", the queue across channels with channel labels.
-import { PLATFORM_NAMES, type ActionKind, type ActionSpec, type ChannelView, type MessageView, type Notice, type QueueItemView } from '../api/types';
+import { PLATFORM_NAMES, type ActionKind, type ActionSpec, type ChannelView, type MessageVersionView, type MessageView, type Notice, type QueueItemView } from '../api/types';
 import type { HiddenKind } from '../state/hidden';
 import { chatWindow, openQueue, toRow, type Changes, type ChatRow } from '../state/store';
 import { spec, type Ctx, type Page } from './ctx';
@@ -31,6 +31,44 @@ const CHANNEL_KINDS: ActionKind[] = ['announce', 'clear', 'pin'];
 const NOTICES_SHOWN = 4;
 const NOTICES_KEPT = 50;
 const HIDDEN_LISTED = 200;
+/** VERSIONS_CACHED bounds the earlier texts kept for the detail bar. */
+const VERSIONS_CACHED = 200;
+
+/** Versions is what the detail bar knows of a message's earlier texts, for one edit count. */
+interface Versions {
+  edits: number;
+  list: MessageVersionView[] | null; // null: loading
+  error?: string;
+}
+
+/** editCount is how often m was edited (0 for missing or odd values). */
+export function editCount(m: Pick<MessageView, 'edits'>): number {
+  const n = m.edits;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}
+
+/** editedTag is the "edited" marker of an edited message, or null. */
+export function editedTag(m: Pick<MessageView, 'edits'>): HTMLElement | null {
+  const n = editCount(m);
+  if (!n) return null;
+  return h('span', { class: 'tag tag-edited', attrs: { 'data-testid': 'edited', title: `edited ${n === 1 ? 'once' : `${n} times`}; select it to see the earlier text` } }, 'edited');
+}
+
+/** renderVersions lists a message's earlier texts, oldest first, as plain text. */
+export function renderVersions(v: Versions): HTMLElement {
+  const title = `Earlier text${v.edits === 1 ? '' : 's'} (edited ${v.edits === 1 ? 'once' : `${v.edits} times`})`;
+  let body: HTMLElement;
+  if (v.error) body = h('span', { class: 'muted' }, `could not load: ${v.error}`);
+  else if (!v.list) body = h('span', { class: 'muted' }, 'loading…');
+  else if (!v.list.length) body = h('span', { class: 'muted' }, 'none stored');
+  else {
+    const list = [...v.list].sort((a, b) => (a.replacedAt || 0) - (b.replacedAt || 0));
+    body = h('ol', { class: 'version-list' }, ...list.map((x) => h('li', { class: 'version', attrs: { 'data-testid': 'version' } },
+      h('span', { class: 'time' }, fmtTime(x.replacedAt)),
+      h('span', { class: 'version-text' }, typeof x.text === 'string' ? x.text : ''))));
+  }
+  return h('div', { class: 'detail-versions', attrs: { 'data-testid': 'versions' } }, h('span', { class: 'versions-title' }, title), body);
+}
 
 /** LocalHide says which local-only substitutes a channel needs: hiding users where it cannot ban or time out, hiding messages where it cannot delete. */
 interface LocalHide {
@@ -87,6 +125,8 @@ export class QueuesPage implements Page {
   private composer: HTMLElement | null = null;
   /** capsKey is what the composer and the action buttons were built from. */
   private capsKey = '';
+  /** versions caches earlier texts of edited messages by message id. */
+  private readonly versions = new Map<number, Versions>();
 
   constructor(private readonly ctx: Ctx, readonly channelId: number) {
     this.items = openQueue(ctx.state, channelId);
@@ -97,7 +137,7 @@ export class QueuesPage implements Page {
       count: () => this.items.length,
       key: (i) => {
         const it = this.items[i]!;
-        return `${it.id}:${it.message.deleted ? 1 : 0}:${it.id === this.selQueue ? 1 : 0}:${this.focus === 'queue' ? 1 : 0}:${this.ctx.hidden.version}`;
+        return `${it.id}:${it.message.deleted ? 1 : 0}:${editCount(it.message)}:${it.id === this.selQueue ? 1 : 0}:${this.focus === 'queue' ? 1 : 0}:${this.ctx.hidden.version}`;
       },
       render: (i) => this.queueRow(this.items[i]!),
     });
@@ -424,7 +464,7 @@ export class QueuesPage implements Page {
     }
     const row = h('div', {
       class: `qrow ${sel ? 'selected' : ''} ${m.deleted ? 'deleted' : ''}`,
-      attrs: { 'data-testid': 'queue-item', role: 'option', 'aria-selected': sel ? 'true' : 'false' },
+      attrs: { 'data-testid': 'queue-item', role: 'option', 'aria-selected': sel ? 'true' : 'false', 'data-edited': editCount(m) ? 'true' : undefined },
       dataset: { itemId: it.id, channelId: it.channelId },
     },
       h('div', { class: 'qline' },
@@ -432,6 +472,7 @@ export class QueuesPage implements Page {
         this.channelId ? null : this.channelLabel(it.channelId),
         renderUser(m.user),
         ...(it.reasons ?? []).slice(0, 3).map((r) => h('span', { class: 'tag tag-reason' }, r)),
+        editedTag(m),
         ...hid.nodes),
       h('div', { class: 'qtext msg-text' }, renderText(m)),
       this.rowActions({ item: it, msg: m, deleted: m.deleted }, true));
@@ -457,7 +498,7 @@ export class QueuesPage implements Page {
     }
     const row = h('div', {
       class: `crow ${sel ? 'selected' : ''} ${r.deleted ? 'deleted' : ''} ${r.purged ? 'purged' : ''} ${m.held ? 'held' : ''}`,
-      attrs: { 'data-testid': 'chat-row' },
+      attrs: { 'data-testid': 'chat-row', 'data-edited': editCount(m) ? 'true' : undefined },
       dataset: { msgId: m.id },
     },
       h('span', { class: 'time' }, fmtTime(m.at)),
@@ -466,6 +507,7 @@ export class QueuesPage implements Page {
       h('span', { class: 'sep' }, ': '),
       m.replyTo ? h('span', { class: 'reply' }, `↩ ${m.replyTo.username ?? ''} `) : null,
       h('span', { class: 'msg-text' }, renderText(m)),
+      editedTag(m),
       r.note || r.deleted ? h('span', { class: 'tag tag-note' }, r.note || 'deleted') : null,
       ...hid.nodes,
       this.rowActions({ msg: m, deleted: r.deleted }, false));
@@ -582,9 +624,37 @@ export class QueuesPage implements Page {
         !collapsed && t.msg.user.role ? h('span', { class: 'tag' }, t.msg.user.role) : null,
         collapsed ? null : h('span', { class: 'sep' }, ': '),
         collapsed ? null : h('span', { class: 'msg-text full' }, renderText(t.msg)),
+        collapsed ? null : editedTag(t.msg),
         t.item?.reasons?.length ? h('span', { class: 'reasons' }, ...t.item.reasons.map((r) => h('span', { class: 'tag tag-reason' }, r))) : null),
+      collapsed ? null : this.versionsOf(t.msg),
       h('div', { class: 'detail-actions' }, ...btns),
       notes.length ? h('div', { class: 'detail-notes' }, ...notes) : null);
+  }
+
+  /** versionsOf renders the earlier texts of an edited message, fetching them once per edit count. */
+  private versionsOf(m: MessageView): HTMLElement | null {
+    const n = editCount(m);
+    if (!n) return null;
+    let v = this.versions.get(m.id);
+    if (!v || v.edits !== n) {
+      v = { edits: n, list: null };
+      this.versions.delete(m.id);
+      this.versions.set(m.id, v);
+      while (this.versions.size > VERSIONS_CACHED) this.versions.delete(this.versions.keys().next().value as number);
+      void this.loadVersions(m.id, v);
+    }
+    return renderVersions(v);
+  }
+
+  private async loadVersions(id: number, v: Versions): Promise<void> {
+    try {
+      const list = (await this.ctx.api.messageVersions(id)) ?? [];
+      v.list = Array.isArray(list) ? list : [];
+    } catch (e) {
+      v.error = (e as Error).message || 'failed';
+    }
+    // Only redraw when this is still the entry shown for the selected message.
+    if (this.versions.get(id) === v && this.target()?.msg.id === id) this.renderDetail();
   }
 
   private buildComposer(c: ChannelView | undefined): HTMLElement {
