@@ -1,6 +1,7 @@
 // Accounts: add, edit, remove per platform. The token field is write-only:
 // the UI only ever learns whether a token is stored.
-import { PLATFORMS, PLATFORM_NAMES, type AccountInput, type AccountView, type Platform } from '../api/types';
+import { PLATFORMS, PLATFORM_NAMES, type AccountInput, type AccountView, type Platform, type PlatformInfo } from '../api/types';
+import { buildAccountFields, takesToken, type AccountFields } from './accountForm';
 import type { Changes } from '../state/store';
 import type { Ctx, Page } from './ctx';
 import { h, replace } from './dom';
@@ -46,10 +47,10 @@ export class AccountsPage implements Page {
       rm.addEventListener('click', () => void this.remove(a));
       const settings = Object.entries(a.settings ?? {}).map(([k, v]) => `${k}=${v}`).join('  ');
       return h('div', { class: 'account', attrs: { 'data-testid': 'account' }, dataset: { accountId: a.id } },
-        h('span', { class: `plat plat-${a.platform}` }, PLATFORM_NAMES[a.platform] ?? a.platform),
+        h('span', { class: `plat plat-${a.platform}` }, this.platformLabel(a.platform)),
         h('span', { class: 'acc-name' }, a.name),
-        h('span', { class: a.hasToken ? 'token-ok' : 'token-none' }, a.hasToken ? 'token stored' : 'no token — guest, read-only'),
-        a.secretKeys?.length ? h('span', { class: 'muted' }, `secrets: ${a.secretKeys.join(', ')}`) : null,
+        h('span', { class: a.hasToken || !a.guest ? 'token-ok' : 'token-none', attrs: { 'data-testid': 'account-token' } }, this.tokenText(a)),
+        a.secretKeys?.length ? h('span', { class: 'muted', attrs: { 'data-testid': 'account-secrets' } }, `secrets stored: ${a.secretKeys.join(', ')}`) : null,
         h('span', { class: `health ${healthClass(a.health)}` }, h('span', { class: 'dot' }), healthText(a.health, a.guest)),
         settings ? h('span', { class: 'muted settings' }, settings) : null,
         h('span', { class: 'grow' }),
@@ -69,77 +70,75 @@ export class AccountsPage implements Page {
     }
   }
 
+  /** infos are the platform descriptions from Overview (empty with an older backend). */
+  private infos(): PlatformInfo[] {
+    const list = this.ctx.overview()?.platforms;
+    return Array.isArray(list) ? list.filter((p) => p && typeof p.platform === 'string') : [];
+  }
+
+  private info(p: Platform): PlatformInfo | undefined {
+    return this.infos().find((x) => x.platform === p);
+  }
+
+  /** tokenText says how the account signs in, without ever showing a secret. */
+  private tokenText(a: AccountView): string {
+    if (a.hasToken) return 'token stored';
+    if (a.guest) return 'no token — guest, read-only';
+    return takesToken(this.info(a.platform)) ? 'no token stored' : 'signs in with its secrets';
+  }
+
+  private platformLabel(p: Platform): string {
+    return this.info(p)?.label || PLATFORM_NAMES[p] || p;
+  }
+
   private edit(a: AccountView | null): void {
-    const platform = h('select', { class: 'input', attrs: { 'aria-label': 'platform', disabled: !!a } }, ...PLATFORMS.map((p) => h('option', { attrs: { value: p } }, PLATFORM_NAMES[p])));
-    if (a) platform.value = a.platform;
+    const known = this.infos().map((x) => x.platform);
+    const choices = [...PLATFORMS.filter((p) => !known.length || known.includes(p)), ...known.filter((p) => !PLATFORMS.includes(p))];
+    const platform = h('select', { class: 'input', attrs: { 'aria-label': 'platform', 'data-testid': 'account-platform', disabled: !!a } },
+      ...choices.map((p) => h('option', { attrs: { value: p } }, this.platformLabel(p))));
+    if (a) {
+      if (!choices.includes(a.platform)) platform.appendChild(h('option', { attrs: { value: a.platform } }, a.platform));
+      platform.value = a.platform;
+    }
     const name = h('input', { class: 'input', attrs: { type: 'text', placeholder: 'account name', 'aria-label': 'account name', maxlength: 100 } });
     name.value = a?.name ?? '';
-    const token = h('input', { class: 'input', attrs: { type: 'password', autocomplete: 'off', placeholder: a?.hasToken ? 'token stored — type to replace' : 'token (empty = guest, read-only)', 'aria-label': 'token' } });
-    const clearTok = h('input', { attrs: { type: 'checkbox', disabled: !a?.hasToken } });
-    const kv = (title: string, secret: boolean, initial: [string, string][]) => {
-      const rows = h('div', { class: 'kv' });
-      const add = (k = '', v = '') => {
-        const ki = h('input', { class: 'input', attrs: { type: 'text', placeholder: 'key', 'aria-label': `${title} key` } });
-        const vi = h('input', { class: 'input', attrs: { type: secret ? 'password' : 'text', autocomplete: 'off', placeholder: secret ? 'value (empty removes)' : 'value', 'aria-label': `${title} value` } });
-        ki.value = k;
-        vi.value = v;
-        const del = h('button', { class: 'icon-btn', attrs: { type: 'button', 'aria-label': 'remove row' } }, '×');
-        const row = h('div', { class: 'kv-row' }, ki, vi, del);
-        del.addEventListener('click', () => {
-          if (secret && ki.value.trim()) { vi.value = ''; row.classList.add('removed'); return; }
-          row.remove();
-        });
-        rows.appendChild(row);
-      };
-      for (const [k, v] of initial) add(k, v);
-      const addBtn = h('button', { class: 'btn btn-small', attrs: { type: 'button' } }, `Add ${secret ? 'secret' : 'setting'}`);
-      addBtn.addEventListener('click', () => add());
-      const read = (): Record<string, string> => {
-        const out: Record<string, string> = {};
-        for (const r of rows.querySelectorAll('.kv-row')) {
-          const [ki, vi] = r.querySelectorAll('input');
-          const k = ki?.value.trim();
-          if (k) out[k] = vi?.value ?? '';
-        }
-        return out;
-      };
-      return { el: h('fieldset', { class: 'fieldset' }, h('legend', null, title), rows, addBtn), read };
-    };
-    const settings = kv('Settings', false, Object.entries(a?.settings ?? {}));
-    const secrets = kv('Extra secrets (e.g. streamerbot)', true, (a?.secretKeys ?? []).map((k) => [k, '']));
-    const form = h('form', { class: 'account-form' },
+    const fieldsBox = h('div', { class: 'account-fields-box' });
+    const errorsBox = h('div', { class: 'form-errors', attrs: { role: 'alert', 'data-testid': 'account-errors', hidden: true } });
+    let fields: AccountFields = buildAccountFields(this.info(platform.value as Platform), a);
+    replace(fieldsBox, fields.el);
+    platform.addEventListener('change', () => {
+      fields.forget();
+      fields = buildAccountFields(this.info(platform.value as Platform), a);
+      replace(fieldsBox, fields.el);
+      errorsBox.hidden = true;
+    });
+    const form = h('form', { class: 'account-form', attrs: { 'data-testid': 'account-form', novalidate: true }, dataset: { accountId: a?.id ?? 0 } },
       h('div', { class: 'side-title' }, a ? `Edit ${a.name}` : 'Add account'),
       h('div', { class: 'row' }, platform, name),
-      h('div', { class: 'row' }, token, a ? h('label', { class: 'check' }, clearTok, 'clear stored token') : null),
-      h('div', { class: 'muted' }, a ? (a.hasToken ? 'token stored' : 'no token — guest, read-only') : 'The token goes straight to the OS keyring and is never shown again.'),
-      settings.el,
-      secrets.el,
+      h('div', { class: 'muted' }, a
+        ? `${a.hasToken ? 'token stored' : 'no token stored'}${a.secretKeys?.length ? ` · secrets stored: ${a.secretKeys.join(', ')}` : ''}`
+        : 'Tokens and secrets go straight to the OS keyring and are never shown again.'),
+      fieldsBox,
+      errorsBox,
       h('div', { class: 'row' },
-        h('button', { class: 'btn btn-primary', attrs: { type: 'submit' } }, a ? 'Save' : 'Add account'),
+        h('button', { class: 'btn btn-primary', attrs: { type: 'submit', 'data-testid': 'account-save' } }, a ? 'Save' : 'Add account'),
         a ? h('button', { class: 'btn', attrs: { type: 'button' }, on: { click: () => this.edit(null) } }, 'Cancel') : null));
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      const input: AccountInput = {
-        id: a?.id ?? 0,
-        platform: platform.value as Platform,
-        name: name.value.trim(),
-        settings: settings.read(),
-      };
-      if (!input.name) {
-        this.ctx.toast('warn', 'Give the account a name.');
+      const errors: string[] = [];
+      const accName = name.value.trim();
+      if (!accName) errors.push('Give the account a name.');
+      const got = fields.collect();
+      if (!got.ok) errors.push(...got.errors);
+      if (errors.length || !got.ok) {
+        errorsBox.hidden = false;
+        replace(errorsBox, ...errors.map((x) => h('div', null, x)));
+        this.ctx.toast('warn', errors.join('; '), 'Not saved');
         return;
       }
-      if (token.value) input.token = token.value;
-      if (clearTok.checked) input.clearToken = true;
-      const sec = secrets.read();
-      // Existing secrets whose value was left empty stay as they are, unless removed.
-      for (const r of form.querySelectorAll('.kv-row')) {
-        const [ki, vi] = r.querySelectorAll('input');
-        const k = ki?.value.trim();
-        if (k && k in sec && !vi?.value && !r.classList.contains('removed') && a?.secretKeys?.includes(k)) delete sec[k];
-      }
-      if (Object.keys(sec).length) input.secrets = sec;
-      token.value = '';
+      errorsBox.hidden = true;
+      const input: AccountInput = { id: a?.id ?? 0, platform: platform.value as Platform, name: accName, ...got.value };
+      fields.forget();
       void this.save(input);
     });
     replace(this.formBox, form);
@@ -149,7 +148,7 @@ export class AccountsPage implements Page {
     try {
       const saved = await this.ctx.api.saveAccount(input);
       this.ctx.state.accounts.set(saved.id, saved);
-      this.ctx.toast('info', saved.hasToken ? 'token stored' : 'no token — guest, read-only', `Saved ${saved.name}`);
+      this.ctx.toast('info', this.tokenText(saved), `Saved ${saved.name}`);
       this.render();
       this.edit(null);
     } catch (e) {

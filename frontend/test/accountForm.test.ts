@@ -1,0 +1,142 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import type { AccountView, PlatformInfo } from '../src/api/types';
+import { buildAccountFields, takesToken } from '../src/ui/accountForm';
+
+const SOCKETBASE: PlatformInfo = {
+  platform: 'socketbase', label: 'socket-base',
+  tokenLabel: 'A JWT for this project (or leave empty and store the jwt_secret)',
+  secrets: [{ key: 'jwt_secret', label: "The project's jwt_secret" }],
+  settings: [
+    { key: 'url', label: 'Base URL', default: 'https://api.socket-base.com' },
+    { key: 'hash', label: 'Project hash', required: true },
+    { key: 'sub', label: 'User id (sub) of minted JWTs', default: 'modconsole' },
+  ],
+};
+const KICHAT: PlatformInfo = {
+  platform: 'kichat', label: 'Kick (via Kichat)', tokenLabel: '',
+  secrets: [{ key: 'kick', label: 'Kick OAuth token' }],
+  settings: [{ key: 'url', label: 'Kichat relay URL', default: 'https://api.kichat.dev' }],
+};
+const health = { status: 'connected' as const, since: 0, reconnects: 0 };
+const account = (over: Partial<AccountView>): AccountView => ({
+  id: 7, platform: 'socketbase', name: 'demo', settings: { hash: 'demo-project', sub: 'nightmod', namespace: '/chat' }, hasToken: false, guest: false, health, secretKeys: ['jwt_secret'], ...over,
+});
+const q = <T extends Element>(el: Element, sel: string) => el.querySelector<T>(sel);
+
+describe('buildAccountFields', () => {
+  it('labels the token field from tokenLabel and builds one field per secret and setting', () => {
+    const f = buildAccountFields(SOCKETBASE, null);
+    const tokenField = q(f.el, '[data-testid=token-field]')!;
+    expect(tokenField.textContent).toContain(SOCKETBASE.tokenLabel);
+    expect(q<HTMLInputElement>(tokenField, 'input')!.type).toBe('password');
+    expect(q<HTMLInputElement>(tokenField, 'input')!.placeholder).toBe(SOCKETBASE.tokenLabel);
+    const secret = q(f.el, '[data-testid=secret-field][data-key=jwt_secret]')!;
+    expect(secret.textContent).toContain("The project's jwt_secret");
+    expect(q<HTMLInputElement>(secret, 'input')!.type).toBe('password');
+    expect(secret.getAttribute('data-stored')).toBe('false');
+    const keys = [...f.el.querySelectorAll('[data-testid=setting-field]')].map((e) => e.getAttribute('data-key'));
+    expect(keys).toEqual(['url', 'hash', 'sub']);
+    const url = q<HTMLInputElement>(f.el, '[data-testid=setting-field][data-key=url] input')!;
+    expect(url.placeholder).toBe('https://api.socket-base.com');
+    expect(url.value).toBe('');
+    const hash = q(f.el, '[data-testid=setting-field][data-key=hash]')!;
+    expect(hash.querySelector('[data-testid=required]')).not.toBeNull();
+    expect(q(f.el, '[data-testid=setting-field][data-key=url] [data-testid=required]')).toBeNull();
+  });
+
+  it('hides the token field when the platform takes no main token', () => {
+    expect(takesToken(KICHAT)).toBe(false);
+    expect(takesToken(SOCKETBASE)).toBe(true);
+    expect(takesToken(undefined)).toBe(true);
+    const f = buildAccountFields(KICHAT, null);
+    expect(q(f.el, '[data-testid=token-field] input[type=password]')).toBeNull();
+    expect(q(f.el, '[data-testid=token-input]')).toBeNull();
+    expect(q(f.el, '[data-testid=secret-field][data-key=kick]')).not.toBeNull();
+    const got = f.collect();
+    expect(got.ok && got.value.token).toBeFalsy();
+  });
+
+  it('fills an existing account: settings in their fields, others free-form, stored secrets as "stored" with no value', () => {
+    const f = buildAccountFields(SOCKETBASE, account({}));
+    expect(q<HTMLInputElement>(f.el, '[data-testid=setting-field][data-key=hash] input')!.value).toBe('demo-project');
+    expect(q<HTMLInputElement>(f.el, '[data-testid=setting-field][data-key=sub] input')!.value).toBe('nightmod');
+    const free = [...f.el.querySelectorAll<HTMLInputElement>('[data-testid=other-settings] input')].map((i) => i.value);
+    expect(free).toEqual(['namespace', '/chat']);
+    const secret = q(f.el, '[data-testid=secret-field][data-key=jwt_secret]')!;
+    expect(secret.getAttribute('data-stored')).toBe('true');
+    expect(q(secret, '[data-testid=secret-stored]')?.textContent).toBe('stored');
+    expect(q<HTMLInputElement>(secret, 'input[type=password]')!.value).toBe('');
+    // Nothing secret is ever put in the form: every password input starts empty.
+    for (const i of f.el.querySelectorAll<HTMLInputElement>('input[type=password]')) expect(i.value).toBe('');
+    // Leaving the stored secret alone sends no secrets; settings come back whole.
+    const got = f.collect();
+    expect(got).toEqual({ ok: true, value: { settings: { hash: 'demo-project', sub: 'nightmod', namespace: '/chat' } } });
+  });
+
+  it('replaces or removes a stored secret and sets or clears the token', () => {
+    let f = buildAccountFields(SOCKETBASE, account({ hasToken: true }));
+    q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] input[type=password]')!.value = 'new-secret';
+    q<HTMLInputElement>(f.el, '[data-testid=token-input]')!.value = '  eyJ.jwt  ';
+    let got = f.collect();
+    expect(got.ok && got.value.secrets).toEqual({ jwt_secret: 'new-secret' });
+    expect(got.ok && got.value.token).toBe('eyJ.jwt');
+    f.forget();
+    expect(q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] input[type=password]')!.value).toBe('');
+
+    f = buildAccountFields(SOCKETBASE, account({ hasToken: true }));
+    const rm = q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] [data-testid=secret-remove]')!;
+    rm.checked = true;
+    rm.dispatchEvent(new Event('change'));
+    const clear = q<HTMLInputElement>(f.el, '[data-testid=token-clear]')!;
+    clear.checked = true;
+    clear.dispatchEvent(new Event('change'));
+    got = f.collect();
+    expect(got.ok && got.value.secrets).toEqual({ jwt_secret: '' });
+    expect(got.ok && got.value.clearToken).toBe(true);
+    expect(got.ok && got.value.token).toBeUndefined();
+  });
+
+  it('validates required settings before saving', () => {
+    const f = buildAccountFields(SOCKETBASE, null);
+    const got = f.collect();
+    expect(got.ok).toBe(false);
+    expect(!got.ok && got.errors.join(' ')).toContain('hash');
+    const hash = q<HTMLInputElement>(f.el, '[data-testid=setting-field][data-key=hash] input')!;
+    expect(hash.getAttribute('aria-invalid')).toBe('true');
+    hash.value = '  my-project ';
+    const ok = f.collect();
+    expect(ok).toEqual({ ok: true, value: { settings: { hash: 'my-project' } } });
+    expect(hash.getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it('keeps free-form settings and refuses a known key typed there', () => {
+    const f = buildAccountFields(SOCKETBASE, account({ settings: { hash: 'h' } }));
+    (q<HTMLButtonElement>(f.el, '[data-testid=add-setting]')!).click();
+    const [k, v] = [...f.el.querySelectorAll<HTMLInputElement>('[data-testid=other-settings] .kv-row input')];
+    k!.value = 'namespace';
+    v!.value = '/mods';
+    expect(f.collect()).toEqual({ ok: true, value: { settings: { hash: 'h', namespace: '/mods' } } });
+    k!.value = 'url';
+    const bad = f.collect();
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors[0]).toContain('url');
+  });
+
+  it('lists a stored secret the platform does not describe so it can be removed, and falls back without a description', () => {
+    const f = buildAccountFields(KICHAT, account({ platform: 'kichat', settings: {}, secretKeys: ['kick', 'old'] }));
+    expect(q(f.el, '[data-testid=secret-field][data-key=kick]')?.getAttribute('data-stored')).toBe('true');
+    expect(q(f.el, '[data-testid=secret-field][data-key=old]')?.getAttribute('data-stored')).toBe('true');
+    const g = buildAccountFields(undefined, account({ platform: 'velora', settings: { url: 'x' }, secretKeys: [] }));
+    expect(q(g.el, '[data-testid=token-input]')).not.toBeNull();
+    expect([...g.el.querySelectorAll<HTMLInputElement>('[data-testid=other-settings] input')].map((i) => i.value)).toEqual(['url', 'x']);
+    expect(q(g.el, '[data-testid=add-secret]')).not.toBeNull();
+  });
+
+  it('renders labels as text, never as markup', () => {
+    const evil: PlatformInfo = { ...SOCKETBASE, label: '<img src=x onerror=1>', tokenLabel: '<b>tok</b>', secrets: [{ key: 'jwt_secret', label: '<script>x</script>' }], settings: [{ key: 'hash', label: '<i>h</i>', default: '<u>d</u>' }] };
+    const f = buildAccountFields(evil, null);
+    expect(f.el.querySelectorAll('img, b, script, i, u').length).toBe(0);
+    expect(f.el.textContent).toContain('<b>tok</b>');
+  });
+});
