@@ -1,19 +1,14 @@
 package glimesh
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"modconsole/backend/chat"
+	"modconsole/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected part of testdata/decode golden files")
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 
@@ -37,30 +32,7 @@ func decodeGolden(in []byte) []byte {
 // TestDecodeGolden: each file holds the data of a chatMessage
 // subscription push, "----", and the decoded chat.Message.
 func TestDecodeGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/decode/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in, want, _ := bytes.Cut(b, []byte("\n----\n"))
-			got := decodeGolden(bytes.TrimSpace(in))
-			if *update {
-				out := append(append(bytes.TrimRight(in, "\n"), "\n----\n"...), got...)
-				if err := os.WriteFile(file, append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !bytes.Equal(got, bytes.TrimSpace(want)) {
-				t.Errorf("decode:\n got: %s\nwant: %s", got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/decode", func(t *testing.T, in []byte) []byte { return decodeGolden(in) })
 }
 
 func TestReasonCode(t *testing.T) {
@@ -105,11 +77,10 @@ func TestTimeoutFor(t *testing.T) {
 // FuzzDecodeChatMessage: never panics; accepted messages have an id, and
 // every emote or link token carries an http(s) URL.
 func FuzzDecodeChatMessage(f *testing.F) {
-	files, _ := filepath.Glob("testdata/decode/*.txt")
+	files := golden.Files(f, "testdata/decode")
 	for _, file := range files {
-		b, _ := os.ReadFile(file)
-		in, _, _ := bytes.Cut(b, []byte("\n----\n"))
-		f.Add(bytes.TrimSpace(in))
+		in, _ := golden.Read(f, file)
+		f.Add(in)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := DecodeChatMessage(b, goldenNow)

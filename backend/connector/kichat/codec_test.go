@@ -3,8 +3,6 @@ package kichat
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,9 +11,8 @@ import (
 	"unicode/utf8"
 
 	"modconsole/backend/chat"
+	"modconsole/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected part of testdata/decode golden files")
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 
@@ -31,17 +28,19 @@ type goldenResult struct {
 // args array, then "----" and the expected result.
 func readGolden(t testing.TB, path string) (name string, args []json.RawMessage, want []byte) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, exp, _ := bytes.Cut(b, []byte("\n----\n"))
+	in, want := golden.Read(t, path)
+	name, args = splitInput(t, in)
+	return name, args, want
+}
+
+// splitInput splits a golden file's input into the event name and the args.
+func splitInput(t testing.TB, in []byte) (name string, args []json.RawMessage) {
+	t.Helper()
 	head, rest, _ := bytes.Cut(in, []byte("\n"))
-	name = string(bytes.TrimSpace(head))
 	if err := json.Unmarshal(bytes.TrimSpace(rest), &args); err != nil {
-		t.Fatalf("%s: args: %v", path, err)
+		t.Fatalf("args: %v", err)
 	}
-	return name, args, bytes.TrimSpace(exp)
+	return string(bytes.TrimSpace(head)), args
 }
 
 func decodeGolden(name string, args []json.RawMessage) []byte {
@@ -59,33 +58,12 @@ func decodeGolden(name string, args []json.RawMessage) []byte {
 	return out
 }
 
-func goldenFiles(t testing.TB) []string {
-	files, err := filepath.Glob("testdata/decode/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	return files
-}
+func goldenFiles(t testing.TB) []string { return golden.Files(t, "testdata/decode") }
 
 func TestDecodeGolden(t *testing.T) {
-	for _, f := range goldenFiles(t) {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			name, args, want := readGolden(t, f)
-			got := decodeGolden(name, args)
-			if *update {
-				b, _ := os.ReadFile(f)
-				in, _, _ := bytes.Cut(b, []byte("\n----\n"))
-				out := append(append(bytes.TrimRight(in, "\n"), "\n----\n"...), got...)
-				if err := os.WriteFile(f, append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decode %s:\n got: %s\nwant: %s", name, got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/decode", func(t *testing.T, in []byte) []byte {
+		return decodeGolden(splitInput(t, in))
+	})
 }
 
 // TestEncodingsAgree decodes every fixture both as an object and as the JSON

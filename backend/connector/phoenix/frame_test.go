@@ -1,22 +1,17 @@
 package phoenix
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"modconsole/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected part of testdata/frames golden files")
-
-// golden is what a golden file's expected part holds: the decoded frame,
+// goldenResult is what a golden file's expected part holds: the decoded frame,
 // and for replies the decoded reply and, on the control topic, the Absinthe
 // interpretation (DecodeDocReply).
-type golden struct {
+type goldenResult struct {
 	Error   string     `json:"error,omitempty"`
 	Frame   *Frame     `json:"frame,omitempty"`
 	Reply   *Reply     `json:"reply,omitempty"`
@@ -27,7 +22,7 @@ type golden struct {
 }
 
 func decodeGolden(in []byte) []byte {
-	var g golden
+	var g goldenResult
 	f, err := DecodeFrame(in)
 	if err != nil {
 		g.Error = err.Error()
@@ -65,30 +60,7 @@ func decodeGolden(in []byte) []byte {
 }
 
 func TestFrameGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/frames/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in, want, _ := bytes.Cut(b, []byte("\n----\n"))
-			got := decodeGolden(bytes.TrimSpace(in))
-			if *update {
-				out := append(append(bytes.TrimRight(in, "\n"), "\n----\n"...), got...)
-				if err := os.WriteFile(file, append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !bytes.Equal(got, bytes.TrimSpace(want)) {
-				t.Errorf("decode %s:\n got: %s\nwant: %s", in, got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/frames", func(t *testing.T, in []byte) []byte { return decodeGolden(in) })
 }
 
 func TestEncodeFrame(t *testing.T) {
@@ -121,11 +93,10 @@ func TestReplyErrorIsUnmatchedTopic(t *testing.T) {
 // FuzzDecodeFrame: the frame and reply decoders never panic, and a decoded
 // frame re-encodes to a frame that decodes to the same thing.
 func FuzzDecodeFrame(f *testing.F) {
-	files, _ := filepath.Glob("testdata/frames/*.txt")
+	files := golden.Files(f, "testdata/frames")
 	for _, file := range files {
-		b, _ := os.ReadFile(file)
-		in, _, _ := bytes.Cut(b, []byte("\n----\n"))
-		f.Add(bytes.TrimSpace(in))
+		in, _ := golden.Read(f, file)
+		f.Add(in)
 	}
 	f.Add([]byte(`[null,null,"t","e",{"result":null,"subscriptionId":1}]`))
 	f.Add([]byte(`[1e400,"x","t","e",{}]`))

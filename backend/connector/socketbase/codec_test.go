@@ -1,19 +1,14 @@
 package socketbase
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"modconsole/backend/chat"
+	"modconsole/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected part of testdata/decode golden files")
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 
@@ -21,22 +16,6 @@ var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 type goldenResult struct {
 	Error string `json:"error,omitempty"`
 	Frame *Frame `json:"frame,omitempty"`
-}
-
-// readGolden splits a golden file into the raw frame and the expected JSON.
-// Format: the frame as the server sends it, then "----" and the expected
-// result.
-func readGolden(t testing.TB, path string) (raw, want []byte) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, exp, ok := bytes.Cut(b, []byte("\n----\n"))
-	if !ok {
-		t.Fatalf("%s: no ---- separator", path)
-	}
-	return bytes.TrimSpace(in), bytes.TrimSpace(exp)
 }
 
 func decodeGolden(raw []byte) []byte {
@@ -52,35 +31,16 @@ func decodeGolden(raw []byte) []byte {
 }
 
 func TestDecodeGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/decode/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			raw, want := readGolden(t, f)
-			got := decodeGolden(raw)
-			if *update {
-				out := append(append(append([]byte(nil), raw...), "\n----\n"...), got...)
-				if err := os.WriteFile(f, append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decode %s:\n got: %s\nwant: %s", raw, got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/decode", func(t *testing.T, in []byte) []byte { return decodeGolden(in) })
 }
 
 // TestGoldenCoversEveryFrame makes sure each server frame type and each
 // documented error text has a fixture.
 func TestGoldenCoversEveryFrame(t *testing.T) {
-	files, _ := filepath.Glob("testdata/decode/*.txt")
+	files := golden.Files(t, "testdata/decode")
 	types, errs := map[string]bool{}, map[string]bool{}
 	for _, f := range files {
-		raw, _ := readGolden(t, f)
+		raw, _ := golden.Read(t, f)
 		if fr, err := Decode(raw, goldenNow); err == nil {
 			types[fr.Type] = true
 			errs[fr.Error] = true
@@ -159,9 +119,9 @@ func TestLinkMessageIDs(t *testing.T) {
 // FuzzDecode feeds arbitrary frames to the decoder: it must never panic,
 // and what it accepts must be well formed.
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob("testdata/decode/*.txt")
+	files := golden.Files(f, "testdata/decode")
 	for _, file := range files {
-		raw, _ := readGolden(f, file)
+		raw, _ := golden.Read(f, file)
 		f.Add(raw)
 	}
 	f.Add([]byte(`{"type":"message","room":"r","payload":"x","timestamp":"-1e999"}`))

@@ -3,16 +3,12 @@ package velora
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-)
 
-var update = flag.Bool("update", false, "rewrite the expected part of testdata/decode golden files")
+	"modconsole/internal/golden"
+)
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 
@@ -28,17 +24,19 @@ type goldenResult struct {
 // the expected result.
 func readGolden(t testing.TB, path string) (name string, args []json.RawMessage, want []byte) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, exp, _ := bytes.Cut(b, []byte("\n----\n"))
+	in, want := golden.Read(t, path)
+	name, args = splitInput(t, in)
+	return name, args, want
+}
+
+// splitInput splits a golden file's input into the event name and the args.
+func splitInput(t testing.TB, in []byte) (name string, args []json.RawMessage) {
+	t.Helper()
 	head, rest, _ := bytes.Cut(in, []byte("\n"))
-	name = string(bytes.TrimSpace(head))
 	if err := json.Unmarshal(bytes.TrimSpace(rest), &args); err != nil {
-		t.Fatalf("%s: args: %v", path, err)
+		t.Fatalf("args: %v", err)
 	}
-	return name, args, bytes.TrimSpace(exp)
+	return string(bytes.TrimSpace(head)), args
 }
 
 func decodeGolden(name string, args []json.RawMessage) []byte {
@@ -54,34 +52,14 @@ func decodeGolden(name string, args []json.RawMessage) []byte {
 }
 
 func TestDecodeGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/decode/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			name, args, want := readGolden(t, f)
-			got := decodeGolden(name, args)
-			if *update {
-				b, _ := os.ReadFile(f)
-				in, _, _ := bytes.Cut(b, []byte("\n----\n"))
-				in = bytes.TrimRight(in, "\n")
-				out := append(append(in, "\n----\n"...), got...)
-				if err := os.WriteFile(f, append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decode %s:\n got: %s\nwant: %s", name, got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/decode", func(t *testing.T, in []byte) []byte {
+		return decodeGolden(splitInput(t, in))
+	})
 }
 
 // TestGoldenCoversEveryEvent makes sure each documented event has a fixture.
 func TestGoldenCoversEveryEvent(t *testing.T) {
-	files, _ := filepath.Glob("testdata/decode/*.txt")
+	files := golden.Files(t, "testdata/decode")
 	seen := map[string]bool{}
 	for _, f := range files {
 		name, _, _ := readGolden(t, f)
@@ -125,8 +103,7 @@ func TestReasonCode(t *testing.T) {
 // FuzzDecode feeds arbitrary event names and payloads to the decoder: it
 // must never panic, and what it accepts must be well formed.
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob("testdata/decode/*.txt")
-	for _, file := range files {
+	for _, file := range golden.Files(f, "testdata/decode") {
 		name, args, _ := readGolden(f, file)
 		b, _ := json.Marshal(args)
 		f.Add(name, b)

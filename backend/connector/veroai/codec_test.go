@@ -1,17 +1,12 @@
 package veroai
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the expected part of testdata golden files")
+	"modconsole/internal/golden"
+)
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 
@@ -21,18 +16,6 @@ type goldenResult struct {
 	Error  string `json:"error,omitempty"`
 	Frame  *Frame `json:"frame,omitempty"`
 	Events any    `json:"events,omitempty"`
-}
-
-// readGolden splits a golden file: the frame on line 1, "----", the
-// expected result.
-func readGolden(t testing.TB, path string) (in, want []byte) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, want, _ = bytes.Cut(b, []byte("\n----\n"))
-	return bytes.TrimSpace(in), bytes.TrimSpace(want)
 }
 
 func decodeGolden(in []byte) []byte {
@@ -51,34 +34,16 @@ func decodeGolden(in []byte) []byte {
 }
 
 func TestDecodeGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/decode/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden files: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			in, want := readGolden(t, file)
-			got := decodeGolden(in)
-			if *update {
-				if err := os.WriteFile(file, append(append(append(in, "\n----\n"...), got...), '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("decode %s:\n got: %s\nwant: %s", in, got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/decode", func(t *testing.T, in []byte) []byte { return decodeGolden(in) })
 }
 
 // TestGoldenCoversCatalog makes sure every catalog event and every control
 // frame has a fixture.
 func TestGoldenCoversCatalog(t *testing.T) {
-	files, _ := filepath.Glob("testdata/decode/*.txt")
+	files := golden.Files(t, "testdata/decode")
 	seen := map[string]bool{}
 	for _, file := range files {
-		in, _ := readGolden(t, file)
+		in, _ := golden.Read(t, file)
 		if f, err := DecodeFrame(in); err == nil {
 			seen[f.Type] = true
 			seen[f.Event] = true
@@ -148,9 +113,9 @@ func TestChatMessage(t *testing.T) {
 // FuzzDecodeFrame feeds arbitrary frames to the decoder and the mapper:
 // they must never panic, and what they accept must be well formed.
 func FuzzDecodeFrame(f *testing.F) {
-	files, _ := filepath.Glob("testdata/decode/*.txt")
+	files := golden.Files(f, "testdata/decode")
 	for _, file := range files {
-		in, _ := readGolden(f, file)
+		in, _ := golden.Read(f, file)
 		f.Add(in)
 	}
 	f.Add([]byte(`{"type":"event","payload":{"type":"call.ended","payload":{"call_id":1,"duration_seconds":1e308}}}`))
