@@ -56,7 +56,7 @@ function seed() {
     { id: 2, platform: 'kichat', name: 'kick_reader', settings: {}, hasToken: false, guest: true, health: h('guest') },
     { id: 3, platform: 'glimesh', name: 'glim_mod', settings: {}, hasToken: true, guest: false, health: h('connected') },
     { id: 4, platform: 'veroai', name: 'vero_mod', settings: {}, hasToken: true, guest: false, health: h('connected'), secretKeys: ['streamerbot'] },
-    { id: 5, platform: 'socketbase', name: 'relay_bot', settings: { namespace: '/chat' }, hasToken: true, guest: false, health: h('reconnecting', { reconnects: 2, nextRetry: now + 4000 }) },
+    { id: 5, platform: 'socketbase', name: 'relay_bot', settings: { hash: 'mock-project', namespace: '/chat' }, hasToken: true, guest: false, secretKeys: ['jwt_secret'], health: h('reconnecting', { reconnects: 2, nextRetry: now + 4000 }) },
   ];
   const ch = (id, accountId, platform, name, extra = {}) => ({
     id, accountId, platform, name, health: h('connected'), readOnly: false, viewers: 100 + Math.floor(Math.random() * 5000),
@@ -73,6 +73,15 @@ function seed() {
   ];
   return { accounts, channels };
 }
+
+/** PLATFORMS is a shortened Overview.platforms (the real list is backend/service/platforms.go). */
+const PLATFORMS = [
+  { platform: 'velora', label: 'Velora', tokenLabel: 'User JWT or OAuth access token (empty: guest, read-only)', secrets: [{ key: 'streamerbot', label: 'Streamer.bot bridge token' }], settings: [{ key: 'url', label: 'Gateway URL', default: 'https://api.velora.tv' }, { key: 'auth', label: 'How to send the token', default: 'payload' }] },
+  { platform: 'kichat', label: 'Kick (via Kichat)', tokenLabel: '', secrets: [{ key: 'kick', label: `Kick OAuth token ${HOSTILE[0]}` }], settings: [{ key: 'url', label: 'Kichat relay URL', default: 'https://api.kichat.dev' }] },
+  { platform: 'glimesh', label: 'Glimesh', tokenLabel: 'Access token with the chat scope', settings: [{ key: 'client_id', label: 'Application client id' }] },
+  { platform: 'veroai', label: 'VeroAI', tokenLabel: 'REST API key', settings: [{ key: 'api_url', label: 'REST base', default: 'https://api.veroagents.com/v1' }] },
+  { platform: 'socketbase', label: 'socket-base', tokenLabel: 'A JWT for this project (or store the jwt_secret)', secrets: [{ key: 'jwt_secret', label: "The project's jwt_secret" }], settings: [{ key: 'url', label: 'Base URL', default: 'https://api.socket-base.com' }, { key: 'hash', label: 'Project hash', required: true }] },
+];
 
 const NAMES = ['ana', 'bytewolf', 'cozy_cat', 'dr_lag', 'echo', 'frogger', 'glitchy', 'hex', 'ivy', 'jetlag', 'kappa_k', 'lumen'];
 const WORDS = 'gg nice run lol pog what is this chat so fast hello from brazil first time here love the stream the boss fight tomorrow'.split(' ');
@@ -154,6 +163,24 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
   }
   out = { messages: [], updates: [], queue: [], actions: [], channels: [], accounts: [], events: [], notices: [] };
 
+  const versions = new Map(); // message id → [{text, replacedAt}]
+  function editMessage(m, text) {
+    let v = versions.get(m.id);
+    if (!v) versions.set(m.id, (v = []));
+    v.push({ text: m.text, replacedAt: Date.now() });
+    m.text = text;
+    delete m.tokens;
+    m.edits = (m.edits || 0) + 1;
+    out.updates.push({ channelId: m.channelId, ids: [m.id], deleted: false, text, edited: true });
+  }
+  // A couple of edited messages in the seeded history, one with a hostile earlier text.
+  for (const [cid, back] of [[1, 2], [5, 1]]) {
+    const h = history.get(cid) || [];
+    const m = h[h.length - back];
+    if (m) { editMessage(m, `typo fixed ${pick(WORDS)}`); editMessage(m, `typo fixed again ${HOSTILE[0]}`); }
+  }
+  out = { messages: [], updates: [], queue: [], actions: [], channels: [], accounts: [], events: [], notices: [] };
+
   function resolveItem(id, status) {
     const it = queue.get(id);
     if (!it) throw new Error(`queue item ${id} not open`);
@@ -226,7 +253,11 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
   }
 
   const methods = {
-    Overview: () => ({ mode: 'browser', version: 'mock-0.1', keyring: { ok: false, backend: 'secret-service', error: 'org.freedesktop.secrets not provided by any .service files' }, accounts, channels }),
+    Overview: () => ({ mode: 'browser', version: 'mock-0.1', keyring: { ok: false, backend: 'secret-service', error: 'org.freedesktop.secrets not provided by any .service files' }, accounts, channels, platforms: PLATFORMS }),
+    MessageVersions: (id) => {
+      if (![...history.values()].some((h) => h.some((m) => m.id === id))) throw new Error(`not found: message ${id}`);
+      return versions.get(id) || [];
+    },
     ListAccounts: () => accounts,
     SaveAccount: (inp) => {
       if (!inp?.name) throw new Error('account name required');
@@ -349,6 +380,12 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
       if (m) out.updates.push({ channelId: 2, ids: [m.id], deleted: true, note: `deleted by ${HOSTILE[4]}` });
       const ev = { id: nextEvent++, channelId: 2, kind: 'delete', user: m?.user.username, actor: HOSTILE[0], text: HOSTILE[3], at: Date.now() };
       events.push(ev); out.events.push(ev);
+    }
+    if (tick % 15 === 0) {
+      // An edit of a recent message (VeroAI edits in place): new text, earlier one kept for MessageVersions.
+      const h = history.get(pick([1, 2, 5])) || [];
+      const m = h[h.length - 1 - Math.floor(Math.random() * Math.min(h.length, 10))];
+      if (m) editMessage(m, `${pick(WORDS)} (edited) ${tick % 2 ? pick(HOSTILE) : pick(WORDS)}`);
     }
     if (tick % 50 === 0) {
       const c = byId.get(6);

@@ -1,12 +1,16 @@
 // UI flow in a real browser: channel health in the list, approving a queue
-// item with the keyboard, and a ban from a queue item whose audit entry
-// becomes "confirmed".
+// item with the keyboard, a ban from a queue item whose audit entry
+// becomes "confirmed", and the accounts screen built from the platforms'
+// descriptions (socket-base: its hash setting, its jwt_secret only as
+// "stored", never a secret value).
 //
 //   node e2e/ui.e2e.mjs                      (starts the mock server)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/ui.e2e.mjs
 import { launch, Results, target, waitFor } from './lib.mjs';
 
 const STATES = /^(connecting…|connected|connected · read-only|guest · read-only|reconnecting.*|failed.*|stopped)$/;
+/** Secret values the demo and the mock store; none may reach the page or an API answer. */
+const SECRET_VALUES = ['demo-jwt-secret-not-for-production'];
 const r = new Results();
 const t = await target();
 const browser = await launch();
@@ -14,6 +18,16 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  const leaks = [];
+  page.on('response', async (res) => {
+    if (!res.url().includes('/api/')) return;
+    const body = await res.text().catch(() => '');
+    for (const v of SECRET_VALUES) if (body.includes(v)) leaks.push(res.url());
+  });
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+    const d = typeof f.payload === 'string' ? f.payload : '';
+    for (const v of SECRET_VALUES) if (d.includes(v)) leaks.push('event stream');
+  }));
   await page.goto(t.url);
 
   // 1. channel list with health
@@ -68,6 +82,49 @@ try {
   r.check('"/" focuses search', focused === 'top-search', String(focused));
   await page.keyboard.type('a');
   r.check('shortcuts do not fire while typing', (await page.locator('[data-testid=top-search]').inputValue()) === 'a');
+  await page.keyboard.press('Escape');
+
+  // 5. accounts screen: the socket-base account's settings and secrets, described by Overview.platforms
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  const ov = await page.evaluate(async () => (await fetch('/api/Overview', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' })).json());
+  const sbInfo = (ov.platforms ?? []).find((p) => p.platform === 'socketbase');
+  r.check('Overview lists platforms with their settings and secrets', !!sbInfo && sbInfo.settings.some((f) => f.key === 'hash' && f.required), JSON.stringify(sbInfo ?? null).slice(0, 200));
+  const sb = (ov.accounts ?? []).find((a) => a.platform === 'socketbase' && a.settings?.hash);
+  r.check('a socket-base account with a hash exists', !!sb);
+  await page.click('[data-page=accounts]');
+  if (sb) {
+    const acc = page.locator(`[data-testid=account][data-account-id="${sb.id}"]`);
+    await waitFor(() => acc.count(), 5000);
+    await acc.locator('button', { hasText: 'Edit' }).click();
+    const form = page.locator(`[data-testid=account-form][data-account-id="${sb.id}"]`);
+    r.check('Edit opens the account form', (await waitFor(() => form.count(), 3000)) > 0);
+    const hash = form.locator('[data-testid=setting-field][data-key=hash]');
+    const hashVal = await hash.locator('input').inputValue().catch(() => null);
+    const hashLabel = (await hash.locator('label').textContent().catch(() => '')) ?? '';
+    r.check('the hash setting shows in its labelled field, marked required', hashVal === sb.settings.hash && /Project hash/.test(hashLabel) && (await hash.locator('[data-testid=required]').count()) === 1, `value=${hashVal} label=${hashLabel}`);
+    const urlPh = await form.locator('[data-testid=setting-field][data-key=url] input').getAttribute('placeholder').catch(() => null);
+    r.check('a known setting shows its default as placeholder', urlPh === (sbInfo?.settings.find((f) => f.key === 'url')?.default ?? ''), String(urlPh));
+    const tokLabel = (await form.locator('[data-testid=token-field] label').first().textContent().catch(() => '')) ?? '';
+    r.check('the token field is labelled from tokenLabel', !!sbInfo && tokLabel.trim() === sbInfo.tokenLabel, tokLabel);
+    const sec = form.locator('[data-testid=secret-field][data-key=jwt_secret]');
+    const stored = await sec.getAttribute('data-stored').catch(() => null);
+    const storedText = (await sec.locator('[data-testid=secret-stored]').textContent().catch(() => '')) ?? '';
+    r.check('jwt_secret shows as stored', (sb.secretKeys ?? []).includes('jwt_secret') && stored === 'true' && storedText === 'stored', `data-stored=${stored} text=${storedText}`);
+    const pw = await form.locator('input[type=password]').evaluateAll((els) => els.map((e) => e.value));
+    r.check('no password field holds a value', pw.length > 0 && pw.every((v) => v === ''), JSON.stringify(pw));
+    const text = await page.evaluate(() => document.body.innerText + [...document.querySelectorAll('input')].map((i) => i.value + i.placeholder).join(' '));
+    r.check('no secret value is shown anywhere', !SECRET_VALUES.some((v) => text.includes(v)));
+    // Required settings are checked before saving: empty hash → not saved, field marked.
+    await hash.locator('input').fill('');
+    await form.locator('[data-testid=account-save]').click();
+    const invalid = await hash.locator('input').getAttribute('aria-invalid');
+    const errText = (await form.locator('[data-testid=account-errors]').textContent().catch(() => '')) ?? '';
+    r.check('an empty required setting blocks saving', invalid === 'true' && errText.includes('hash'), errText);
+    const after = await page.evaluate(async () => (await fetch('/api/ListAccounts', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' })).json());
+    r.check('the account was not changed', after.find((a) => a.id === sb.id)?.settings?.hash === sb.settings.hash);
+    await form.locator('button', { hasText: 'Cancel' }).click();
+  }
+  r.check('no secret value in any API answer or event', leaks.length === 0, leaks.slice(0, 3).join(', '));
   r.check('no page errors', errors.length === 0, errors.slice(0, 3).join('; '));
 } catch (e) {
   r.check('test ran to the end', false, String(e?.stack || e));
