@@ -29,7 +29,10 @@ import (
 // service starts (after a GC that returns freed memory to the OS);
 // peak_rss_MB over the whole soak; end_rss_MB; rss_MB/min and heap_MB/min,
 // least-squares slopes of RSS and HeapInuse over the samples after warm-up;
-// peak_heap_MB; msgs/s actually delivered. The browser side of P4 (DOM
+// peak_heap_MB; end_go_MB, what the Go runtime holds from the OS at the end
+// (the rest of RSS is mostly SQLite: modernc.org/sqlite allocates outside
+// the Go heap; plus the binary);
+// msgs/s actually delivered. The browser side of P4 (DOM
 // nodes, webview memory) is not measured here.
 
 const p4Channels = 100
@@ -99,12 +102,13 @@ func rssBytes() float64 {
 type p4Sample struct {
 	at        time.Duration
 	rss, heap float64 // MB
+	sys       float64 // MB the Go runtime holds from the OS (heap, stacks, metadata)
 }
 
 func sampleNow(start time.Time) p4Sample {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return p4Sample{at: time.Since(start), rss: rssBytes() / (1 << 20), heap: float64(ms.HeapInuse) / (1 << 20)}
+	return p4Sample{at: time.Since(start), rss: rssBytes() / (1 << 20), heap: float64(ms.HeapInuse) / (1 << 20), sys: float64(ms.Sys-ms.HeapReleased) / (1 << 20)}
 }
 
 // slope is the least-squares slope of y over t, per minute.
@@ -134,7 +138,7 @@ func BenchmarkP4Memory(b *testing.B) {
 	dur := envDuration("P4_DURATION", 60*time.Second)
 	rate := envInt("P4_RATE", 2000)
 	warm := envDuration("P4_WARMUP", dur/2)
-	var base, peak, end, rssSlope, heapSlope, peakHeap, delivered float64
+	var base, peak, end, rssSlope, heapSlope, peakHeap, delivered, endGo float64
 	b.StopTimer()
 	for range b.N {
 		runtime.GC()
@@ -206,6 +210,7 @@ func BenchmarkP4Memory(b *testing.B) {
 		peak += pk
 		peakHeap += pkHeap
 		end += last.rss
+		endGo += last.sys
 		rssSlope += slope(after, func(p p4Sample) float64 { return p.rss })
 		heapSlope += slope(after, func(p p4Sample) float64 { return p.heap })
 		delivered += float64(r.em.n.Load()) / el.Seconds()
@@ -218,6 +223,7 @@ func BenchmarkP4Memory(b *testing.B) {
 	b.ReportMetric(rssSlope/n, "rss_MB/min")
 	b.ReportMetric(heapSlope/n, "heap_MB/min")
 	b.ReportMetric(peakHeap/n, "peak_heap_MB")
+	b.ReportMetric(endGo/n, "end_go_MB")
 	b.ReportMetric(delivered/n, "msgs/s")
 	b.ReportMetric(0, "ns/op")
 }
