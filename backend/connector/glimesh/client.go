@@ -33,6 +33,7 @@ import (
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/phoenix"
+	"modconsole/backend/connector/setting"
 )
 
 // Settings keys understood by New.
@@ -73,10 +74,7 @@ var _ connector.Connector = (*Connector)(nil)
 
 // New builds a Connector from cfg; it starts nothing.
 func New(cfg connector.Config) (*Connector, error) {
-	raw := strings.TrimSpace(cfg.Settings[SettingURL])
-	if raw == "" {
-		raw = DefaultURL
-	}
+	raw := setting.String(cfg.Settings, SettingURL, DefaultURL)
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("glimesh: setting %s: %q is not an absolute URL", SettingURL, raw)
@@ -96,23 +94,23 @@ func New(cfg connector.Config) (*Connector, error) {
 	u.RawQuery, u.Fragment = "", ""
 	c := &Connector{
 		cfg: cfg, base: u, clientID: strings.TrimSpace(cfg.Settings[SettingClientID]),
-		unknownUnban: cfg.Settings[SettingAllowUnknownUnban] == "1" || strings.EqualFold(cfg.Settings[SettingAllowUnknownUnban], "true"),
+		unknownUnban: setting.Flag(cfg.Settings[SettingAllowUnknownUnban]),
 		log:          slog.Default().With("platform", "glimesh", "account", cfg.AccountID),
 		now:          time.Now,
 		events:       make(chan chat.Event, 256),
 		chanIDs:      map[string]string{}, subs: map[string]string{}, joined: map[string]string{}, mod: map[modKey]modRecord{},
 	}
-	if c.heartbeat, err = parseDuration(cfg.Settings[SettingHeartbeat], phoenix.DefaultHeartbeat); err != nil {
+	if c.heartbeat, err = setting.Duration(cfg.Settings[SettingHeartbeat], phoenix.DefaultHeartbeat, 0); err != nil {
 		return nil, fmt.Errorf("glimesh: setting %s: %w", SettingHeartbeat, err)
 	}
-	if c.pushTimeout, err = parseDuration(cfg.Settings[SettingPushTimeout], phoenix.DefaultPushTimeout); err != nil {
+	if c.pushTimeout, err = setting.Duration(cfg.Settings[SettingPushTimeout], phoenix.DefaultPushTimeout, 0); err != nil {
 		return nil, fmt.Errorf("glimesh: setting %s: %w", SettingPushTimeout, err)
 	}
 	c.rejoin = phoenix.DefaultRejoinBackoff
 	if v := strings.TrimSpace(cfg.Settings[SettingRejoinBackoff]); v != "" {
 		c.rejoin = nil
 		for _, p := range strings.Split(v, ",") {
-			d, err := parseDuration(p, 0)
+			d, err := setting.Duration(p, 0, 0)
 			if err != nil || d <= 0 {
 				return nil, fmt.Errorf("glimesh: setting %s: %q is not a positive duration", SettingRejoinBackoff, p)
 			}
@@ -120,24 +118,6 @@ func New(cfg connector.Config) (*Connector, error) {
 		}
 	}
 	return c, nil
-}
-
-func parseDuration(v string, def time.Duration) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return def, nil
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if n <= 0 {
-			return 0, errors.New("must be positive")
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration", v)
-	}
-	return d, nil
 }
 
 // Info describes the connector and its capabilities.

@@ -35,6 +35,7 @@ import (
 
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
+	"modconsole/backend/connector/setting"
 	"modconsole/backend/connector/socketio"
 	"modconsole/backend/moderation"
 )
@@ -94,12 +95,7 @@ var _ connector.Connector = (*Connector)(nil)
 // nothing. The Kick token is cfg.Secrets["kick"] (or cfg.Token when that
 // secret is absent); without one the connection is read-only.
 func New(cfg connector.Config) (*Connector, error) {
-	set := func(k, def string) string {
-		if v := strings.TrimSpace(cfg.Settings[k]); v != "" {
-			return v
-		}
-		return def
-	}
+	set := func(k, def string) string { return setting.String(cfg.Settings, k, def) }
 	relay, err := baseURL(SettingURL, set(SettingURL, DefaultURL))
 	if err != nil {
 		return nil, err
@@ -119,11 +115,11 @@ func New(cfg connector.Config) (*Connector, error) {
 	if u, err := url.Parse(strings.ReplaceAll(emote, "{id}", "1")); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("kichat: setting %s: not an http(s) URL template", SettingEmoteURL)
 	}
-	kickRate, err := perMinute(cfg.Settings[SettingKickRate], DefaultKickRate, 1000)
+	kickRate, err := setting.Int(cfg.Settings[SettingKickRate], DefaultKickRate, 1000)
 	if err != nil {
 		return nil, fmt.Errorf("kichat: setting %s: %w", SettingKickRate, err)
 	}
-	restRate, err := perMinute(cfg.Settings[SettingRESTRate], RESTLimitPerMinute, RESTLimitPerMinute)
+	restRate, err := setting.Int(cfg.Settings[SettingRESTRate], RESTLimitPerMinute, RESTLimitPerMinute)
 	if err != nil {
 		return nil, fmt.Errorf("kichat: setting %s: %w", SettingRESTRate, err)
 	}
@@ -154,34 +150,11 @@ func New(cfg connector.Config) (*Connector, error) {
 // baseURL checks an absolute http(s) or ws(s) URL and returns it as http(s)
 // without a trailing slash, query or fragment.
 func baseURL(key, raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("kichat: setting %s: %q is not an absolute URL", key, raw)
+	u, err := setting.HTTPBase(raw, "/socket.io")
+	if err != nil {
+		return "", fmt.Errorf("kichat: setting %s: %w", key, err)
 	}
-	switch u.Scheme {
-	case "wss":
-		u.Scheme = "https"
-	case "ws":
-		u.Scheme = "http"
-	case "http", "https":
-	default:
-		return "", fmt.Errorf("kichat: setting %s: unsupported scheme %q", key, u.Scheme)
-	}
-	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/socket.io")
-	u.RawQuery, u.Fragment = "", ""
 	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func perMinute(v string, def, max int) (int, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > max {
-		return 0, fmt.Errorf("%q is not a whole number from 1 to %d", v, max)
-	}
-	return n, nil
 }
 
 // Info describes the connector and its capabilities.

@@ -41,9 +41,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
+	"modconsole/backend/connector/setting"
 )
 
 // Settings keys understood by New, and the cfg.Secrets key of the secret.
@@ -136,12 +136,7 @@ type pending struct {
 
 // New builds a Connector from cfg. It validates the settings and starts nothing.
 func New(cfg connector.Config) (*Connector, error) {
-	set := func(k, def string) string {
-		if v := strings.TrimSpace(cfg.Settings[k]); v != "" {
-			return v
-		}
-		return def
-	}
+	set := func(k, def string) string { return setting.String(cfg.Settings, k, def) }
 	c := &Connector{
 		cfg:         cfg,
 		hash:        set(SettingHash, ""),
@@ -180,7 +175,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		{SettingJoinTimeout, &c.joinTimeout, DefaultJoinTimeout},
 		{SettingResultTimeout, &c.resultTimeout, DefaultResultTimeout},
 	} {
-		v, err := parseSettingDuration(cfg.Settings[d.key], d.def)
+		v, err := setting.Duration(cfg.Settings[d.key], d.def, 1e9*time.Second)
 		if err != nil {
 			return nil, fmt.Errorf("socket-base: setting %s: %w", d.key, err)
 		}
@@ -192,42 +187,12 @@ func New(cfg connector.Config) (*Connector, error) {
 // apiBase accepts http(s):// or ws(s):// with an optional path prefix and
 // returns the http(s) base both the socket and the HTTP API hang off.
 func apiBase(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("socket-base: setting %s: %q is not an absolute URL", SettingURL, raw)
+	u, err := setting.HTTPBase(raw, "/api", "/ws")
+	if err != nil {
+		return nil, fmt.Errorf("socket-base: setting %s: %w", SettingURL, err)
 	}
-	switch u.Scheme {
-	case "wss":
-		u.Scheme = "https"
-	case "ws":
-		u.Scheme = "http"
-	case "http", "https":
-	default:
-		return nil, fmt.Errorf("socket-base: setting %s: unsupported scheme %q", SettingURL, u.Scheme)
-	}
-	p := strings.TrimRight(u.Path, "/")
-	p = strings.TrimSuffix(p, "/api")
-	p = strings.TrimSuffix(p, "/ws")
-	u.Path, u.RawPath, u.RawQuery, u.Fragment, u.User = p, "", "", "", nil
+	u.RawPath, u.User = "", nil
 	return u, nil
-}
-
-func parseSettingDuration(v string, def time.Duration) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return def, nil
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if n <= 0 || n > 1e9 {
-			return 0, errors.New("must be a positive number of seconds")
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration", v)
-	}
-	return d, nil
 }
 
 // Info describes the connector and its capabilities.

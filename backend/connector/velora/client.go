@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +29,7 @@ import (
 
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
+	"modconsole/backend/connector/setting"
 	"modconsole/backend/connector/socketio"
 )
 
@@ -120,18 +120,13 @@ type pendingResult struct {
 
 // New builds a Connector from cfg. It validates the settings and starts nothing.
 func New(cfg connector.Config) (*Connector, error) {
-	set := func(k, def string) string {
-		if v := strings.TrimSpace(cfg.Settings[k]); v != "" {
-			return v
-		}
-		return def
-	}
+	set := func(k, def string) string { return setting.String(cfg.Settings, k, def) }
 	c := &Connector{
 		cfg:         cfg,
 		auth:        strings.ToLower(set(SettingAuth, "payload")),
 		useBridge:   strings.ToLower(set(SettingUseBridge, "")),
 		namespace:   set(SettingNamespace, DefaultNamespace),
-		assumeOK:    set(SettingAssumeOK, "") == "1" || strings.EqualFold(set(SettingAssumeOK, ""), "true"),
+		assumeOK:    setting.Flag(cfg.Settings[SettingAssumeOK]),
 		platform:    set(SettingPlatform, ""),
 		effect:      set(SettingEffect, ""),
 		effectColor: set(SettingEffectColor, ""),
@@ -175,7 +170,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		{SettingJoinTimeout, &c.joinTimeout, DefaultJoinTimeout},
 		{SettingWrongNSWindow, &c.wrongNSWindow, DefaultWrongNSWindow},
 	} {
-		v, err := parseSettingDuration(cfg.Settings[d.key], d.def)
+		v, err := setting.Duration(cfg.Settings[d.key], d.def, 0)
 		if err != nil {
 			return nil, fmt.Errorf("velora: setting %s: %w", d.key, err)
 		}
@@ -200,43 +195,12 @@ func New(cfg connector.Config) (*Connector, error) {
 // gatewayBase accepts https://host, wss://host/chat or ws://host:port and
 // returns the http(s) base the Socket.IO client dials (path /socket.io/).
 func gatewayBase(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("velora: setting %s: %q is not an absolute URL", SettingURL, raw)
-	}
-	switch u.Scheme {
-	case "wss":
-		u.Scheme = "https"
-	case "ws":
-		u.Scheme = "http"
-	case "http", "https":
-	default:
-		return "", fmt.Errorf("velora: setting %s: unsupported scheme %q", SettingURL, u.Scheme)
-	}
 	// The namespace is not part of the HTTP path: strip a /chat or /socket.io suffix.
-	p := strings.TrimRight(u.Path, "/")
-	p = strings.TrimSuffix(p, "/chat")
-	p = strings.TrimSuffix(p, "/socket.io")
-	u.Path, u.RawQuery, u.Fragment = p, "", ""
+	u, err := setting.HTTPBase(raw, "/chat", "/socket.io")
+	if err != nil {
+		return "", fmt.Errorf("velora: setting %s: %w", SettingURL, err)
+	}
 	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func parseSettingDuration(v string, def time.Duration) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return def, nil
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if n <= 0 {
-			return 0, errors.New("must be positive")
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration", v)
-	}
-	return d, nil
 }
 
 // Info describes the connector and its capabilities.

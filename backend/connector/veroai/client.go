@@ -38,9 +38,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
+	"modconsole/backend/connector/setting"
 )
 
 // Settings keys understood by New.
@@ -133,12 +133,7 @@ type delta struct {
 
 // New builds a Connector from cfg. It validates the settings and starts nothing.
 func New(cfg connector.Config) (*Connector, error) {
-	set := func(k, def string) string {
-		if v := strings.TrimSpace(cfg.Settings[k]); v != "" {
-			return v
-		}
-		return def
-	}
+	set := func(k, def string) string { return setting.String(cfg.Settings, k, def) }
 	c := &Connector{
 		cfg:      cfg,
 		sendPath: set(SettingSendPath, DefaultSendPath),
@@ -183,7 +178,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		{SettingSubscribeTimeout, &c.subscribeTimeout, DefaultSubscribeTimeout},
 		{SettingDeltaFlush, &c.deltaFlush, DefaultDeltaFlush},
 	} {
-		v, err := parseDuration(cfg.Settings[d.key], d.def)
+		v, err := setting.Duration(cfg.Settings[d.key], d.def, 24*time.Hour)
 		if err != nil {
 			return nil, fmt.Errorf("veroai: setting %s: %w", d.key, err)
 		}
@@ -194,34 +189,13 @@ func New(cfg connector.Config) (*Connector, error) {
 		dst      *int
 		def, max int
 	}{{SettingFetchBatch, &c.fetchBatch, DefaultFetchBatch, 1000}, {SettingMaxBackfill, &c.maxBackfill, DefaultMaxBackfill, 100000}} {
-		*n.dst = n.def
-		if v := strings.TrimSpace(cfg.Settings[n.key]); v != "" {
-			i, err := strconv.Atoi(v)
-			if err != nil || i < 1 || i > n.max {
-				return nil, fmt.Errorf("veroai: setting %s: %q is not a whole number from 1 to %d", n.key, v, n.max)
-			}
-			*n.dst = i
+		v, err := setting.Int(cfg.Settings[n.key], n.def, n.max)
+		if err != nil {
+			return nil, fmt.Errorf("veroai: setting %s: %w", n.key, err)
 		}
+		*n.dst = v
 	}
 	return c, nil
-}
-
-func parseDuration(v string, def time.Duration) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return def, nil
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil {
-		if n <= 0 || n > 86400 {
-			return 0, fmt.Errorf("%q is not a positive number of seconds", v)
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration", v)
-	}
-	return d, nil
 }
 
 // wsEndpoint validates a WebSocket URL (ws, wss, http or https).
