@@ -8,8 +8,8 @@
 // 30–60 s once chatters have written something): the test waits up to
 // EDIT_WAIT_MS (default 90 s) for one and reports "skip" when none came.
 //
-//   node e2e/edits.e2e.mjs                      (starts the mock server)
-//   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/edits.e2e.mjs
+//   node e2e/vero-edits.e2e.mjs                      (starts the mock server)
+//   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/vero-edits.e2e.mjs
 import { launch, Results, target, waitFor } from './lib.mjs';
 
 const WAIT = Number(process.env.EDIT_WAIT_MS) || 90_000;
