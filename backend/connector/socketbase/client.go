@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/setting"
