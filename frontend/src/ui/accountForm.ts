@@ -51,7 +51,7 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
     clearTok = a?.hasToken ? h('input', { attrs: { type: 'checkbox', 'data-testid': 'token-clear' } }) : null;
     const tokenInput = token;
     clearTok?.addEventListener('change', () => { tokenInput.disabled = !!clearTok?.checked; if (clearTok?.checked) tokenInput.value = ''; });
-    parts.push(h('div', { class: 'field token-field', attrs: { 'data-testid': 'token-field' } },
+    parts.push(h('div', { class: 'acc-field token-field', attrs: { 'data-testid': 'token-field' } },
       h('label', { class: 'field-label', attrs: { for: id } }, label),
       h('div', { class: 'field-input' }, token,
         a ? storedTag(a.hasToken, 'token-stored') : null,
@@ -59,7 +59,7 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
   } else {
     // No main token on this platform; a token stored earlier can still be removed.
     clearTok = a?.hasToken ? h('input', { attrs: { type: 'checkbox', 'data-testid': 'token-clear' } }) : null;
-    parts.push(h('div', { class: 'field token-field muted', attrs: { 'data-testid': 'no-token' } },
+    parts.push(h('div', { class: 'acc-field token-field muted', attrs: { 'data-testid': 'no-token' } },
       `${info?.label || 'This platform'} takes no main token${fieldList(info?.secrets).length ? ': it signs in with the secrets below' : ''}.`,
       clearTok ? h('label', { class: 'check' }, clearTok, 'remove the token stored earlier') : null));
   }
@@ -75,7 +75,7 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
     const remove = isStored ? h('input', { attrs: { type: 'checkbox', 'data-testid': 'secret-remove' } }) : null;
     remove?.addEventListener('change', () => { input.disabled = !!remove.checked; if (remove.checked) input.value = ''; });
     secretRows.push({ key: f.key, input, remove, stored: isStored });
-    return h('div', { class: 'field secret-field', attrs: { 'data-testid': 'secret-field', 'data-key': f.key, 'data-stored': isStored ? 'true' : 'false' } },
+    return h('div', { class: 'acc-field secret-field', attrs: { 'data-testid': 'secret-field', 'data-key': f.key, 'data-stored': isStored ? 'true' : 'false' } },
       h('label', { class: 'field-label', attrs: { for: id } }, f.label || f.key, h('code', { class: 'field-key' }, f.key)),
       h('div', { class: 'field-input' }, input, storedTag(isStored, 'secret-stored'), remove ? h('label', { class: 'check' }, remove, 'remove') : null));
   };
@@ -105,7 +105,7 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
     input.value = current[f.key] ?? '';
     input.addEventListener('input', () => { input.removeAttribute('aria-invalid'); input.classList.remove('invalid'); });
     settingRows.push({ f, input });
-    return h('div', { class: `field setting-field${f.required ? ' required' : ''}`, attrs: { 'data-testid': 'setting-field', 'data-key': f.key } },
+    return h('div', { class: `acc-field setting-field${f.required ? ' required' : ''}`, attrs: { 'data-testid': 'setting-field', 'data-key': f.key } },
       h('label', { class: 'field-label', attrs: { for: id } }, f.label || f.key,
         f.required ? h('span', { class: 'req', attrs: { title: 'required', 'data-testid': 'required' } }, ' *') : null,
         h('code', { class: 'field-key' }, f.key)),
