@@ -39,7 +39,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -50,6 +49,7 @@ import (
 	"github.com/coder/websocket"
 
 	"modconsole/backend/connector/phoenix"
+	"modconsole/backend/simulator/loopback"
 )
 
 // Path is where the simulator serves the socket, as Glimesh did.
@@ -103,7 +103,7 @@ type Sim struct {
 
 	stop     chan struct{}
 	stopOnce sync.Once
-	srv      *http.Server
+	server   loopback.Server
 	wg       sync.WaitGroup
 }
 
@@ -191,31 +191,11 @@ func (s *Sim) Handler() http.Handler {
 // Start serves the simulator on addr (default "127.0.0.1:0"; loopback only)
 // and returns the socket URL, e.g. ws://127.0.0.1:41234/api/graph/websocket.
 func (s *Sim) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
+	ln, err := loopback.Listen(addr)
 	if err != nil {
-		return "", fmt.Errorf("glimesh: sim address %q: %w", addr, err)
+		return "", fmt.Errorf("glimesh: sim: %w", err)
 	}
-	if host != "127.0.0.1" && host != "localhost" && host != "::1" {
-		return "", fmt.Errorf("glimesh: sim listens on loopback only, not %q", host)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("glimesh: sim listen: %w", err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.srv = srv
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("sim serve failed", "err", err)
-		}
-	}()
+	s.server.Serve(ln, s.Handler(), s.log)
 	return "ws://" + ln.Addr().String() + Path, nil
 }
 
@@ -224,14 +204,7 @@ func (s *Sim) Close() {
 	s.stopOnce.Do(func() {
 		close(s.stop)
 		s.DropAll()
-		s.mu.Lock()
-		srv := s.srv
-		s.mu.Unlock()
-		if srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = srv.Shutdown(ctx)
-			cancel()
-		}
+		s.server.Close()
 	})
 	s.wg.Wait()
 }

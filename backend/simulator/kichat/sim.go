@@ -19,7 +19,6 @@
 package kichat
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -34,6 +33,7 @@ import (
 	"time"
 
 	"modconsole/backend/connector/socketio"
+	"modconsole/backend/simulator/loopback"
 )
 
 // Documented limits the simulator enforces.
@@ -103,7 +103,7 @@ type Sim struct {
 
 	stop     chan struct{}
 	stopOnce sync.Once
-	srv      *http.Server
+	server   loopback.Server
 	wg       sync.WaitGroup
 }
 
@@ -228,31 +228,11 @@ func (s *Sim) Handler() http.Handler {
 // hosts are accepted) and returns its base URL, e.g. http://127.0.0.1:41234.
 // The same URL is the relay, the channel-info base and the Kick API base.
 func (s *Sim) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
+	ln, err := loopback.Listen(addr)
 	if err != nil {
-		return "", fmt.Errorf("kichat: sim address %q: %w", addr, err)
+		return "", fmt.Errorf("kichat: sim: %w", err)
 	}
-	if host != "127.0.0.1" && host != "localhost" && host != "::1" {
-		return "", fmt.Errorf("kichat: sim listens on loopback only, not %q", host)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("kichat: sim listen: %w", err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.srv = srv
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("sim serve failed", "err", err)
-		}
-	}()
+	s.server.Serve(ln, s.Handler(), s.log)
 	return "http://" + ln.Addr().String(), nil
 }
 
@@ -261,14 +241,7 @@ func (s *Sim) Close() {
 	s.stopOnce.Do(func() {
 		close(s.stop)
 		s.io.Close()
-		s.mu.Lock()
-		srv := s.srv
-		s.mu.Unlock()
-		if srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = srv.Shutdown(ctx)
-			cancel()
-		}
+		s.server.Close()
 	})
 	s.wg.Wait()
 }

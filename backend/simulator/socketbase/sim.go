@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"modconsole/backend/simulator/loopback"
 )
 
 // The documented error texts.
@@ -80,7 +82,7 @@ type Sim struct {
 	blackhole atomic.Bool
 	stop      chan struct{}
 	stopOnce  sync.Once
-	srv       *http.Server
+	server    loopback.Server
 	wg        sync.WaitGroup
 }
 
@@ -167,31 +169,11 @@ func (s *Sim) Handler() http.Handler {
 // returns the base URL, e.g. http://127.0.0.1:41234. The socket is at
 // ws://…/ws/<hash>, the API at http://…/api/.
 func (s *Sim) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
+	ln, err := loopback.Listen(addr)
 	if err != nil {
-		return "", fmt.Errorf("socketbase: sim address %q: %w", addr, err)
+		return "", fmt.Errorf("socketbase: sim: %w", err)
 	}
-	if host != "127.0.0.1" && host != "localhost" && host != "::1" {
-		return "", fmt.Errorf("socketbase: sim listens on loopback only, not %q", host)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("socketbase: sim listen: %w", err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.srv = srv
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(&holeListener{Listener: ln, on: &s.blackhole}); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("sim serve failed", "err", err)
-		}
-	}()
+	s.server.Serve(&holeListener{Listener: ln, on: &s.blackhole}, s.Handler(), s.log)
 	return "http://" + ln.Addr().String(), nil
 }
 
@@ -201,14 +183,7 @@ func (s *Sim) Close() {
 		close(s.stop)
 		s.blackhole.Store(false)
 		s.DropAll()
-		s.mu.Lock()
-		srv := s.srv
-		s.mu.Unlock()
-		if srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = srv.Shutdown(ctx)
-			cancel()
-		}
+		s.server.Close()
 	})
 	s.wg.Wait()
 }

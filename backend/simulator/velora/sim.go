@@ -15,13 +15,11 @@
 package velora
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,6 +29,7 @@ import (
 	"unicode/utf16"
 
 	"modconsole/backend/connector/socketio"
+	"modconsole/backend/simulator/loopback"
 )
 
 // MaxMessage is the gateway's message limit in characters (UTF-16 code
@@ -83,7 +82,7 @@ type Sim struct {
 	startOnce sync.Once
 	stop      chan struct{}
 	stopOnce  sync.Once
-	srv       *http.Server
+	server    loopback.Server
 	wg        sync.WaitGroup
 }
 
@@ -188,31 +187,11 @@ func (s *Sim) Handler() http.Handler {
 // Start serves the gateway on addr (default "127.0.0.1:0"; only loopback
 // hosts are accepted) and returns its base URL, e.g. http://127.0.0.1:41234.
 func (s *Sim) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
+	ln, err := loopback.Listen(addr)
 	if err != nil {
-		return "", fmt.Errorf("velora: sim address %q: %w", addr, err)
+		return "", fmt.Errorf("velora: sim: %w", err)
 	}
-	if host != "127.0.0.1" && host != "localhost" && host != "::1" {
-		return "", fmt.Errorf("velora: sim listens on loopback only, not %q", host)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("velora: sim listen: %w", err)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.srv = srv
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("sim serve failed", "err", err)
-		}
-	}()
+	s.server.Serve(ln, s.Handler(), s.log)
 	return "http://" + ln.Addr().String(), nil
 }
 
@@ -222,14 +201,7 @@ func (s *Sim) Close() {
 	s.stopOnce.Do(func() {
 		close(s.stop)
 		s.io.Close()
-		s.mu.Lock()
-		srv := s.srv
-		s.mu.Unlock()
-		if srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = srv.Shutdown(ctx)
-			cancel()
-		}
+		s.server.Close()
 	})
 	s.wg.Wait()
 }

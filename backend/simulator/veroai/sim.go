@@ -21,7 +21,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -33,6 +32,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"modconsole/backend/simulator/loopback"
 )
 
 // MaxPage is the largest page GET /v1/conversations/:id/messages returns.
@@ -63,7 +64,7 @@ type Sim struct {
 	wsURL    string
 	frozen   chan struct{} // non-nil while reads are frozen (no pongs)
 
-	srv      *http.Server
+	server   loopback.Server
 	stop     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
@@ -168,34 +169,16 @@ func (s *Sim) Handler() http.Handler {
 // the base URL, e.g. http://127.0.0.1:41234. The REST base the connector
 // needs is that URL + "/v1".
 func (s *Sim) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
+	ln, err := loopback.Listen(addr)
 	if err != nil {
-		return "", fmt.Errorf("veroai: sim address %q: %w", addr, err)
-	}
-	if host != "127.0.0.1" && host != "localhost" && host != "::1" {
-		return "", fmt.Errorf("veroai: sim listens on loopback only, not %q", host)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("veroai: sim listen: %w", err)
+		return "", fmt.Errorf("veroai: sim: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
 	ln = &gatedListener{Listener: ln, s: s}
 	s.mu.Lock()
 	s.wsURL = "ws://" + ln.Addr().String() + "/ws"
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	srv := s.srv
 	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Warn("veroai sim server stopped", "err", err)
-		}
-	}()
+	s.server.Serve(ln, s.Handler(), s.log)
 	return base, nil
 }
 
@@ -205,14 +188,7 @@ func (s *Sim) Close() {
 		close(s.stop)
 		s.Unfreeze()
 		s.DropAll()
-		s.mu.Lock()
-		srv := s.srv
-		s.mu.Unlock()
-		if srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = srv.Shutdown(ctx)
-			cancel()
-		}
+		s.server.Close()
 		s.wg.Wait()
 	})
 }
