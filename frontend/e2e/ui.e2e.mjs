@@ -51,8 +51,13 @@ try {
   // 3. ban from a queue item → audit entry confirmed
   await waitFor(() => page.locator('[data-testid=queue-item]').count(), 20_000);
   // Pick an item in a channel that supports ban (its row offers a Ban button).
+  // The queue list is virtual and oldest first: scroll down until such an item is rendered.
   const banRow = page.locator('[data-testid=queue-item]:has(button[data-verb=ban])').first();
-  const hasBan = (await banRow.count()) > 0;
+  const hasBan = await waitFor(async () => {
+    if ((await banRow.count()) > 0) return true;
+    await page.locator('.queue-list').evaluate((el) => { el.scrollTop = el.scrollTop + el.clientHeight >= el.scrollHeight ? 0 : el.scrollTop + el.clientHeight / 2; });
+    return false;
+  }, 10_000, 250);
   r.check('a queue item offers ban', hasBan);
   if (hasBan) {
     const t0 = Date.now();
