@@ -79,10 +79,6 @@ func (b *uiBuffer) action(a ActionView) {
 
 func (b *uiBuffer) channel(c ChannelView) {
 	b.mu.Lock()
-	if old, ok := b.channels[c.ID]; ok && c.QueueOpen == 0 && old.QueueOpen != 0 {
-		// keep the last known queue count when a change did not compute it
-		c.QueueOpen = old.QueueOpen
-	}
 	b.channels[c.ID] = c
 	b.dirty = true
 	b.mu.Unlock()

@@ -18,12 +18,24 @@ type inbound struct {
 	ev   chat.Event
 }
 
-type atomicEngine struct {
-	p atomic.Pointer[moderation.Engine]
+// rules is the compiled rule set the pipeline runs, swapped whole when the
+// rules change.
+type rules struct {
+	eng *moderation.Engine
+	// firstTime holds the channels an enabled first-time rule covers (0:
+	// every channel). Elsewhere the pipeline need not ask the store whether
+	// a chatter is new.
+	firstTime map[int64]bool
 }
 
-func (a *atomicEngine) Store(e *moderation.Engine) { a.p.Store(e) }
-func (a *atomicEngine) Load() *moderation.Engine   { return a.p.Load() }
+func (r *rules) wantsFirstTime(chID int64) bool {
+	return r != nil && (r.firstTime[0] || r.firstTime[chID])
+}
+
+type atomicRules struct{ p atomic.Pointer[rules] }
+
+func (a *atomicRules) Store(r *rules) { a.p.Store(r) }
+func (a *atomicRules) Load() *rules   { return a.p.Load() }
 
 // maxKnownPerChannel bounds the in-memory set of chatters seen per channel;
 // past it the set is dropped and the store answers again.
@@ -133,10 +145,11 @@ func (p *pipe) add(in inbound) {
 		if m.At.IsZero() {
 			m.At = ev.At
 		}
-		first, known := p.chatter(chID, m.User.ID)
+		rs := p.s.rules.Load()
+		first, known := p.chatter(chID, m.User.ID, rs.wantsFirstTime(chID))
 		row := &store.MessageRow{ChannelID: chID, Msg: m, ChatterKnown: known}
-		if eng := p.s.engine.Load(); eng != nil {
-			hits := eng.Evaluate(moderation.Input{ChannelID: chID, Msg: m, FirstTime: first}, ev.At)
+		if rs != nil && rs.eng != nil {
+			hits := rs.eng.Evaluate(moderation.Input{ChannelID: chID, Msg: m, FirstTime: first}, ev.At)
 			if len(hits) > 0 {
 				row.Held = true
 				reasons := make([]string, len(hits))
@@ -221,8 +234,9 @@ func (p *pipe) modEvent(chID int64, ev chat.Event) {
 // chatter tells whether userID writes in chID for the first time, and
 // whether the pipeline already knew that the user had written there (then
 // the store need not record the chatter again). Memory answers first; the
-// store answers for users memory has not seen.
-func (p *pipe) chatter(chID int64, userID string) (first, known bool) {
+// store answers for users memory has not seen, but only when ask is set (a
+// first-time rule needs the answer): otherwise the store just records them.
+func (p *pipe) chatter(chID int64, userID string, ask bool) (first, known bool) {
 	if userID == "" {
 		return false, false
 	}
@@ -235,6 +249,9 @@ func (p *pipe) chatter(chID int64, userID string) (first, known bool) {
 		return false, true
 	}
 	set[userID] = struct{}{}
+	if !ask {
+		return false, false
+	}
 	stored, err := p.s.st.KnownChatter(p.s.ctxOrBackground(), chID, userID)
 	if err != nil {
 		return false, false
@@ -283,13 +300,13 @@ func (s *Service) publish(b *store.Batch) {
 		}
 		s.ui.message(messageView(*m, s.platformOf(m.ChannelID)))
 	}
-	touched := map[int64]bool{}
+	touched := map[int64]int{}
 	for _, q := range b.Queue {
 		if q.Msg != nil && q.Msg.Dup {
 			continue
 		}
 		s.ui.queue(queueView(*q, s.platformOf(q.ChannelID)))
-		touched[q.ChannelID] = true
+		touched[q.ChannelID]++
 	}
 	for _, mk := range b.Marks {
 		u := MessageUpdate{ChannelID: mk.ChannelID, IDs: mk.Affected, Deleted: mk.Deleted, Note: mk.Note, Cleared: mk.All}
@@ -307,16 +324,23 @@ func (s *Service) publish(b *store.Batch) {
 			s.ui.update(MessageUpdate{ChannelID: e.ChannelID, IDs: []int64{e.ID}, Text: &text, Edited: true})
 		}
 	}
-	if len(touched) > 0 {
-		counts, err := s.st.CountOpenQueue(context.Background())
-		if err == nil {
-			for id := range touched {
-				if v, ok := s.channelView(id); ok {
-					v.QueueOpen = counts[id]
-					s.ui.channel(v)
-				}
-			}
-		}
+	for id, n := range touched {
+		s.addQueueOpen(id, n)
+	}
+}
+
+// addQueueOpen changes a channel's count of open queue items by d and tells
+// the UI. The counts live in memory (loaded once at start), so a busy queue
+// costs no query per batch.
+func (s *Service) addQueueOpen(chID int64, d int) {
+	s.mu.Lock()
+	cs := s.channels[chID]
+	if cs != nil {
+		cs.queueOpen = max(cs.queueOpen+d, 0)
+	}
+	s.mu.Unlock()
+	if v, ok := s.channelView(chID); ok {
+		s.ui.channel(v)
 	}
 }
 

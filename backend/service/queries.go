@@ -54,6 +54,10 @@ func (s *Service) ResolveItem(ctx context.Context, itemID int64, status string) 
 
 // setItemStatus changes a queue item and tells the UI.
 func (s *Service) setItemStatus(ctx context.Context, itemID int64, status string) (QueueItemView, error) {
+	before, err := s.st.QueueItem(ctx, itemID)
+	if err != nil {
+		return QueueItemView{}, err
+	}
 	if err := s.st.SetQueueStatus(ctx, itemID, status); err != nil {
 		return QueueItemView{}, err
 	}
@@ -63,11 +67,8 @@ func (s *Service) setItemStatus(ctx context.Context, itemID int64, status string
 	}
 	v := queueView(q, s.platformOfChannel(ctx, q.ChannelID))
 	s.ui.queue(v)
-	if counts, err := s.st.CountOpenQueue(ctx); err == nil {
-		if cv, ok := s.channelView(q.ChannelID); ok {
-			cv.QueueOpen = counts[q.ChannelID]
-			s.ui.channel(cv)
-		}
+	if before.Status == "open" && q.Status != "open" {
+		s.addQueueOpen(q.ChannelID, -1)
 	}
 	return v, nil
 }

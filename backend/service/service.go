@@ -82,7 +82,7 @@ type Service struct {
 	channels map[int64]*channelState    // by channel id
 	index    map[int64]map[string]int64 // account id → channel key → channel id
 
-	engine atomicEngine
+	rules  atomicRules
 	ui     *uiBuffer
 	outbox *outbox
 }
@@ -104,6 +104,8 @@ type channelState struct {
 	viewers int64
 	pinned  *PinView
 	present int64
+	// queueOpen counts the channel's open queue items.
+	queueOpen int
 }
 
 // New builds a Service. It starts nothing.
@@ -162,10 +164,14 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("service: load channels: %w", err)
 	}
+	counts, err := s.st.CountOpenQueue(ctx)
+	if err != nil {
+		return fmt.Errorf("service: queue counts: %w", err)
+	}
 	s.mu.Lock()
 	for _, ch := range chans {
 		if ch.Joined {
-			s.addChannelLocked(ch)
+			s.addChannelLocked(ch).queueOpen = counts[ch.ID]
 		}
 	}
 	s.mu.Unlock()
@@ -539,14 +545,9 @@ func (s *Service) ListChannels(ctx context.Context) ([]ChannelView, error) {
 	}
 	s.mu.RUnlock()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	counts, err := s.st.CountOpenQueue(ctx)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]ChannelView, 0, len(ids))
 	for _, id := range ids {
 		if v, ok := s.channelView(id); ok {
-			v.QueueOpen = counts[id]
 			out = append(out, v)
 		}
 	}
@@ -563,7 +564,7 @@ func (s *Service) channelView(id int64) (ChannelView, bool) {
 	c := s.conns[cs.ch.AccountID]
 	v := ChannelView{
 		ID: id, AccountID: cs.ch.AccountID, Platform: cs.ch.Platform, Name: cs.ch.Name,
-		Viewers: cs.viewers, State: cs.ch.State,
+		Viewers: cs.viewers, State: cs.ch.State, QueueOpen: cs.queueOpen,
 	}
 	if cs.pinned != nil && (cs.pinned.Until == 0 || cs.pinned.Until > time.Now().UnixMilli()) {
 		p := *cs.pinned
@@ -606,9 +607,13 @@ func (s *Service) JoinChannel(ctx context.Context, accountID int64, name string)
 		return ChannelView{}, err
 	}
 	ch.Joined = true
+	counts, err := s.st.CountOpenQueue(ctx)
+	if err != nil {
+		return ChannelView{}, err
+	}
 	s.mu.Lock()
 	if _, ok := s.channels[ch.ID]; !ok {
-		s.addChannelLocked(ch)
+		s.addChannelLocked(ch).queueOpen = counts[ch.ID]
 	}
 	c := s.conns[a.ID]
 	s.mu.Unlock()
@@ -647,17 +652,17 @@ func (s *Service) reloadRules(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("service: load rules: %w", err)
 	}
-	rules := make([]moderation.Rule, 0, len(rows))
+	list := make([]moderation.Rule, 0, len(rows))
 	for _, r := range rows {
-		rules = append(rules, moderation.Rule{ID: r.ID, Kind: moderation.RuleKind(r.Kind), Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID})
+		list = append(list, moderation.Rule{ID: r.ID, Kind: moderation.RuleKind(r.Kind), Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID})
 	}
-	eng, err := moderation.Compile(rules)
+	eng, err := moderation.Compile(list)
 	if err != nil {
 		// A stored rule that no longer compiles must not stop the console:
 		// drop the broken ones and say so.
 		s.log.Warn("rules failed to compile", "err", err)
 		var ok []moderation.Rule
-		for _, r := range rules {
+		for _, r := range list {
 			if moderation.ValidateRule(r) == nil {
 				ok = append(ok, r)
 			}
@@ -667,7 +672,13 @@ func (s *Service) reloadRules(ctx context.Context) error {
 			return fmt.Errorf("service: rules: %w", err)
 		}
 	}
-	s.engine.Store(eng)
+	ft := map[int64]bool{}
+	for _, r := range list {
+		if r.Enabled && r.Kind == moderation.KindFirstTime {
+			ft[r.ChannelID] = true
+		}
+	}
+	s.rules.Store(&rules{eng: eng, firstTime: ft})
 	return nil
 }
 

@@ -259,6 +259,18 @@ func TestActFromQueueItemIsConfirmedOrFailed(t *testing.T) {
 		}
 		return len(items) == 1
 	})
+	openCount := func() int {
+		list, _ := h.svc.ListChannels(ctx)
+		for _, c := range list {
+			if c.ID == h.ch.ID {
+				return c.QueueOpen
+			}
+		}
+		return -1
+	}
+	if n := openCount(); n != 1 {
+		t.Errorf("channel shows %d open items, want 1", n)
+	}
 	var got chat.Action
 	h.fake.verdict = func(a chat.Action) (chat.Result, error) {
 		got = a
@@ -284,6 +296,9 @@ func TestActFromQueueItemIsConfirmedOrFailed(t *testing.T) {
 	}
 	if items, _ := h.svc.Queue(ctx, h.ch.ID, 10); len(items) != 0 {
 		t.Errorf("item still open after the ban: %+v", items)
+	}
+	if n := openCount(); n != 0 {
+		t.Errorf("channel shows %d open items after the ban, want 0", n)
 	}
 
 	// A refusal carries the platform's reason.
