@@ -434,6 +434,16 @@ func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView
 			return AccountView{}, invalid("setting names must not be empty")
 		}
 	}
+	for _, info := range platformInfo {
+		if info.Platform != in.Platform {
+			continue
+		}
+		for _, f := range info.Settings {
+			if f.Required && strings.TrimSpace(in.Settings[f.Key]) == "" {
+				return AccountView{}, invalid("%s accounts need the setting %q (%s)", info.Label, f.Key, f.Label)
+			}
+		}
+	}
 	for name := range in.Secrets {
 		if !contains(secretNames(in.Platform), name) {
 			return AccountView{}, invalid("%s accounts have no secret named %q", in.Platform, name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -413,6 +414,9 @@ func TestSaveAccountWithoutKeyringWritesNothing(t *testing.T) {
 	accts, _ := st.Accounts(context.Background())
 	if len(accts) != 0 {
 		t.Errorf("account row written although the token could not be kept: %+v", accts)
+	}
+	if _, err := svc.SaveAccount(context.Background(), AccountInput{Platform: chat.SocketBase, Name: "sb"}); err == nil || !strings.Contains(err.Error(), `"hash"`) {
+		t.Errorf("socket-base account without a project hash: %v", err)
 	}
 	ov, _ := svc.Overview(context.Background())
 	if ov.Keyring.OK || ov.Keyring.Error == "" {
