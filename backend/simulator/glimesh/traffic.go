@@ -2,21 +2,19 @@ package glimesh
 
 import (
 	"context"
-	"fmt"
-	"math/rand"
-	"strings"
-	"time"
+
+	"modconsole/backend/simulator/traffic"
 )
 
 // Traffic kinds a generator produces.
 const (
-	TrafficChatter   = "chatter"    // ordinary chatter from the regular pool
-	TrafficSpam      = "spam"       // one user repeating the same line several times
-	TrafficLink      = "link"       // a link drop (refused where links are disabled)
-	TrafficCaps      = "caps"       // a caps flood
-	TrafficFirstTime = "first_time" // a first-time chatter
-	TrafficEmote     = "emote"      // a message with :emotes:
-	TrafficHostile   = "hostile"    // markup/script payloads in the text or the username
+	TrafficChatter   = traffic.KindChatter   // ordinary chatter from the regular pool
+	TrafficSpam      = traffic.KindSpam      // one user repeating the same line several times
+	TrafficLink      = traffic.KindLink      // a link drop (refused where links are disabled)
+	TrafficCaps      = traffic.KindCaps      // a caps flood
+	TrafficFirstTime = traffic.KindFirstTime // a first-time chatter
+	TrafficEmote     = "emote"               // a message with :emotes:
+	TrafficHostile   = traffic.KindHostile   // markup/script payloads in the text or the username
 )
 
 // TrafficOptions configures a Traffic generator.
@@ -37,12 +35,9 @@ type TrafficItem struct {
 // Traffic generates simulated chat for one channel; the sequence depends
 // only on the seed. Drive it from one goroutine.
 type Traffic struct {
-	sim   *Sim
-	opts  TrafficOptions
-	rng   *rand.Rand
-	pool  []string
-	queue []TrafficItem
-	fresh int
+	sim  *Sim
+	opts TrafficOptions
+	gen  *traffic.Gen
 }
 
 // HostileStrings are markup and script payloads sent in messages and as
@@ -74,67 +69,28 @@ var (
 
 // NewTraffic returns a generator posting into opts.Channel of sim.
 func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
-	if opts.Rate <= 0 {
-		opts.Rate = 2
+	lines := traffic.Lines{
+		Chatter: chatterLines, Spam: spamLines, Link: linkLines, Caps: capsLines, Hostile: HostileStrings,
+		NamePrefixes: namePrefixes, NameSuffixes: nameSuffixes, NameFormat: "%s%s%d",
+		NewcomerFormat: "newcomer_%s%d", Hello: "hi everyone, first time here :glimwave:", Look: "look ", SpamRepeats: 3, CapsBangs: 6,
 	}
-	if opts.Seed == 0 {
-		opts.Seed = 1
-	}
-	if opts.Chatters <= 0 {
-		opts.Chatters = 25
-	}
-	t := &Traffic{sim: sim, opts: opts, rng: rand.New(rand.NewSource(opts.Seed))}
-	for i := 0; i < opts.Chatters; i++ {
-		t.pool = append(t.pool, t.name())
-	}
-	return t
+	return &Traffic{sim: sim, opts: opts, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
+		{Weight: 55, Make: (*traffic.Gen).Chatter},
+		{Weight: 12, Make: func(g *traffic.Gen) traffic.Item {
+			return traffic.Item{Kind: TrafficEmote, User: g.Regular(), Text: g.Pick(emoteLines)}
+		}},
+		{Weight: 7, Make: (*traffic.Gen).Spam},
+		{Weight: 6, Make: (*traffic.Gen).Link},
+		{Weight: 6, Make: (*traffic.Gen).Caps},
+		{Weight: 8, Make: (*traffic.Gen).FirstTime},
+		{Weight: 6, Make: (*traffic.Gen).Hostile},
+	})}
 }
-
-func (t *Traffic) name() string {
-	return fmt.Sprintf("%s%s%d", namePrefixes[t.rng.Intn(len(namePrefixes))], nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.rng.Intn(100))
-}
-
-func (t *Traffic) regular() string { return t.pool[t.rng.Intn(len(t.pool))] }
 
 // Next returns the next item without touching the simulator.
 func (t *Traffic) Next() TrafficItem {
-	if len(t.queue) > 0 {
-		it := t.queue[0]
-		t.queue = t.queue[1:]
-		return it
-	}
-	r := t.rng.Intn(100)
-	switch {
-	case r < 55:
-		return TrafficItem{Kind: TrafficChatter, User: t.regular(), Text: chatterLines[t.rng.Intn(len(chatterLines))]}
-	case r < 67:
-		return TrafficItem{Kind: TrafficEmote, User: t.regular(), Text: emoteLines[t.rng.Intn(len(emoteLines))]}
-	case r < 74:
-		u, line := t.regular(), spamLines[t.rng.Intn(len(spamLines))]
-		for i, n := 0, 2+t.rng.Intn(3); i < n; i++ {
-			t.queue = append(t.queue, TrafficItem{Kind: TrafficSpam, User: u, Text: line})
-		}
-		return TrafficItem{Kind: TrafficSpam, User: u, Text: line}
-	case r < 80:
-		line := linkLines[t.rng.Intn(len(linkLines))]
-		if strings.Contains(line, "%d") {
-			line = fmt.Sprintf(line, t.rng.Intn(10000))
-		}
-		return TrafficItem{Kind: TrafficLink, User: t.regular(), Text: line}
-	case r < 86:
-		return TrafficItem{Kind: TrafficCaps, User: t.regular(), Text: capsLines[t.rng.Intn(len(capsLines))] + strings.Repeat("!", 1+t.rng.Intn(6))}
-	case r < 94:
-		t.fresh++
-		u := fmt.Sprintf("newcomer_%s%d", nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.fresh)
-		t.pool = append(t.pool, u)
-		return TrafficItem{Kind: TrafficFirstTime, User: u, Text: "hi everyone, first time here :glimwave:"}
-	default:
-		h := HostileStrings[t.rng.Intn(len(HostileStrings))]
-		if t.rng.Intn(2) == 0 {
-			return TrafficItem{Kind: TrafficHostile, User: t.regular(), Text: "look " + h}
-		}
-		return TrafficItem{Kind: TrafficHostile, User: h, Text: "hello " + HostileStrings[t.rng.Intn(len(HostileStrings))]}
-	}
+	it := t.gen.Next()
+	return TrafficItem{Kind: it.Kind, User: it.User, Text: it.Text}
 }
 
 // Step generates the next item and posts it. A refusal (a banned or timed
@@ -147,18 +103,10 @@ func (t *Traffic) Step() (TrafficItem, error) {
 
 // Run posts items at opts.Rate until ctx ends or the simulator closes.
 func (t *Traffic) Run(ctx context.Context) error {
-	tick := time.NewTicker(time.Duration(float64(time.Second) / t.opts.Rate))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.sim.stop:
-			return nil
-		case <-tick.C:
-			if it, err := t.Step(); err != nil {
-				t.sim.log.Debug("traffic step refused", "kind", it.Kind, "err", err)
-			}
+	traffic.Run(ctx, t.opts.Rate, t.sim.stop, func() {
+		if it, err := t.Step(); err != nil {
+			t.sim.log.Debug("traffic step refused", "kind", it.Kind, "err", err)
 		}
-	}
+	})
+	return nil
 }

@@ -2,24 +2,22 @@ package kichat
 
 import (
 	"context"
-	"fmt"
-	"math/rand"
-	"strings"
-	"time"
+
+	"modconsole/backend/simulator/traffic"
 )
 
 // Traffic kinds a generator produces.
 const (
-	TrafficChatter   = "chatter"      // ordinary chatter from the regular pool
-	TrafficEmote     = "emote"        // chatter with inline [emote:ID:NAME] emotes
-	TrafficReply     = "reply"        // a reply to a recent message
-	TrafficSpam      = "spam"         // one user repeating the same line several times
-	TrafficLink      = "link"         // a link drop
-	TrafficCaps      = "caps"         // a caps flood
-	TrafficFirstTime = "first_time"   // a first-time chatter saying hello
-	TrafficHostile   = "hostile"      // markup/script payloads in the text or the username
-	TrafficSub       = "subscription" // a SubscriptionEvent
-	TrafficPoll      = "poll"         // a PollUpdateEvent
+	TrafficChatter   = traffic.KindChatter   // ordinary chatter from the regular pool
+	TrafficEmote     = "emote"               // chatter with inline [emote:ID:NAME] emotes
+	TrafficReply     = "reply"               // a reply to a recent message
+	TrafficSpam      = traffic.KindSpam      // one user repeating the same line several times
+	TrafficLink      = traffic.KindLink      // a link drop
+	TrafficCaps      = traffic.KindCaps      // a caps flood
+	TrafficFirstTime = traffic.KindFirstTime // a first-time chatter saying hello
+	TrafficHostile   = traffic.KindHostile   // markup/script payloads in the text or the username
+	TrafficSub       = "subscription"        // a SubscriptionEvent
+	TrafficPoll      = "poll"                // a PollUpdateEvent
 )
 
 // TrafficOptions configures a Traffic generator.
@@ -45,10 +43,7 @@ type TrafficItem struct {
 type Traffic struct {
 	sim    *Sim
 	opts   TrafficOptions
-	rng    *rand.Rand
-	pool   []string
-	queue  []TrafficItem
-	fresh  int
+	gen    *traffic.Gen
 	recent []string // recent message ids, for replies
 	votes  []int
 }
@@ -85,74 +80,41 @@ var (
 
 // NewTraffic returns a generator that posts into opts.Channel of sim.
 func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
-	if opts.Rate <= 0 {
-		opts.Rate = 2
+	lines := traffic.Lines{
+		Chatter: chatterLines, Spam: spamLines, Link: linkLines, Caps: capsLines, Hostile: HostileStrings,
+		NamePrefixes: namePrefixes, NameSuffixes: nameSuffixes, NameFormat: "%s_%s%d",
+		NewcomerFormat: "newbie_%s%d", Hello: "hi! first time here " + emotes[0], Look: "look: ", SpamRepeats: 4, CapsBangs: 8,
 	}
-	if opts.Seed == 0 {
-		opts.Seed = 1
-	}
-	if opts.Chatters <= 0 {
-		opts.Chatters = 25
-	}
-	t := &Traffic{sim: sim, opts: opts, rng: rand.New(rand.NewSource(opts.Seed)), votes: []int{0, 0, 0}}
-	for i := 0; i < opts.Chatters; i++ {
-		t.pool = append(t.pool, t.name())
-	}
-	return t
+	return &Traffic{sim: sim, opts: opts, votes: []int{0, 0, 0}, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
+		{Weight: 50, Make: (*traffic.Gen).Chatter},
+		{Weight: 10, Make: func(g *traffic.Gen) traffic.Item {
+			e := g.Pick(emotes)
+			return traffic.Item{Kind: TrafficEmote, User: g.Regular(), Text: g.Pick(chatterLines) + " " + e + " " + e}
+		}},
+		{Weight: 5, Make: func(g *traffic.Gen) traffic.Item {
+			return traffic.Item{Kind: TrafficReply, User: g.Regular(), Text: "@chat agreed " + g.Pick(emotes)}
+		}},
+		{Weight: 7, Make: (*traffic.Gen).Spam},
+		{Weight: 5, Make: (*traffic.Gen).Link},
+		{Weight: 5, Make: (*traffic.Gen).Caps},
+		{Weight: 7, Make: (*traffic.Gen).FirstTime},
+		{Weight: 6, Make: (*traffic.Gen).Hostile},
+		{Weight: 2, Make: func(g *traffic.Gen) traffic.Item { return traffic.Item{Kind: TrafficSub, User: g.Regular()} }},
+		{Weight: 3, Make: func(*traffic.Gen) traffic.Item { return traffic.Item{Kind: TrafficPoll} }},
+	})}
 }
-
-func (t *Traffic) name() string {
-	return fmt.Sprintf("%s_%s%d", namePrefixes[t.rng.Intn(len(namePrefixes))], nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.rng.Intn(100))
-}
-
-func (t *Traffic) regular() string { return t.pool[t.rng.Intn(len(t.pool))] }
 
 // Next returns the next item without touching the simulator.
 func (t *Traffic) Next() TrafficItem {
-	if len(t.queue) > 0 {
-		it := t.queue[0]
-		t.queue = t.queue[1:]
-		return it
+	it := t.gen.Next()
+	out := TrafficItem{Kind: it.Kind, User: it.User, Text: it.Text}
+	switch it.Kind {
+	case TrafficSub:
+		out.Event = EvSubscription
+	case TrafficPoll:
+		out.Event = EvPollUpdate
 	}
-	r := t.rng.Intn(100)
-	switch {
-	case r < 50:
-		return TrafficItem{Kind: TrafficChatter, User: t.regular(), Text: chatterLines[t.rng.Intn(len(chatterLines))]}
-	case r < 60:
-		e := emotes[t.rng.Intn(len(emotes))]
-		return TrafficItem{Kind: TrafficEmote, User: t.regular(), Text: chatterLines[t.rng.Intn(len(chatterLines))] + " " + e + " " + e}
-	case r < 65:
-		return TrafficItem{Kind: TrafficReply, User: t.regular(), Text: "@chat agreed " + emotes[t.rng.Intn(len(emotes))]}
-	case r < 72:
-		u, line := t.regular(), spamLines[t.rng.Intn(len(spamLines))]
-		for i, n := 0, 2+t.rng.Intn(4); i < n; i++ {
-			t.queue = append(t.queue, TrafficItem{Kind: TrafficSpam, User: u, Text: line})
-		}
-		return TrafficItem{Kind: TrafficSpam, User: u, Text: line}
-	case r < 77:
-		line := linkLines[t.rng.Intn(len(linkLines))]
-		if strings.Contains(line, "%d") {
-			line = fmt.Sprintf(line, t.rng.Intn(10000))
-		}
-		return TrafficItem{Kind: TrafficLink, User: t.regular(), Text: line}
-	case r < 82:
-		return TrafficItem{Kind: TrafficCaps, User: t.regular(), Text: capsLines[t.rng.Intn(len(capsLines))] + strings.Repeat("!", 1+t.rng.Intn(8))}
-	case r < 89:
-		t.fresh++
-		u := fmt.Sprintf("newbie_%s%d", nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.fresh)
-		t.pool = append(t.pool, u)
-		return TrafficItem{Kind: TrafficFirstTime, User: u, Text: "hi! first time here " + emotes[0]}
-	case r < 95:
-		h := HostileStrings[t.rng.Intn(len(HostileStrings))]
-		if t.rng.Intn(2) == 0 {
-			return TrafficItem{Kind: TrafficHostile, User: t.regular(), Text: "look: " + h}
-		}
-		return TrafficItem{Kind: TrafficHostile, User: h, Text: "hello " + HostileStrings[t.rng.Intn(len(HostileStrings))]}
-	case r < 97:
-		return TrafficItem{Kind: TrafficSub, User: t.regular(), Event: EvSubscription}
-	default:
-		return TrafficItem{Kind: TrafficPoll, Event: EvPollUpdate}
-	}
+	return out
 }
 
 // Step generates the next item and plays it into the simulator. An error
@@ -161,9 +123,9 @@ func (t *Traffic) Step() (TrafficItem, error) {
 	it := t.Next()
 	switch it.Kind {
 	case TrafficSub:
-		return it, t.sim.InjectEvent(t.opts.Channel, EvSubscription, map[string]any{"username": it.User, "months": 1 + t.rng.Intn(24)})
+		return it, t.sim.InjectEvent(t.opts.Channel, EvSubscription, map[string]any{"username": it.User, "months": 1 + t.gen.Intn(24)})
 	case TrafficPoll:
-		t.votes[t.rng.Intn(len(t.votes))]++
+		t.votes[t.gen.Intn(len(t.votes))]++
 		opts := []any{}
 		for i, label := range []string{"Ranked", "Casual", "Just chatting"} {
 			opts = append(opts, map[string]any{"id": i, "label": label, "votes": t.votes[i]})
@@ -174,7 +136,7 @@ func (t *Traffic) Step() (TrafficItem, error) {
 	var id string
 	var err error
 	if it.Kind == TrafficReply && len(t.recent) > 0 {
-		id, err = t.sim.InjectReply(t.opts.Channel, it.User, it.Text, t.recent[t.rng.Intn(len(t.recent))])
+		id, err = t.sim.InjectReply(t.opts.Channel, it.User, it.Text, t.recent[t.gen.Intn(len(t.recent))])
 	} else {
 		id, err = t.sim.Inject(t.opts.Channel, it.User, it.Text)
 	}
@@ -190,18 +152,10 @@ func (t *Traffic) Step() (TrafficItem, error) {
 // Run plays items at opts.Rate until ctx ends or the simulator closes, and
 // returns nil.
 func (t *Traffic) Run(ctx context.Context) error {
-	tick := time.NewTicker(time.Duration(float64(time.Second) / t.opts.Rate))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.sim.stop:
-			return nil
-		case <-tick.C:
-			if it, err := t.Step(); err != nil {
-				t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
-			}
+	traffic.Run(ctx, t.opts.Rate, t.sim.stop, func() {
+		if it, err := t.Step(); err != nil {
+			t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
 		}
-	}
+	})
+	return nil
 }

@@ -3,22 +3,20 @@ package socketbase
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand"
-	"strings"
-	"time"
+
+	"modconsole/backend/simulator/traffic"
 )
 
 // Traffic kinds a generator produces.
 const (
-	TrafficChatter   = "chatter"    // ordinary chatter from the regular pool
-	TrafficSpam      = "spam"       // one user repeating the same line several times
-	TrafficLink      = "link"       // a link drop
-	TrafficCaps      = "caps"       // a caps flood
-	TrafficFirstTime = "first_time" // a sender never seen before says hello
-	TrafficHostile   = "hostile"    // markup/script payloads in the text or as the sender
-	TrafficObject    = "object"     // a JSON object payload, as the public JS client allows
-	TrafficBroadcast = "broadcast"  // a project-wide broadcast (rare)
+	TrafficChatter   = traffic.KindChatter   // ordinary chatter from the regular pool
+	TrafficSpam      = traffic.KindSpam      // one user repeating the same line several times
+	TrafficLink      = traffic.KindLink      // a link drop
+	TrafficCaps      = traffic.KindCaps      // a caps flood
+	TrafficFirstTime = traffic.KindFirstTime // a sender never seen before says hello
+	TrafficHostile   = traffic.KindHostile   // markup/script payloads in the text or as the sender
+	TrafficObject    = "object"              // a JSON object payload, as the public JS client allows
+	TrafficBroadcast = "broadcast"           // a project-wide broadcast (rare)
 )
 
 // TrafficOptions configures a Traffic generator.
@@ -42,12 +40,9 @@ type TrafficItem struct {
 // depends only on the seed. Not safe for concurrent use: drive it from one
 // goroutine.
 type Traffic struct {
-	sim   *Sim
-	opts  TrafficOptions
-	rng   *rand.Rand
-	pool  []string
-	queue []TrafficItem
-	fresh int
+	sim  *Sim
+	opts TrafficOptions
+	gen  *traffic.Gen
 }
 
 // HostileStrings are the markup and script payloads the generator sends, in
@@ -83,23 +78,32 @@ var (
 
 // NewTraffic returns a generator that posts into opts.Channel of sim.
 func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
-	if opts.Rate <= 0 {
-		opts.Rate = 2
-	}
-	if opts.Seed == 0 {
-		opts.Seed = 1
-	}
-	if opts.Chatters <= 0 {
-		opts.Chatters = 25
-	}
 	if opts.Project == "" {
 		opts.Project = sim.onlyProject()
 	}
-	t := &Traffic{sim: sim, opts: opts, rng: rand.New(rand.NewSource(opts.Seed))}
-	for i := 0; i < opts.Chatters; i++ {
-		t.pool = append(t.pool, t.name())
+	lines := traffic.Lines{
+		Chatter: chatterLines, Spam: spamLines, Link: linkLines, Caps: capsLines, Hostile: HostileStrings,
+		NamePrefixes: namePrefixes, NameSuffixes: nameSuffixes, NameFormat: "%s_%s%d",
+		NewcomerFormat: "newbie_%s%d", Hello: "hi! first time here", Look: "look: ", SpamRepeats: 4, CapsBangs: 8, CapsLineFirst: true,
 	}
-	return t
+	return &Traffic{sim: sim, opts: opts, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
+		{Weight: 60, Make: (*traffic.Gen).Chatter},
+		{Weight: 8, Make: (*traffic.Gen).Spam},
+		{Weight: 6, Make: (*traffic.Gen).Link},
+		{Weight: 6, Make: (*traffic.Gen).Caps},
+		{Weight: 8, Make: (*traffic.Gen).FirstTime},
+		{Weight: 6, Make: (*traffic.Gen).Hostile},
+		{Weight: 5, Make: func(g *traffic.Gen) traffic.Item {
+			it := traffic.Item{Kind: TrafficObject, User: g.Regular(), Text: g.Pick(chatterLines)}
+			if g.Intn(3) == 0 {
+				it.Text = g.Pick(HostileStrings)
+			}
+			return it
+		}},
+		{Weight: 1, Make: func(g *traffic.Gen) traffic.Item {
+			return traffic.Item{Kind: TrafficBroadcast, User: "ops-bot", Text: g.Pick(broadcasts)}
+		}},
+	})}
 }
 
 // onlyProject returns the hash of the only project, else "demo-project".
@@ -114,59 +118,13 @@ func (s *Sim) onlyProject() string {
 	return "demo-project"
 }
 
-func (t *Traffic) name() string {
-	return fmt.Sprintf("%s_%s%d", namePrefixes[t.rng.Intn(len(namePrefixes))], nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.rng.Intn(100))
-}
-
-func (t *Traffic) regular() string { return t.pool[t.rng.Intn(len(t.pool))] }
-
 // Next returns the next item without touching the simulator.
 func (t *Traffic) Next() TrafficItem {
-	if len(t.queue) > 0 {
-		it := t.queue[0]
-		t.queue = t.queue[1:]
-		return it
+	it := t.gen.Next()
+	if it.Kind == TrafficObject {
+		return TrafficItem{Kind: it.Kind, User: it.User, Payload: map[string]any{"text": it.Text, "user": it.User}}
 	}
-	r := t.rng.Intn(100)
-	switch {
-	case r < 60:
-		return TrafficItem{Kind: TrafficChatter, User: t.regular(), Payload: chatterLines[t.rng.Intn(len(chatterLines))]}
-	case r < 68:
-		u, line := t.regular(), spamLines[t.rng.Intn(len(spamLines))]
-		for i, n := 0, 2+t.rng.Intn(4); i < n; i++ {
-			t.queue = append(t.queue, TrafficItem{Kind: TrafficSpam, User: u, Payload: line})
-		}
-		return TrafficItem{Kind: TrafficSpam, User: u, Payload: line}
-	case r < 74:
-		line := linkLines[t.rng.Intn(len(linkLines))]
-		if strings.Contains(line, "%d") {
-			line = fmt.Sprintf(line, t.rng.Intn(10000))
-		}
-		return TrafficItem{Kind: TrafficLink, User: t.regular(), Payload: line}
-	case r < 80:
-		line := capsLines[t.rng.Intn(len(capsLines))] + strings.Repeat("!", 1+t.rng.Intn(8))
-		return TrafficItem{Kind: TrafficCaps, User: t.regular(), Payload: line}
-	case r < 88:
-		t.fresh++
-		u := fmt.Sprintf("newbie_%s%d", nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.fresh)
-		t.pool = append(t.pool, u)
-		return TrafficItem{Kind: TrafficFirstTime, User: u, Payload: "hi! first time here"}
-	case r < 94:
-		h := HostileStrings[t.rng.Intn(len(HostileStrings))]
-		if t.rng.Intn(2) == 0 {
-			return TrafficItem{Kind: TrafficHostile, User: t.regular(), Payload: "look: " + h}
-		}
-		return TrafficItem{Kind: TrafficHostile, User: h, Payload: "hello " + HostileStrings[t.rng.Intn(len(HostileStrings))]}
-	case r < 99:
-		u := t.regular()
-		obj := map[string]any{"text": chatterLines[t.rng.Intn(len(chatterLines))], "user": u}
-		if t.rng.Intn(3) == 0 {
-			obj["text"] = HostileStrings[t.rng.Intn(len(HostileStrings))]
-		}
-		return TrafficItem{Kind: TrafficObject, User: u, Payload: obj}
-	default:
-		return TrafficItem{Kind: TrafficBroadcast, User: "ops-bot", Payload: broadcasts[t.rng.Intn(len(broadcasts))]}
-	}
+	return TrafficItem{Kind: it.Kind, User: it.User, Payload: it.Text}
 }
 
 // Step generates the next item and plays it into the simulator.
@@ -184,18 +142,10 @@ func (t *Traffic) Run(ctx context.Context) error {
 	if t.opts.Channel == "" {
 		return errors.New("socketbase: traffic: no room (TrafficOptions.Channel)")
 	}
-	tick := time.NewTicker(time.Duration(float64(time.Second) / t.opts.Rate))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.sim.stop:
-			return nil
-		case <-tick.C:
-			if it, err := t.Step(); err != nil {
-				t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
-			}
+	traffic.Run(ctx, t.opts.Rate, t.sim.stop, func() {
+		if it, err := t.Step(); err != nil {
+			t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
 		}
-	}
+	})
+	return nil
 }

@@ -3,20 +3,20 @@ package velora
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"strings"
-	"time"
+
+	"modconsole/backend/simulator/traffic"
 )
 
 // Traffic kinds a generator produces.
 const (
-	TrafficChatter   = "chatter"    // ordinary chatter from the regular pool
-	TrafficSpam      = "spam"       // one user repeating the same line several times
-	TrafficLink      = "link"       // a link drop
-	TrafficCaps      = "caps"       // a caps flood
-	TrafficRaid      = "raid"       // an incoming raid: a burst of new viewers joining and cheering
-	TrafficFirstTime = "first_time" // a first-time chatter (joins, then says hello)
-	TrafficHostile   = "hostile"    // markup/script payloads in the text or the username
+	TrafficChatter   = traffic.KindChatter   // ordinary chatter from the regular pool
+	TrafficSpam      = traffic.KindSpam      // one user repeating the same line several times
+	TrafficLink      = traffic.KindLink      // a link drop
+	TrafficCaps      = traffic.KindCaps      // a caps flood
+	TrafficRaid      = "raid"                // an incoming raid: a burst of new viewers joining and cheering
+	TrafficFirstTime = traffic.KindFirstTime // a first-time chatter (joins, then says hello)
+	TrafficHostile   = traffic.KindHostile   // markup/script payloads in the text or the username
 )
 
 // TrafficOptions configures a Traffic generator.
@@ -40,12 +40,9 @@ type TrafficItem struct {
 // depends only on the seed. Not safe for concurrent use: drive it from one
 // goroutine.
 type Traffic struct {
-	sim   *Sim
-	opts  TrafficOptions
-	rng   *rand.Rand
-	pool  []string
-	queue []TrafficItem
-	fresh int
+	sim  *Sim
+	opts TrafficOptions
+	gen  *traffic.Gen
 }
 
 // HostileStrings are the markup and script payloads the generator sends, in
@@ -83,75 +80,36 @@ var (
 
 // NewTraffic returns a generator that posts into opts.Channel of sim.
 func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
-	if opts.Rate <= 0 {
-		opts.Rate = 2
+	lines := traffic.Lines{
+		Chatter: chatterLines, Spam: spamLines, Link: linkLines, Caps: capsLines, Hostile: HostileStrings,
+		NamePrefixes: namePrefixes, NameSuffixes: nameSuffixes, NameFormat: "%s_%s%d",
+		NewcomerFormat: "newbie_%s%d", Hello: "hi! first time here", Look: "look: ", SpamRepeats: 4, CapsBangs: 8, CapsLineFirst: true,
 	}
-	if opts.Seed == 0 {
-		opts.Seed = 1
-	}
-	if opts.Chatters <= 0 {
-		opts.Chatters = 25
-	}
-	t := &Traffic{sim: sim, opts: opts, rng: rand.New(rand.NewSource(opts.Seed))}
-	for i := 0; i < opts.Chatters; i++ {
-		t.pool = append(t.pool, t.name())
-	}
-	return t
+	return &Traffic{sim: sim, opts: opts, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
+		{Weight: 62, Make: (*traffic.Gen).Chatter},
+		{Weight: 8, Make: (*traffic.Gen).Spam},
+		{Weight: 6, Make: (*traffic.Gen).Link},
+		{Weight: 6, Make: (*traffic.Gen).Caps},
+		{Weight: 8, Make: (*traffic.Gen).FirstTime},
+		{Weight: 5, Make: (*traffic.Gen).Hostile},
+		{Weight: 5, Make: raid},
+	})}
 }
 
-func (t *Traffic) name() string {
-	return fmt.Sprintf("%s_%s%d", namePrefixes[t.rng.Intn(len(namePrefixes))], nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.rng.Intn(100))
+// raid makes an incoming raid: its leader's hello, then 4 to 11 raiders
+// joining and cheering.
+func raid(g *traffic.Gen) traffic.Item {
+	from := g.Name()
+	n := 4 + g.Intn(8)
+	for i := 0; i < n; i++ {
+		u := fmt.Sprintf("raider_%s_%d", from, i)
+		g.Queue(traffic.Item{Kind: TrafficRaid, User: u, Join: true, Text: from + " RAID! " + strings.Repeat("❤", 1+g.Intn(3))})
+	}
+	return traffic.Item{Kind: TrafficRaid, User: from, Join: true, Text: "raiding with the squad, hi everyone!"}
 }
-
-func (t *Traffic) regular() string { return t.pool[t.rng.Intn(len(t.pool))] }
 
 // Next returns the next item without touching the simulator.
-func (t *Traffic) Next() TrafficItem {
-	if len(t.queue) > 0 {
-		it := t.queue[0]
-		t.queue = t.queue[1:]
-		return it
-	}
-	r := t.rng.Intn(100)
-	switch {
-	case r < 62:
-		return TrafficItem{Kind: TrafficChatter, User: t.regular(), Text: chatterLines[t.rng.Intn(len(chatterLines))]}
-	case r < 70:
-		u, line := t.regular(), spamLines[t.rng.Intn(len(spamLines))]
-		for i, n := 0, 2+t.rng.Intn(4); i < n; i++ {
-			t.queue = append(t.queue, TrafficItem{Kind: TrafficSpam, User: u, Text: line})
-		}
-		return TrafficItem{Kind: TrafficSpam, User: u, Text: line}
-	case r < 76:
-		line := linkLines[t.rng.Intn(len(linkLines))]
-		if strings.Contains(line, "%d") {
-			line = fmt.Sprintf(line, t.rng.Intn(10000))
-		}
-		return TrafficItem{Kind: TrafficLink, User: t.regular(), Text: line}
-	case r < 82:
-		line := capsLines[t.rng.Intn(len(capsLines))] + strings.Repeat("!", 1+t.rng.Intn(8))
-		return TrafficItem{Kind: TrafficCaps, User: t.regular(), Text: line}
-	case r < 90:
-		t.fresh++
-		u := fmt.Sprintf("newbie_%s%d", nameSuffixes[t.rng.Intn(len(nameSuffixes))], t.fresh)
-		t.pool = append(t.pool, u)
-		return TrafficItem{Kind: TrafficFirstTime, User: u, Join: true, Text: "hi! first time here"}
-	case r < 95:
-		h := HostileStrings[t.rng.Intn(len(HostileStrings))]
-		if t.rng.Intn(2) == 0 {
-			return TrafficItem{Kind: TrafficHostile, User: t.regular(), Text: "look: " + h}
-		}
-		return TrafficItem{Kind: TrafficHostile, User: h, Join: true, Text: "hello " + HostileStrings[t.rng.Intn(len(HostileStrings))]}
-	default:
-		from := t.name()
-		n := 4 + t.rng.Intn(8)
-		for i := 0; i < n; i++ {
-			u := fmt.Sprintf("raider_%s_%d", from, i)
-			t.queue = append(t.queue, TrafficItem{Kind: TrafficRaid, User: u, Join: true, Text: from + " RAID! " + strings.Repeat("❤", 1+t.rng.Intn(3))})
-		}
-		return TrafficItem{Kind: TrafficRaid, User: from, Join: true, Text: "raiding with the squad, hi everyone!"}
-	}
-}
+func (t *Traffic) Next() TrafficItem { return TrafficItem(t.gen.Next()) }
 
 // Step generates the next item and plays it into the simulator. An error
 // (the user is banned or timed out) leaves the generator usable.
@@ -173,18 +131,10 @@ func (t *Traffic) Step() (TrafficItem, error) {
 // Run plays items at opts.Rate until ctx ends or the simulator closes, and
 // returns nil.
 func (t *Traffic) Run(ctx context.Context) error {
-	tick := time.NewTicker(time.Duration(float64(time.Second) / t.opts.Rate))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.sim.stop:
-			return nil
-		case <-tick.C:
-			if it, err := t.Step(); err != nil {
-				t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
-			}
+	traffic.Run(ctx, t.opts.Rate, t.sim.stop, func() {
+		if it, err := t.Step(); err != nil {
+			t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
 		}
-	}
+	})
+	return nil
 }

@@ -3,23 +3,23 @@ package veroai
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"strings"
-	"time"
+
+	"modconsole/backend/simulator/traffic"
 )
 
 // Traffic kinds a generator produces.
 const (
-	TrafficChatter   = "chatter"    // ordinary chatter from the regular pool
-	TrafficSpam      = "spam"       // one user repeating the same line several times
-	TrafficLink      = "link"       // a link drop
-	TrafficCaps      = "caps"       // a caps flood
-	TrafficFirstTime = "first_time" // a first-time participant (comes online, then says hello)
-	TrafficHostile   = "hostile"    // markup/script payloads in the text or the user name
-	TrafficTyping    = "typing"     // someone types (typing.start … typing.stop around a message)
-	TrafficReaction  = "reaction"   // a reaction toggled on a recent message
-	TrafficEdit      = "edit"       // a sender edits their last message
-	TrafficAgent     = "agent"      // the agent streams a reply (task events, deltas, then a message)
+	TrafficChatter   = traffic.KindChatter   // ordinary chatter from the regular pool
+	TrafficSpam      = traffic.KindSpam      // one user repeating the same line several times
+	TrafficLink      = traffic.KindLink      // a link drop
+	TrafficCaps      = traffic.KindCaps      // a caps flood
+	TrafficFirstTime = traffic.KindFirstTime // a first-time participant (comes online, then says hello)
+	TrafficHostile   = traffic.KindHostile   // markup/script payloads in the text or the user name
+	TrafficTyping    = "typing"              // someone types (typing.start … typing.stop around a message)
+	TrafficReaction  = "reaction"            // a reaction toggled on a recent message
+	TrafficEdit      = "edit"                // a sender edits their last message
+	TrafficAgent     = "agent"               // the agent streams a reply (task events, deltas, then a message)
 )
 
 // TrafficOptions configures a Traffic generator.
@@ -43,10 +43,7 @@ type TrafficItem struct {
 type Traffic struct {
 	sim    *Sim
 	opts   TrafficOptions
-	rng    *rand.Rand
-	pool   []string
-	queue  []TrafficItem
-	fresh  int
+	gen    *traffic.Gen
 	tasks  int
 	last   map[string]string // user -> their last message id
 	recent []string
@@ -82,72 +79,44 @@ var (
 
 // NewTraffic returns a generator that plays into opts.Channel of sim.
 func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
-	if opts.Rate <= 0 {
-		opts.Rate = 2
-	}
-	if opts.Seed == 0 {
-		opts.Seed = 1
-	}
 	if opts.Chatters <= 0 {
 		opts.Chatters = 15
 	}
 	if opts.Agent == "" {
 		opts.Agent = "agent_aria"
 	}
-	t := &Traffic{sim: sim, opts: opts, rng: rand.New(rand.NewSource(opts.Seed)), last: map[string]string{}}
-	for i := 0; i < opts.Chatters; i++ {
-		t.pool = append(t.pool, fmt.Sprintf("%s_%s%d", prefixes[t.rng.Intn(len(prefixes))], suffixes[t.rng.Intn(len(suffixes))], t.rng.Intn(100)))
+	lines := traffic.Lines{
+		Chatter: chatterLines, Spam: spamLines, Link: linkLines, Caps: capsLines, Hostile: HostileStrings,
+		NamePrefixes: prefixes, NameSuffixes: suffixes, NameFormat: "%s_%s%d",
+		NewcomerFormat: "newcomer_%s%d", Hello: "hi! first time here", Look: "look: ", SpamRepeats: 3, CapsBangs: 6,
 	}
-	return t
+	agent := opts.Agent
+	return &Traffic{sim: sim, opts: opts, last: map[string]string{}, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
+		{Weight: 50, Make: (*traffic.Gen).Chatter},
+		{Weight: 6, Make: (*traffic.Gen).Spam},
+		{Weight: 5, Make: (*traffic.Gen).Link},
+		{Weight: 5, Make: (*traffic.Gen).Caps},
+		{Weight: 6, Make: (*traffic.Gen).FirstTime},
+		{Weight: 5, Make: (*traffic.Gen).Hostile},
+		{Weight: 7, Make: func(g *traffic.Gen) traffic.Item {
+			return traffic.Item{Kind: TrafficTyping, User: g.Regular(), Text: g.Pick(chatterLines)}
+		}},
+		{Weight: 7, Make: func(g *traffic.Gen) traffic.Item {
+			return traffic.Item{Kind: TrafficReaction, User: g.Regular(), Text: g.Pick(emojis)}
+		}},
+		{Weight: 4, Make: func(g *traffic.Gen) traffic.Item {
+			return traffic.Item{Kind: TrafficEdit, User: g.Regular(), Text: "(edited) " + g.Pick(chatterLines)}
+		}},
+		{Weight: 5, Make: func(*traffic.Gen) traffic.Item {
+			return traffic.Item{Kind: TrafficAgent, User: agent, Text: strings.Join(agentWords, "")}
+		}},
+	})}
 }
-
-func (t *Traffic) regular() string { return t.pool[t.rng.Intn(len(t.pool))] }
 
 // Next returns the next item without touching the simulator.
 func (t *Traffic) Next() TrafficItem {
-	if len(t.queue) > 0 {
-		it := t.queue[0]
-		t.queue = t.queue[1:]
-		return it
-	}
-	r := t.rng.Intn(100)
-	switch {
-	case r < 50:
-		return TrafficItem{Kind: TrafficChatter, User: t.regular(), Text: chatterLines[t.rng.Intn(len(chatterLines))]}
-	case r < 56:
-		u, line := t.regular(), spamLines[t.rng.Intn(len(spamLines))]
-		for i, n := 0, 2+t.rng.Intn(3); i < n; i++ {
-			t.queue = append(t.queue, TrafficItem{Kind: TrafficSpam, User: u, Text: line})
-		}
-		return TrafficItem{Kind: TrafficSpam, User: u, Text: line}
-	case r < 61:
-		line := linkLines[t.rng.Intn(len(linkLines))]
-		if strings.Contains(line, "%d") {
-			line = fmt.Sprintf(line, t.rng.Intn(10000))
-		}
-		return TrafficItem{Kind: TrafficLink, User: t.regular(), Text: line}
-	case r < 66:
-		return TrafficItem{Kind: TrafficCaps, User: t.regular(), Text: capsLines[t.rng.Intn(len(capsLines))] + strings.Repeat("!", 1+t.rng.Intn(6))}
-	case r < 72:
-		t.fresh++
-		u := fmt.Sprintf("newcomer_%s%d", suffixes[t.rng.Intn(len(suffixes))], t.fresh)
-		t.pool = append(t.pool, u)
-		return TrafficItem{Kind: TrafficFirstTime, User: u, Text: "hi! first time here"}
-	case r < 77:
-		h := HostileStrings[t.rng.Intn(len(HostileStrings))]
-		if t.rng.Intn(2) == 0 {
-			return TrafficItem{Kind: TrafficHostile, User: t.regular(), Text: "look: " + h}
-		}
-		return TrafficItem{Kind: TrafficHostile, User: h, Text: "hello " + HostileStrings[t.rng.Intn(len(HostileStrings))]}
-	case r < 84:
-		return TrafficItem{Kind: TrafficTyping, User: t.regular(), Text: chatterLines[t.rng.Intn(len(chatterLines))]}
-	case r < 91:
-		return TrafficItem{Kind: TrafficReaction, User: t.regular(), Text: emojis[t.rng.Intn(len(emojis))]}
-	case r < 95:
-		return TrafficItem{Kind: TrafficEdit, User: t.regular(), Text: "(edited) " + chatterLines[t.rng.Intn(len(chatterLines))]}
-	default:
-		return TrafficItem{Kind: TrafficAgent, User: t.opts.Agent, Text: strings.Join(agentWords, "")}
-	}
+	it := t.gen.Next()
+	return TrafficItem{Kind: it.Kind, User: it.User, Text: it.Text}
 }
 
 // Step generates the next item and plays it into the simulator.
@@ -178,7 +147,7 @@ func (t *Traffic) Step() (TrafficItem, error) {
 		if len(t.recent) == 0 {
 			return it, post(it.User, "👋")
 		}
-		_, err := t.sim.React(t.recent[t.rng.Intn(len(t.recent))], it.User, it.Text)
+		_, err := t.sim.React(t.recent[t.gen.Intn(len(t.recent))], it.User, it.Text)
 		return it, err
 	case TrafficEdit:
 		id := t.last[it.User]
@@ -203,18 +172,10 @@ func (t *Traffic) Step() (TrafficItem, error) {
 // Run plays items at opts.Rate until ctx ends or the simulator closes, and
 // returns nil.
 func (t *Traffic) Run(ctx context.Context) error {
-	tick := time.NewTicker(time.Duration(float64(time.Second) / t.opts.Rate))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.sim.stop:
-			return nil
-		case <-tick.C:
-			if it, err := t.Step(); err != nil {
-				t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
-			}
+	traffic.Run(ctx, t.opts.Rate, t.sim.stop, func() {
+		if it, err := t.Step(); err != nil {
+			t.sim.log.Debug("traffic step skipped", "kind", it.Kind, "err", err)
 		}
-	}
+	})
+	return nil
 }

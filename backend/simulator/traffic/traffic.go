@@ -1,0 +1,203 @@
+// Package traffic generates simulated chat for the platform simulators: a
+// seeded generator of items (chatter, spam runs, link drops, caps floods,
+// first-time chatters, hostile markup) drawn from a platform's own word
+// lists and mix, and a loop that plays them at a rate.
+//
+// Each simulator's traffic.go builds a Gen with its Lines and its Mix, adds
+// its own kinds of item (emotes, replies, raids, edits…) as Shares, and
+// plays the items into its simulator with its own post function. The
+// sequence of items depends only on the seed, the lines and the mix, and on
+// the draws the platform makes through Intn between items. A Gen is not
+// safe for concurrent use: drive it from one goroutine.
+package traffic
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"time"
+)
+
+// The kinds of item Gen makes itself; platforms add their own.
+const (
+	KindChatter   = "chatter"    // ordinary chatter from the regular pool
+	KindSpam      = "spam"       // one user repeating the same line several times
+	KindLink      = "link"       // a link drop
+	KindCaps      = "caps"       // a caps flood
+	KindFirstTime = "first_time" // a first-time chatter saying hello
+	KindHostile   = "hostile"    // markup/script payloads in the text or the user name
+)
+
+// Item is one generated step: Text from User. Join marks a user new to the
+// channel (a first-time chatter, a hostile name, a raider), whom platforms
+// with presence announce before the message.
+type Item struct {
+	Kind string
+	User string
+	Text string
+	Join bool
+}
+
+// Lines are a platform's word lists and the small ways its generator's
+// items differ from another's.
+type Lines struct {
+	Chatter, Spam, Caps []string
+	Link                []string // a "%d" in a line is replaced with a number below 10000
+	Hostile             []string // markup and script payloads, sent as text and as user names
+
+	NamePrefixes, NameSuffixes []string
+	NameFormat                 string // a regular's name from a prefix, a suffix and a number below 100, e.g. "%s_%s%d"
+	NewcomerFormat             string // a first-time chatter's name from a suffix and a counter, e.g. "newbie_%s%d"
+	Hello                      string // what a first-time chatter says
+	Look                       string // what precedes a hostile string a regular sends, e.g. "look: "
+	SpamRepeats                int    // a spam line comes 3 to 2+SpamRepeats times in a row
+	CapsBangs                  int    // a caps line ends with 1 to CapsBangs "!"
+	CapsLineFirst              bool   // draw a caps flood's line before its user (the order some platforms' sequences were recorded with)
+}
+
+// Share is one kind of item in a mix: Make builds it, Weight is its chance
+// in percent. Gen's own kinds are method expressions: (*traffic.Gen).Spam.
+type Share struct {
+	Weight int
+	Make   func(*Gen) Item
+}
+
+// Gen generates items. Its methods draw from one seeded random source in a
+// fixed order, so one seed always gives one sequence.
+type Gen struct {
+	rng   *rand.Rand
+	lines Lines
+	mix   []Share
+	pool  []string
+	queue []Item
+	fresh int
+}
+
+// New returns a generator seeded with seed (default 1) with a pool of
+// chatters regulars (default 25), picking each item's kind from mix: a draw
+// below 100 goes to the first share whose cumulative weight exceeds it, and
+// the last share takes whatever the weights leave.
+func New(seed int64, chatters int, lines Lines, mix []Share) *Gen {
+	if seed == 0 {
+		seed = 1
+	}
+	if chatters <= 0 {
+		chatters = 25
+	}
+	g := &Gen{rng: rand.New(rand.NewSource(seed)), lines: lines, mix: mix}
+	for i := 0; i < chatters; i++ {
+		g.pool = append(g.pool, g.Name())
+	}
+	return g
+}
+
+// Intn returns a number from 0 to n-1 from the generator's random source.
+func (g *Gen) Intn(n int) int { return g.rng.Intn(n) }
+
+// Pick returns one of list at random.
+func (g *Gen) Pick(list []string) string { return list[g.rng.Intn(len(list))] }
+
+// Name returns a new random user name (not added to the pool).
+func (g *Gen) Name() string {
+	return fmt.Sprintf(g.lines.NameFormat, g.Pick(g.lines.NamePrefixes), g.Pick(g.lines.NameSuffixes), g.rng.Intn(100))
+}
+
+// Regular returns a random user of the pool.
+func (g *Gen) Regular() string { return g.Pick(g.pool) }
+
+// Queue adds items that Next returns, in order, before drawing again.
+func (g *Gen) Queue(items ...Item) { g.queue = append(g.queue, items...) }
+
+// Next returns the next queued item, else a new item of a kind drawn from
+// the mix.
+func (g *Gen) Next() Item {
+	if len(g.queue) > 0 {
+		it := g.queue[0]
+		g.queue = g.queue[1:]
+		return it
+	}
+	r := g.rng.Intn(100)
+	for i, s := range g.mix {
+		if r < s.Weight || i == len(g.mix)-1 {
+			return s.Make(g)
+		}
+		r -= s.Weight
+	}
+	return Item{}
+}
+
+// Chatter makes a regular's ordinary line.
+func (g *Gen) Chatter() Item {
+	return Item{Kind: KindChatter, User: g.Regular(), Text: g.Pick(g.lines.Chatter)}
+}
+
+// Spam makes a regular's spam line and queues the same line from them
+// 2 to 1+SpamRepeats more times.
+func (g *Gen) Spam() Item {
+	u, line := g.Regular(), g.Pick(g.lines.Spam)
+	for i, n := 0, 2+g.rng.Intn(g.lines.SpamRepeats); i < n; i++ {
+		g.queue = append(g.queue, Item{Kind: KindSpam, User: u, Text: line})
+	}
+	return Item{Kind: KindSpam, User: u, Text: line}
+}
+
+// Link makes a regular's link drop.
+func (g *Gen) Link() Item {
+	line := g.Pick(g.lines.Link)
+	if strings.Contains(line, "%d") {
+		line = fmt.Sprintf(line, g.rng.Intn(10000))
+	}
+	return Item{Kind: KindLink, User: g.Regular(), Text: line}
+}
+
+// Caps makes a regular's caps flood.
+func (g *Gen) Caps() Item {
+	var u string
+	if !g.lines.CapsLineFirst {
+		u = g.Regular()
+	}
+	line := g.Pick(g.lines.Caps) + strings.Repeat("!", 1+g.rng.Intn(g.lines.CapsBangs))
+	if g.lines.CapsLineFirst {
+		u = g.Regular()
+	}
+	return Item{Kind: KindCaps, User: u, Text: line}
+}
+
+// FirstTime makes a new user's hello; the user joins the pool.
+func (g *Gen) FirstTime() Item {
+	g.fresh++
+	u := fmt.Sprintf(g.lines.NewcomerFormat, g.Pick(g.lines.NameSuffixes), g.fresh)
+	g.pool = append(g.pool, u)
+	return Item{Kind: KindFirstTime, User: u, Join: true, Text: g.lines.Hello}
+}
+
+// Hostile makes, in equal measure, a regular's message quoting a hostile
+// string or a hello from a user named with one.
+func (g *Gen) Hostile() Item {
+	h := g.Pick(g.lines.Hostile)
+	if g.rng.Intn(2) == 0 {
+		return Item{Kind: KindHostile, User: g.Regular(), Text: g.lines.Look + h}
+	}
+	return Item{Kind: KindHostile, User: h, Join: true, Text: "hello " + g.Pick(g.lines.Hostile)}
+}
+
+// Run calls step rate times a second (default 2) until ctx ends or stop is
+// closed.
+func Run(ctx context.Context, rate float64, stop <-chan struct{}, step func()) {
+	if rate <= 0 {
+		rate = 2
+	}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			return
+		case <-tick.C:
+			step()
+		}
+	}
+}
