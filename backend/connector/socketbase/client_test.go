@@ -80,6 +80,25 @@ func (r *rec) wait(t *testing.T, what string, f func(chat.Event) bool) chat.Even
 	}
 }
 
+// waitN returns the recorded events matching f once there are at least n,
+// waiting up to 5 s. Events are emitted from Run's goroutine, so one that
+// answers a request may land just after the request's caller returned.
+func (r *rec) waitN(t *testing.T, what string, n int, f func(chat.Event) bool) []chat.Event {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		evs := r.all(f)
+		if len(evs) >= n {
+			return evs
+		}
+		select {
+		case <-r.sig:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s: %d of %d", what, len(evs), n)
+		}
+	}
+}
+
 func (r *rec) all(f func(chat.Event) bool) []chat.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -420,8 +439,17 @@ func TestSendErrorsAttributed(t *testing.T) {
 			t.Errorf("send %d to a room not joined: %v", i, err)
 		}
 	}
-	if n := len(l.r.all(kind(chat.KindCommandResult))); n != 10 {
+	// The command result of a refusal is emitted by Run's goroutine right
+	// after it hands the error to the waiting Do, so the last one may not be
+	// recorded yet when wg.Wait returns: wait for the ten, then check them.
+	results := l.r.waitN(t, "command results of the refusals", 10, kind(chat.KindCommandResult))
+	if n := len(results); n != 10 {
 		t.Errorf("%d command results for 10 refusals", n)
+	}
+	for _, ev := range results {
+		if ev.Channel != "elsewhere" || ev.Data["code"] != "not_member" || ev.Data["request"] != "message" {
+			t.Errorf("command result %+v: want a not_member refusal of a message to elsewhere", ev)
+		}
 	}
 	if _, err := l.do(chat.Action{Kind: chat.ActSend, Channel: "general", Text: "   "}); err == nil {
 		t.Error("empty send accepted")
