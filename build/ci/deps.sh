@@ -9,7 +9,7 @@ pkgs=("$@")
 if [ "${1:-}" = "--no-debian" ]; then
   pkgs=()
 elif [ ${#pkgs[@]} -eq 0 ]; then
-  pkgs=(chromium gnome-keyring dbus-x11 xvfb)
+  pkgs=(chromium gnome-keyring dbus-x11)
 fi
 missing=()
 for p in "${pkgs[@]+"${pkgs[@]}"}"; do
