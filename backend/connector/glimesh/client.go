@@ -323,19 +323,29 @@ func (c *Connector) subscribe(ctx context.Context, key string) error {
 	if ctrl == nil {
 		return chat.ErrNotConnected
 	}
-	res, err := ctrl.Doc(ctx, SubChat, map[string]any{"c": id})
+	// The server may push subscription:data right behind the reply, and Run
+	// can handle it before this goroutine wakes from the push. The id is
+	// therefore recorded by DocThen's hook, on the reader goroutine, before
+	// any later frame reaches Run; recorded after Doc returned, the first
+	// messages were dropped as "data for an unknown subscription".
+	var old string
+	res, err := ctrl.DocThen(ctx, SubChat, map[string]any{"c": id}, func(r phoenix.DocResult) {
+		if r.SubscriptionID == "" {
+			return
+		}
+		c.mu.Lock()
+		old = c.joined[key]
+		delete(c.subs, old)
+		c.subs[r.SubscriptionID] = key
+		c.joined[key] = r.SubscriptionID
+		c.mu.Unlock()
+	})
 	if err != nil {
 		return fmt.Errorf("glimesh: subscribe %s: %w", key, wrapTransport(err))
 	}
 	if res.SubscriptionID == "" {
 		return fmt.Errorf("glimesh: subscribe %s: no subscriptionId in the reply", key)
 	}
-	c.mu.Lock()
-	old := c.joined[key]
-	delete(c.subs, old)
-	c.subs[res.SubscriptionID] = key
-	c.joined[key] = res.SubscriptionID
-	c.mu.Unlock()
 	if old != "" && old != res.SubscriptionID {
 		c.unsubscribe(ctx, ctrl, old)
 	}

@@ -114,6 +114,7 @@ type waiter struct {
 	topic string
 	ch    chan Reply
 	fail  chan error
+	then  func(Reply) // run by the reader before it reads the next frame; may be nil
 }
 
 // Dial opens the socket and starts its reader and heartbeat. A refused
@@ -158,7 +159,10 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 
 // Messages delivers every frame that is not a reply (channel pushes,
 // subscription:data, phx_error, phx_close), in wire order. It is never
-// closed; select on Done as well.
+// closed; select on Done as well. A reply reaches its waiting push on
+// another goroutine, so a caller that must act on a reply before the frames
+// that follow it are handled (recording a new subscriptionId before its
+// first subscription:data) uses PushThen or DocThen.
 func (c *Client) Messages() <-chan Frame { return c.msgs }
 
 // Done is closed when the socket has closed.
@@ -216,9 +220,10 @@ func (c *Client) write(f Frame) error {
 	return nil
 }
 
-// send writes f (whose Ref must be set) and waits for its reply.
-func (c *Client) send(ctx context.Context, f Frame) (Reply, error) {
-	w := &waiter{topic: f.Topic, ch: make(chan Reply, 1), fail: make(chan error, 1)}
+// send writes f (whose Ref must be set) and waits for its reply. then, if
+// not nil, runs on the reader goroutine when the reply is read (see PushThen).
+func (c *Client) send(ctx context.Context, f Frame, then func(Reply)) (Reply, error) {
+	w := &waiter{topic: f.Topic, ch: make(chan Reply, 1), fail: make(chan error, 1), then: then}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
@@ -297,6 +302,11 @@ func (c *Client) onReply(f Frame) {
 	if w == nil {
 		c.log.Debug("phoenix reply without a waiting push", "topic", f.Topic, "ref", f.Ref)
 		return
+	}
+	if w.then != nil {
+		// Before the reader takes the next frame: whatever follows the
+		// reply on the wire is handed to Messages only after this.
+		w.then(r)
 	}
 	w.ch <- r
 }
@@ -418,7 +428,7 @@ func (ch *Channel) Join(ctx context.Context) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := ch.c.send(ctx, f)
+	r, err := ch.c.send(ctx, f, nil)
 	if err != nil {
 		ch.setState(stateErrored, ref)
 		return nil, fmt.Errorf("phoenix: join %s: %w", ch.topic, err)
@@ -453,6 +463,15 @@ func (ch *Channel) setState(st, ref string) {
 // timeout). An "unmatched topic" reply means the server lost the channel: the
 // channel is re-joined and Push returns ErrUnmatchedTopic.
 func (ch *Channel) Push(ctx context.Context, event string, payload any) (Reply, error) {
+	return ch.PushThen(ctx, event, payload, nil)
+}
+
+// PushThen is Push with then, if not nil, run on the client's reader
+// goroutine as soon as the reply is read: before any frame that follows the
+// reply on the wire reaches Messages, and before PushThen returns. It runs
+// even if the push has meanwhile given up waiting (ctx ended). then must be
+// quick, must not block and must not call the Client.
+func (ch *Channel) PushThen(ctx context.Context, event string, payload any, then func(Reply)) (Reply, error) {
 	ch.mu.Lock()
 	state, joined := ch.state, ch.joined
 	ch.mu.Unlock()
@@ -481,7 +500,7 @@ func (ch *Channel) Push(ctx context.Context, event string, payload any) (Reply, 
 	if err != nil {
 		return Reply{}, err
 	}
-	r, err := ch.c.send(ctx, f)
+	r, err := ch.c.send(ctx, f, then)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -507,7 +526,7 @@ func (ch *Channel) Leave(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = ch.c.send(ctx, f)
+	_, err = ch.c.send(ctx, f, nil)
 	ch.mu.Lock()
 	ch.state = stateClosed
 	ch.mu.Unlock()
@@ -595,7 +614,23 @@ func (ch *Channel) rejoinLoop() {
 // Doc pushes a GraphQL document on ch (normally the Absinthe control
 // topic) and decodes the reply with DecodeDocReply.
 func (ch *Channel) Doc(ctx context.Context, query string, vars map[string]any) (DocResult, error) {
-	r, err := ch.Push(ctx, EventDoc, DocPayload(query, vars))
+	return ch.DocThen(ctx, query, vars, nil)
+}
+
+// DocThen is Doc with then, if not nil, run with the decoded result of a
+// successful reply on the reader goroutine, under PushThen's rules. A
+// subscription uses it to record its subscriptionId before the first
+// subscription:data for it, which may follow the reply at once, is handled.
+func (ch *Channel) DocThen(ctx context.Context, query string, vars map[string]any, then func(DocResult)) (DocResult, error) {
+	var hook func(Reply)
+	if then != nil {
+		hook = func(r Reply) {
+			if res, err := DecodeDocReply(r); err == nil {
+				then(res)
+			}
+		}
+	}
+	r, err := ch.PushThen(ctx, EventDoc, DocPayload(query, vars), hook)
 	if err != nil {
 		return DocResult{}, err
 	}
