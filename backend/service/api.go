@@ -70,6 +70,9 @@ type KeyringState struct {
 	OK      bool   `json:"ok"`
 	Backend string `json:"backend"`
 	Error   string `json:"error,omitempty"`
+	// Saved is false when tokens live only in memory for this run (the user
+	// chose --secrets memory); the UI then says so.
+	Saved bool `json:"saved"`
 }
 
 // EventBatch is the name of the batched UI event.

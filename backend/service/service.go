@@ -390,7 +390,8 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	if err != nil {
 		return Overview{}, err
 	}
-	ks := KeyringState{OK: true, Backend: s.sec.Name()}
+	_, inMemory := s.sec.(*secrets.Memory)
+	ks := KeyringState{OK: true, Backend: s.sec.Name(), Saved: !inMemory}
 	if err := s.sec.Check(); err != nil {
 		ks.OK = false
 		ks.Error = err.Error()

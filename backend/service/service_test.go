@@ -240,6 +240,10 @@ func TestPipelineStoresQueuesAndBatches(t *testing.T) {
 	if vs, err := h.svc.MessageVersions(ctx, edited.ID); err != nil || len(vs) != 1 || vs[0].Text != "hello" {
 		t.Errorf("versions = %+v, %v", vs, err)
 	}
+	// The in-memory secrets store is shown as not saved.
+	if ov, _ := h.svc.Overview(ctx); !ov.Keyring.OK || ov.Keyring.Saved || len(ov.Platforms) != len(chat.Platforms) {
+		t.Errorf("overview keyring %+v, %d platforms", ov.Keyring, len(ov.Platforms))
+	}
 	// Search finds the logged text.
 	found, err := h.svc.Search(ctx, "edited", 0, 10)
 	if err != nil || len(found) != 1 {

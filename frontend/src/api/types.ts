@@ -217,6 +217,8 @@ export interface KeyringStatus {
   ok: boolean;
   backend: string;
   error?: string;
+  /** false: tokens live in memory for this run only (--secrets memory). */
+  saved?: boolean;
 }
 
 export interface Overview {

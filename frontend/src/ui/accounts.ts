@@ -26,8 +26,11 @@ export class AccountsPage implements Page {
       replace(this.keyring, h('span', { class: 'muted' }, 'Keyring status unknown.'));
       return;
     }
-    this.keyring.className = `keyring ${k.ok ? 'ok' : 'bad'}`;
-    if (k.ok) replace(this.keyring, `Tokens are stored in the OS keyring (${k.backend || 'system'}).`);
+    this.keyring.className = `keyring ${k.ok && k.saved !== false ? 'ok' : 'bad'}`;
+    if (k.ok && k.saved === false) replace(this.keyring,
+      h('strong', null, 'Tokens are kept in memory only. '),
+      `They are not saved (${k.backend || 'in-memory'}) and are gone when the console stops: this run was started with --secrets memory.`);
+    else if (k.ok) replace(this.keyring, `Tokens are stored in the OS keyring (${k.backend || 'system'}).`);
     else replace(this.keyring,
       h('strong', null, 'No keyring reachable. '),
       `Tokens cannot be stored${k.backend ? ` (${k.backend})` : ''}: ${k.error || 'no Secret Service found'}. `,
