@@ -48,7 +48,7 @@ e2e: build
 # backend/connector/socketio/testdata/node, else it is skipped.
 SEARCH_ROWS ?= 1000000
 P4_DURATION ?= 4m
-bench: deps
+bench: deps build
 	@set -o pipefail; { \
 	$(GO) test -run '^$$' -bench . -benchtime 50x -count 3 ./backend/service/ && \
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./backend/moderation/ && \
@@ -58,6 +58,7 @@ bench: deps
 	P4_DURATION=$(P4_DURATION) $(GO) test -run '^$$' -bench P4 -benchtime 1x -count 1 -timeout 0 ./backend/bench/ ; \
 	} | tee /tmp/modconsole-bench.txt
 	@$(GO) run ./build/ci/benchreport < /tmp/modconsole-bench.txt
+	@node frontend/e2e/coldstart.bench.mjs ./$(BIN)
 
 # make fuzz: every Fuzz* target in the repo, one after another, FUZZTIME each
 # (a duration, or e.g. 1000000x for R6's execution count); stops at the first

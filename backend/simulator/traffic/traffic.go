@@ -190,6 +190,16 @@ func Run(ctx context.Context, rate float64, stop <-chan struct{}, step func()) {
 	}
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
+	// The first step goes out at once, not one period in, so a demo shows
+	// chat as soon as it is connected.
+	select {
+	case <-ctx.Done():
+		return
+	case <-stop:
+		return
+	default:
+		step()
+	}
 	for {
 		select {
 		case <-ctx.Done():
