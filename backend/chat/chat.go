@@ -185,8 +185,9 @@ type Action struct {
 	Duration  time.Duration `json:"duration,omitempty"`  // timeout length
 	Reason    string        `json:"reason,omitempty"`
 	Text      string        `json:"text,omitempty"`  // send, announce; pin: the pinned text
-	Color     string        `json:"color,omitempty"` // announce colour variant
-	ReplyTo   *Reply        `json:"replyTo,omitempty"`
+	Color     string        `json:"color,omitempty"` // announce colour variant; send: the effect colour (Velora effectColor)
+	ReplyTo   *Reply        `json:"replyTo,omitempty"` // send: the message this one answers (Capabilities.Replies)
+	Effect    string        `json:"effect,omitempty"`  // send: a message effect (Capabilities.Effects); "" = the connector's default
 }
 
 // Result is a platform's confirmation of an action.
@@ -210,6 +211,14 @@ type Capabilities struct {
 	ReadOnly       bool                      `json:"readOnly,omitempty"`   // cannot send at all (guest, relay)
 	AnnounceColors []string                  `json:"announceColors,omitempty"`
 	TimeoutPresets []int                     `json:"timeoutPresets,omitempty"` // seconds
+	// Replies says that a send can answer a message (Action.ReplyTo) and the
+	// platform shows it as a reply. Connectors without it ignore ReplyTo.
+	Replies bool `json:"replies,omitempty"`
+	// Effects, when not empty, says that a send can carry a message effect
+	// (Action.Effect) and an effect colour (Action.Color). The names are the
+	// ones the platform documents, as suggestions: where the platform gives
+	// them only as examples (Velora), other names are passed on as typed.
+	Effects []string `json:"effects,omitempty"`
 }
 
 // Supports reports whether kind is supported.

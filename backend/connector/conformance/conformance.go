@@ -98,6 +98,9 @@ func checkInfo(t *testing.T, h Harness) {
 				t.Errorf("read-only connector: Capabilities say %s is supported", k)
 			}
 		}
+		if info.Capabilities.Replies || len(info.Capabilities.Effects) > 0 {
+			t.Errorf("read-only connector: Capabilities offer replies (%v) or effects (%v)", info.Capabilities.Replies, info.Capabilities.Effects)
+		}
 	}
 }
 

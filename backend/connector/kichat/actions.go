@@ -75,6 +75,8 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActClear:    {Supported: false, Note: "Clearing chat: " + noteNoEndpoint},
 		},
 	}
+	// Kick's send takes reply_to_message_id; effects it has none.
+	caps.Replies = !caps.ReadOnly
 	if caps.ReadOnly {
 		for _, k := range []chat.ActionKind{chat.ActBan, chat.ActTimeout, chat.ActUnban, chat.ActDelete, chat.ActSend} {
 			caps.Actions[k] = chat.ActionSpec{Supported: false, Note: noteReadOnly}

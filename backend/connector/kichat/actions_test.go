@@ -148,6 +148,28 @@ func TestTimeoutDeleteSend(t *testing.T) {
 	if sent.Message.ID != res.Ref || sent.Message.User.Role != "moderator" {
 		t.Fatalf("sent %+v, result %+v", sent.Message, res)
 	}
+	if _, present := req.Body["reply_to_message_id"]; present {
+		t.Errorf("plain send carries reply_to_message_id: %+v", req.Body)
+	}
+
+	// A reply to a live message: reply_to_message_id reaches Kick, and the
+	// message comes back as a reply to it.
+	if !c.Capabilities().Replies {
+		t.Error("capabilities: Replies = false with a Kick token")
+	}
+	_, _ = e.sim.Inject("xqc", "asker", "when is the next stream?")
+	q, _ := r.wait(t, 0, "question", isMessage("xqc", "when is the next stream?"))
+	res, err = c.Do(ctx, chat.Action{Kind: chat.ActSend, Channel: "xqc", Text: "tomorrow at 6", ReplyTo: &chat.Reply{MessageID: q.Message.ID, Username: "asker"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req = lastRequest(t, e); req.Path != "/public/v1/chat" || req.Body["reply_to_message_id"] != q.Message.ID || req.Body["content"] != "tomorrow at 6" {
+		t.Fatalf("reply request = %+v", req)
+	}
+	reply, _ := r.wait(t, 0, "reply", isMessage("xqc", "tomorrow at 6"))
+	if reply.Message.ReplyTo == nil || reply.Message.ReplyTo.MessageID != q.Message.ID || reply.Message.ID != res.Ref {
+		t.Fatalf("reply %+v (replyTo %+v), result %+v", reply.Message, reply.Message.ReplyTo, res)
+	}
 
 	// Timeouts longer than 7 days and messages over 500 characters never leave.
 	n := len(e.sim.Requests())
@@ -274,8 +296,8 @@ func TestReadOnlyAndUnsupported(t *testing.T) {
 	r := run(t, c)
 	r.wait(t, 0, "guest", isStatus(chat.StatusGuest))
 	caps := c.Info().Capabilities
-	if !caps.ReadOnly {
-		t.Error("not read-only without a Kick token")
+	if !caps.ReadOnly || caps.Replies {
+		t.Errorf("without a Kick token: readOnly=%v replies=%v, want read-only without replies", caps.ReadOnly, caps.Replies)
 	}
 	for _, k := range chat.ActionKinds {
 		spec := caps.Actions[k]

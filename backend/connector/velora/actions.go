@@ -27,6 +27,11 @@ const MaxMessage = 500
 // accent colour, /announce itself).
 var AnnounceColors = []string{"blue", "gold", "green", "red", "orange", "coral"}
 
+// Effects are the sendMessage effects offered in the UI. Velora's
+// documentation names only "rainbow", as an example ("optional message
+// effect"); the list is a suggestion and other names are sent as typed.
+var Effects = []string{"rainbow"}
+
 // TimeoutPresets are the timeout lengths offered in the UI, in seconds.
 var TimeoutPresets = []int{60, 600, 3600, 86400}
 
@@ -56,6 +61,12 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActPin:      {Supported: true, Inferred: true, Note: inferred + bridgeNote},
 			chat.ActClear:    {Supported: true, Inferred: true, Note: inferred + bridgeNote},
 		},
+	}
+	if !caps.ReadOnly && !c.viaBridge(chat.ActSend) {
+		// replyTo, effect and effectColor are sendMessage fields; the
+		// Streamer.bot bridge takes only channelId and message.
+		caps.Replies = true
+		caps.Effects = append([]string(nil), Effects...)
 	}
 	if caps.ReadOnly {
 		for k, s := range caps.Actions {
@@ -225,7 +236,9 @@ func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) 
 		if c.platform != "" {
 			payload["platform"] = c.platform
 		}
-		if c.effect != "" {
+		if e := strings.TrimSpace(a.Effect); e != "" {
+			payload["effect"] = e
+		} else if c.effect != "" {
 			payload["effect"] = c.effect
 		}
 		if col := strings.TrimSpace(a.Color); col != "" {

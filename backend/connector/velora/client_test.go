@@ -2,7 +2,10 @@ package velora
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -740,5 +743,77 @@ func TestUnknownNamespaceIsPermanent(t *testing.T) {
 	err = c.Run(ctx, newRec())
 	if !chat.IsPermanent(err) || !strings.Contains(err.Error(), "namespace /nope refused") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestSendReplyAndEffect checks the optional sendMessage fields: replyTo from
+// Action.ReplyTo, effect from Action.Effect (else the effect setting) and
+// effectColor from Action.Color (else the effect_color setting).
+func TestSendReplyAndEffect(t *testing.T) {
+	e := newEnv(t)
+	watcher := e.connect(t, tokBob, nil, nil)
+	watcher.join(t, "streamer")
+	mod := e.connect(t, tokAlice, map[string]string{SettingEffect: "sparkle", SettingEffectColor: "#00ff00"}, nil)
+	mod.join(t, "streamer")
+	if caps := mod.c.Capabilities(); !caps.Replies || !slices.Equal(caps.Effects, []string{"rainbow"}) {
+		t.Errorf("caps replies=%v effects=%v", caps.Replies, caps.Effects)
+	}
+	parent, err := e.sim.Inject("streamer", "carol", "what is the schedule?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mod.do(chat.Action{Kind: chat.ActSend, Text: "Mondays at 8", Effect: "rainbow", Color: "#ff00ff",
+		ReplyTo: &chat.Reply{MessageID: parent, Username: "carol", Snippet: "what is the schedule?"}}); err != nil {
+		t.Fatal(err)
+	}
+	type sent struct {
+		ChannelID   string            `json:"channelId"`
+		Message     string            `json:"message"`
+		Effect      *string           `json:"effect"`
+		EffectColor *string           `json:"effectColor"`
+		ReplyTo     map[string]string `json:"replyTo"`
+	}
+	last := func() sent {
+		t.Helper()
+		all := e.sim.Sends()
+		if len(all) == 0 {
+			t.Fatal("the simulator received no sendMessage")
+		}
+		var p sent
+		if err := json.Unmarshal(all[len(all)-1], &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := last()
+	want := map[string]string{"messageId": parent, "username": "carol", "snippet": "what is the schedule?"}
+	if p.Message != "Mondays at 8" || p.ChannelID != e.chanID || !maps.Equal(p.ReplyTo, want) ||
+		p.Effect == nil || *p.Effect != "rainbow" || p.EffectColor == nil || *p.EffectColor != "#ff00ff" {
+		t.Errorf("sendMessage = %+v", p)
+	}
+	ev := watcher.r.wait(t, "reply", msgText("Mondays at 8"))
+	if r := ev.Message.ReplyTo; r == nil || r.MessageID != parent || r.Username != "carol" || r.Snippet != "what is the schedule?" || ev.Message.Effect != "rainbow" {
+		t.Errorf("newMessage %+v reply %+v", ev.Message, ev.Message.ReplyTo)
+	}
+
+	// Without Effect and Color: the settings; without ReplyTo: no replyTo.
+	if _, err := mod.do(chat.Action{Kind: chat.ActSend, Text: "plain"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := last(); p.Message != "plain" || p.ReplyTo != nil || p.Effect == nil || *p.Effect != "sparkle" || p.EffectColor == nil || *p.EffectColor != "#00ff00" {
+		t.Errorf("plain sendMessage = %+v", p)
+	}
+	// Announcements carry none of them.
+	if _, err := mod.do(chat.Action{Kind: chat.ActAnnounce, Text: "hello all"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := last(); p.Message != "/announce hello all" || p.ReplyTo != nil || p.Effect != nil || p.EffectColor != nil {
+		t.Errorf("announce sendMessage = %+v", p)
+	}
+
+	// Sends through the Streamer.bot bridge cannot carry them: no replies or effects offered.
+	g := e.connect(t, "", nil, map[string]string{SecretStreamerbot: tokBridge})
+	if caps := g.c.Capabilities(); caps.Replies || len(caps.Effects) != 0 {
+		t.Errorf("bridged caps replies=%v effects=%v", caps.Replies, caps.Effects)
 	}
 }

@@ -78,6 +78,7 @@ type Sim struct {
 	bridge   map[string]string     // bridge token -> channel id
 	conns    map[string]*conn      // by socket id
 	beats    int                   // heartbeats received
+	sends    []json.RawMessage     // the last sendMessage payloads received on sockets (bounded)
 
 	startOnce sync.Once
 	stop      chan struct{}
@@ -710,9 +711,24 @@ func (s *Sim) onSend(c *conn, args []json.RawMessage) {
 		return
 	}
 	s.mu.Lock()
+	s.sends = append(s.sends, append(json.RawMessage(nil), args[0]...))
+	if len(s.sends) > maxSendsKept {
+		s.sends = s.sends[len(s.sends)-maxSendsKept:]
+	}
 	ok, msg, outs := s.sendLocked(c.user, p, false)
 	outs = append(outs, s.toSocket(c.so, "commandResult", result(ok, msg)))
 	s.flush(outs)
+}
+
+// maxSendsKept bounds the sendMessage payloads Sends returns.
+const maxSendsKept = 256
+
+// Sends returns the last sendMessage payloads received on sockets, oldest
+// first, as sent (tests check the optional fields a client filled in).
+func (s *Sim) Sends() []json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]json.RawMessage(nil), s.sends...)
 }
 
 func result(ok bool, msg string) map[string]any {
