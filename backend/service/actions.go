@@ -73,6 +73,14 @@ func (s *Service) Act(ctx context.Context, req ActionRequest) (ActionView, error
 		}
 		return ActionView{}, fmt.Errorf("%w: %s", chat.ErrUnsupported, msg)
 	}
+	if caps := c.info.Capabilities; a.Kind == chat.ActSend {
+		if a.ReplyTo != nil && !caps.Replies {
+			return ActionView{}, fmt.Errorf("%w: replies are not available on %s", chat.ErrUnsupported, ch.Platform)
+		}
+		if (a.Effect != "" || a.Color != "") && len(caps.Effects) == 0 {
+			return ActionView{}, fmt.Errorf("%w: message effects are not available on %s", chat.ErrUnsupported, ch.Platform)
+		}
+	}
 	if max := c.info.Capabilities.MaxMessage; max > 0 && utf8.RuneCountInString(a.Text) > max {
 		return ActionView{}, invalid("message is %d characters; %s allows at most %d", utf8.RuneCountInString(a.Text), ch.Platform, max)
 	}
@@ -146,10 +154,97 @@ func (s *Service) buildAction(ctx context.Context, ch store.Channel, req ActionR
 	default:
 		return a, nil, invalid("unknown action %q", req.Kind)
 	}
+	if req.ReplyToID != 0 || req.Effect != "" {
+		if req.Kind != chat.ActSend {
+			return a, nil, invalid("replyToId and effect go only with send, not %s", req.Kind)
+		}
+	}
+	if req.Kind == chat.ActSend {
+		if err := s.sendExtras(ctx, ch, req, &a); err != nil {
+			return a, nil, err
+		}
+	}
 	if len(a.Reason) > 500 {
 		return a, nil, invalid("reason is too long (500 characters at most)")
 	}
 	return a, evidence, nil
+}
+
+// SnippetLength is how many characters of the answered message a reply
+// carries as its preview.
+const SnippetLength = 80
+
+// sendExtras fills a send's reply context, effect and effect colour from req.
+// The reply target must be a live message of the same channel.
+func (s *Service) sendExtras(ctx context.Context, ch store.Channel, req ActionRequest, a *chat.Action) error {
+	a.Effect = strings.TrimSpace(req.Effect)
+	if a.Effect != "" && !validEffect(a.Effect) {
+		return invalid("effect %q is not a plain name (letters, digits, - and _, at most 32)", req.Effect)
+	}
+	a.Color = strings.TrimSpace(a.Color)
+	if a.Color != "" && !validHexColor(a.Color) {
+		return invalid("effect colour %q is not a #rgb or #rrggbb colour", req.Color)
+	}
+	if req.ReplyToID == 0 {
+		return nil
+	}
+	if req.ReplyToID < 0 {
+		return invalid("replyToId %d is not a message id", req.ReplyToID)
+	}
+	m, err := s.st.MessageByID(ctx, req.ReplyToID)
+	if err != nil {
+		return notFound(err, "message %d (replyToId)", req.ReplyToID)
+	}
+	if m.ChannelID != ch.ID {
+		return invalid("cannot reply to message %d: it belongs to another channel", req.ReplyToID)
+	}
+	if m.Deleted {
+		return invalid("cannot reply to message %d: it was deleted", req.ReplyToID)
+	}
+	if strings.TrimSpace(m.Msg.ID) == "" {
+		return invalid("cannot reply to message %d: the platform gave it no id", req.ReplyToID)
+	}
+	name := m.Msg.User.Username
+	if name == "" {
+		name = m.Msg.User.Name()
+	}
+	a.ReplyTo = &chat.Reply{MessageID: m.Msg.ID, Username: name, Snippet: Snippet(m.Msg.Text, SnippetLength)}
+	return nil
+}
+
+// Snippet is text on one line, cut to at most n characters (the last one an
+// ellipsis when it was cut).
+func Snippet(text string, n int) string {
+	t := strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(t) <= n {
+		return t
+	}
+	r := []rune(t)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+func validEffect(e string) bool {
+	if len(e) > 32 {
+		return false
+	}
+	for _, r := range e {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func validHexColor(c string) bool {
+	if len(c) != 4 && len(c) != 7 || c[0] != '#' {
+		return false
+	}
+	for _, r := range c[1:] {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // contentKey identifies "the same action": repeats while one is in flight
@@ -161,6 +256,13 @@ func contentKey(chID int64, a chat.Action) string {
 		uid = a.User.ID + "/" + a.User.Username
 	}
 	fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s\x00%d\x00%s\x00%s\x00%s", chID, a.Kind, uid, a.MessageID, a.Duration, a.Reason, a.Text, a.Color)
+	if a.ReplyTo != nil || a.Effect != "" {
+		reply := ""
+		if a.ReplyTo != nil {
+			reply = a.ReplyTo.MessageID
+		}
+		fmt.Fprintf(h, "\x00%s\x00%s", reply, a.Effect)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 
@@ -426,8 +528,16 @@ func actionView(r store.ActionRow, p chat.Platform) ActionView {
 		}
 	} else if a.MessageID != "" {
 		v.Target = "message " + a.MessageID
+	} else if a.ReplyTo != nil {
+		v.Target = "reply to " + a.ReplyTo.Username
+		if a.ReplyTo.Username == "" {
+			v.Target = "reply to message " + a.ReplyTo.MessageID
+		}
 	}
 	var params []string
+	if a.Effect != "" {
+		params = append(params, "effect "+a.Effect)
+	}
 	if a.Duration > 0 {
 		params = append(params, fmt.Sprintf("%ds", int64(a.Duration/time.Second)))
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -26,11 +27,13 @@ type fakeConn struct {
 	calls   atomic.Int64
 	verdict func(chat.Action) (chat.Result, error)
 	online  bool
+	replies bool     // Capabilities.Replies (set before setup)
+	effects []string // Capabilities.Effects (set before setup)
 }
 
 func (f *fakeConn) Info() connector.Info {
 	return connector.Info{Platform: chat.Velora, Name: "fake", Capabilities: chat.Capabilities{
-		MaxMessage: 500,
+		MaxMessage: 500, Replies: f.replies, Effects: f.effects,
 		Actions: map[chat.ActionKind]chat.ActionSpec{
 			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: true},
 			chat.ActAnnounce: {Supported: true}, chat.ActSend: {Supported: true},
@@ -437,3 +440,134 @@ func (brokenSecrets) Set(string, string) error   { return errNoKeyring }
 func (brokenSecrets) Delete(string) error        { return errNoKeyring }
 func (brokenSecrets) Name() string               { return "OS keyring" }
 func (brokenSecrets) Check() error               { return errNoKeyring }
+
+// TestSendReplyAndEffect: replyToId becomes the platform's reply context
+// (platform id, username, an 80-character snippet) from our own row, only
+// within the same channel; effect and colour pass through, checked.
+func TestSendReplyAndEffect(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.fake.replies, h.fake.effects = true, []string{"rainbow"}
+	h.setup(t)
+	ctx := context.Background()
+	long := "what time does the stream start tomorrow?   I keep missing the first half hour of it, every single week"
+	h.fake.emit(msg("plat-1", "carol", long))
+	var parent MessageView
+	eventually(t, "message stored", func() bool {
+		rows, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+		if len(rows) == 1 {
+			parent = rows[0]
+		}
+		return len(rows) == 1
+	})
+	got := make(chan chat.Action, 4)
+	h.fake.verdict = func(a chat.Action) (chat.Result, error) {
+		got <- a
+		return chat.Result{Detail: "Message sent"}, nil
+	}
+	v, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: " at 8 ", ReplyToID: parent.ID, Effect: "rainbow", Color: "#ff00ff"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Target != "reply to carol" || !strings.Contains(v.Params, "effect rainbow") {
+		t.Errorf("action view %+v", v)
+	}
+	var a chat.Action
+	select {
+	case a = <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the send never reached the connector")
+	}
+	wantSnippet := "what time does the stream start tomorrow? I keep missing the first half hour of…"
+	if a.Text != "at 8" || a.Effect != "rainbow" || a.Color != "#ff00ff" || a.ReplyTo == nil ||
+		a.ReplyTo.MessageID != "plat-1" || a.ReplyTo.Username != "carol" || a.ReplyTo.Snippet != wantSnippet {
+		t.Fatalf("connector got %+v (reply %+v)", a, a.ReplyTo)
+	}
+	if n := len([]rune(a.ReplyTo.Snippet)); n != SnippetLength {
+		t.Errorf("snippet is %d characters, want %d", n, SnippetLength)
+	}
+	// The same text as a plain send is a different action, not a repeat of the reply.
+	if v2, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "at 8"}); err != nil || v2.ID == v.ID {
+		t.Errorf("plain send after the reply: %+v, %v", v2, err)
+	}
+
+	// A message of another channel is refused, clearly, before the outbox.
+	other, err := h.svc.JoinChannel(ctx, h.ch.AccountID, "elsewhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fake.emit(chat.Event{Kind: chat.KindMessage, Channel: "elsewhere", Message: &chat.Message{ID: "plat-2", Channel: "elsewhere", User: chat.User{ID: "u-dan", Username: "dan"}, Text: "hi"}})
+	var foreign MessageView
+	eventually(t, "other channel's message", func() bool {
+		rows, _ := h.svc.RecentMessages(ctx, other.ID, 0, 10)
+		if len(rows) == 1 {
+			foreign = rows[0]
+		}
+		return len(rows) == 1
+	})
+	before := h.fake.calls.Load()
+	for _, tc := range []struct {
+		req  ActionRequest
+		want string
+	}{
+		{ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", ReplyToID: foreign.ID}, "belongs to another channel"},
+		{ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", ReplyToID: 999999}, "not found"},
+		{ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActAnnounce, Text: "hi", ReplyToID: parent.ID}, "only with send"},
+		{ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", Effect: "rain bow"}, "not a plain name"},
+		{ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", Effect: "rainbow", Color: "red;x"}, "not a #rgb or #rrggbb"},
+	} {
+		_, err := h.svc.Act(ctx, tc.req)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err %v, want %q", tc.req, err, tc.want)
+		}
+	}
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", ReplyToID: foreign.ID}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("wrong channel: %v, want ErrInvalid", err)
+	}
+	// A deleted message cannot be answered.
+	h.fake.emit(chat.Event{Kind: chat.KindDelete, Channel: "lumen", MessageID: "plat-1"})
+	eventually(t, "deletion", func() bool {
+		rows, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+		for _, r := range rows {
+			if r.ID == parent.ID {
+				return r.Deleted
+			}
+		}
+		return false
+	})
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", ReplyToID: parent.ID}); err == nil || !strings.Contains(err.Error(), "deleted") {
+		t.Errorf("reply to a deleted message: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := h.fake.calls.Load() - before; n != 0 {
+		t.Errorf("%d refused requests reached the connector", n)
+	}
+}
+
+// TestReplyAndEffectNeedCapabilities: a platform that does not offer replies
+// or effects refuses them rather than sending a plain message.
+func TestReplyAndEffectNeedCapabilities(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	ctx := context.Background()
+	h.fake.emit(msg("plat-1", "carol", "hello"))
+	var parent MessageView
+	eventually(t, "message stored", func() bool {
+		rows, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+		if len(rows) == 1 {
+			parent = rows[0]
+		}
+		return len(rows) == 1
+	})
+	for _, req := range []ActionRequest{
+		{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", ReplyToID: parent.ID},
+		{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", Effect: "rainbow"},
+		{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hi", Color: "#ff00ff"},
+	} {
+		if _, err := h.svc.Act(ctx, req); !errors.Is(err, chat.ErrUnsupported) {
+			t.Errorf("%+v: %v, want ErrUnsupported", req, err)
+		}
+	}
+	if n := h.fake.calls.Load(); n != 0 {
+		t.Errorf("%d refused requests reached the connector", n)
+	}
+}

@@ -103,7 +103,9 @@ type ActionRequest struct {
 	DurationSeconds int64           `json:"durationSeconds,omitempty"`
 	Reason          string          `json:"reason,omitempty"`
 	Text            string          `json:"text,omitempty"`
-	Color           string          `json:"color,omitempty"`
+	Color           string          `json:"color,omitempty"`     // announce: colour variant; send: effect colour (#rrggbb)
+	ReplyToID       int64           `json:"replyToId,omitempty"` // send: our row id of the message answered (capabilities.replies)
+	Effect          string          `json:"effect,omitempty"`    // send: message effect (capabilities.effects)
 }
 
 // ActionView is one entry in the outbox and audit trail.
