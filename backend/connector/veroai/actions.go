@@ -39,6 +39,9 @@ func (c *Connector) Capabilities() chat.Capabilities {
 		caps.Actions[chat.ActBan] = chat.ActionSpec{Note: fmt.Sprintf(notAvailable, "bans") + " (Blocking is turned off in the account's ban_as_block setting.)"}
 		caps.Actions[chat.ActUnban] = chat.ActionSpec{Note: fmt.Sprintf(notAvailable, "bans")}
 	}
+	// A send can answer a message (reply_to_id, inferred with the send path);
+	// VeroAI has no message effects.
+	caps.Replies = !caps.ReadOnly
 	if caps.ReadOnly {
 		for k, s := range caps.Actions {
 			if s.Supported {

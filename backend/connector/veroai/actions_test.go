@@ -31,7 +31,7 @@ func TestCapabilities(t *testing.T) {
 	if off.Actions[chat.ActBan].Supported {
 		t.Error("ban_as_block=0 still offers ban")
 	}
-	if ro := e.connector(t, "", nil).Capabilities(); !ro.ReadOnly || ro.Actions[chat.ActSend].Supported {
+	if ro := e.connector(t, "", nil).Capabilities(); !ro.ReadOnly || ro.Actions[chat.ActSend].Supported || ro.Replies {
 		t.Errorf("no key: %+v", ro)
 	}
 }

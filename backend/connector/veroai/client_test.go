@@ -169,6 +169,16 @@ func TestSendRoundTrip(t *testing.T) {
 	if !c.Info().Capabilities.Actions[chat.ActSend].Inferred {
 		t.Error("send path is inferred and must say so")
 	}
+	// A reply carries reply_to_id and comes back as a reply.
+	if !c.Info().Capabilities.Replies {
+		t.Error("capabilities: Replies = false")
+	}
+	if _, err := c.Do(context.Background(), chat.Action{Kind: chat.ActSend, Channel: convA, Text: "answering", ReplyTo: &chat.Reply{MessageID: res.Ref}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := rec.wait(t, "reply", msgText("answering")); ev.Message.ReplyTo == nil || ev.Message.ReplyTo.MessageID != res.Ref {
+		t.Errorf("reply %+v (replyTo %+v)", ev.Message, ev.Message.ReplyTo)
+	}
 	if e.sim.TokenFetches() != 1 {
 		t.Errorf("token fetches = %d", e.sim.TokenFetches())
 	}
