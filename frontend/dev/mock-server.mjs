@@ -36,7 +36,7 @@ function caps(platform) {
   });
   switch (platform) {
     case 'velora':
-      return { actions: all(), maxMessage: 500, announceColors: ['primary', 'blue', 'green', 'orange', 'purple'], timeoutPresets: [60, 600, 3600, 86400] };
+      return { actions: all(), maxMessage: 500, announceColors: ['primary', 'blue', 'green', 'orange', 'purple'], timeoutPresets: [60, 600, 3600, 86400], replies: true, effects: ['rainbow'] };
     case 'kichat':
       return { actions: all({ pin: { supported: false, note: 'Kick has no public pin endpoint' }, announce: { supported: false, note: 'Kick has no announcements API' }, timeout: { supported: true, note: 'whole minutes 1–10080' } }), readOnly: true, maxMessage: 500, timeoutPresets: [60, 300, 600, 3600] };
     case 'glimesh':
@@ -199,6 +199,12 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
     const spec = c.capabilities.actions[req.kind];
     if (!spec?.supported) throw new Error(spec?.note || `${req.kind} is not supported on ${c.platform}`);
     if (c.readOnly) throw new Error('connection is read-only');
+    if (req.replyToId) {
+      if (req.kind !== 'send') throw new Error('replyToId and effect go only with send');
+      if (!c.capabilities.replies) throw new Error(`replies are not available on ${c.platform}`);
+      if (!(history.get(c.id) || []).some((x) => x.id === req.replyToId)) throw new Error(`cannot reply to message ${req.replyToId}: it belongs to another channel`);
+    }
+    if ((req.effect || (req.kind === 'send' && req.color)) && !c.capabilities.effects?.length) throw new Error(`message effects are not available on ${c.platform}`);
     const now = Date.now();
     const a = {
       id: nextAction++, key: randomBytes(6).toString('hex'), channelId: c.id, platform: c.platform, kind: req.kind,
@@ -222,9 +228,13 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
       out.actions.push({ ...a });
       const me = { id: `me-${c.accountId}`, username: accounts.find((x) => x.id === c.accountId)?.name ?? 'me', role: 'moderator', color: '#5aa2ff' };
       switch (req.kind) {
-        case 'send':
-          out.messages.push(message(c.id, me, req.text));
+        case 'send': {
+          const m = message(c.id, me, req.text);
+          const parent = req.replyToId ? (history.get(c.id) || []).find((x) => x.id === req.replyToId) : null;
+          if (parent) m.replyTo = { messageId: parent.platformId, username: parent.user.username, snippet: String(parent.text).slice(0, 80) };
+          out.messages.push(m);
           break;
+        }
         case 'announce':
           out.messages.push(message(c.id, me, `[announcement] ${req.text}`));
           break;

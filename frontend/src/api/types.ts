@@ -48,6 +48,10 @@ export interface Capabilities {
   readOnly?: boolean;
   announceColors?: string[];
   timeoutPresets?: number[];
+  /** replies: a send can answer a message (ActionRequest.replyToId). */
+  replies?: boolean;
+  /** effects: message effects a send can carry (suggestions; empty or missing = none). */
+  effects?: string[] | null;
 }
 
 export interface Health {
@@ -142,7 +146,12 @@ export interface ActionRequest {
   durationSeconds?: number;
   reason?: string;
   text?: string;
+  /** color: the announcement colour, or on send the effect colour (#rrggbb). */
   color?: string;
+  /** replyToId: send only, our row id of the message answered (capabilities.replies). */
+  replyToId?: number;
+  /** effect: send only, a message effect (capabilities.effects). */
+  effect?: string;
 }
 
 export interface ActionView {

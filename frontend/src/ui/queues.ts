@@ -8,6 +8,7 @@ import { spec, type Ctx, type Page } from './ctx';
 import { h, replace } from './dom';
 import { healthClass, healthText } from './health';
 import { fmtDuration, fmtTime, renderText, renderUser, safeColor } from './render';
+import { canReply, effectsOf, renderReplyContext, replyable, replyLabel, sendRequest } from './reply';
 import { VirtualList } from './virtual';
 
 const QUEUE_ROW = 54;
@@ -15,7 +16,7 @@ const CHAT_ROW = 24;
 const HISTORY_PAGE = 100;
 
 type Pane = 'queue' | 'chat';
-type Verb = 'approve' | 'dismiss' | 'ban' | 'timeout' | 'timeoutAsk' | 'delete' | 'pin'
+type Verb = 'approve' | 'dismiss' | 'ban' | 'timeout' | 'timeoutAsk' | 'delete' | 'pin' | 'reply'
   | 'hideUser' | 'unhideUser' | 'hideMessage' | 'unhideMessage';
 
 interface Target {
@@ -123,6 +124,10 @@ export class QueuesPage implements Page {
   private selChat = 0;
   private loadingOlder = false;
   private composer: HTMLElement | null = null;
+  /** replyTo is the message the next send answers (null: a plain send). */
+  private replyTo: MessageView | null = null;
+  private replyBar: HTMLElement | null = null;
+  private sendInput: HTMLInputElement | null = null;
   /** capsKey is what the composer and the action buttons were built from. */
   private capsKey = '';
   /** versions caches earlier texts of edited messages by message id. */
@@ -505,7 +510,7 @@ export class QueuesPage implements Page {
       m.held ? h('span', { class: 'tag tag-held', attrs: { title: 'held in the queue' } }, 'held') : null,
       renderUser(m.user),
       h('span', { class: 'sep' }, ': '),
-      m.replyTo ? h('span', { class: 'reply' }, `↩ ${m.replyTo.username ?? ''} `) : null,
+      renderReplyContext(m.replyTo),
       h('span', { class: 'msg-text' }, renderText(m)),
       editedTag(m),
       r.note || r.deleted ? h('span', { class: 'tag tag-note' }, r.note || 'deleted') : null,
@@ -586,6 +591,7 @@ export class QueuesPage implements Page {
       btn('approve', 'Approve', 'a', 'btn-ok');
       btn('dismiss', 'Dismiss', 'd');
     }
+    if (this.channelId && replyable(c, t.msg, t.deleted)) btn('reply', 'Reply', 'r', '', false, 'answer this message from the send box');
     for (const k of MOD_KINDS) {
       const s = spec(c, k);
       if (!s.supported) {
@@ -623,6 +629,7 @@ export class QueuesPage implements Page {
         collapsed ? h('span', { class: 'muted' }, hidden.isMessageHidden(t.msg.channelId, t.msg.id) ? 'message hidden locally' : 'author hidden locally') : renderUser(t.msg.user),
         !collapsed && t.msg.user.role ? h('span', { class: 'tag' }, t.msg.user.role) : null,
         collapsed ? null : h('span', { class: 'sep' }, ': '),
+        collapsed ? null : renderReplyContext(t.msg.replyTo, true),
         collapsed ? null : h('span', { class: 'msg-text full' }, renderText(t.msg)),
         collapsed ? null : editedTag(t.msg),
         t.item?.reasons?.length ? h('span', { class: 'reasons' }, ...t.item.reasons.map((r) => h('span', { class: 'tag tag-reason' }, r))) : null),
@@ -663,17 +670,43 @@ export class QueuesPage implements Page {
     const max = c?.capabilities.maxMessage || 500;
     const input = h('input', { class: 'input grow', attrs: { type: 'text', maxlength: max, placeholder: sendSpec.supported ? `Send to ${c?.name ?? ''}` : `Cannot send: ${sendSpec.note ?? ''}`, 'aria-label': 'send message', 'data-testid': 'send-input', disabled: !sendSpec.supported } });
     const sendBtn = h('button', { class: 'btn btn-primary', attrs: { type: 'submit', disabled: !sendSpec.supported, 'data-testid': 'send-button' } }, 'Send');
-    const sendForm = h('form', { class: 'composer-row' }, input, sendBtn);
+    const effects = effectsOf(c);
+    // Effects (Velora): a free-text effect with the documented names offered, and an optional colour.
+    const listId = `effects-${this.channelId}`;
+    const effectIn = effects.length ? h('input', { class: 'input effect-input', attrs: { type: 'text', list: listId, maxlength: 32, placeholder: 'effect', 'aria-label': 'message effect', 'data-testid': 'effect-input', title: `Message effect (${effects.join(', ')} offered; other names are sent as typed)` } }) : null;
+    const effectList = effects.length ? h('datalist', { attrs: { id: listId } }, ...effects.map((x) => h('option', { attrs: { value: x } }))) : null;
+    const colorOn = effects.length ? h('input', { attrs: { type: 'checkbox', 'aria-label': 'use an effect colour', 'data-testid': 'effect-color-on' } }) : null;
+    const colorIn = effects.length ? h('input', { class: 'input effect-color', attrs: { type: 'color', value: '#ff00ff', 'aria-label': 'effect colour', 'data-testid': 'effect-color' } }) : null;
+    if (colorOn && colorIn) colorIn.addEventListener('input', () => { colorOn.checked = true; });
+    const effectBox = effects.length ? h('span', { class: 'effect-box', attrs: { 'data-testid': 'effect-box' } },
+      effectIn, effectList, h('label', { class: 'effect-color-label', attrs: { title: 'effect colour (effectColor)' } }, colorOn, colorIn)) : null;
+    const sendForm = h('form', { class: 'composer-row' }, input, effectBox, sendBtn);
+    const replyBar = h('div', { class: 'reply-bar', attrs: { hidden: true, 'data-testid': 'reply-bar' } });
+    this.replyBar = replyBar;
+    this.sendInput = input;
+    if (!canReply(c)) this.replyTo = null;
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.replyTo) {
+        e.preventDefault();
+        this.cancelReply();
+      }
+    });
     sendForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const text = input.value;
       if (!text.trim()) return;
+      const ch = this.channel();
+      const replyTo = this.replyTo;
+      const req = sendRequest(ch, this.channelId, text, { replyTo, effect: effectIn?.value, color: colorOn?.checked ? colorIn?.value : undefined });
       input.value = '';
-      void this.ctx.act({ channelId: this.channelId, kind: 'send', text }, 'Send').then((ok) => {
-        if (!ok && !input.value) input.value = text;
+      this.cancelReply();
+      void this.ctx.act(req, replyTo ? `Reply to ${replyTo.user.displayName || replyTo.user.username}` : 'Send').then((ok) => {
+        if (ok) return;
+        if (!input.value) input.value = text;
+        if (replyTo && !this.replyTo) this.startReply(replyTo, false);
       });
     });
-    const rows: HTMLElement[] = [sendForm];
+    const rows: HTMLElement[] = [replyBar, sendForm];
     if (annSpec.supported) rows.push(this.buildAnnounce(c, annSpec, max));
     const clearSpec = spec(c, 'clear');
     const notes: HTMLElement[] = [];
@@ -709,6 +742,7 @@ export class QueuesPage implements Page {
     }
     old.replaceWith(fresh);
     this.composer = fresh;
+    this.renderReply();
     this.queueList.refresh();
     this.chatList?.refresh();
     this.renderDetail();
@@ -798,6 +832,10 @@ export class QueuesPage implements Page {
     }
     if (verb === 'hideUser' || verb === 'unhideUser' || verb === 'hideMessage' || verb === 'unhideMessage') {
       this.local(verb, t, false);
+      return;
+    }
+    if (verb === 'reply') {
+      if (this.channelId && replyable(c, t.msg, t.deleted)) this.startReply(t.msg, true);
       return;
     }
     const kind: ActionKind = verb === 'timeoutAsk' ? 'timeout' : verb;
@@ -921,8 +959,53 @@ export class QueuesPage implements Page {
       case 'p':
         if (t) void this.run('pin', t);
         return true;
+      case 'r':
+        if (!t || !this.channelId || !replyable(this.channel(), t.msg, t.deleted)) return false;
+        void this.run('reply', t);
+        return true;
+      case 'Escape':
+        if (!this.replyTo) return false;
+        this.cancelReply();
+        return true;
     }
     return false;
+  }
+
+  // ---- replies ----
+
+  /** startReply makes the next send answer m, shows it above the send box and, when asked, focuses the box. */
+  private startReply(m: MessageView, focus: boolean): void {
+    if (!replyable(this.channel(), m, false)) return;
+    this.replyTo = m;
+    this.renderReply();
+    if (focus && this.sendInput && !this.sendInput.disabled) this.sendInput.focus();
+  }
+
+  private cancelReply(): void {
+    if (!this.replyTo) return;
+    this.replyTo = null;
+    this.renderReply();
+  }
+
+  /** renderReply shows "Replying to <user>: <snippet>" (text only) with a cancel button, or hides the bar. */
+  private renderReply(): void {
+    const bar = this.replyBar;
+    if (!bar) return;
+    const m = this.replyTo;
+    if (!m || !canReply(this.channel())) {
+      this.replyTo = null;
+      bar.hidden = true;
+      replace(bar);
+      return;
+    }
+    const cancel = h('button', { class: 'icon-btn', attrs: { type: 'button', 'aria-label': 'cancel reply', title: 'cancel reply (Esc)', 'data-testid': 'reply-cancel' } }, '×');
+    cancel.addEventListener('click', () => {
+      this.cancelReply();
+      this.sendInput?.focus();
+    });
+    bar.hidden = false;
+    bar.dataset.msgId = String(m.id);
+    replace(bar, h('span', { class: 'reply-label', attrs: { 'data-testid': 'reply-label' } }, replyLabel(m)), cancel);
   }
 
   update(ch: Changes): void {
