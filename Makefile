@@ -59,6 +59,7 @@ bench: deps build
 	} | tee /tmp/modconsole-bench.txt
 	@$(GO) run ./build/ci/benchreport < /tmp/modconsole-bench.txt
 	@node frontend/e2e/coldstart.bench.mjs ./$(BIN)
+	@node frontend/e2e/latency.bench.mjs ./$(BIN)
 
 # make fuzz: every Fuzz* target in the repo, one after another, FUZZTIME each
 # (a duration, or e.g. 1000000x for R6's execution count); stops at the first

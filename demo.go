@@ -34,14 +34,14 @@ type demoWorld struct {
 }
 
 // demoWorlds starts every simulator, in the order the channel list shows
-// them.
-var demoWorlds = []func() (*demoWorld, error){veloraWorld, kichatWorld, glimeshWorld, veroaiWorld, socketbaseWorld}
+// them; scale multiplies every channel's chat rate (--traffic).
+var demoWorlds = []func(scale float64) (*demoWorld, error){veloraWorld, kichatWorld, glimeshWorld, veroaiWorld, socketbaseWorld}
 
 // demoToken is the simulated Velora moderator's token. It is not a secret:
 // the simulator made it up and it opens nothing but the simulator.
 const demoToken = "demo-moderator-token"
 
-func veloraWorld() (*demoWorld, error) {
+func veloraWorld(scale float64) (*demoWorld, error) {
 	v := velorasim.New(velorasim.Options{})
 	url, err := v.Start("127.0.0.1:0")
 	if err != nil {
@@ -62,7 +62,7 @@ func veloraWorld() (*demoWorld, error) {
 				return nil, err
 			}
 		}
-		t := velorasim.NewTraffic(v, velorasim.TrafficOptions{Channel: owner, Rate: rates[owner], Seed: int64(i + 1)})
+		t := velorasim.NewTraffic(v, velorasim.TrafficOptions{Channel: owner, Rate: scale * rates[owner], Seed: int64(i + 1)})
 		w.traffic = append(w.traffic, t.Run)
 	}
 	if err := v.SetModes("pixelpaws", velorasim.Modes{SlowSeconds: 3, Blacklist: []string{"spoiler"}}); err != nil {
@@ -78,7 +78,7 @@ func veloraWorld() (*demoWorld, error) {
 	return w, nil
 }
 
-func kichatWorld() (*demoWorld, error) {
+func kichatWorld(scale float64) (*demoWorld, error) {
 	k := kichatsim.New(kichatsim.Options{})
 	url, err := k.Start("127.0.0.1:0")
 	if err != nil {
@@ -92,8 +92,8 @@ func kichatWorld() (*demoWorld, error) {
 	return &demoWorld{
 		close: k.Close,
 		traffic: []func(context.Context) error{
-			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.Channel, Rate: 2, Seed: 11}).Run,
-			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.OtherChannel, Rate: 0.7, Seed: 12}).Run,
+			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.Channel, Rate: scale * 2, Seed: 11}).Run,
+			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.OtherChannel, Rate: scale * 0.7, Seed: 12}).Run,
 		},
 		accounts: []demoAccount{{
 			name: "kickmod (demo)", platform: chat.Kichat,
@@ -104,7 +104,7 @@ func kichatWorld() (*demoWorld, error) {
 	}, nil
 }
 
-func glimeshWorld() (*demoWorld, error) {
+func glimeshWorld(scale float64) (*demoWorld, error) {
 	g := glimeshsim.New(glimeshsim.Options{})
 	url, err := g.Start("127.0.0.1:0")
 	if err != nil {
@@ -118,8 +118,8 @@ func glimeshWorld() (*demoWorld, error) {
 	return &demoWorld{
 		close: g.Close,
 		traffic: []func(context.Context) error{
-			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.Channel, Rate: 1.5, Seed: 3}).Run,
-			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.OtherChannel, Rate: 0.7, Seed: 4}).Run,
+			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.Channel, Rate: scale * 1.5, Seed: 3}).Run,
+			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.OtherChannel, Rate: scale * 0.7, Seed: 4}).Run,
 		},
 		accounts: []demoAccount{
 			{name: "nightmod on Glimesh (demo)", platform: chat.Glimesh, settings: map[string]string{"url": url},
@@ -130,7 +130,7 @@ func glimeshWorld() (*demoWorld, error) {
 	}, nil
 }
 
-func veroaiWorld() (*demoWorld, error) {
+func veroaiWorld(scale float64) (*demoWorld, error) {
 	v := veroaisim.New(veroaisim.Options{})
 	base, err := v.Start("127.0.0.1:0")
 	if err != nil {
@@ -146,12 +146,12 @@ func veroaiWorld() (*demoWorld, error) {
 		settings: map[string]string{"api_url": base + "/v1"}, token: d.RESTKey, channels: d.Conversations,
 	}}}
 	for i, conv := range d.Conversations {
-		w.traffic = append(w.traffic, veroaisim.NewTraffic(v, veroaisim.TrafficOptions{Channel: conv, Rate: 0.6, Seed: int64(40 + i)}).Run)
+		w.traffic = append(w.traffic, veroaisim.NewTraffic(v, veroaisim.TrafficOptions{Channel: conv, Rate: scale * 0.6, Seed: int64(40 + i)}).Run)
 	}
 	return w, nil
 }
 
-func socketbaseWorld() (*demoWorld, error) {
+func socketbaseWorld(scale float64) (*demoWorld, error) {
 	sb := sbsim.New(sbsim.Options{})
 	url, err := sb.Start("127.0.0.1:0")
 	if err != nil {
@@ -168,7 +168,7 @@ func socketbaseWorld() (*demoWorld, error) {
 		secrets:  map[string]string{"jwt_secret": d.JWTSecret}, channels: d.Rooms,
 	}}}
 	for i, room := range d.Rooms {
-		w.traffic = append(w.traffic, sbsim.NewTraffic(sb, sbsim.TrafficOptions{Channel: room, Rate: 1, Seed: int64(100 + i)}).Run)
+		w.traffic = append(w.traffic, sbsim.NewTraffic(sb, sbsim.TrafficOptions{Channel: room, Rate: scale * 1, Seed: int64(100 + i)}).Run)
 	}
 	return w, nil
 }
@@ -184,7 +184,7 @@ func runDemo(cfg config, stdout io.Writer) error {
 		}
 	}()
 	for _, start := range demoWorlds {
-		w, err := start()
+		w, err := start(cfg.traffic)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

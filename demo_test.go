@@ -30,7 +30,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	})
 	for _, start := range demoWorlds {
-		w, err := start()
+		w, err := start(1)
 		if err != nil {
 			t.Fatal(err)
 		}

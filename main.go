@@ -70,6 +70,7 @@ flags (serve, demo):
   --no-open          do not open a browser
   --secrets KIND     keyring (default for serve) or memory (default for demo; not saved, shown in the UI)
   --window           demo only: open the desktop window instead of browser mode
+  --traffic X        demo only: multiply the simulated chat rates by X (default 1; about 14 msg/s in all)
 `)
 }
 
@@ -80,6 +81,7 @@ type config struct {
 	noOpen  bool
 	secrets string
 	window  bool
+	traffic float64 // demo traffic multiplier
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -126,11 +128,15 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	fs.BoolVar(&c.noOpen, "no-open", false, "do not open a browser")
 	fs.StringVar(&c.secrets, "secrets", defSecrets, "keyring or memory")
 	fs.BoolVar(&c.window, "window", false, "open the desktop window (demo)")
+	fs.Float64Var(&c.traffic, "traffic", 1, "multiply the demo's chat rates")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.traffic <= 0 || c.traffic > 10000 {
+		return c, fmt.Errorf("--traffic must be above 0 and at most 10000, not %v", c.traffic)
 	}
 	if c.secrets != "keyring" && c.secrets != "memory" {
 		return c, fmt.Errorf("--secrets must be keyring or memory, not %q", c.secrets)

@@ -23,10 +23,12 @@ type uiBuffer struct {
 	events   []ModEventView
 	notices  []Notice
 	dirty    bool
+	// wake tells the emit loop that something changed.
+	wake chan struct{}
 }
 
 func newUIBuffer(maxPerChannel int) *uiBuffer {
-	b := &uiBuffer{maxPerChannel: maxPerChannel}
+	b := &uiBuffer{maxPerChannel: maxPerChannel, wake: make(chan struct{}, 1)}
 	b.reset()
 	return b
 }
@@ -45,13 +47,22 @@ func (b *uiBuffer) reset() {
 	b.dirty = false
 }
 
+// markLocked records a change and wakes the emit loop. b.mu is held.
+func (b *uiBuffer) markLocked() {
+	b.dirty = true
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
 // message adds a new message. Past maxPerChannel messages of one channel in
 // one batch, the oldest are dropped from the batch (they are stored; the UI
 // pages them from history when the moderator scrolls back).
 func (b *uiBuffer) message(m MessageView) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.dirty = true
+	b.markLocked()
 	b.messages = append(b.messages, m)
 	b.perChan[m.ChannelID]++
 }
@@ -59,42 +70,42 @@ func (b *uiBuffer) message(m MessageView) {
 func (b *uiBuffer) update(u MessageUpdate) {
 	b.mu.Lock()
 	b.updates = append(b.updates, u)
-	b.dirty = true
+	b.markLocked()
 	b.mu.Unlock()
 }
 
 func (b *uiBuffer) queue(q QueueItemView) {
 	b.mu.Lock()
 	b.items[q.ID] = q
-	b.dirty = true
+	b.markLocked()
 	b.mu.Unlock()
 }
 
 func (b *uiBuffer) action(a ActionView) {
 	b.mu.Lock()
 	b.actions[a.ID] = a
-	b.dirty = true
+	b.markLocked()
 	b.mu.Unlock()
 }
 
 func (b *uiBuffer) channel(c ChannelView) {
 	b.mu.Lock()
 	b.channels[c.ID] = c
-	b.dirty = true
+	b.markLocked()
 	b.mu.Unlock()
 }
 
 func (b *uiBuffer) account(a AccountView) {
 	b.mu.Lock()
 	b.accounts[a.ID] = a
-	b.dirty = true
+	b.markLocked()
 	b.mu.Unlock()
 }
 
 func (b *uiBuffer) event(e ModEventView) {
 	b.mu.Lock()
 	b.events = append(b.events, e)
-	b.dirty = true
+	b.markLocked()
 	b.mu.Unlock()
 }
 
@@ -104,7 +115,7 @@ func (b *uiBuffer) notice(n Notice) {
 	}
 	b.mu.Lock()
 	b.notices = append(b.notices, n)
-	b.dirty = true
+	b.markLocked()
 	b.mu.Unlock()
 }
 
@@ -151,10 +162,11 @@ func (b *uiBuffer) take() (Batch, bool) {
 	return out, true
 }
 
-// emitLoop sends at most one batch per EmitInterval.
+// emitLoop sends a batch as soon as something changed, but at most one per
+// EmitInterval: a lone change goes out at once, a stream of changes is
+// gathered into one batch per interval.
 func (s *Service) emitLoop() {
-	t := time.NewTicker(s.opts.EmitInterval)
-	defer t.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -162,10 +174,20 @@ func (s *Service) emitLoop() {
 				s.opts.Emitter.Emit(EventBatch, b)
 			}
 			return
-		case <-t.C:
-			if b, ok := s.ui.take(); ok {
-				s.opts.Emitter.Emit(EventBatch, b)
+		case <-s.ui.wake:
+		}
+		if wait := s.opts.EmitInterval - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-s.ctx.Done():
+				t.Stop()
+				continue // the next turn emits what is left and returns
+			case <-t.C:
 			}
+		}
+		if b, ok := s.ui.take(); ok {
+			last = time.Now()
+			s.opts.Emitter.Emit(EventBatch, b)
 		}
 	}
 }

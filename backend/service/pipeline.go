@@ -69,10 +69,12 @@ func (s *Service) pipeline() {
 		case in := <-s.in:
 			p.add(in)
 			if p.n >= s.opts.FlushSize {
-				p.flush()
+				p.flush() // waits for the writer: backpressure
+			} else {
+				p.offer()
 			}
 		case <-tick.C:
-			p.flush()
+			p.offer()
 		}
 	}
 }
@@ -259,7 +261,22 @@ func (p *pipe) chatter(chID int64, userID string, ask bool) (first, known bool) 
 	return !stored, stored
 }
 
-// flush hands the batch being built to the writer.
+// offer hands the batch being built to the writer if the writer is idle.
+// At low rates every event goes out at once; under load events gather while
+// the writer commits, so batches grow with the rate (up to FlushSize).
+func (p *pipe) offer() {
+	if p.job.empty() {
+		return
+	}
+	select {
+	case p.s.jobs <- p.job:
+		p.job = job{}
+		p.n = 0
+	default:
+	}
+}
+
+// flush hands the batch being built to the writer, waiting for it.
 func (p *pipe) flush() {
 	if p.job.empty() {
 		return

@@ -198,6 +198,18 @@ func TestPipelineStoresQueuesAndBatches(t *testing.T) {
 	if len(msgs) != 2 {
 		t.Fatalf("stored %d messages, want 2 (duplicate and foreign channel dropped): %+v", len(msgs), msgs)
 	}
+	defer func() {
+		if t.Failed() {
+			h.ui.mu.Lock()
+			for _, b := range h.ui.batches {
+				t.Logf("batch: %d msgs %d queue %d ch %d acc %d upd", len(b.Messages), len(b.Queue), len(b.Channels), len(b.Accounts), len(b.Updates))
+				for _, q := range b.Queue {
+					t.Logf("batch queue: %d %q %v", q.ID, q.Message.Text, q.Status)
+				}
+			}
+			h.ui.mu.Unlock()
+		}
+	}()
 	eventually(t, "a UI batch with the queue item", func() bool {
 		return h.ui.find(func(b Batch) bool { return len(b.Queue) == 1 && b.Queue[0].Message.Text == "BUY VIEWERS cheap" })
 	})

@@ -1,0 +1,68 @@
+// P3: latency from the simulator's send to the frontend's handler, in a real
+// browser, under about 2,000 msg/s. Starts `modconsole demo --traffic 140`
+// (all five simulated platforms, about 2,000 msg/s in all), and in the page
+// wraps the WebSocket so that each event-stream message is timed when the
+// page's handler gets it. Latency = arrival − the message's own timestamp,
+// which Velora's simulator sets when it sends (same machine clock; Velora
+// only, whose timestamps have millisecond precision). The rate the page
+// received is printed with it: it is the load the figure was taken at.
+//
+//   node frontend/e2e/latency.bench.mjs ./modconsole
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch } from './lib.mjs';
+
+const bin = process.argv[2] || './modconsole';
+const scale = process.env.P3_TRAFFIC || '140';
+const warmMs = Number(process.env.P3_WARMUP_MS || 5000);
+const measureMs = Number(process.env.P3_MEASURE_MS || 10000);
+
+const dir = mkdtempSync(join(tmpdir(), 'modconsole-p3-'));
+const child = spawn(bin, ['demo', '--no-open', '--addr', '127.0.0.1:0', '--data', dir, '--traffic', scale], { stdio: ['ignore', 'pipe', 'ignore'] });
+const url = await new Promise((resolve, reject) => {
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    const m = buf.match(/browser mode at (\S+)/);
+    if (m) resolve(m[1]);
+  });
+  child.on('exit', (code) => reject(new Error(`demo exited (${code})`)));
+});
+const browser = await launch();
+try {
+  const page = await browser.newPage();
+  await page.addInitScript(() => {
+    const w = window;
+    w.__p3 = { lat: [], messages: 0, on: false };
+    const Native = w.WebSocket;
+    w.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (ev) => {
+          const now = Date.now();
+          if (!w.__p3.on || typeof ev.data !== 'string') return;
+          const msg = JSON.parse(ev.data);
+          const ms = msg?.data?.messages ?? [];
+          w.__p3.messages += ms.length + (msg?.data?.dropped ?? 0);
+          for (const m of ms) if (m.platform === 'velora' && m.at) w.__p3.lat.push(now - m.at);
+        });
+      }
+    };
+  });
+  await page.goto(url);
+  await page.waitForTimeout(warmMs);
+  await page.evaluate(() => { window.__p3.on = true; });
+  await page.waitForTimeout(measureMs);
+  const r = await page.evaluate(() => { window.__p3.on = false; return window.__p3; });
+  const lat = r.lat.sort((a, b) => a - b);
+  const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+  if (!lat.length) throw new Error('no Velora messages reached the page');
+  const rate = r.messages / (measureMs / 1000);
+  console.log(`P3  send → frontend handler at ${rate.toFixed(0)} msg/s received: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms over ${lat.length} Velora messages (target p99 ≤ 50 ms at 2000 msg/s: ${pct(0.99) <= 50 ? 'met' : 'NOT met'})`);
+} finally {
+  await browser.close();
+  child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
