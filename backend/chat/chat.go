@@ -184,8 +184,8 @@ type Action struct {
 	MessageID string        `json:"messageId,omitempty"` // target of delete, pin
 	Duration  time.Duration `json:"duration,omitempty"`  // timeout length
 	Reason    string        `json:"reason,omitempty"`
-	Text      string        `json:"text,omitempty"`  // send, announce; pin: the pinned text
-	Color     string        `json:"color,omitempty"` // announce colour variant; send: the effect colour (Velora effectColor)
+	Text      string        `json:"text,omitempty"`    // send, announce; pin: the pinned text
+	Color     string        `json:"color,omitempty"`   // announce colour variant; send: the effect colour (Velora effectColor)
 	ReplyTo   *Reply        `json:"replyTo,omitempty"` // send: the message this one answers (Capabilities.Replies)
 	Effect    string        `json:"effect,omitempty"`  // send: a message effect (Capabilities.Effects); "" = the connector's default
 }
