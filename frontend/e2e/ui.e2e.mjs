@@ -1,6 +1,7 @@
 // UI flow in a real browser: channel health in the list, approving a queue
 // item with the keyboard, a ban from a queue item whose audit entry
-// becomes "confirmed", and the accounts screen built from the platforms'
+// becomes "confirmed", a reply ("r") to a Velora chat message that comes
+// back with its reply context, and the accounts screen built from the platforms'
 // descriptions (socket-base: its hash setting, its jwt_secret only as
 // "stored", never a secret value).
 //
@@ -89,7 +90,71 @@ try {
   r.check('shortcuts do not fire while typing', (await page.locator('[data-testid=top-search]').inputValue()) === 'a');
   await page.keyboard.press('Escape');
 
-  // 5. accounts screen: the socket-base account's settings and secrets, described by Overview.platforms
+  // 5. reply from the keyboard on a Velora channel: select a chat message, "r", send; the new message
+  // shows up in chat with its reply context naming the original author (as text).
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  const chans = await page.evaluate(async () => (await fetch('/api/ListChannels', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' })).json());
+  const velora = (chans ?? []).filter((c) => c.platform === 'velora' && !c.readOnly && c.capabilities?.replies && c.capabilities?.actions?.send?.supported)
+    .sort((a, b) => (a.state?.slow ? 1 : 0) - (b.state?.slow ? 1 : 0) || (a.name === 'lumen' ? -1 : 0) - (b.name === 'lumen' ? -1 : 0));
+  r.check('a Velora channel offers replies', velora.length > 0, (chans ?? []).map((c) => `${c.platform}/${c.name}:${!!c.capabilities?.replies}`).join(' '));
+  if (velora.length) {
+    const vc = velora[0];
+    await page.click(`[data-testid=channel][data-channel-id="${vc.id}"]`);
+    await waitFor(() => page.locator(`.page-queues[data-channel-id="${vc.id}"]`).count(), 5000);
+    r.check('the Velora send box offers an effect', (await waitFor(() => page.locator('[data-testid=effect-input]').count(), 3000)) === 1);
+    const rowSel = '[data-testid=chat-row]:not(.deleted):not(.hidden-local):not(.held):not(.purged)';
+    await waitFor(() => page.locator(rowSel).count(), 20_000);
+    // The newest rendered message by someone else; its author from the API (the reply context names the username).
+    const pickRow = async () => {
+      const ids = await page.$$eval(rowSel, (els) => els.map((e) => Number(e.getAttribute('data-msg-id'))));
+      const recent = await page.evaluate(async (cid) => (await fetch('/api/RecentMessages', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([cid, 0, 200]) })).json(), vc.id);
+      for (const id of ids.reverse()) {
+        const m = (recent ?? []).find((x) => x.id === id && !x.deleted && x.user?.username && !/^e2e reply/.test(x.text));
+        if (m) return m;
+      }
+      return null;
+    };
+    const parent = await waitFor(pickRow, 20_000, 250);
+    r.check('a chat message to reply to', !!parent);
+    if (parent) {
+      const prow = page.locator(`[data-testid=chat-row][data-msg-id="${parent.id}"]`);
+      await prow.click({ position: { x: 4, y: 4 } });
+      await page.keyboard.press('r');
+      const bar = page.locator('[data-testid=reply-bar]');
+      const shown = await waitFor(() => bar.isVisible(), 3000);
+      const label = (await page.locator('[data-testid=reply-label]').textContent().catch(() => '')) ?? '';
+      const who = parent.user.displayName || parent.user.username;
+      r.check('"r" shows "Replying to <user>" above the send box', shown && label.startsWith(`Replying to ${who}`), label);
+      const focusedInput = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+      r.check('"r" focuses the send box', focusedInput === 'send-input', String(focusedInput));
+      await page.keyboard.press('Escape');
+      r.check('Esc cancels the reply', !(await bar.isVisible()));
+      await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+      await prow.click({ position: { x: 4, y: 4 } }).catch(() => {});
+      await page.keyboard.press('r');
+      await waitFor(() => bar.isVisible(), 3000);
+      const text = `e2e reply ${Date.now()}`;
+      await page.fill('[data-testid=effect-input]', 'rainbow');
+      await page.fill('[data-testid=send-input]', text);
+      await page.keyboard.press('Enter');
+      r.check('sending clears the reply', await waitFor(async () => !(await bar.isVisible()), 3000));
+      await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+      const mine = page.locator('[data-testid=chat-row]', { hasText: text });
+      const arrived = await waitFor(async () => {
+        if (await mine.count()) return true;
+        await page.keyboard.press('g');
+        return false;
+      }, 15_000, 250);
+      const ctxEl = mine.first().locator('[data-testid=reply-context]');
+      const replyUser = arrived ? await ctxEl.getAttribute('data-reply-user').catch(() => null) : null;
+      const replyText = arrived ? (await ctxEl.textContent().catch(() => '')) ?? '' : '';
+      r.check('the reply appears in chat with its reply context naming the original user', arrived && replyUser === parent.user.username && replyText.startsWith(`↩ ${parent.user.username}`),
+        `arrived=${!!arrived} user=${replyUser} text=${replyText} want=${parent.user.username}`);
+      r.check('the reply context is text only', arrived && (await ctxEl.locator('*').count()) === 0);
+    }
+  }
+
+  // 6. accounts screen: the socket-base account's settings and secrets, described by Overview.platforms
   await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
   const ov = await page.evaluate(async () => (await fetch('/api/Overview', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' })).json());
   const sbInfo = (ov.platforms ?? []).find((p) => p.platform === 'socketbase');
