@@ -501,6 +501,15 @@ func TestSendReplyAndEffect(t *testing.T) {
 	if v2, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "at 8"}); err != nil || v2.ID == v.ID {
 		t.Errorf("plain send after the reply: %+v, %v", v2, err)
 	}
+	// Let that send reach the connector before counting calls below.
+	select {
+	case a2 := <-got:
+		if a2.ReplyTo != nil || a2.Effect != "" {
+			t.Errorf("plain send carried %+v", a2)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the plain send never reached the connector")
+	}
 
 	// A message of another channel is refused, clearly, before the outbox.
 	other, err := h.svc.JoinChannel(ctx, h.ch.AccountID, "elsewhere")
