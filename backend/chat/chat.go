@@ -5,6 +5,7 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -261,4 +262,25 @@ func Permanent(err error) error { return &PermanentError{Err: err} }
 func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
+}
+
+// progressKey carries a Progress function in a context.
+type progressKey struct{}
+
+// Progress receives notes about an action that is waiting, while the
+// connector's Do is still working on it (e.g. "rate limited by Kick,
+// retrying in 2s").
+type Progress func(note string)
+
+// WithProgress returns a context whose actions report waiting to fn.
+func WithProgress(ctx context.Context, fn Progress) context.Context {
+	return context.WithValue(ctx, progressKey{}, fn)
+}
+
+// ReportQueued tells whoever carries out the action that it is queued
+// again, and why. It does nothing when nobody listens.
+func ReportQueued(ctx context.Context, note string) {
+	if fn, ok := ctx.Value(progressKey{}).(Progress); ok && fn != nil {
+		fn(note)
+	}
 }

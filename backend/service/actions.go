@@ -403,6 +403,16 @@ func (o *outbox) carryOut(acct, id int64) {
 	s.ui.action(actionView(row, platform))
 
 	actx, cancel := context.WithTimeout(s.ctxOrBackground(), s.opts.ActionTimeout)
+	// A connector that has to wait (a platform's rate limit) says so: the
+	// action shows as queued, with the reason, until its answer.
+	actx = chat.WithProgress(actx, func(note string) {
+		queued := row
+		queued.Status, queued.Outcome, queued.Updated = statusPending, "queued: "+note, time.Now()
+		if err := s.st.UpdateAction(ctx, id, queued.Status, queued.Outcome); err != nil {
+			s.log.Warn("action progress not stored", "id", id, "err", err)
+		}
+		s.ui.action(actionView(queued, platform))
+	})
 	res, err := c.sup.Connector().Do(actx, row.Action)
 	cancel()
 	switch {

@@ -27,8 +27,12 @@ type fakeConn struct {
 	calls   atomic.Int64
 	verdict func(chat.Action) (chat.Result, error)
 	online  bool
-	replies bool     // Capabilities.Replies (set before setup)
-	effects []string // Capabilities.Effects (set before setup)
+	// progress, when set, is reported as a wait before the verdict, which
+	// then waits for hold to close.
+	progress string
+	hold     chan struct{}
+	replies  bool     // Capabilities.Replies (set before setup)
+	effects  []string // Capabilities.Effects (set before setup)
 }
 
 func (f *fakeConn) Info() connector.Info {
@@ -65,8 +69,12 @@ func (f *fakeConn) Join(_ context.Context, ch string) error {
 	return nil
 }
 func (f *fakeConn) Leave(context.Context, string) error { return nil }
-func (f *fakeConn) Do(_ context.Context, a chat.Action) (chat.Result, error) {
+func (f *fakeConn) Do(ctx context.Context, a chat.Action) (chat.Result, error) {
 	f.calls.Add(1)
+	if f.progress != "" {
+		chat.ReportQueued(ctx, f.progress)
+		<-f.hold
+	}
 	if f.verdict != nil {
 		return f.verdict(a)
 	}
@@ -591,4 +599,36 @@ func TestReplyAndEffectNeedCapabilities(t *testing.T) {
 	if n := h.fake.calls.Load(); n != 0 {
 		t.Errorf("%d refused requests reached the connector", n)
 	}
+}
+
+// TestRateLimitedActionShowsQueued: while a connector waits out a platform's
+// rate limit, the action shows as queued with the reason, then confirmed.
+func TestRateLimitedActionShowsQueued(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	ctx := context.Background()
+	h.fake.progress, h.fake.hold = "rate limited by Kick, retrying in 2s", make(chan struct{})
+	v, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActBan, UserID: "u-9", Username: "troll"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the queued state", func() bool {
+		log, _ := h.svc.AuditLog(ctx, h.ch.ID, 5)
+		return len(log) == 1 && log[0].Status == statusPending && log[0].Outcome == "queued: rate limited by Kick, retrying in 2s"
+	})
+	eventually(t, "a UI batch saying queued", func() bool {
+		return h.ui.find(func(b Batch) bool {
+			for _, a := range b.Actions {
+				if a.ID == v.ID && a.Status == statusPending && strings.HasPrefix(a.Outcome, "queued: ") {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	close(h.fake.hold)
+	eventually(t, "confirmation", func() bool {
+		log, _ := h.svc.AuditLog(ctx, h.ch.ID, 5)
+		return len(log) == 1 && log[0].Status == statusConfirmed
+	})
 }

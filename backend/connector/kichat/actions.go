@@ -310,6 +310,7 @@ func (c *Connector) call(ctx context.Context, method, path string, body any, sco
 				c.log.Warn("kick api rate limited; giving up", "path", path, "attempts", attempt+1)
 				return apiResponse{}, errRateLimited()
 			}
+			chat.ReportQueued(ctx, fmt.Sprintf("rate limited by Kick, retrying in %s", wait.Round(100*time.Millisecond)))
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():

@@ -247,10 +247,16 @@ func TestRateLimitedByKick(t *testing.T) {
 	victim := &chat.User{ID: strconv.FormatInt(e.sim.AddUser("victim"), 10)}
 	c := e.connector(t, tokMod, nil)
 
-	// Two 429s without Retry-After, then success: three requests, one ban.
+	// Two 429s without Retry-After, then success: three requests, one ban,
+	// and each wait reported as queued to whoever carries out the action.
 	e.sim.ThrottleAPI(2, 0)
-	if _, err := c.Do(ctx, chat.Action{Kind: chat.ActBan, Channel: "xqc", User: victim}); err != nil {
+	var notes []string
+	pctx := chat.WithProgress(ctx, func(note string) { notes = append(notes, note) })
+	if _, err := c.Do(pctx, chat.Action{Kind: chat.ActBan, Channel: "xqc", User: victim}); err != nil {
 		t.Fatalf("ban after two 429s: %v", err)
+	}
+	if len(notes) != 2 || !strings.HasPrefix(notes[0], "rate limited by Kick, retrying in ") {
+		t.Errorf("progress notes = %q, want two rate-limit waits", notes)
 	}
 	reqs := e.sim.Requests()
 	if len(reqs) != 3 || reqs[0].Status != 429 || reqs[1].Status != 429 || reqs[2].Status != 200 {
