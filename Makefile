@@ -25,7 +25,7 @@ build: frontend
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 demo:
-	build/ci/deps.sh --no-debian
+	build/ci/deps.sh --demo
 	$(MAKE) build
 	./$(BIN) demo
 

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Installs what building and testing the console needs and is missing:
-# Debian packages (given as arguments, or the test set), npm packages of the
-# frontend and of the Socket.IO interop fixture, and Go modules.
+# Debian packages (given as arguments, or the test set), the npm packages of
+# the frontend (and, for tests, of every Node test fixture), and Go modules.
+#
+#   deps.sh              test set: Debian test packages, frontend + fixtures
+#   deps.sh --demo       only what `make demo` needs: the frontend's packages
+#   deps.sh PKG...       these Debian packages, frontend + fixtures
+#
+# npm packages are installed with `npm ci` only: a lock file that does not
+# match its package.json fails here, loudly, instead of being rewritten (a
+# rewritten lock leaves the clone dirty and the version "-dirty").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+demo=""
 pkgs=("$@")
-if [ "${1:-}" = "--no-debian" ]; then
+if [ "${1:-}" = "--demo" ]; then
+  demo=1
   pkgs=()
 elif [ ${#pkgs[@]} -eq 0 ]; then
   pkgs=(chromium gnome-keyring dbus-x11)
@@ -23,13 +33,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-for dir in frontend backend/connector/socketio/testdata/node; do
-  if [ -f "$dir/package-lock.json" ] && { [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; }; then
+# The frontend, then (tests only) every other tracked package-lock.json:
+# the Node interop fixtures, wherever they live.
+dirs=(frontend)
+if [ -z "$demo" ]; then
+  while IFS= read -r lock; do
+    d=$(dirname "$lock")
+    [ "$d" = frontend ] || dirs+=("$d")
+  done < <(git ls-files '*package-lock.json' 2>/dev/null || true)
+fi
+for dir in "${dirs[@]}"; do
+  if [ -f "$dir/package-lock.json" ] && { [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ] || [ "$dir/package.json" -nt "$dir/node_modules/.package-lock.json" ]; }; then
     echo "deps: npm ci in $dir"
-    # npm 11 can write lock files without the other platforms' optional
-    # packages (rollup's native builds) and then refuses its own file in
-    # `npm ci`; `npm install` honours the same pinned versions.
-    (cd "$dir" && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error; })
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+      echo "deps: npm ci refused $dir/package-lock.json: it does not match $dir/package.json." >&2
+      echo "deps: regenerate it (rm -rf node_modules package-lock.json && npm install) and commit it." >&2
+      exit 1
+    fi
   fi
 done
 
