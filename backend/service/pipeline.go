@@ -164,7 +164,10 @@ func (p *pipe) add(in inbound) {
 		p.b.Messages = append(p.b.Messages, row)
 	case chat.KindBan, chat.KindTimeout:
 		p.modEvent(chID, ev)
-		if ev.User != nil && ev.User.ID != "" {
+		// Velora says "clients should purge their visible messages"; a
+		// platform may name the user by username only (no id), and the
+		// purge must still happen.
+		if ev.User != nil && (ev.User.ID != "" || ev.User.Username != "") {
 			note := "banned"
 			if ev.Kind == chat.KindTimeout {
 				note = "timed out"
@@ -172,7 +175,11 @@ func (p *pipe) add(in inbound) {
 					note = "timed out until " + ev.Expires.Local().Format("15:04:05")
 				}
 			}
-			p.b.Marks = append(p.b.Marks, &store.MessageMark{ChannelID: chID, UserID: ev.User.ID, Deleted: true, Note: note})
+			mk := &store.MessageMark{ChannelID: chID, UserID: ev.User.ID, Deleted: true, Note: note}
+			if mk.UserID == "" {
+				mk.Username = ev.User.Username
+			}
+			p.b.Marks = append(p.b.Marks, mk)
 		}
 	case chat.KindDelete:
 		p.modEvent(chID, ev)
@@ -329,6 +336,8 @@ func (s *Service) publish(b *store.Batch) {
 		u := MessageUpdate{ChannelID: mk.ChannelID, IDs: mk.Affected, Deleted: mk.Deleted, Note: mk.Note, Cleared: mk.All}
 		if mk.UserID != "" {
 			u.UserID = mk.UserID
+		} else {
+			u.Username = mk.Username
 		}
 		s.ui.update(u)
 	}

@@ -632,3 +632,43 @@ func TestRateLimitedActionShowsQueued(t *testing.T) {
 		return len(log) == 1 && log[0].Status == statusConfirmed
 	})
 }
+
+// A ban or timeout that names the user by username only (Velora's docs give
+// no payload shape; "clients should purge their visible messages") still
+// purges that user's messages, in the store and on the UI.
+func TestBanByUsernameOnlyPurges(t *testing.T) {
+	for _, kind := range []chat.Kind{chat.KindBan, chat.KindTimeout} {
+		t.Run(string(kind), func(t *testing.T) {
+			h := newHarness(t, t.TempDir(), true)
+			h.setup(t)
+			ctx := context.Background()
+			eventually(t, "join", func() bool { h.fake.mu.Lock(); defer h.fake.mu.Unlock(); return len(h.fake.joined) == 1 })
+			h.fake.emit(msg("m1", "Spammer", "one"))
+			h.fake.emit(msg("m2", "alice", "two"))
+			eventually(t, "messages stored", func() bool {
+				ms, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+				return len(ms) == 2
+			})
+			h.fake.emit(chat.Event{Kind: kind, Channel: "lumen", User: &chat.User{Username: "spammer"}, Duration: time.Minute})
+			eventually(t, "purge by username", func() bool {
+				ms, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+				for _, m := range ms {
+					if m.PlatformID == "m1" && !m.Deleted || m.PlatformID == "m2" && m.Deleted {
+						return false
+					}
+				}
+				return true
+			})
+			eventually(t, "a UI update naming the user by username", func() bool {
+				return h.ui.find(func(b Batch) bool {
+					for _, u := range b.Updates {
+						if u.Username == "spammer" && u.UserID == "" && u.Deleted && len(u.IDs) == 1 {
+							return true
+						}
+					}
+					return false
+				})
+			})
+		})
+	}
+}

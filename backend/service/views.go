@@ -165,13 +165,16 @@ type Batch struct {
 // timeout, or a whole channel cleared.
 type MessageUpdate struct {
 	ChannelID int64   `json:"channelId"`
-	IDs       []int64 `json:"ids,omitempty"`     // our row ids
-	UserID    string  `json:"userId,omitempty"`  // every message of this user
-	Cleared   bool    `json:"cleared,omitempty"` // every message of the channel
-	Deleted   bool    `json:"deleted"`
-	Note      string  `json:"note,omitempty"` // "banned", "timed out until 12:30"
-	Text      *string `json:"text,omitempty"` // the message's new text, after an edit
-	Edited    bool    `json:"edited,omitempty"`
+	IDs       []int64 `json:"ids,omitempty"`    // our row ids
+	UserID    string  `json:"userId,omitempty"` // every message of this user
+	// Username: every message of this user, when the platform named them
+	// by name only (no id); compared without regard to ASCII case.
+	Username string  `json:"username,omitempty"`
+	Cleared  bool    `json:"cleared,omitempty"` // every message of the channel
+	Deleted  bool    `json:"deleted"`
+	Note     string  `json:"note,omitempty"` // "banned", "timed out until 12:30"
+	Text     *string `json:"text,omitempty"` // the message's new text, after an edit
+	Edited   bool    `json:"edited,omitempty"`
 }
 
 // Notice is something to tell the moderator (an action failure reason, a

@@ -65,12 +65,14 @@ const UserMarkWindow = 5000
 
 // MessageMark marks messages already stored: deleted and/or annotated, picked
 // by platform ids, by user (within the channel's last UserMarkWindow
-// messages), or the whole channel (All). Marks only add: a deleted message is
+// messages; by UserID, or by Username when the platform named the user only
+// by name, compared without regard to ASCII case), or the whole channel (All). Marks only add: a deleted message is
 // never undeleted and an empty Note keeps the old one.
 type MessageMark struct {
 	ChannelID   int64
 	PlatformIDs []string
 	UserID      string
+	Username    string // used only when UserID is empty
 	All         bool
 	Deleted     bool
 	Note        string
@@ -210,7 +212,7 @@ func prepareBatch(b *Batch) ([]preparedMsg, error) {
 		if mk.ChannelID <= 0 {
 			return nil, fmt.Errorf("%w: batch mark %d has no channel", ErrInvalid, i)
 		}
-		if !mk.All && mk.UserID == "" && len(mk.PlatformIDs) == 0 {
+		if !mk.All && mk.UserID == "" && mk.Username == "" && len(mk.PlatformIDs) == 0 {
 			return nil, fmt.Errorf("%w: batch mark %d selects no messages", ErrInvalid, i)
 		}
 	}
@@ -529,6 +531,11 @@ func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
 		if mk.UserID != "" {
 			if err := collect(`user_id = ?3 AND id IN (SELECT id FROM messages WHERE channel_id = ?2 ORDER BY id DESC LIMIT ?4)`,
 				mk.UserID, UserMarkWindow); err != nil {
+				return err
+			}
+		} else if mk.Username != "" {
+			if err := collect(`lower(username) = lower(?3) AND id IN (SELECT id FROM messages WHERE channel_id = ?2 ORDER BY id DESC LIMIT ?4)`,
+				mk.Username, UserMarkWindow); err != nil {
 				return err
 			}
 		}

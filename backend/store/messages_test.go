@@ -189,6 +189,20 @@ func TestMarks(t *testing.T) {
 		t.Error("mark leaked into another channel")
 	}
 
+	// A mark by username (the platform gave no id) finds that user's
+	// messages whatever the ASCII case, and only theirs.
+	c3 := seedChannel(t, s, "p")
+	n1, n2, n3 := msg(c3.ID, "n1", "Nina", "x"), msg(c3.ID, "n2", "nina", "y"), msg(c3.ID, "n3", "ninax", "z")
+	writeMsgs(t, s, n1, n2, n3)
+	byName := &MessageMark{ChannelID: c3.ID, Username: "NINA", Deleted: true, Note: "banned"}
+	if err := s.WriteBatch(ctx, &Batch{Marks: []*MessageMark{byName}}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(byName.Affected)
+	if !slices.Equal(byName.Affected, []int64{n1.ID, n2.ID}) {
+		t.Errorf("by username affected %v, want %v", byName.Affected, []int64{n1.ID, n2.ID})
+	}
+
 	// A later message in the same batch as a clear is cleared too; rows
 	// already deleted keep their first reason and are not reported again.
 	late := msg(c.ID, "c1", "cat", "late")

@@ -30,6 +30,17 @@ describe('applyBatch', () => {
     expect(s.chat.get(2)?.length).toBe(0);
   });
 
+  it('purges a user named by username only (no id), ignoring case, and their queue items', () => {
+    const s = newState();
+    const bad = (id: number): MessageView => ({ ...msg(id, 1, 'u-bad'), user: { id: 'u-bad', username: 'BadGuy' } });
+    applyBatch(s, { messages: [msg(1), bad(2), bad(3)], queue: [item(9, bad(3))] });
+    applyBatch(s, { updates: [{ channelId: 1, username: 'badguy', deleted: true, note: 'banned' }] });
+    const rows = s.chat.get(1)!.toArray();
+    expect(rows.filter((r) => r.purged).map((r) => r.id)).toEqual([2, 3]);
+    expect(rows[0]!.deleted).toBe(false);
+    expect(s.queue.get(9)?.message.deleted).toBe(true);
+  });
+
   it('keeps only open queue items and applies channel/action updates', () => {
     const s = newState();
     applyBatch(s, { queue: [item(1, msg(1)), item(2, msg(2, 2))] });

@@ -34,7 +34,14 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	sim := velorasim.New(velorasim.Options{ViewerInterval: -1, RootDropAfter: 300 * time.Millisecond, RaidGoAfter: 200 * time.Millisecond})
+	return newEnvOpts(t, velorasim.Options{})
+}
+
+// newEnvOpts is newEnv with simulator options (the test timings are set here).
+func newEnvOpts(t *testing.T, opts velorasim.Options) *env {
+	t.Helper()
+	opts.ViewerInterval, opts.RootDropAfter, opts.RaidGoAfter = -1, 300*time.Millisecond, 200*time.Millisecond
+	sim := velorasim.New(opts)
 	base, err := sim.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -815,5 +822,26 @@ func TestSendReplyAndEffect(t *testing.T) {
 	g := e.connect(t, "", nil, map[string]string{SecretStreamerbot: tokBridge})
 	if caps := g.c.Capabilities(); caps.Replies || len(caps.Effects) != 0 {
 		t.Errorf("bridged caps replies=%v effects=%v", caps.Replies, caps.Effects)
+	}
+}
+
+// A gateway that names the banned or timed-out user by username only still
+// gives an event the console can purge by: the user's name, no invented id.
+func TestModEventsByUsernameOnly(t *testing.T) {
+	e := newEnvOpts(t, velorasim.Options{ModEventsByName: true})
+	mod := e.connect(t, tokAlice, nil, nil)
+	mod.join(t, "streamer")
+	_, _ = e.sim.Inject("streamer", "carol", "hello")
+	if _, err := mod.do(chat.Action{Kind: chat.ActTimeout, User: &chat.User{Username: "carol"}, Duration: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := mod.r.wait(t, "timeout", kind(chat.KindTimeout)); ev.User == nil || ev.User.Username != "carol" || ev.User.ID != "" || ev.Duration != time.Minute {
+		t.Errorf("timeout by name = %+v", ev.User)
+	}
+	if _, err := mod.do(chat.Action{Kind: chat.ActBan, User: &chat.User{Username: "bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := mod.r.wait(t, "ban", kind(chat.KindBan)); ev.User == nil || ev.User.Username != "bob" || ev.User.ID != "" {
+		t.Errorf("ban by name = %+v", ev.User)
 	}
 }

@@ -204,6 +204,14 @@ func (s *Sim) userCommandLocked(ch *chanState, u *user, name string, target *use
 	room := roomOf(ch.id)
 	actor := userJSON(u)
 	tj := userJSON(target)
+	subject := func(m map[string]any) map[string]any {
+		if s.opts.ModEventsByName {
+			m["username"] = target.username
+		} else {
+			m["user"] = tj
+		}
+		return m
+	}
 	isOwner := u.id == ch.owner.id
 	switch name {
 	case "mod", "unmod", "vip", "unvip":
@@ -235,7 +243,7 @@ func (s *Sim) userCommandLocked(ch *chanState, u *user, name string, target *use
 		ch.banned[target.id] = true
 		delete(ch.timeouts, target.id)
 		return true, target.username + " has been banned", []out{
-			s.toRoom(room, "userBanned", map[string]any{"channelId": ch.id, "user": tj, "bannedBy": actor, "reason": reason}),
+			s.toRoom(room, "userBanned", subject(map[string]any{"channelId": ch.id, "bannedBy": actor, "reason": reason})),
 			s.toRoom(userRoom(target.id), "moderationNotice", map[string]any{"channelId": ch.id, "type": "ban", "reason": reason,
 				"message": fmt.Sprintf("You have been banned from %s's chat", ch.owner.username)}),
 		}
@@ -261,8 +269,8 @@ func (s *Sim) userCommandLocked(ch *chanState, u *user, name string, target *use
 		ch.timeouts[target.id] = exp
 		expStr := exp.UTC().Format(time.RFC3339)
 		return true, fmt.Sprintf("%s has been timed out for %d seconds", target.username, secs), []out{
-			s.toRoom(room, "userTimedOut", map[string]any{"channelId": ch.id, "user": tj, "moderator": actor,
-				"durationSeconds": secs, "expiresAt": expStr, "reason": reason}),
+			s.toRoom(room, "userTimedOut", subject(map[string]any{"channelId": ch.id, "moderator": actor,
+				"durationSeconds": secs, "expiresAt": expStr, "reason": reason})),
 			s.toRoom(userRoom(target.id), "moderationNotice", map[string]any{"channelId": ch.id, "type": "timeout",
 				"durationSeconds": secs, "reason": reason,
 				"message": fmt.Sprintf("You have been timed out in %s's chat for %d seconds", ch.owner.username, secs)}),

@@ -45,8 +45,14 @@ type Options struct {
 	PinTTL         time.Duration // default pin TTL when /pin gives none; default 120 s
 	RaidGoAfter    time.Duration // delay before a started raid goes out; default 30 s
 	Seed           int64         // RNG seed (viewer drift); default 1
-	Logger         *slog.Logger  // default slog.Default()
-	Now            func() time.Time
+	// ModEventsByName makes userBanned and userTimedOut name the user by
+	// username only, with no id. The docs give these events no payload
+	// shape ("userBanned: a user was banned … clients should purge their
+	// visible messages"), so a gateway that resolved "/ban name" may well
+	// send just the name; clients must purge by it.
+	ModEventsByName bool
+	Logger          *slog.Logger // default slog.Default()
+	Now             func() time.Time
 }
 
 // Modes are a channel's chat restrictions.

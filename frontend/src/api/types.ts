@@ -195,6 +195,8 @@ export interface MessageUpdate {
   channelId: number;
   ids?: number[];
   userId?: string;
+  /** The user named by username only (the platform gave no id); matched without regard to case. */
+  username?: string;
   cleared?: boolean;
   deleted: boolean;
   note?: string;

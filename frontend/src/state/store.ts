@@ -123,7 +123,7 @@ export function applyBatch(s: State, b: Batch, ch: Changes = emptyChanges()): Ch
     if (isEdit(u)) {
       applyEdit(s, u, ch);
       // An edit leaves deleted and held as they were; only a deletion sent with it changes them.
-      if (!u.deleted && !u.cleared && !u.userId) continue;
+      if (!u.deleted && !u.cleared && !u.userId && !u.username) continue;
     }
     if (u.cleared) {
       if (w) w.clear();
@@ -142,14 +142,14 @@ export function applyBatch(s: State, b: Batch, ch: Changes = emptyChanges()): Ch
     if (u.ids?.length && w) {
       for (const id of u.ids) if (w.update(id, (r) => mark(r, false))) ch.chat.add(u.channelId);
     }
-    if (u.userId && w) {
-      const uid = u.userId;
-      if (w.updateWhere((r) => r.m.user.id === uid, (r) => mark(r, true)) > 0) ch.chat.add(u.channelId);
+    const byUser = userMatcher(u);
+    if (byUser && w) {
+      if (w.updateWhere((r) => byUser(r.m.user), (r) => mark(r, true)) > 0) ch.chat.add(u.channelId);
     }
     // Queue items show the same message: keep their flags in step.
     for (const [qid, q] of s.queue) {
       if (q.channelId !== u.channelId) continue;
-      const hit = (u.ids?.includes(q.message.id) ?? false) || (!!u.userId && q.message.user.id === u.userId);
+      const hit = (u.ids?.includes(q.message.id) ?? false) || (!!byUser && byUser(q.message.user));
       if (hit && u.deleted) {
         s.queue.set(qid, { ...q, message: { ...q.message, deleted: true } });
         ch.queue = true;
@@ -185,6 +185,24 @@ export function applyBatch(s: State, b: Batch, ch: Changes = emptyChanges()): Ch
 }
 
 /** isEdit says whether an update carries a message's new text. */
+/** userMatcher selects the messages of the user an update names: by id, or by
+ * username (ASCII case ignored, as the store compares) when the platform gave no id. */
+export function userMatcher(u: MessageUpdate): ((user: { id: string; username: string }) => boolean) | null {
+  if (u.userId) {
+    const uid = u.userId;
+    return (user) => user.id === uid;
+  }
+  if (u.username) {
+    const name = asciiLower(u.username);
+    return (user) => asciiLower(user.username) === name;
+  }
+  return null;
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
 export function isEdit(u: MessageUpdate): u is MessageUpdate & { text: string } {
   return typeof u.text === 'string';
 }
