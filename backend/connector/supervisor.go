@@ -12,31 +12,79 @@ import (
 	"modconsole/backend/chat"
 )
 
-// Backoff computes reconnect delays: Min doubled per consecutive failure up
-// to Max, each multiplied by a random factor in [1-Jitter, 1].
+// Backoff computes reconnect delays. The wait doubles from Min per
+// consecutive failure; while fewer than PlateauTries attempts have failed it
+// stops growing at Plateau (a short outage is retried often enough to be
+// rejoined soon after the server is back), after that it doubles on up to
+// Max (a long outage is not hammered). Each delay is multiplied by a random
+// factor in [1-Jitter, 1], so many clients do not retry in step. A zero
+// Plateau is plain doubling from Min to Max.
 type Backoff struct {
-	Min    time.Duration
-	Max    time.Duration
-	Jitter float64
+	Min          time.Duration
+	Max          time.Duration
+	Jitter       float64
+	Plateau      time.Duration
+	PlateauTries int
 }
 
-// DefaultBackoff reconnects quickly (a server back up is rejoined within
-// about two seconds) without hammering one that stays down.
-var DefaultBackoff = Backoff{Min: 200 * time.Millisecond, Max: 2 * time.Second, Jitter: 0.5}
+// DefaultBackoff retries a dropped link after 100–200 ms, keeps retrying at
+// most 2 s apart for the first ten attempts (about 15 s of outage, so a
+// restarted server is rejoined within 2 s of coming back), then backs off to
+// one attempt every 15–30 s.
+var DefaultBackoff = Backoff{Min: 200 * time.Millisecond, Max: 30 * time.Second, Jitter: 0.5,
+	Plateau: 2 * time.Second, PlateauTries: 10}
 
-// Delay returns the wait before attempt n (0-based count of consecutive failures).
+// DefaultStableAfter is how long a link must stay up before the next drop
+// counts as a first failure again.
+const DefaultStableAfter = time.Minute
+
+// Delay returns the wait before attempt n (0-based count of consecutive
+// failures); rnd returns a number in [0, 1).
 func (b Backoff) Delay(n int, rnd func() float64) time.Duration {
-	d := b.Min
-	for i := 0; i < n && d < b.Max; i++ {
+	limit := b.Max
+	start, steps := b.Min, n
+	if b.Plateau > 0 && b.Plateau < b.Max {
+		if n < b.PlateauTries {
+			limit = b.Plateau
+		} else {
+			// Past the plateau: double from it.
+			start, steps = b.Plateau, n-b.PlateauTries+1
+		}
+	}
+	d := start
+	for i := 0; i < steps && d < limit; i++ {
 		d *= 2
 	}
-	if d > b.Max {
-		d = b.Max
+	if d > limit {
+		d = limit
 	}
 	if b.Jitter > 0 {
 		d = time.Duration(float64(d) * (1 - b.Jitter*rnd()))
 	}
 	return d
+}
+
+// Clock is the Supervisor's time source; tests inject one that does not
+// really sleep.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or returns ctx's error when ctx ends first.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Health is the observable state of one supervised connection.
@@ -58,6 +106,13 @@ type SupervisorOptions struct {
 	// changes. It must not block.
 	OnHealth func(Health)
 	Logger   *slog.Logger
+	// StableAfter is how long a link must stay up before the backoff starts
+	// afresh; default DefaultStableAfter.
+	StableAfter time.Duration
+	// Clock and Rand (a number in [0, 1)) default to the wall clock and
+	// math/rand; tests inject their own.
+	Clock Clock
+	Rand  func() float64
 }
 
 // Supervisor keeps one Connector connected: it runs it, reconnects with
@@ -75,7 +130,8 @@ type Supervisor struct {
 	mu        sync.Mutex
 	wanted    map[string]bool
 	connected bool
-	epoch     int // incremented on every connect, so a stale rejoin stops
+	upSince   time.Time // when the current run reported connected; zero before
+	epoch     int       // incremented on every connect, so a stale rejoin stops
 	health    Health
 }
 
@@ -87,6 +143,15 @@ func NewSupervisor(c Connector, opts SupervisorOptions) *Supervisor {
 	if opts.JoinTimeout == 0 {
 		opts.JoinTimeout = 10 * time.Second
 	}
+	if opts.StableAfter <= 0 {
+		opts.StableAfter = DefaultStableAfter
+	}
+	if opts.Clock == nil {
+		opts.Clock = wallClock{}
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -96,7 +161,7 @@ func NewSupervisor(c Connector, opts SupervisorOptions) *Supervisor {
 		opts:   opts,
 		log:    log.With("platform", string(c.Info().Platform)),
 		wanted: map[string]bool{},
-		health: Health{Status: chat.StatusConnecting, Since: time.Now(), JoinErrors: map[string]string{}},
+		health: Health{Status: chat.StatusConnecting, Since: opts.Clock.Now(), JoinErrors: map[string]string{}},
 	}
 }
 
@@ -106,10 +171,10 @@ func (s *Supervisor) Connector() Connector { return s.conn }
 // Run blocks until ctx ends, running the connector and reconnecting. It
 // returns the permanent error that stopped it, or nil when ctx ended.
 func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
+	clock := s.opts.Clock
 	failures := 0
 	for {
 		s.setStatus(chat.StatusConnecting, "", time.Time{})
-		started := time.Now()
 		err := s.conn.Run(ctx, SinkFunc(func(ev chat.Event) {
 			if ev.Kind == chat.KindStatus {
 				s.onStatus(ctx, ev)
@@ -119,6 +184,8 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 		s.mu.Lock()
 		s.connected = false
 		s.epoch++
+		upSince := s.upSince
+		s.upSince = time.Time{}
 		s.mu.Unlock()
 		if ctx.Err() != nil {
 			s.setStatus(chat.StatusStopped, "", time.Time{})
@@ -133,25 +200,23 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 			sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusFailed, Text: err.Error(), At: time.Now()})
 			return err
 		}
-		// A link that stayed up for a while starts the backoff afresh.
-		if time.Since(started) > 10*time.Second {
+		// A link that stayed up for a stable spell starts the backoff
+		// afresh: a single drop is retried at once. A link that keeps
+		// failing, or flaps, waits longer each time, up to the cap.
+		if !upSince.IsZero() && clock.Now().Sub(upSince) >= s.opts.StableAfter {
 			failures = 0
 		}
-		delay := s.opts.Backoff.Delay(failures, rand.Float64)
+		delay := s.opts.Backoff.Delay(failures, s.opts.Rand)
 		failures++
 		s.mu.Lock()
 		s.health.Reconnects++
 		s.mu.Unlock()
-		s.log.Info("connection lost, reconnecting", "err", err, "delay_ms", delay.Milliseconds())
-		s.setStatus(chat.StatusReconnecting, err.Error(), time.Now().Add(delay))
+		s.log.Info("connection lost, reconnecting", "err", err, "attempt", failures, "delay_ms", delay.Milliseconds())
+		s.setStatus(chat.StatusReconnecting, err.Error(), clock.Now().Add(delay))
 		sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusReconnecting, Text: err.Error(), At: time.Now()})
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if clock.Sleep(ctx, delay) != nil || ctx.Err() != nil {
 			s.setStatus(chat.StatusStopped, "", time.Time{})
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -164,6 +229,9 @@ func (s *Supervisor) onStatus(ctx context.Context, ev chat.Event) {
 	case chat.StatusConnected, chat.StatusGuest:
 		s.mu.Lock()
 		s.connected = true
+		if s.upSince.IsZero() {
+			s.upSince = s.opts.Clock.Now()
+		}
 		s.epoch++
 		epoch := s.epoch
 		chans := s.wantedLocked()
@@ -271,7 +339,7 @@ func (s *Supervisor) setStatus(st chat.Status, errText string, next time.Time) {
 	s.health.Status = st
 	s.health.Err = errText
 	s.health.NextRetry = next
-	s.health.Since = time.Now()
+	s.health.Since = s.opts.Clock.Now()
 	h := s.snapshotLocked()
 	s.mu.Unlock()
 	s.notify(h)
