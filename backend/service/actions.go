@@ -425,6 +425,9 @@ func (o *outbox) carryOut(acct, id int64) {
 			outcome += res.Detail
 		}
 		o.finish(row, platform, statusConfirmed, outcome)
+		if row.Action.Kind == chat.ActDelete && row.Action.MessageID != "" {
+			o.markDeleted(acct, row.Action)
+		}
 	case errors.Is(err, chat.ErrNotConnected):
 		s.st.UpdateAction(ctx, id, statusPending, "waiting for the connection")
 		o.wait(acct, id)
@@ -436,6 +439,21 @@ func (o *outbox) carryOut(acct, id int64) {
 		}
 		o.finish(row, platform, statusFailed, reason)
 		s.ui.notice(Notice{Level: "error", ChannelID: row.ChannelID, Text: fmt.Sprintf("%s failed: %s", row.Action.Kind, reason)})
+	}
+}
+
+// markDeleted marks the message a confirmed delete named as deleted. The
+// platform's answer is the confirmation (Kick's API answers 204); its
+// deletion event may never follow (the relay can miss it, a reconnect can
+// fall between), and the log must not keep showing a message the platform
+// removed. The mark goes through the pipeline, after every event already
+// received, so it finds the message even if that is still being stored;
+// a deletion event that does follow changes nothing more.
+func (o *outbox) markDeleted(acct int64, a chat.Action) {
+	ev := chat.Event{Kind: chat.KindDelete, Channel: a.Channel, MessageID: a.MessageID, At: time.Now()}
+	select {
+	case o.s.in <- inbound{acct: acct, ev: ev, own: true}:
+	case <-o.s.ctx.Done(): // shutting down: the pipeline no longer reads
 	}
 }
 

@@ -16,6 +16,11 @@ import (
 type inbound struct {
 	acct int64
 	ev   chat.Event
+	// own marks an event the service made from its own confirmed action
+	// (a delete the platform answered with success): it changes the log
+	// like the platform's event would, but is not a moderation event seen
+	// on the platform (the audit log already holds the action).
+	own bool
 }
 
 // rules is the compiled rule set the pipeline runs, swapped whole when the
@@ -182,7 +187,9 @@ func (p *pipe) add(in inbound) {
 			p.b.Marks = append(p.b.Marks, mk)
 		}
 	case chat.KindDelete:
-		p.modEvent(chID, ev)
+		if !in.own {
+			p.modEvent(chID, ev)
+		}
 		if ev.MessageID != "" {
 			p.b.Marks = append(p.b.Marks, &store.MessageMark{ChannelID: chID, PlatformIDs: []string{ev.MessageID}, Deleted: true, Note: "deleted"})
 		}

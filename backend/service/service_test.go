@@ -672,3 +672,57 @@ func TestBanByUsernameOnlyPurges(t *testing.T) {
 		})
 	}
 }
+
+// A delete the platform confirms (Kick's API answers 204) marks the message
+// deleted even when no deletion event follows; a refused one does not, and
+// the confirmation adds no moderation event of its own (the audit log holds
+// the action).
+func TestConfirmedDeleteMarksMessage(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	ctx := context.Background()
+	h.fake.emit(msg("m1", "alice", "keep me"))
+	h.fake.emit(msg("m2", "bob", "delete me"))
+	rows := map[string]MessageView{}
+	eventually(t, "messages stored", func() bool {
+		ms, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+		for _, m := range ms {
+			rows[m.PlatformID] = m
+		}
+		return len(ms) == 2
+	})
+	h.fake.verdict = func(chat.Action) (chat.Result, error) {
+		return chat.Result{}, &chat.RejectedError{Reason: "Message not found", Code: "not_found"}
+	}
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActDelete, MessageID: rows["m1"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "refusal", func() bool {
+		log, _ := h.svc.AuditLog(ctx, h.ch.ID, 10)
+		return len(log) == 1 && log[0].Status == statusFailed
+	})
+	h.fake.verdict = func(a chat.Action) (chat.Result, error) { return chat.Result{Ref: a.MessageID}, nil }
+	if _, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActDelete, MessageID: rows["m2"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the confirmed delete marks m2", func() bool {
+		m, err := h.st.MessageByID(ctx, rows["m2"].ID)
+		return err == nil && m.Deleted
+	})
+	eventually(t, "a UI update for m2", func() bool {
+		return h.ui.find(func(b Batch) bool {
+			for _, u := range b.Updates {
+				if u.Deleted && len(u.IDs) == 1 && u.IDs[0] == rows["m2"].ID {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	if m, _ := h.st.MessageByID(ctx, rows["m1"].ID); m.Deleted {
+		t.Error("a refused delete marked the message")
+	}
+	if evs, _ := h.svc.ModEvents(ctx, h.ch.ID, 10); len(evs) != 0 {
+		t.Errorf("the service's own mark became a moderation event: %+v", evs)
+	}
+}

@@ -253,6 +253,9 @@ func (s *Sim) apiDelete(call *apiCall) (int, any, []emission, *apiError) {
 		return 0, nil, nil, &apiError{status: http.StatusForbidden, data: map[string]any{}, msg: "Forbidden"}
 	}
 	delete(s.msgs, id)
+	if s.opts.SilentDeletes {
+		return http.StatusNoContent, nil, nil, nil
+	}
 	return http.StatusNoContent, nil, []emission{{room: m.room, event: EvMessageDeleted, payload: map[string]any{
 		"id": uuid(), "message": map[string]any{"id": id}, "aiModerated": false, "violatedRules": []any{}}}}, nil
 }

@@ -71,7 +71,11 @@ type Options struct {
 	RESTPerMinute int           // channel-info requests per minute per IP; default 100
 	APIPerMinute  int           // Kick API requests per minute per token; default 120 (inferred); negative = no limit
 	Seed          int64         // RNG seed (encodings, ids); default 1
-	Logger        *slog.Logger  // default slog.Default()
+	// SilentDeletes makes a delete through the API answer 204 without the
+	// relay's MessageDeletedEvent following (Kichat relays Kick's Pusher
+	// events with no delivery promise; a resubscribe gap loses them).
+	SilentDeletes bool
+	Logger        *slog.Logger // default slog.Default()
 	Now           func() time.Time
 }
 
