@@ -5,7 +5,7 @@ BIN := modconsole
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help deps frontend build demo test test-go test-frontend e2e bench fuzz desktop lint clean
+.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean
 
 help:
 	@echo "make demo     build and start the console on simulated platforms (browser mode)"
@@ -29,7 +29,13 @@ demo:
 	$(MAKE) build
 	./$(BIN) demo
 
-test: deps build lint test-go test-frontend e2e
+# make test ends by checking that nothing it built or ran wrote into the
+# work tree (build/ci/clean-tree.sh): in CI, git status must be clean.
+test:
+	@before=$$(git status --porcelain --untracked-files=all 2>/dev/null || true); \
+	$(MAKE) --no-print-directory test-all && build/ci/clean-tree.sh "$$before"
+
+test-all: deps build lint test-go test-frontend e2e
 
 test-go:
 	MODCONSOLE_FULL_TESTS=1 build/ci/with-keyring.sh $(GO) test -race -count=1 -timeout 20m ./...

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"modconsole/backend/chat"
 	"modconsole/backend/service"
@@ -31,6 +32,9 @@ type demoWorld struct {
 	accounts []demoAccount
 	traffic  []func(ctx context.Context) error
 	close    func()
+	// images is the origin the simulator serves its emote images from
+	// (browser mode's CSP lets the page load them), or "".
+	images string
 }
 
 // demoWorlds starts every simulator, in the order the channel list shows
@@ -90,14 +94,14 @@ func kichatWorld(scale float64) (*demoWorld, error) {
 		return nil, err
 	}
 	return &demoWorld{
-		close: k.Close,
+		close: k.Close, images: url,
 		traffic: []func(context.Context) error{
 			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.Channel, Rate: scale * 2, Seed: 11}).Run,
 			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.OtherChannel, Rate: scale * 0.7, Seed: 12}).Run,
 		},
 		accounts: []demoAccount{{
 			name: "kickmod (demo)", platform: chat.Kichat,
-			settings: map[string]string{"url": url, "api_base": url, "kick_api": url},
+			settings: map[string]string{"url": url, "api_base": url, "kick_api": url, "emote_url": url + kichatsim.EmotePath},
 			secrets:  map[string]string{"kick": d.ModToken},
 			channels: []string{d.Channel, d.OtherChannel},
 		}},
@@ -116,7 +120,7 @@ func glimeshWorld(scale float64) (*demoWorld, error) {
 		return nil, err
 	}
 	return &demoWorld{
-		close: g.Close,
+		close: g.Close, images: "http://" + strings.TrimPrefix(strings.TrimSuffix(url, glimeshsim.Path), "ws://"),
 		traffic: []func(context.Context) error{
 			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.Channel, Rate: scale * 1.5, Seed: 3}).Run,
 			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.OtherChannel, Rate: scale * 0.7, Seed: 4}).Run,
@@ -189,6 +193,9 @@ func runDemo(cfg config, stdout io.Writer) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 		worlds = append(worlds, w)
+		if w.images != "" {
+			cfg.imgSrc = append(cfg.imgSrc, w.images)
+		}
 	}
 	seed := func(ctx context.Context, svc *service.Service) error {
 		if err := seedDemo(ctx, svc, worlds); err != nil {

@@ -81,7 +81,8 @@ type config struct {
 	noOpen  bool
 	secrets string
 	window  bool
-	traffic float64 // demo traffic multiplier
+	traffic float64  // demo traffic multiplier
+	imgSrc  []string // extra image origins for browser mode's CSP (the demo's simulators)
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -248,7 +249,7 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 		return err
 	}
 	defer c.close()
-	srv = httpapi.New(httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr})
+	srv = httpapi.New(httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr, ImgSrc: cfg.imgSrc})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -33,9 +33,26 @@ import (
 	"modconsole/backend/service"
 )
 
-// CSP is the Content-Security-Policy of every response.
+// CSP is the Content-Security-Policy of every response (with
+// Options.ImgSrc added to img-src when set).
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
 	"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// cspWith returns CSP with extra img-src sources. Sources that could widen
+// anything beyond images (quotes, semicolons, spaces) are dropped.
+func cspWith(imgSrc []string) string {
+	extra := ""
+	for _, src := range imgSrc {
+		if src == "" || strings.ContainsAny(src, "'; \t\r\n,") {
+			continue
+		}
+		extra += " " + src
+	}
+	if extra == "" {
+		return CSP
+	}
+	return strings.Replace(CSP, "img-src 'self' https: data:;", "img-src 'self' https: data:"+extra+";", 1)
+}
 
 // CookieName is the session cookie set after the first authenticated page load.
 const CookieName = "mc_session"
@@ -53,6 +70,10 @@ type Options struct {
 	// and Origin values are our own. Set it before serving (SetAddr when the
 	// port is chosen by the system).
 	Addr string
+	// ImgSrc are extra image origins for the CSP, e.g. the demo's
+	// simulators ("http://127.0.0.1:41234"), which serve their emotes over
+	// plain HTTP on loopback.
+	ImgSrc []string
 }
 
 // Server serves browser mode.
@@ -60,6 +81,7 @@ type Server struct {
 	api    service.API
 	assets fs.FS
 	token  string
+	csp    string
 	log    *slog.Logger
 	routes map[string]route
 
@@ -80,7 +102,7 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{api: opts.API, assets: opts.Assets, token: opts.Token, log: log, clients: map[*client]struct{}{}}
+	s := &Server{api: opts.API, assets: opts.Assets, token: opts.Token, csp: cspWith(opts.ImgSrc), log: log, clients: map[*client]struct{}{}}
 	s.routes = buildRoutes(opts.API)
 	s.SetAddr(opts.Addr)
 	return s
@@ -156,7 +178,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", CSP)
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")

@@ -223,3 +223,35 @@ func TestFirstPageLoadSetsCookie(t *testing.T) {
 		t.Errorf("page with cookie: %d %q", resp.StatusCode, b)
 	}
 }
+
+// TestCSPImgSrc: extra image origins (the demo's simulators) widen img-src
+// only; a source that would smuggle another directive is dropped.
+func TestCSPImgSrc(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: connector.Registry{}})
+	defer svc.Close()
+	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>console</title>")}}
+	s := New(Options{API: svc, Assets: assets, Token: token, ImgSrc: []string{"http://127.0.0.1:4242", "x; script-src *", "'unsafe-inline'"}})
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/?token="+token, nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(got, "img-src 'self' https: data: http://127.0.0.1:4242;") {
+		t.Errorf("img-src lacks the simulator origin: %q", got)
+	}
+	if strings.Count(got, "script-src") != 1 || strings.Contains(got, "unsafe-inline") {
+		t.Errorf("a bad source got through: %q", got)
+	}
+	if strings.Replace(got, " http://127.0.0.1:4242", "", 1) != CSP {
+		t.Errorf("CSP changed beyond img-src: %q", got)
+	}
+}

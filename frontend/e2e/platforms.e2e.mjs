@@ -3,8 +3,9 @@
 //   a. socket-base `general`: an announcement from the announce box is
 //      confirmed in the audit log and comes back into the room as a notice;
 //   b. VeroAI `support-lumen`: a message from the send box appears in chat;
-//   c. Kick `neonrally`: emotes are <img> with an https src and the emote's
-//      name as alt; no announce/pin/clear buttons, but their notes;
+//   c. Kick `neonrally`: emotes are <img> with the emote's name as alt,
+//      served by the simulator itself on loopback (the demo works offline)
+//      and loaded, none broken; no announce/pin/clear buttons, but their notes;
 //   d. Glimesh `aurora`: a 600 s custom timeout (T) is confirmed as the
 //      15-minute one;
 //   e. socket-base: b hides the author locally (after confirming), the row
@@ -65,6 +66,15 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // The demo needs no network: every request the page makes stays on loopback, and no image fails.
+  const offHost = [];
+  const failedImages = [];
+  page.on('request', (req) => {
+    const h = new URL(req.url()).hostname;
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(h)) offHost.push(req.url());
+  });
+  page.on('requestfailed', (req) => { if (req.resourceType() === 'image') failedImages.push(req.url()); });
+  page.on('response', (res) => { if (res.request().resourceType() === 'image' && res.status() >= 400) failedImages.push(`${res.status()} ${res.url()}`); });
   await page.goto(t.url);
   await waitFor(() => page.locator('[data-testid=channel]').count(), 10_000);
   const needed = [['socketbase', 'general'], ['veroai', 'support-lumen'], ['kichat', 'neonrally'], ['glimesh', 'aurora']];
@@ -122,8 +132,8 @@ try {
       const emotes = await waitFor(async () => {
         const rows = await page.$$eval('[data-testid=chat-row]', (els) => els
           .filter((e) => e.querySelector('img.emote'))
-          .map((e) => ({ id: Number(e.getAttribute('data-msg-id')), imgs: [...e.querySelectorAll('.msg-text img')].map((i) => ({ src: i.getAttribute('src') ?? '', alt: i.getAttribute('alt') ?? '' })) })));
-        return rows.length ? rows : null;
+          .map((e) => ({ id: Number(e.getAttribute('data-msg-id')), imgs: [...e.querySelectorAll('.msg-text img')].map((i) => ({ src: i.getAttribute('src') ?? '', alt: i.getAttribute('alt') ?? '', loaded: i.complete && i.naturalWidth > 0, broken: i.complete && i.naturalWidth === 0 })) })));
+        return rows.length && rows.some((row) => row.imgs.some((i) => i.loaded)) ? rows : null;
       }, 30_000, 250);
       r.check('Kick chat shows emote images', !!emotes, `${emotes?.length ?? 0} rows`);
       if (emotes) {
@@ -134,10 +144,12 @@ try {
           const m = byId.get(row.id);
           const names = (m?.tokens ?? []).filter((tk) => tk.kind === 'emote').map((tk) => tk.text);
           const alts = row.imgs.map((i) => i.alt);
-          const https = row.imgs.every((i) => /^https:\/\//.test(i.src));
-          if (!m || !https || JSON.stringify(alts) !== JSON.stringify(names) || alts.some((a) => !a)) bad.push({ row, names });
+          const local = row.imgs.every((i) => /^http:\/\/127\.0\.0\.1:\d+\/emotes\//.test(i.src));
+          if (!m || !local || JSON.stringify(alts) !== JSON.stringify(names) || alts.some((a) => !a)) bad.push({ row, names });
         }
-        r.check('every emote <img> has an https src and alt = the emote name', bad.length === 0, JSON.stringify(bad.slice(0, 2)));
+        r.check('every emote <img> is served by the simulator on loopback, alt = the emote name', bad.length === 0, JSON.stringify(bad.slice(0, 2)));
+        const broken = emotes.flatMap((row) => row.imgs.filter((i) => i.broken).map((i) => i.src));
+        r.check('emote images load (none broken)', broken.length === 0, JSON.stringify(broken.slice(0, 3)));
       }
       await page.locator('[data-testid=chat-row]').last().click();
       await waitFor(() => page.locator('[data-testid=detail] [data-verb]').count(), 3000);
@@ -221,6 +233,8 @@ try {
   }
 
   r.check('no page errors', errors.length === 0, errors.slice(0, 3).join('; '));
+  r.check('no image failed to load', failedImages.length === 0, failedImages.slice(0, 3).join('; '));
+  r.check('the page made no request off loopback', offHost.length === 0, offHost.slice(0, 3).join('; '));
 } catch (e) {
   r.check('test ran to the end', false, String(e?.stack || e));
 } finally {

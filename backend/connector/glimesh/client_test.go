@@ -184,7 +184,8 @@ func TestChatArrivesWithTokensAndRoles(t *testing.T) {
 			t.Fatalf("tokens %+v", m.Tokens)
 		}
 	}
-	if !strings.HasPrefix(m.Tokens[1].URL, "https://") || m.Tokens[3].URL != "https://example.com/x" {
+	// The simulator serves its own emote images on its loopback listener.
+	if !strings.HasPrefix(m.Tokens[1].URL, "http://127.0.0.1:") || !strings.HasSuffix(m.Tokens[1].URL, "/emotes/glimwow.svg") || m.Tokens[3].URL != "https://example.com/x" {
 		t.Fatalf("token urls %+v", m.Tokens)
 	}
 	if _, err := e.sim.Inject("aurora", "nightmod", "mod here"); err != nil {

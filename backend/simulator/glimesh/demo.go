@@ -42,7 +42,7 @@ func (s *Sim) SeedDemo() (Demo, error) {
 		s.SetModerator(d.Channel, "nightmod", AllPerms),
 		s.SetSubscriber(d.Channel, "viewer_bob", true),
 		s.SetChannelOptions(d.Channel, ChannelOptions{BlockLinks: true, RequireConfirmedEmail: true}),
-		s.AddEmote(d.Channel, "aurorawave", "https://glimesh.example/emotes/aurora/aurorawave.png"),
+		s.AddEmote(d.Channel, "aurorawave", EmoteURL("aurorawave.svg")),
 	} {
 		if err != nil {
 			return d, fmt.Errorf("glimesh: sim demo: %w", err)

@@ -99,7 +99,8 @@ type Sim struct {
 	conns     map[*conn]bool
 	muteBeats bool
 	beats     int
-	emotes    map[string]string // global emote name -> src URL
+	emotes    map[string]string // global emote name -> src URL or EmoteURL path
+	httpBase  string            // http://host:port once started, for emote images
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -174,17 +175,19 @@ func New(opts Options) *Sim {
 		channels: map[string]*channel{}, conns: map[*conn]bool{}, stop: make(chan struct{}),
 		subSeq: 576460752303349214,
 		emotes: map[string]string{
-			"glimwow":   "https://glimesh.example/emotes/svg/glimwow.svg",
-			"glimheart": "https://glimesh.example/emotes/svg/glimheart.svg",
-			"glimsmile": "https://glimesh.example/emotes/svg/glimsmile.svg",
+			"glimwow":   EmoteURL("glimwow.svg"),
+			"glimheart": EmoteURL("glimheart.svg"),
+			"glimsmile": EmoteURL("glimsmile.svg"),
 		},
 	}
 }
 
-// Handler returns the HTTP handler serving the socket at Path.
+// Handler returns the HTTP handler serving the socket at Path and the
+// emote images under EmotePath.
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(Path, s.serveSocket)
+	mux.HandleFunc("GET "+EmotePath+"{file}", s.serveEmote)
 	return mux
 }
 
@@ -195,6 +198,9 @@ func (s *Sim) Start(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("glimesh: sim: %w", err)
 	}
+	s.mu.Lock()
+	s.httpBase = "http://" + ln.Addr().String()
+	s.mu.Unlock()
 	s.server.Serve(ln, s.Handler(), s.log)
 	return "ws://" + ln.Addr().String() + Path, nil
 }
@@ -398,7 +404,8 @@ func (s *Sim) SetChannelOptions(channelKey string, o ChannelOptions) error {
 	return s.withChannel(channelKey, func(ch *channel) { ch.opts = o })
 }
 
-// AddEmote adds a channel emote used as :name: in messages.
+// AddEmote adds a channel emote used as :name: in messages; src is an
+// image URL, or EmoteURL(file) for one of the simulator's own images.
 func (s *Sim) AddEmote(channelKey, name, src string) error {
 	return s.withChannel(channelKey, func(ch *channel) { ch.emotes[name] = src })
 }
@@ -799,9 +806,9 @@ func (s *Sim) tokenize(ch *channel, text string) []map[string]any {
 
 func (s *Sim) emoteSrc(ch *channel, name string) string {
 	if src := ch.emotes[name]; src != "" {
-		return src
+		return s.resolveEmote(src)
 	}
-	return s.emotes[name]
+	return s.resolveEmote(s.emotes[name])
 }
 
 func isURL(w string) bool {

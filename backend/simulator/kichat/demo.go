@@ -20,7 +20,8 @@ type Demo struct {
 // SeedDemo creates a ready-to-use demo world and returns it.
 //
 // Configure the console account like this (platform "kichat"): Settings
-// {"url": <Start's URL>, "api_base": <Start's URL>, "kick_api": <Start's URL>},
+// {"url": <Start's URL>, "api_base": <Start's URL>, "kick_api": <Start's URL>,
+// "emote_url": <Start's URL> + EmotePath},
 // Token "" (Kichat has no socket token), Secrets {"kick": d.ModToken}; then
 // join the channels d.Channel and d.OtherChannel. Without the "kick" secret
 // the account connects read-only (guest). Drive chatter with

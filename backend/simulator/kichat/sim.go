@@ -215,8 +215,8 @@ func New(opts Options) *Sim {
 }
 
 // Handler returns the simulator's HTTP handler: the relay at /socket.io/,
-// the channel-info endpoint at GET /api/v2/channels/{slug} and Kick's public
-// API under /public/v1/.
+// the channel-info endpoint at GET /api/v2/channels/{slug}, Kick's public
+// API under /public/v1/ and the emote images at EmotePath.
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/socket.io/", s.serveRelay)
@@ -225,6 +225,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("DELETE /public/v1/moderation/bans", s.apiHandler(ScopeBan, s.apiUnban))
 	mux.HandleFunc("DELETE /public/v1/chat/{id}", s.apiHandler(ScopeChatManage, s.apiDelete))
 	mux.HandleFunc("POST /public/v1/chat", s.apiHandler(ScopeChatWrite, s.apiSend))
+	mux.HandleFunc("GET /emotes/{id}/fullsize", s.serveEmote)
 	return mux
 }
 

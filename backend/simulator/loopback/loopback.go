@@ -84,3 +84,16 @@ func (s *Server) Close() {
 	}
 	s.wg.Wait()
 }
+
+// ServeImage answers r with the image data of the given content type, as a
+// CDN would: cacheable, never sniffed, and under a CSP that runs nothing
+// (an SVG opened on its own cannot script).
+func ServeImage(w http.ResponseWriter, data []byte, contentType string) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	w.Write(data)
+}

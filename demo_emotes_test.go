@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/secrets"
+	"modconsole/backend/service"
+	"modconsole/backend/store"
+)
+
+// TestDemoEmotesServedBySimulators: the demo's emote images come from the
+// simulators' own listeners on loopback (embedded images), so the demo shows
+// no broken image offline; and browser mode's CSP lets the page load them.
+func TestDemoEmotesServedBySimulators(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts simulators")
+	}
+	var worlds []*demoWorld
+	t.Cleanup(func() {
+		for _, w := range worlds {
+			w.close()
+		}
+	})
+	for _, start := range []func(float64) (*demoWorld, error){kichatWorld, glimeshWorld} {
+		w, err := start(20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(w.images, "http://127.0.0.1:") {
+			t.Errorf("image origin %q is not the simulator's loopback listener", w.images)
+		}
+		worlds = append(worlds, w)
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "console.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry()})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	if err := seedDemo(ctx, svc, worlds); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range worlds {
+		for _, run := range w.traffic {
+			go run(ctx)
+		}
+	}
+	emotes := map[chat.Platform]map[string]bool{}
+	waitFor(t, 30*time.Second, "emotes from Kichat and Glimesh", func() bool {
+		chans, err := svc.ListChannels(ctx)
+		if err != nil {
+			return false
+		}
+		for _, c := range chans {
+			msgs, err := svc.RecentMessages(ctx, c.ID, 0, 200)
+			if err != nil {
+				return false
+			}
+			for _, m := range msgs {
+				for _, tok := range m.Tokens {
+					if tok.Kind == chat.TokenEmote {
+						if emotes[m.Platform] == nil {
+							emotes[m.Platform] = map[string]bool{}
+						}
+						emotes[m.Platform][tok.URL] = true
+					}
+				}
+			}
+		}
+		return len(emotes[chat.Kichat]) > 0 && len(emotes[chat.Glimesh]) > 0
+	})
+	origins := map[string]bool{}
+	for _, w := range worlds {
+		origins[w.images] = true
+	}
+	for p, urls := range emotes {
+		for raw := range urls {
+			u, err := url.Parse(raw)
+			if err != nil || !origins[u.Scheme+"://"+u.Host] {
+				t.Errorf("%s emote %q is not served by a demo simulator %v", p, raw, origins)
+				continue
+			}
+			resp, err := http.Get(raw)
+			if err != nil {
+				t.Errorf("%s emote %s: %v", p, raw, err)
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(string(body), "<svg") {
+				t.Errorf("%s emote %s: %d %q %.40q", p, raw, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+		}
+	}
+}
