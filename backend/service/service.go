@@ -84,6 +84,11 @@ type Service struct {
 	conns    map[int64]*conn            // by account id
 	channels map[int64]*channelState    // by channel id
 	index    map[int64]map[string]int64 // account id → channel key → channel id
+	// held records which secrets the keyring holds per account, learned
+	// when they are read to connect and when they are written, so that no
+	// view (a health change on a connector's reader, ListAccounts) ever
+	// waits on the keyring.
+	held map[int64]heldSecrets
 
 	rules  atomicRules
 	ui     *uiBuffer
@@ -99,6 +104,12 @@ type conn struct {
 	done   chan struct{}
 	err    error // permanent error that stopped it, or a build error
 	built  error // error building the connector (bad settings)
+}
+
+// heldSecrets says which of an account's secrets are stored.
+type heldSecrets struct {
+	token bool
+	names []string // extra named secrets, in secretNames order
 }
 
 // channelState is what the service keeps in memory per joined channel.
@@ -149,6 +160,7 @@ func New(opts Options) *Service {
 		conns:    map[int64]*conn{},
 		channels: map[int64]*channelState{},
 		index:    map[int64]map[string]int64{},
+		held:     map[int64]heldSecrets{},
 		ui:       newUIBuffer(opts.MaxUIMessages),
 	}
 	s.outbox = newOutbox(s)
@@ -239,10 +251,13 @@ func (s *Service) addChannelLocked(ch store.Channel) *channelState {
 func (s *Service) startConn(a store.Account) {
 	c := &conn{acct: a, done: make(chan struct{})}
 	cfg := connector.Config{AccountID: fmt.Sprint(a.ID), Settings: a.Settings, Secrets: map[string]string{}}
+	// The only keyring reads outside SaveAccount: the secrets are needed to
+	// dial. What they find is remembered for the views.
+	var held heldSecrets
 	tok, err := s.sec.Get(secrets.Key(a.Platform, a.ID, ""))
 	switch {
 	case err == nil:
-		cfg.Token = tok
+		cfg.Token, held.token = tok, true
 	case errors.Is(err, secrets.ErrNotFound):
 	default:
 		s.log.Warn("token unavailable", "account", a.ID, "err", err)
@@ -250,8 +265,12 @@ func (s *Service) startConn(a store.Account) {
 	for _, name := range secretNames(a.Platform) {
 		if v, err := s.sec.Get(secrets.Key(a.Platform, a.ID, name)); err == nil {
 			cfg.Secrets[name] = v
+			held.names = append(held.names, name)
 		}
 	}
+	s.mu.Lock()
+	s.held[a.ID] = held
+	s.mu.Unlock()
 	cn, err := s.reg.New(a.Platform, cfg)
 	if err != nil {
 		c.built = err
@@ -259,7 +278,7 @@ func (s *Service) startConn(a store.Account) {
 		s.mu.Lock()
 		s.conns[a.ID] = c
 		s.mu.Unlock()
-		s.ui.account(s.accountViewOf(c))
+		s.ui.account(s.accountViewOf(a, c))
 		return
 	}
 	c.info = cn.Info()
@@ -325,7 +344,7 @@ func (s *Service) healthChanged(acctID int64) {
 	if c == nil {
 		return
 	}
-	s.ui.account(s.accountViewOf(c))
+	s.ui.account(s.accountViewOf(c.acct, c))
 	for _, id := range chans {
 		if v, ok := s.channelView(id); ok {
 			s.ui.channel(v)
@@ -362,20 +381,19 @@ func secretNames(p chat.Platform) []string {
 	return nil
 }
 
-func (s *Service) accountViewOf(c *conn) AccountView {
-	a := c.acct
+// accountViewOf describes account a with the health of its connection c
+// (nil: none). It never reads the keyring: which secrets are stored comes
+// from s.held.
+func (s *Service) accountViewOf(a store.Account, c *conn) AccountView {
 	v := AccountView{ID: a.ID, Platform: a.Platform, Name: a.Name, Settings: a.Settings, Health: s.healthOf(c)}
 	if v.Settings == nil {
 		v.Settings = map[string]string{}
 	}
-	if _, err := s.sec.Get(secrets.Key(a.Platform, a.ID, "")); err == nil {
-		v.HasToken = true
-	}
-	for _, name := range secretNames(a.Platform) {
-		if _, err := s.sec.Get(secrets.Key(a.Platform, a.ID, name)); err == nil {
-			v.SecretKeys = append(v.SecretKeys, name)
-		}
-	}
+	s.mu.RLock()
+	held := s.held[a.ID]
+	s.mu.RUnlock()
+	v.HasToken = held.token
+	v.SecretKeys = append([]string(nil), held.names...)
 	// Read-only as the connection reports it; before that, by what is stored
 	// (Kichat reads without a token and acts with its "kick" secret).
 	v.Guest = v.Health.Status == chat.StatusGuest ||
@@ -413,11 +431,9 @@ func (s *Service) ListAccounts(ctx context.Context) ([]AccountView, error) {
 		s.mu.RLock()
 		c := s.conns[a.ID]
 		s.mu.RUnlock()
-		if c == nil {
-			c = &conn{acct: a}
-		}
-		c.acct = a
-		out = append(out, s.accountViewOf(c))
+		// c is shared with the connection's health callbacks: read it, never
+		// write it (a stored account newer than c.acct is passed beside it).
+		out = append(out, s.accountViewOf(a, c))
 	}
 	return out, nil
 }
@@ -491,7 +507,7 @@ func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView
 	s.mu.RLock()
 	c := s.conns[a.ID]
 	s.mu.RUnlock()
-	v := s.accountViewOf(c)
+	v := s.accountViewOf(a, c)
 	s.ui.account(v)
 	return v, nil
 }
@@ -538,6 +554,7 @@ func (s *Service) RemoveAccount(ctx context.Context, id int64) error {
 		delete(s.channels, chID)
 	}
 	delete(s.index, id)
+	delete(s.held, id)
 	s.mu.Unlock()
 	if c != nil {
 		c.stop()
