@@ -5,7 +5,7 @@ BIN := modconsole
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean
+.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare
 
 help:
 	@echo "make demo     build and start the console on simulated platforms (browser mode)"
@@ -14,6 +14,7 @@ help:
 	@echo "make fuzz     run every Fuzz target for FUZZTIME each (default 60s), stop at the first crash"
 	@echo "make desktop  install the Linux build dependencies and build the desktop app (build/bin/modconsole)"
 	@echo "make lint     go vet, gofmt and the frontend checks"
+	@echo "make socketio-compare  our Socket.IO client against the library (docs/decisions/socketio-client.md)"
 
 deps:
 	build/ci/deps.sh
@@ -95,8 +96,16 @@ desktop:
 
 lint:
 	$(GO) vet ./...
+	cd backend/connector/socketio/libprobe && $(GO) vet .
 	@out=$$(gofmt -l app backend *.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	cd frontend && npm run check:dom
+
+# make socketio-compare: the 10,000-event ordering burst through our client and
+# through github.com/zishang520/socket.io-client-go (built from its own module,
+# backend/connector/socketio/libprobe), against our server and Node's
+# (docs/decisions/socketio-client.md).
+socketio-compare: deps
+	$(GO) test -count=1 -v -run TestLibraryComparison ./backend/connector/socketio/
 
 clean:
 	rm -rf $(BIN) build/bin frontend/dist/assets frontend/dist/index.html

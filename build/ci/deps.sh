@@ -54,3 +54,4 @@ for dir in "${dirs[@]}"; do
 done
 
 go mod download
+(cd backend/connector/socketio/libprobe && go mod download)   # its own module (the measured library)

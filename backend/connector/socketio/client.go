@@ -27,6 +27,9 @@ const (
 // clientReadLimit is the largest frame a Client accepts from a server.
 const clientReadLimit = 16 << 20
 
+// writeTimeout bounds a frame write that has no caller context (an ack).
+const writeTimeout = 10 * time.Second
+
 // Link errors returned by Next, Emit and EmitWithAck once the link is down.
 var (
 	// ErrServerDisconnect means the server sent DISCONNECT for our namespace
@@ -154,7 +157,7 @@ func (e Event) Ack(args ...any) error {
 	if !e.ack.used.CompareAndSwap(false, true) {
 		return ErrAlreadyAcked
 	}
-	data, err := ackPayload(args)
+	data, err := AckPayload(args)
 	if err != nil {
 		return err
 	}
@@ -186,7 +189,7 @@ func dialURL(opts ClientOptions) (string, string, error) {
 	if nsp == "" && u.Path != "" && u.Path != "/" {
 		nsp = u.Path
 	}
-	nsp = normalizeNamespace(nsp)
+	nsp = NormalizeNamespace(nsp)
 	u.Path = opts.Path
 	if u.Path == "" {
 		u.Path = DefaultPath
@@ -282,10 +285,10 @@ func openClient(ctx context.Context, ws *websocket.Conn, nsp string, opts Client
 	if err != nil {
 		return nil, fmt.Errorf("socketio: read open packet: %w", err)
 	}
-	if len(b) == 0 || b[0] != eioOpen {
+	if len(b) == 0 || b[0] != EngineOpen {
 		return nil, errors.New("socketio: server did not start with an Engine.IO open packet")
 	}
-	var op openPacket
+	var op OpenPacket
 	if err := json.Unmarshal(b[1:], &op); err != nil || op.SID == "" || op.PingInterval <= 0 || op.PingTimeout <= 0 {
 		return nil, errors.New("socketio: malformed Engine.IO open packet")
 	}
@@ -344,18 +347,18 @@ func (c *Client) readLoop() {
 			continue
 		}
 		switch b[0] {
-		case eioPing:
+		case EnginePing:
 			c.watchdog.Reset(c.pingWait)
 			ctx, cancel := context.WithTimeout(context.Background(), c.pingTime)
-			err := c.writeFrame(ctx, []byte{eioPong})
+			err := c.writeFrame(ctx, []byte{EnginePong})
 			cancel()
 			if err != nil {
 				return
 			}
-		case eioClose:
+		case EngineClose:
 			c.setErr(fmt.Errorf("%w: server sent an Engine.IO close", ErrTransport))
 			return
-		case eioMessage:
+		case EngineMessage:
 			p, err := DecodePacket(b[1:])
 			if err != nil {
 				// One undecodable packet (a binary event, say) is skipped
@@ -366,7 +369,7 @@ func (c *Client) readLoop() {
 			if !c.onPacket(p) {
 				return
 			}
-		case eioNoop, eioPong, eioOpen, eioUpgrade:
+		case EngineNoop, EnginePong, EngineOpen, EngineUpgrade:
 		default:
 			c.log.Warn("socketio: unknown Engine.IO packet type", "type", string(b[0]))
 		}
@@ -405,7 +408,7 @@ func (c *Client) onPacket(p Packet) bool {
 		c.setErr(ErrServerDisconnect)
 		return false
 	case PacketEvent:
-		name, args, err := splitEvent(p.Data)
+		name, args, err := SplitEvent(p.Data)
 		if err != nil {
 			c.log.Warn("socketio: skipping event", "err", err)
 			return true
@@ -420,7 +423,7 @@ func (c *Client) onPacket(p Packet) bool {
 			return false
 		}
 	case PacketAck:
-		args, err := splitAck(p.Data)
+		args, err := SplitAck(p.Data)
 		if err != nil {
 			c.log.Warn("socketio: skipping ack", "err", err)
 			return true
@@ -464,7 +467,7 @@ func (c *Client) writeFrame(ctx context.Context, b []byte) error {
 }
 
 func (c *Client) writePacket(ctx context.Context, p Packet) error {
-	return c.writeFrame(ctx, eioMessageFrame(p))
+	return c.writeFrame(ctx, MessageFrame(p))
 }
 
 // SID returns the namespace socket id the server assigned (the JS client's
@@ -492,7 +495,7 @@ func (c *Client) Err() error {
 
 // Emit sends an event. It returns the link error once the link is down.
 func (c *Client) Emit(ctx context.Context, event string, args ...any) error {
-	data, err := eventPayload(event, args)
+	data, err := EventPayload(event, args)
 	if err != nil {
 		return err
 	}
@@ -503,7 +506,7 @@ func (c *Client) Emit(ctx context.Context, event string, args ...any) error {
 // server's answer. ctx bounds the wait; a pending ack fails with the link
 // error when the link drops.
 func (c *Client) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
-	data, err := eventPayload(event, args)
+	data, err := EventPayload(event, args)
 	if err != nil {
 		return nil, err
 	}

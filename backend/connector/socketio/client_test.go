@@ -1,25 +1,29 @@
-package socketio
+package socketio_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"modconsole/backend/connector/socketio"
+	siosrv "modconsole/backend/simulator/socketio"
 )
 
 // veloraLike builds a server shaped like the Velora gateway: namespace /chat
 // with token middleware (auth payload, then Bearer header, then ?token=),
 // and a root namespace that accepts then drops.
-func veloraLike(t testing.TB, opts ServerOptions) (*Server, string, chan *Handshake) {
+func veloraLike(t testing.TB, opts siosrv.ServerOptions) (*siosrv.Server, string, chan *siosrv.Handshake) {
 	t.Helper()
-	s := NewServer(opts)
-	seen := make(chan *Handshake, 16)
+	s := siosrv.NewServer(opts)
+	seen := make(chan *siosrv.Handshake, 16)
 	chat := s.Of("/chat")
-	chat.Use(func(h *Handshake) error {
+	chat.Use(func(h *siosrv.Handshake) error {
 		seen <- h
 		tok, via := tokenOf(h)
 		switch tok {
@@ -27,11 +31,11 @@ func veloraLike(t testing.TB, opts ServerOptions) (*Server, string, chan *Handsh
 			_ = via
 			return nil
 		case "expired":
-			return &ConnectError{Message: "invalid_token", Data: json.RawMessage(`{"code":401,"hint":"token expired"}`)}
+			return &socketio.ConnectError{Message: "invalid_token", Data: json.RawMessage(`{"code":401,"hint":"token expired"}`)}
 		}
 		return errors.New("unauthorized")
 	})
-	chat.OnConnection(func(so *Socket) {
+	chat.OnConnection(func(so *siosrv.Socket) {
 		tok, via := tokenOf(so.Handshake())
 		so.Set("guest", tok == "")
 		so.Set("via", via)
@@ -68,14 +72,28 @@ func veloraLike(t testing.TB, opts ServerOptions) (*Server, string, chan *Handsh
 		so.On("never", func([]json.RawMessage, func(...any)) {})
 		so.On("kick", func([]json.RawMessage, func(...any)) { so.Disconnect() })
 	})
-	s.Of("/").OnConnection(func(so *Socket) {
+	s.Of("/").OnConnection(func(so *siosrv.Socket) {
 		time.AfterFunc(100*time.Millisecond, so.Disconnect)
 	})
 	return s, startServer(t, s), seen
 }
 
+// startServer serves s on 127.0.0.1:0 until the test ends and returns its
+// base URL.
+func startServer(t testing.TB, s *siosrv.Server) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", s)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		s.Close()
+		hs.Close()
+	})
+	return hs.URL
+}
+
 // tokenOf applies Velora's rule: the first token present wins.
-func tokenOf(h *Handshake) (string, string) {
+func tokenOf(h *siosrv.Handshake) (string, string) {
 	var a struct {
 		Token string `json:"token"`
 	}
@@ -101,9 +119,9 @@ func ctx5(t testing.TB) context.Context {
 	return ctx
 }
 
-func mustDial(t testing.TB, opts ClientOptions) *Client {
+func mustDial(t testing.TB, opts socketio.ClientOptions) *socketio.Client {
 	t.Helper()
-	c, err := Dial(ctx5(t), opts)
+	c, err := socketio.Dial(ctx5(t), opts)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -112,7 +130,7 @@ func mustDial(t testing.TB, opts ClientOptions) *Client {
 }
 
 // nextNamed skips events until one called name arrives.
-func nextNamed(t *testing.T, c *Client, name string) Event {
+func nextNamed(t *testing.T, c *socketio.Client, name string) socketio.Event {
 	t.Helper()
 	for {
 		ev, err := c.Next(ctx5(t))
@@ -126,21 +144,21 @@ func nextNamed(t *testing.T, c *Client, name string) Event {
 }
 
 func TestClientAuthThreeWays(t *testing.T) {
-	_, base, seen := veloraLike(t, ServerOptions{})
+	_, base, seen := veloraLike(t, siosrv.ServerOptions{})
 	cases := []struct {
 		name    string
-		opts    ClientOptions
+		opts    socketio.ClientOptions
 		via     string
-		checkHS func(h *Handshake) bool
+		checkHS func(h *siosrv.Handshake) bool
 	}{
-		{"auth payload", ClientOptions{URL: base, Namespace: "/chat", Auth: map[string]string{"token": "good"}}, "auth",
-			func(h *Handshake) bool { return string(h.Auth) == `{"token":"good"}` }},
-		{"bearer header", ClientOptions{URL: base, Namespace: "/chat", Header: http.Header{"Authorization": {"Bearer good"}}}, "header",
-			func(h *Handshake) bool { return h.Auth == nil && h.Header.Get("Authorization") == "Bearer good" }},
-		{"query", ClientOptions{URL: base + "/chat", Query: url.Values{"token": {"good"}}}, "query",
-			func(h *Handshake) bool { return h.Query.Get("token") == "good" && h.Query.Get("EIO") == "4" }},
-		{"guest", ClientOptions{URL: base, Namespace: "chat"}, "none",
-			func(h *Handshake) bool { return h.Auth == nil && h.RemoteAddr != "" }},
+		{"auth payload", socketio.ClientOptions{URL: base, Namespace: "/chat", Auth: map[string]string{"token": "good"}}, "auth",
+			func(h *siosrv.Handshake) bool { return string(h.Auth) == `{"token":"good"}` }},
+		{"bearer header", socketio.ClientOptions{URL: base, Namespace: "/chat", Header: http.Header{"Authorization": {"Bearer good"}}}, "header",
+			func(h *siosrv.Handshake) bool { return h.Auth == nil && h.Header.Get("Authorization") == "Bearer good" }},
+		{"query", socketio.ClientOptions{URL: base + "/chat", Query: url.Values{"token": {"good"}}}, "query",
+			func(h *siosrv.Handshake) bool { return h.Query.Get("token") == "good" && h.Query.Get("EIO") == "4" }},
+		{"guest", socketio.ClientOptions{URL: base, Namespace: "chat"}, "none",
+			func(h *siosrv.Handshake) bool { return h.Auth == nil && h.RemoteAddr != "" }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +183,7 @@ func TestClientAuthThreeWays(t *testing.T) {
 }
 
 func TestClientRejections(t *testing.T) {
-	_, base, _ := veloraLike(t, ServerOptions{})
+	_, base, _ := veloraLike(t, siosrv.ServerOptions{})
 	cases := []struct {
 		name, nsp, token, msg, data string
 	}{
@@ -175,12 +193,12 @@ func TestClientRejections(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Dial(ctx5(t), ClientOptions{URL: base, Namespace: tc.nsp, Auth: map[string]string{"token": tc.token}})
+			c, err := socketio.Dial(ctx5(t), socketio.ClientOptions{URL: base, Namespace: tc.nsp, Auth: map[string]string{"token": tc.token}})
 			if err == nil {
 				c.Close()
 				t.Fatal("Dial succeeded")
 			}
-			var ce *ConnectError
+			var ce *socketio.ConnectError
 			if !errors.As(err, &ce) || ce.Message != tc.msg || string(ce.Data) != tc.data {
 				t.Fatalf("error %v (%#v)", err, ce)
 			}
@@ -192,24 +210,24 @@ func TestClientRejections(t *testing.T) {
 }
 
 func TestClientHandshakeRefused(t *testing.T) {
-	s := NewServer(ServerOptions{AllowRequest: func(*http.Request) error { return errors.New("no") }})
+	s := siosrv.NewServer(siosrv.ServerOptions{AllowRequest: func(*http.Request) error { return errors.New("no") }})
 	base := startServer(t, s)
-	_, err := Dial(ctx5(t), ClientOptions{URL: base})
-	var he *HandshakeError
+	_, err := socketio.Dial(ctx5(t), socketio.ClientOptions{URL: base})
+	var he *socketio.HandshakeError
 	if !errors.As(err, &he) || he.StatusCode != 403 || he.Body != `{"code":4,"message":"Forbidden"}` {
 		t.Fatalf("error %v", err)
 	}
 	if !strings.HasPrefix(err.Error(), "socketio: ") || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("error text %q", err)
 	}
-	if _, err := Dial(ctx5(t), ClientOptions{URL: "ftp://x"}); err == nil {
+	if _, err := socketio.Dial(ctx5(t), socketio.ClientOptions{URL: "ftp://x"}); err == nil {
 		t.Fatal("bad scheme accepted")
 	}
 }
 
 func TestClientAcksBothWays(t *testing.T) {
-	_, base, _ := veloraLike(t, ServerOptions{})
-	c := mustDial(t, ClientOptions{URL: base, Namespace: "/chat", Auth: map[string]string{"token": "good"}})
+	_, base, _ := veloraLike(t, siosrv.ServerOptions{})
+	c := mustDial(t, socketio.ClientOptions{URL: base, Namespace: "/chat", Auth: map[string]string{"token": "good"}})
 	for i := 0; i < 3; i++ {
 		args, err := c.EmitWithAck(ctx5(t), "joinChannel", map[string]string{"channelId": "c1"})
 		if err != nil || len(args) != 1 || string(args[0]) != `{"channelId":"c1","ok":true}` {
@@ -226,14 +244,14 @@ func TestClientAcksBothWays(t *testing.T) {
 	if err := q.Ack(map[string]string{"a": "pong"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Ack("again"); !errors.Is(err, ErrAlreadyAcked) {
+	if err := q.Ack("again"); !errors.Is(err, socketio.ErrAlreadyAcked) {
 		t.Fatalf("second ack: %v", err)
 	}
 	ans := nextNamed(t, c, "answer")
 	if string(ans.Args[0]) != `[{"a":"pong"}]` {
 		t.Fatalf("answer %s", ans.Args[0])
 	}
-	if err := ans.Ack(); !errors.Is(err, ErrNoAck) {
+	if err := ans.Ack(); !errors.Is(err, socketio.ErrNoAck) {
 		t.Fatalf("ack without request: %v", err)
 	}
 
@@ -246,8 +264,8 @@ func TestClientAcksBothWays(t *testing.T) {
 }
 
 func TestClientServerDisconnect(t *testing.T) {
-	_, base, _ := veloraLike(t, ServerOptions{})
-	c := mustDial(t, ClientOptions{URL: base, Namespace: "/chat"})
+	_, base, _ := veloraLike(t, siosrv.ServerOptions{})
+	c := mustDial(t, socketio.ClientOptions{URL: base, Namespace: "/chat"})
 	if err := c.Emit(ctx5(t), "kick"); err != nil {
 		t.Fatal(err)
 	}
@@ -256,19 +274,19 @@ func TestClientServerDisconnect(t *testing.T) {
 		if err == nil {
 			continue
 		}
-		if !errors.Is(err, ErrServerDisconnect) || err.Error() != "socketio: io server disconnect" {
+		if !errors.Is(err, socketio.ErrServerDisconnect) || err.Error() != "socketio: io server disconnect" {
 			t.Fatalf("Next: %v", err)
 		}
 		break
 	}
-	if err := c.Emit(ctx5(t), "x"); !errors.Is(err, ErrServerDisconnect) {
+	if err := c.Emit(ctx5(t), "x"); !errors.Is(err, socketio.ErrServerDisconnect) {
 		t.Fatalf("Emit after disconnect: %v", err)
 	}
 
 	// The root namespace is accepted, then dropped.
-	root := mustDial(t, ClientOptions{URL: base})
+	root := mustDial(t, socketio.ClientOptions{URL: base})
 	start := time.Now()
-	if _, err := root.Next(ctx5(t)); !errors.Is(err, ErrServerDisconnect) {
+	if _, err := root.Next(ctx5(t)); !errors.Is(err, socketio.ErrServerDisconnect) {
 		t.Fatalf("root Next: %v", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -277,8 +295,8 @@ func TestClientServerDisconnect(t *testing.T) {
 }
 
 func TestClientAnswersPings(t *testing.T) {
-	_, base, _ := veloraLike(t, ServerOptions{PingInterval: 30 * time.Millisecond, PingTimeout: 60 * time.Millisecond})
-	c := mustDial(t, ClientOptions{URL: base, Namespace: "/chat"})
+	_, base, _ := veloraLike(t, siosrv.ServerOptions{PingInterval: 30 * time.Millisecond, PingTimeout: 60 * time.Millisecond})
+	c := mustDial(t, socketio.ClientOptions{URL: base, Namespace: "/chat"})
 	time.Sleep(400 * time.Millisecond) // > 4 ping rounds
 	if _, err := c.EmitWithAck(ctx5(t), "joinChannel", map[string]string{"channelId": "c"}); err != nil {
 		t.Fatalf("link died despite pongs: %v", err)
@@ -286,15 +304,15 @@ func TestClientAnswersPings(t *testing.T) {
 }
 
 func TestClientPingTimeout(t *testing.T) {
-	s, base, _ := veloraLike(t, ServerOptions{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
-	c := mustDial(t, ClientOptions{URL: base, Namespace: "/chat"})
-	s.pingPaused.Store(true)
+	s, base, _ := veloraLike(t, siosrv.ServerOptions{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+	c := mustDial(t, socketio.ClientOptions{URL: base, Namespace: "/chat"})
+	s.PausePings(true)
 	start := time.Now()
 	var err error
 	for err == nil {
 		_, err = c.Next(ctx5(t))
 	}
-	if !errors.Is(err, ErrPingTimeout) {
+	if !errors.Is(err, socketio.ErrPingTimeout) {
 		t.Fatalf("Next: %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -303,8 +321,8 @@ func TestClientPingTimeout(t *testing.T) {
 }
 
 func TestClientDropAllThenRedial(t *testing.T) {
-	s, base, _ := veloraLike(t, ServerOptions{})
-	opts := ClientOptions{URL: base, Namespace: "/chat", Auth: map[string]string{"token": "good"}}
+	s, base, _ := veloraLike(t, siosrv.ServerOptions{})
+	opts := socketio.ClientOptions{URL: base, Namespace: "/chat", Auth: map[string]string{"token": "good"}}
 	c := mustDial(t, opts)
 	nextNamed(t, c, "hello")
 	pending := make(chan error, 1)
@@ -318,12 +336,12 @@ func TestClientDropAllThenRedial(t *testing.T) {
 	for err == nil {
 		_, err = c.Next(ctx5(t))
 	}
-	if !errors.Is(err, ErrTransport) {
+	if !errors.Is(err, socketio.ErrTransport) {
 		t.Fatalf("Next after DropAll: %v", err)
 	}
 	select {
 	case err := <-pending:
-		if !errors.Is(err, ErrTransport) {
+		if !errors.Is(err, socketio.ErrTransport) {
 			t.Fatalf("pending ack: %v", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -339,10 +357,10 @@ func TestClientDropAllThenRedial(t *testing.T) {
 }
 
 func TestClientClose(t *testing.T) {
-	s, base, _ := veloraLike(t, ServerOptions{})
+	s, base, _ := veloraLike(t, siosrv.ServerOptions{})
 	reason := make(chan string, 1)
-	s.Of("/chat").OnConnection(func(so *Socket) { so.OnDisconnect(func(r string) { reason <- r }) })
-	c := mustDial(t, ClientOptions{URL: base, Namespace: "/chat"})
+	s.Of("/chat").OnConnection(func(so *siosrv.Socket) { so.OnDisconnect(func(r string) { reason <- r }) })
+	c := mustDial(t, socketio.ClientOptions{URL: base, Namespace: "/chat"})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +369,7 @@ func TestClientClose(t *testing.T) {
 	}
 	select {
 	case r := <-reason:
-		if r != ReasonClientDisconnect {
+		if r != siosrv.ReasonClientDisconnect {
 			t.Fatalf("server saw %q", r)
 		}
 	case <-time.After(5 * time.Second):
@@ -361,16 +379,16 @@ func TestClientClose(t *testing.T) {
 	for err == nil {
 		_, err = c.Next(ctx5(t))
 	}
-	if !errors.Is(err, ErrClosed) {
+	if !errors.Is(err, socketio.ErrClosed) {
 		t.Fatalf("Next after Close: %v", err)
 	}
-	if err := c.Emit(ctx5(t), "x"); !errors.Is(err, ErrClosed) {
+	if err := c.Emit(ctx5(t), "x"); !errors.Is(err, socketio.ErrClosed) {
 		t.Fatalf("Emit after Close: %v", err)
 	}
 }
 
 // burstOrder asks for n newMessage events and counts inversions.
-func burstOrder(t testing.TB, c *Client, n int) (inversions, received int, elapsed time.Duration) {
+func burstOrder(t testing.TB, c *socketio.Client, n int) (inversions, received int, elapsed time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -402,8 +420,8 @@ func burstOrder(t testing.TB, c *Client, n int) (inversions, received int, elaps
 }
 
 func TestClientBurstOrdered(t *testing.T) {
-	_, base, _ := veloraLike(t, ServerOptions{})
-	c := mustDial(t, ClientOptions{URL: base, Namespace: "/chat", EventBuffer: 64})
+	_, base, _ := veloraLike(t, siosrv.ServerOptions{})
+	c := mustDial(t, socketio.ClientOptions{URL: base, Namespace: "/chat", EventBuffer: 64})
 	const n = 10000
 	inv, got, d := burstOrder(t, c, n)
 	t.Logf("our server -> our client: %d events in %v (%.0f msg/s), %d inversions", got, d, float64(got)/d.Seconds(), inv)

@@ -1,4 +1,4 @@
-package socketio
+package socketio_test
 
 import (
 	"bytes"
@@ -11,14 +11,18 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"modconsole/backend/connector/socketio"
+	siosrv "modconsole/backend/simulator/socketio"
 )
 
 // The comparison behind docs/decisions/socketio-client.md: the same
 // 10,000-event burst through github.com/zishang520/socket.io-client-go
 // v1.1.0 and through our Client, against the official Node socket.io server
-// and against our Server.
+// and against our Server (backend/simulator/socketio).
 //
-// The library runs as a subprocess built from ./libprobe, so that its
+// The library runs as a subprocess built from ./libprobe, a Go module of its
+// own so that the console's go.mod does not pull the library, and so that its
 // one-goroutine-per-packet delivery is measured as an application would see
 // it. `go test -short` skips the library half.
 //
@@ -50,7 +54,10 @@ func buildLibClient(t testing.TB) string {
 			return
 		}
 		libBin = filepath.Join(dir, "libclient")
-		cmd := exec.Command(goBin, "build", "-o", libBin, "./libprobe")
+		// libprobe is its own module, so that the console's go.mod does not
+		// pull the library; build it from its directory.
+		cmd := exec.Command(goBin, "build", "-o", libBin, ".")
+		cmd.Dir = "libprobe"
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			libErr = fmt.Errorf("build libprobe: %w\n%s", err, out)
@@ -84,7 +91,7 @@ func runLibBurst(t testing.TB, bin, base string, n int) libResult {
 }
 
 func TestLibraryComparison(t *testing.T) {
-	_, ours, _ := veloraLike(t, ServerOptions{})
+	_, ours, _ := veloraLike(t, siosrv.ServerOptions{})
 	servers := []struct{ name, base string }{{"our Server", ours}}
 	if _, err := exec.LookPath("node"); err == nil || fullTests() {
 		servers = append(servers, struct{ name, base string }{"Node socket.io 4.8.4", startNode(t)})
@@ -100,7 +107,7 @@ func TestLibraryComparison(t *testing.T) {
 	const rounds = 3
 	for _, srv := range servers {
 		for round := 1; round <= rounds; round++ {
-			c := mustDial(t, ClientOptions{URL: srv.base, Namespace: "/chat"})
+			c := mustDial(t, socketio.ClientOptions{URL: srv.base, Namespace: "/chat"})
 			inv, got, d := burstOrder(t, c, burstN)
 			c.Close()
 			t.Logf("%-20s round %d  our client: %5d/%d events, %4d inversions, %6.0f msg/s", srv.name, round, got, burstN, inv, float64(got)/d.Seconds())
@@ -124,7 +131,7 @@ func TestLibraryComparison(t *testing.T) {
 // iteration from our Server and from the Node server.
 func BenchmarkBurst(b *testing.B) {
 	b.Run("OurServer", func(b *testing.B) {
-		_, base, _ := veloraLike(b, ServerOptions{})
+		_, base, _ := veloraLike(b, siosrv.ServerOptions{})
 		benchBurst(b, base)
 	})
 	b.Run("NodeServer", func(b *testing.B) {
@@ -133,7 +140,7 @@ func BenchmarkBurst(b *testing.B) {
 }
 
 func benchBurst(b *testing.B, base string) {
-	c := mustDial(b, ClientOptions{URL: base, Namespace: "/chat"})
+	c := mustDial(b, socketio.ClientOptions{URL: base, Namespace: "/chat"})
 	var total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

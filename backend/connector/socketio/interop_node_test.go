@@ -1,4 +1,4 @@
-package socketio
+package socketio_test
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"modconsole/backend/connector/socketio"
 )
 
 // fullTests reports whether MODCONSOLE_FULL_TESTS=1 turns skips into failures.
@@ -117,7 +119,7 @@ func startNode(t testing.TB, env ...string) string {
 // TestNodeInterop runs our client against the official Node socket.io server.
 func TestNodeInterop(t *testing.T) {
 	base := startNode(t, "PING_INTERVAL_MS=300", "PING_TIMEOUT_MS=5000")
-	chat := func(o ClientOptions) ClientOptions {
+	chat := func(o socketio.ClientOptions) socketio.ClientOptions {
 		o.URL = base
 		o.Namespace = "/chat"
 		return o
@@ -126,15 +128,15 @@ func TestNodeInterop(t *testing.T) {
 	t.Run("auth", func(t *testing.T) {
 		cases := []struct {
 			name string
-			opts ClientOptions
+			opts socketio.ClientOptions
 			via  string
 		}{
-			{"payload", chat(ClientOptions{Auth: map[string]string{"token": "good"}}), "auth"},
-			{"header", chat(ClientOptions{Header: http.Header{"Authorization": {"Bearer good"}}}), "header"},
-			{"query", chat(ClientOptions{Query: url.Values{"token": {"good"}}}), "query"},
-			{"query in URL", ClientOptions{URL: base + "/chat?token=good"}, "query"},
-			{"payload wins", chat(ClientOptions{Auth: map[string]string{"token": "good"}, Query: url.Values{"token": {"bad"}}}), "auth"},
-			{"guest", chat(ClientOptions{}), "none"},
+			{"payload", chat(socketio.ClientOptions{Auth: map[string]string{"token": "good"}}), "auth"},
+			{"header", chat(socketio.ClientOptions{Header: http.Header{"Authorization": {"Bearer good"}}}), "header"},
+			{"query", chat(socketio.ClientOptions{Query: url.Values{"token": {"good"}}}), "query"},
+			{"query in URL", socketio.ClientOptions{URL: base + "/chat?token=good"}, "query"},
+			{"payload wins", chat(socketio.ClientOptions{Auth: map[string]string{"token": "good"}, Query: url.Values{"token": {"bad"}}}), "auth"},
+			{"guest", chat(socketio.ClientOptions{}), "none"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -164,12 +166,12 @@ func TestNodeInterop(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				c, err := Dial(ctx5(t), ClientOptions{URL: base, Namespace: tc.nsp, Auth: map[string]string{"token": tc.token}})
+				c, err := socketio.Dial(ctx5(t), socketio.ClientOptions{URL: base, Namespace: tc.nsp, Auth: map[string]string{"token": tc.token}})
 				if err == nil {
 					c.Close()
 					t.Fatal("Dial succeeded")
 				}
-				var ce *ConnectError
+				var ce *socketio.ConnectError
 				if !errors.As(err, &ce) || ce.Message != tc.msg || string(ce.Data) != tc.data {
 					t.Fatalf("error %v (%#v)", err, ce)
 				}
@@ -178,7 +180,7 @@ func TestNodeInterop(t *testing.T) {
 	})
 
 	t.Run("acks both ways", func(t *testing.T) {
-		c := mustDial(t, chat(ClientOptions{Auth: map[string]string{"token": "good"}}))
+		c := mustDial(t, chat(socketio.ClientOptions{Auth: map[string]string{"token": "good"}}))
 		args, err := c.EmitWithAck(ctx5(t), "joinChannel", map[string]string{"channelId": "c1"})
 		if err != nil || len(args) != 1 || string(args[0]) != `{"ok":true,"channelId":"c1"}` {
 			t.Fatalf("ack %s, err %v", args, err)
@@ -199,7 +201,7 @@ func TestNodeInterop(t *testing.T) {
 	})
 
 	t.Run("pings keep the link up", func(t *testing.T) {
-		c := mustDial(t, chat(ClientOptions{}))
+		c := mustDial(t, chat(socketio.ClientOptions{}))
 		time.Sleep(1500 * time.Millisecond) // about 5 pings at 300 ms
 		if _, err := c.EmitWithAck(ctx5(t), "joinChannel", map[string]string{"channelId": "c"}); err != nil {
 			t.Fatalf("link died: %v", err)
@@ -207,14 +209,14 @@ func TestNodeInterop(t *testing.T) {
 	})
 
 	t.Run("root namespace dropped", func(t *testing.T) {
-		c := mustDial(t, ClientOptions{URL: base})
-		if _, err := c.Next(ctx5(t)); !errors.Is(err, ErrServerDisconnect) {
+		c := mustDial(t, socketio.ClientOptions{URL: base})
+		if _, err := c.Next(ctx5(t)); !errors.Is(err, socketio.ErrServerDisconnect) {
 			t.Fatalf("Next: %v", err)
 		}
 	})
 
 	t.Run("kick", func(t *testing.T) {
-		c := mustDial(t, chat(ClientOptions{}))
+		c := mustDial(t, chat(socketio.ClientOptions{}))
 		if err := c.Emit(ctx5(t), "kick"); err != nil {
 			t.Fatal(err)
 		}
@@ -222,13 +224,13 @@ func TestNodeInterop(t *testing.T) {
 		for err == nil {
 			_, err = c.Next(ctx5(t))
 		}
-		if !errors.Is(err, ErrServerDisconnect) {
+		if !errors.Is(err, socketio.ErrServerDisconnect) {
 			t.Fatalf("Next: %v", err)
 		}
 	})
 
 	t.Run("dropTransport then re-dial", func(t *testing.T) {
-		opts := chat(ClientOptions{Auth: map[string]string{"token": "good"}})
+		opts := chat(socketio.ClientOptions{Auth: map[string]string{"token": "good"}})
 		c := mustDial(t, opts)
 		if err := c.Emit(ctx5(t), "dropTransport"); err != nil {
 			t.Fatal(err)
@@ -237,7 +239,7 @@ func TestNodeInterop(t *testing.T) {
 		for err == nil {
 			_, err = c.Next(ctx5(t))
 		}
-		if !errors.Is(err, ErrTransport) {
+		if !errors.Is(err, socketio.ErrTransport) {
 			t.Fatalf("Next: %v", err)
 		}
 		t.Logf("link error after dropTransport: %v", err)
@@ -248,7 +250,7 @@ func TestNodeInterop(t *testing.T) {
 	})
 
 	t.Run("burst 10000 ordered", func(t *testing.T) {
-		c := mustDial(t, chat(ClientOptions{}))
+		c := mustDial(t, chat(socketio.ClientOptions{}))
 		nextNamed(t, c, "hello")
 		const n = 10000
 		inv, got, d := burstOrder(t, c, n)
@@ -259,7 +261,7 @@ func TestNodeInterop(t *testing.T) {
 	})
 
 	t.Run("close", func(t *testing.T) {
-		c := mustDial(t, chat(ClientOptions{}))
+		c := mustDial(t, chat(socketio.ClientOptions{}))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		done := make(chan struct{})

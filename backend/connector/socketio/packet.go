@@ -196,8 +196,8 @@ func validatePayload(p Packet) error {
 	return nil
 }
 
-// eventPayload marshals [event, args...].
-func eventPayload(event string, args []any) (json.RawMessage, error) {
+// EventPayload marshals [event, args...].
+func EventPayload(event string, args []any) (json.RawMessage, error) {
 	arr := make([]any, 0, len(args)+1)
 	arr = append(arr, event)
 	arr = append(arr, args...)
@@ -208,8 +208,8 @@ func eventPayload(event string, args []any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// ackPayload marshals args as a JSON array; nil args give [].
-func ackPayload(args []any) (json.RawMessage, error) {
+// AckPayload marshals args as a JSON array; nil args give [].
+func AckPayload(args []any) (json.RawMessage, error) {
 	if args == nil {
 		args = []any{}
 	}
@@ -220,8 +220,8 @@ func ackPayload(args []any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// splitEvent splits an EVENT payload into its name and arguments.
-func splitEvent(d json.RawMessage) (string, []json.RawMessage, error) {
+// SplitEvent splits an EVENT payload into its name and arguments.
+func SplitEvent(d json.RawMessage) (string, []json.RawMessage, error) {
 	var arr []json.RawMessage
 	if err := json.Unmarshal(d, &arr); err != nil || len(arr) == 0 {
 		return "", nil, errors.New("socketio: malformed EVENT payload")
@@ -233,8 +233,8 @@ func splitEvent(d json.RawMessage) (string, []json.RawMessage, error) {
 	return name, arr[1:], nil
 }
 
-// splitAck splits an ACK payload into its arguments.
-func splitAck(d json.RawMessage) ([]json.RawMessage, error) {
+// SplitAck splits an ACK payload into its arguments.
+func SplitAck(d json.RawMessage) ([]json.RawMessage, error) {
 	var arr []json.RawMessage
 	if err := json.Unmarshal(d, &arr); err != nil {
 		return nil, errors.New("socketio: malformed ACK payload")
@@ -264,8 +264,8 @@ type connectErrorWire struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 
-// marshalConnectError renders err as a CONNECT_ERROR payload.
-func marshalConnectError(err error) json.RawMessage {
+// ConnectErrorPayload renders err as a CONNECT_ERROR payload.
+func ConnectErrorPayload(err error) json.RawMessage {
 	w := connectErrorWire{Message: err.Error()}
 	var ce *ConnectError
 	if errors.As(err, &ce) {
@@ -298,18 +298,39 @@ func parseConnectError(d json.RawMessage) *ConnectError {
 
 // Engine.IO v4 packet types (the first character of every websocket frame).
 const (
-	eioOpen    = '0'
-	eioClose   = '1'
-	eioPing    = '2'
-	eioPong    = '3'
-	eioMessage = '4'
-	eioUpgrade = '5'
-	eioNoop    = '6'
+	EngineOpen    = '0'
+	EngineClose   = '1'
+	EnginePing    = '2'
+	EnginePong    = '3'
+	EngineMessage = '4'
+	EngineUpgrade = '5'
+	EngineNoop    = '6'
 )
 
-// eioMessageFrame prefixes a Socket.IO packet with the Engine.IO "4".
-func eioMessageFrame(p Packet) []byte {
+// MessageFrame prefixes a Socket.IO packet with the Engine.IO "4".
+func MessageFrame(p Packet) []byte {
 	b := make([]byte, 0, 2+len(p.Namespace)+1+20+len(p.Data))
-	b = append(b, eioMessage)
+	b = append(b, EngineMessage)
 	return appendPacket(b, p)
+}
+
+// NormalizeNamespace maps "" to "/" and adds a missing leading slash.
+func NormalizeNamespace(name string) string {
+	if name == "" {
+		return "/"
+	}
+	if name[0] != '/' {
+		return "/" + name
+	}
+	return name
+}
+
+// OpenPacket is the JSON payload of the Engine.IO OPEN packet ("0{...}") that
+// a server sends first on every connection; durations are in milliseconds.
+type OpenPacket struct {
+	SID          string   `json:"sid"`
+	Upgrades     []string `json:"upgrades"`
+	PingInterval int64    `json:"pingInterval"`
+	PingTimeout  int64    `json:"pingTimeout"`
+	MaxPayload   int      `json:"maxPayload"`
 }

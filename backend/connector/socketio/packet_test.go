@@ -54,7 +54,7 @@ func TestDecodeEncodeWireFrames(t *testing.T) {
 			if got.Type != tc.want.Type || got.Namespace != tc.want.Namespace || got.ID != tc.want.ID || !bytes.Equal(got.Data, tc.want.Data) {
 				t.Fatalf("DecodePacket(%q) = %+v (data %s), want %+v (data %s)", tc.frame, got, got.Data, tc.want, tc.want.Data)
 			}
-			if enc := string(eioMessageFrame(got)); enc != tc.frame {
+			if enc := string(MessageFrame(got)); enc != tc.frame {
 				t.Fatalf("re-encoded %q, want %q", enc, tc.frame)
 			}
 			if enc := "4" + string(EncodePacket(tc.want)); enc != tc.frame {
@@ -138,8 +138,8 @@ func TestConnectErrorPayload(t *testing.T) {
 		{&ConnectError{Message: "no data"}, `{"message":"no data"}`},
 	}
 	for _, tc := range cases {
-		if got := string(marshalConnectError(tc.err)); got != tc.want {
-			t.Errorf("marshalConnectError(%v) = %s, want %s", tc.err, got, tc.want)
+		if got := string(ConnectErrorPayload(tc.err)); got != tc.want {
+			t.Errorf("ConnectErrorPayload(%v) = %s, want %s", tc.err, got, tc.want)
 		}
 		back := parseConnectError(raw(tc.want))
 		if back.Message == "" {

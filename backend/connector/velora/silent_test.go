@@ -11,7 +11,7 @@ import (
 
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
-	"modconsole/backend/connector/socketio"
+	"modconsole/backend/simulator/socketio"
 )
 
 // silentGateway accepts /chat and never acks or answers anything, like a

@@ -32,8 +32,8 @@ import (
 	"sync"
 	"time"
 
-	"modconsole/backend/connector/socketio"
 	"modconsole/backend/simulator/loopback"
+	"modconsole/backend/simulator/socketio"
 )
 
 // Documented limits the simulator enforces.

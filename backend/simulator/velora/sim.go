@@ -28,8 +28,8 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"modconsole/backend/connector/socketio"
 	"modconsole/backend/simulator/loopback"
+	"modconsole/backend/simulator/socketio"
 )
 
 // MaxMessage is the gateway's message limit in characters (UTF-16 code

@@ -2,7 +2,8 @@
 // product card names, github.com/zishang520/socket.io-client-go v1.1.0, for
 // comparison with our own client (see ../interop_library_test.go and
 // docs/decisions/socketio-client.md). It is a measurement tool, not part of
-// the console.
+// the console, and a Go module of its own (go.mod here), so that the
+// console's module does not depend on the library.
 //
 // It connects to namespace /chat of -url over websocket, emits
 // burst {n}, counts the newMessage events (field seq) in the order its

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	sio "modconsole/backend/connector/socketio"
 )
 
 // Server defaults, the same as the Node socket.io server's.
@@ -78,7 +80,7 @@ type Server struct {
 	conns  map[*serverConn]struct{}
 	closed bool
 
-	// pingPaused stops the ping loop (tests of the client's ping timeout).
+	// pingPaused stops the ping loop (see PausePings).
 	pingPaused atomic.Bool
 }
 
@@ -107,21 +109,15 @@ func NewServer(opts ServerOptions) *Server {
 	return s
 }
 
-// normalizeNamespace maps "" to "/" and adds a missing leading slash.
-func normalizeNamespace(name string) string {
-	if name == "" {
-		return "/"
-	}
-	if name[0] != '/' {
-		return "/" + name
-	}
-	return name
-}
+// PausePings stops (true) or resumes (false) the pings of every connection,
+// so that a client's ping-timeout detection can be tested against a link that
+// stays open but goes silent.
+func (s *Server) PausePings(paused bool) { s.pingPaused.Store(paused) }
 
 // Of returns the namespace called name, creating it on first call. "" and "/"
 // are the root namespace.
 func (s *Server) Of(name string) *Namespace {
-	name = normalizeNamespace(name)
+	name = sio.NormalizeNamespace(name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, ok := s.nsps[name]
@@ -357,7 +353,7 @@ func (c *serverConn) write(b []byte) error {
 	return nil
 }
 
-func (c *serverConn) writePacket(p Packet) error { return c.write(eioMessageFrame(p)) }
+func (c *serverConn) writePacket(p sio.Packet) error { return c.write(sio.MessageFrame(p)) }
 
 // shutdown closes the transport once, recording reason. abrupt skips the
 // websocket close handshake.
@@ -375,17 +371,9 @@ func (c *serverConn) shutdown(reason string, abrupt bool) {
 	})
 }
 
-type openPacket struct {
-	SID          string   `json:"sid"`
-	Upgrades     []string `json:"upgrades"`
-	PingInterval int64    `json:"pingInterval"`
-	PingTimeout  int64    `json:"pingTimeout"`
-	MaxPayload   int      `json:"maxPayload"`
-}
-
 func (c *serverConn) serve() {
 	log := c.srv.log.With("eio_sid", c.sid)
-	open, _ := json.Marshal(openPacket{
+	open, _ := json.Marshal(sio.OpenPacket{
 		SID:          c.sid,
 		Upgrades:     []string{},
 		PingInterval: c.srv.opts.PingInterval.Milliseconds(),
@@ -398,7 +386,7 @@ func (c *serverConn) serve() {
 		c.queue.run()
 		c.closeAllSockets()
 	}()
-	if err := c.write(append([]byte{eioOpen}, open...)); err == nil {
+	if err := c.write(append([]byte{sio.EngineOpen}, open...)); err == nil {
 		go c.pingLoop()
 		c.readLoop(log)
 	}
@@ -425,7 +413,7 @@ func (c *serverConn) pingLoop() {
 		case <-c.pong:
 		default:
 		}
-		if c.write([]byte{eioPing}) != nil {
+		if c.write([]byte{sio.EnginePing}) != nil {
 			return
 		}
 		timeout := time.NewTimer(c.srv.opts.PingTimeout)
@@ -458,16 +446,16 @@ func (c *serverConn) readLoop(log *slog.Logger) {
 			continue
 		}
 		switch b[0] {
-		case eioPong:
+		case sio.EnginePong:
 			select {
 			case c.pong <- struct{}{}:
 			default:
 			}
-		case eioClose:
+		case sio.EngineClose:
 			c.shutdown(ReasonTransportClose, false)
 			return
-		case eioMessage:
-			p, err := DecodePacket(b[1:])
+		case sio.EngineMessage:
+			p, err := sio.DecodePacket(b[1:])
 			if err != nil {
 				// Node closes the connection on a parse error; so do we.
 				log.Warn("socketio: bad packet", "err", err)
@@ -475,7 +463,7 @@ func (c *serverConn) readLoop(log *slog.Logger) {
 				return
 			}
 			c.onPacket(p)
-		case eioPing, eioNoop, eioUpgrade:
+		case sio.EnginePing, sio.EngineNoop, sio.EngineUpgrade:
 			// EIO4 clients do not ping; tolerate it and noops.
 		default:
 			log.Warn("socketio: unknown engine packet", "type", string(b[0]))
@@ -486,13 +474,13 @@ func (c *serverConn) readLoop(log *slog.Logger) {
 // onPacket runs on the reader goroutine. ACKs are routed here so that a
 // handler waiting in EmitWithAck cannot block its own answer; everything else
 // goes through the dispatcher in wire order.
-func (c *serverConn) onPacket(p Packet) {
-	if p.Type == PacketAck {
+func (c *serverConn) onPacket(p sio.Packet) {
+	if p.Type == sio.PacketAck {
 		c.mu.Lock()
 		sock := c.sockets[p.Namespace]
 		c.mu.Unlock()
 		if sock != nil {
-			if args, err := splitAck(p.Data); err == nil {
+			if args, err := sio.SplitAck(p.Data); err == nil {
 				sock.resolveAck(p.ID, args)
 			}
 		}
@@ -502,11 +490,11 @@ func (c *serverConn) onPacket(p Packet) {
 }
 
 // dispatch runs on the dispatcher goroutine.
-func (c *serverConn) dispatch(p Packet) {
+func (c *serverConn) dispatch(p sio.Packet) {
 	switch p.Type {
-	case PacketConnect:
+	case sio.PacketConnect:
 		c.connectNamespace(p)
-	case PacketDisconnect:
+	case sio.PacketDisconnect:
 		c.mu.Lock()
 		sock := c.sockets[p.Namespace]
 		c.mu.Unlock()
@@ -514,24 +502,24 @@ func (c *serverConn) dispatch(p Packet) {
 			sock.detach()
 			sock.fireDisconnect(ReasonClientDisconnect)
 		}
-	case PacketEvent:
+	case sio.PacketEvent:
 		c.mu.Lock()
 		sock := c.sockets[p.Namespace]
 		c.mu.Unlock()
 		if sock == nil {
 			return // like Node: events for a namespace not joined are ignored
 		}
-		name, args, err := splitEvent(p.Data)
+		name, args, err := sio.SplitEvent(p.Data)
 		if err != nil {
 			return
 		}
 		sock.handle(name, args, p.ID)
-	case PacketConnectError:
+	case sio.PacketConnectError:
 		// Only servers send CONNECT_ERROR; ignore it.
 	}
 }
 
-func (c *serverConn) connectNamespace(p Packet) {
+func (c *serverConn) connectNamespace(p sio.Packet) {
 	c.mu.Lock()
 	_, dup := c.sockets[p.Namespace]
 	c.mu.Unlock()
@@ -540,15 +528,15 @@ func (c *serverConn) connectNamespace(p Packet) {
 	}
 	ns := c.srv.namespace(p.Namespace)
 	if ns == nil {
-		_ = c.writePacket(Packet{Type: PacketConnectError, Namespace: p.Namespace, ID: NoID,
+		_ = c.writePacket(sio.Packet{Type: sio.PacketConnectError, Namespace: p.Namespace, ID: sio.NoID,
 			Data: json.RawMessage(`{"message":"Invalid namespace"}`)})
 		return
 	}
 	hs := &Handshake{Auth: p.Data, Header: c.header, Query: c.query, RemoteAddr: c.remote}
 	for _, mw := range ns.middlewares() {
 		if err := mw(hs); err != nil {
-			_ = c.writePacket(Packet{Type: PacketConnectError, Namespace: p.Namespace, ID: NoID,
-				Data: marshalConnectError(err)})
+			_ = c.writePacket(sio.Packet{Type: sio.PacketConnectError, Namespace: p.Namespace, ID: sio.NoID,
+				Data: sio.ConnectErrorPayload(err)})
 			return
 		}
 	}
@@ -573,7 +561,7 @@ func (c *serverConn) connectNamespace(p Packet) {
 	reply, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{sock.id})
-	_ = c.writePacket(Packet{Type: PacketConnect, Namespace: p.Namespace, ID: NoID, Data: reply})
+	_ = c.writePacket(sio.Packet{Type: sio.PacketConnect, Namespace: p.Namespace, ID: sio.NoID, Data: reply})
 	for _, fn := range ns.connectionHandlers() {
 		fn(sock)
 	}
@@ -718,12 +706,12 @@ func (b *Broadcast) To(room string) *Broadcast {
 // writes to the sockets one after another; a socket whose write fails is
 // disconnected. Marshalling errors are logged and nothing is sent.
 func (b *Broadcast) Emit(event string, args ...any) {
-	data, err := eventPayload(event, args)
+	data, err := sio.EventPayload(event, args)
 	if err != nil {
 		b.ns.srv.log.Warn("socketio: broadcast not sent", "event", event, "err", err)
 		return
 	}
-	frame := eioMessageFrame(Packet{Type: PacketEvent, Namespace: b.ns.name, ID: NoID, Data: data})
+	frame := sio.MessageFrame(sio.Packet{Type: sio.PacketEvent, Namespace: b.ns.name, ID: sio.NoID, Data: data})
 	for _, s := range b.targets() {
 		if s.connected.Load() {
 			_ = s.conn.write(frame)
@@ -818,13 +806,13 @@ func (s *Socket) handle(name string, args []json.RawMessage, id int64) {
 		var once sync.Once
 		ack = func(a ...any) {
 			once.Do(func() {
-				data, err := ackPayload(a)
+				data, err := sio.AckPayload(a)
 				if err != nil {
 					s.ns.srv.log.Warn("socketio: ack not sent", "err", err)
 					return
 				}
 				if s.connected.Load() {
-					_ = s.conn.writePacket(Packet{Type: PacketAck, Namespace: s.ns.name, ID: id, Data: data})
+					_ = s.conn.writePacket(sio.Packet{Type: sio.PacketAck, Namespace: s.ns.name, ID: id, Data: data})
 				}
 			})
 		}
@@ -840,18 +828,18 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if !s.connected.Load() {
 		return ErrSocketClosed
 	}
-	data, err := eventPayload(event, args)
+	data, err := sio.EventPayload(event, args)
 	if err != nil {
 		return err
 	}
-	return s.conn.writePacket(Packet{Type: PacketEvent, Namespace: s.ns.name, ID: NoID, Data: data})
+	return s.conn.writePacket(sio.Packet{Type: sio.PacketEvent, Namespace: s.ns.name, ID: sio.NoID, Data: data})
 }
 
 // EmitWithAck sends an event that asks the client for an ack and waits for
 // the answer, until ctx ends or s disconnects. It may be called from a
 // handler: acks are routed by the reader goroutine, not the dispatcher.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
-	data, err := eventPayload(event, args)
+	data, err := sio.EventPayload(event, args)
 	if err != nil {
 		return nil, err
 	}
@@ -870,7 +858,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 		delete(s.acks, id)
 		s.mu.Unlock()
 	}()
-	if err := s.conn.writePacket(Packet{Type: PacketEvent, Namespace: s.ns.name, ID: id, Data: data}); err != nil {
+	if err := s.conn.writePacket(sio.Packet{Type: sio.PacketEvent, Namespace: s.ns.name, ID: id, Data: data}); err != nil {
 		return nil, err
 	}
 	select {
@@ -950,7 +938,7 @@ func (s *Socket) Disconnect() {
 	if !s.connected.Load() {
 		return
 	}
-	_ = s.conn.writePacket(Packet{Type: PacketDisconnect, Namespace: s.ns.name, ID: NoID})
+	_ = s.conn.writePacket(sio.Packet{Type: sio.PacketDisconnect, Namespace: s.ns.name, ID: sio.NoID})
 	if s.detach() {
 		s.conn.queue.push(func() { s.fireDisconnect(ReasonServerDisconnect) }, true)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	sio "modconsole/backend/connector/socketio"
 )
 
 // startServer serves s on 127.0.0.1:0 and returns the base http URL.
@@ -135,7 +137,7 @@ func TestServerOpenConnectAndHandshake(t *testing.T) {
 	c := dialRaw(t, base, "&token=q1", http.Header{"Authorization": {"Bearer h1"}})
 
 	open := c.expectPrefix("0{")
-	var op openPacket
+	var op sio.OpenPacket
 	if err := json.Unmarshal([]byte(open[1:]), &op); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +175,7 @@ func TestServerConnectErrors(t *testing.T) {
 		case "good":
 			return nil
 		case "expired":
-			return &ConnectError{Message: "invalid_token", Data: json.RawMessage(`{"code":401,"hint":"token expired"}`)}
+			return &sio.ConnectError{Message: "invalid_token", Data: json.RawMessage(`{"code":401,"hint":"token expired"}`)}
 		}
 		return errors.New("unauthorized")
 	})
