@@ -124,6 +124,11 @@ const (
 	KindChannelState  Kind = "channel_state"  // Data holds modes (slow, followers, subscribers, emotes, ...)
 	KindActivity      Kind = "activity"       // anything else worth a line in the activity feed; Text, Data
 	KindCommandResult Kind = "command_result" // Text, OK: a platform's answer to something we sent
+	// KindUnrouted reports an event the connector could not attribute to a
+	// joined channel (Text = the platform's event name, Data = what the
+	// payload named). The Supervisor counts it in Health and logs the first
+	// of each event name; it goes no further.
+	KindUnrouted Kind = "unrouted"
 )
 
 // Status is the state of one platform connection.

@@ -96,6 +96,10 @@ type Health struct {
 	NextRetry  time.Time
 	// JoinErrors holds the last Join failure per channel, if any.
 	JoinErrors map[string]string
+	// Unrouted counts, per platform event name, the events the connector
+	// received but could not attribute to a joined channel
+	// (chat.KindUnrouted). They are never passed on.
+	Unrouted map[string]int64
 }
 
 // SupervisorOptions tunes a Supervisor. Zero values take defaults.
@@ -176,8 +180,12 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 	for {
 		s.setStatus(chat.StatusConnecting, "", time.Time{})
 		err := s.conn.Run(ctx, SinkFunc(func(ev chat.Event) {
-			if ev.Kind == chat.KindStatus {
+			switch ev.Kind {
+			case chat.KindStatus:
 				s.onStatus(ctx, ev)
+			case chat.KindUnrouted:
+				s.unrouted(ev)
+				return
 			}
 			sink.Emit(ev)
 		}))
@@ -321,8 +329,41 @@ func (s *Supervisor) Health() Health {
 	return s.snapshotLocked()
 }
 
+// unrouted counts an event the connector could not attribute to a channel.
+// The first of each event name is logged and changes Health (the UI hears
+// of it); the rest are counted only, so a flood costs no log or UI traffic.
+func (s *Supervisor) unrouted(ev chat.Event) {
+	s.mu.Lock()
+	if s.health.Unrouted == nil {
+		s.health.Unrouted = map[string]int64{}
+	}
+	s.health.Unrouted[ev.Text]++
+	first := s.health.Unrouted[ev.Text] == 1
+	var h Health
+	if first {
+		h = s.snapshotLocked()
+	}
+	s.mu.Unlock()
+	if first {
+		attrs := []any{"event", ev.Text}
+		for _, k := range []string{"channel_name", "chatroom_id", "channel_id", "conversation_id"} {
+			if v, ok := ev.Data[k]; ok {
+				attrs = append(attrs, k, v)
+			}
+		}
+		s.log.Warn("event for no joined channel skipped (further ones of this kind are only counted)", attrs...)
+		s.notify(h)
+	}
+}
+
 func (s *Supervisor) snapshotLocked() Health {
 	h := s.health
+	if s.health.Unrouted != nil {
+		h.Unrouted = make(map[string]int64, len(s.health.Unrouted))
+		for k, v := range s.health.Unrouted {
+			h.Unrouted[k] = v
+		}
+	}
 	h.JoinErrors = make(map[string]string, len(s.health.JoinErrors))
 	for k, v := range s.health.JoinErrors {
 		h.JoinErrors[k] = v

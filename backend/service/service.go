@@ -360,7 +360,7 @@ func (s *Service) healthOf(c *conn) Health {
 		return Health{Status: chat.StatusFailed, Error: c.built.Error()}
 	}
 	h := c.sup.Health()
-	out := Health{Status: h.Status, Error: h.Err, Since: h.Since.UnixMilli(), Reconnects: h.Reconnects}
+	out := Health{Status: h.Status, Error: h.Err, Since: h.Since.UnixMilli(), Reconnects: h.Reconnects, Unrouted: h.Unrouted}
 	if !h.NextRetry.IsZero() {
 		out.NextRetry = h.NextRetry.UnixMilli()
 	}

@@ -41,6 +41,9 @@ type Health struct {
 	Since      int64       `json:"since"` // unix ms of the last state change
 	Reconnects int         `json:"reconnects"`
 	NextRetry  int64       `json:"nextRetry,omitempty"` // unix ms
+	// Unrouted counts, per platform event name, events the connection
+	// received for no joined channel (skipped, never silently).
+	Unrouted map[string]int64 `json:"unrouted,omitempty"`
 }
 
 // ChannelView is a joined channel.

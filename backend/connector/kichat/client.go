@@ -275,8 +275,16 @@ func (c *Connector) handle(ev socketio.Event, sink connector.Sink) {
 	}
 	key, found := c.route(route)
 	if !found {
-		c.log.Debug("kichat event for no subscribed channel skipped", "event", ev.Name,
-			"channel_name", route.ChannelName, "chatroom_id", route.ChatroomID)
+		// Never dropped silently: the Supervisor logs the first of each
+		// kind and counts them all in the connection's health.
+		data := map[string]any{}
+		if route.ChannelName != "" {
+			data["channel_name"] = route.ChannelName
+		}
+		if route.ChatroomID != "" {
+			data["chatroom_id"] = route.ChatroomID
+		}
+		sink.Emit(chat.Event{Kind: chat.KindUnrouted, Text: ev.Name, At: out.At, Data: data})
 		return
 	}
 	out.Channel = key
@@ -287,17 +295,23 @@ func (c *Connector) handle(ev socketio.Event, sink connector.Sink) {
 }
 
 // route maps an event's route to the channel key it was joined with: by
-// channel_name, else by chatroom id, else the only subscribed channel.
+// channel_name, else by chatroom id, else, when the payload names no
+// channel at all, the only subscribed channel.
 func (c *Connector) route(r Route) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r.ChannelName != "" {
-		k, ok := c.keys[strings.ToLower(r.ChannelName)]
-		return k, ok
+		if k, ok := c.keys[strings.ToLower(r.ChannelName)]; ok {
+			return k, true
+		}
 	}
 	if r.ChatroomID != "" {
-		k, ok := c.keys["room:"+r.ChatroomID]
-		return k, ok
+		if k, ok := c.keys["room:"+r.ChatroomID]; ok {
+			return k, true
+		}
+	}
+	if r.ChannelName != "" || r.ChatroomID != "" {
+		return "", false // names a channel we have not joined
 	}
 	if len(c.subs) == 1 {
 		for k := range c.subs {

@@ -384,3 +384,47 @@ func waitFor(t *testing.T, what string, f func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRoutingWithoutChannelName: with the relay adding channel_name only to
+// chat messages (all Kichat's docs show), every event that carries a
+// chatroom id (chatroom_id, or "id" on ChatroomClearEvent and
+// ChatroomUpdatedEvent) reaches the channel it belongs to even with two
+// channels joined; one that carries nothing (UserBannedEvent) is reported as
+// unrouted, never dropped silently, and never guessed.
+func TestRoutingWithoutChannelName(t *testing.T) {
+	e := newEnv(t, kichatsim.Options{ChannelNameOnMessages: true, Encoding: kichatsim.EncodingString})
+	c := e.connector(t, tokMod, nil)
+	r := run(t, c)
+	r.wait(t, 0, "connected", isStatus(chat.StatusConnected))
+	must(t, c.Join(context.Background(), "xqc"))
+	must(t, c.Join(context.Background(), "mossbyte"))
+	waitFor(t, "subscribed", func() bool { return e.sim.Subscribes() == 2 })
+
+	must(t, e.sim.Clear("mossbyte"))
+	if ev, _ := r.wait(t, 0, "clear", func(ev chat.Event) bool { return ev.Kind == chat.KindClear }); ev.Channel != "mossbyte" {
+		t.Errorf("ChatroomClearEvent routed to %q, want mossbyte (by its id)", ev.Channel)
+	}
+	must(t, e.sim.SetModes("mossbyte", kichatsim.Modes{SlowSeconds: 9}))
+	if ev, _ := r.wait(t, 0, "modes", func(ev chat.Event) bool { return ev.Kind == chat.KindChannelState && ev.Data["slow_mode"] != nil }); ev.Channel != "mossbyte" {
+		t.Errorf("ChatroomUpdatedEvent routed to %q", ev.Channel)
+	}
+	must(t, e.sim.InjectEvent("mossbyte", kichatsim.EvSubscription, map[string]any{"chatroom_id": e.moss.ChatroomID, "username": "Fan", "months": 3}))
+	if ev, _ := r.wait(t, 0, "subscription", func(ev chat.Event) bool { return ev.Kind == chat.KindActivity }); ev.Channel != "mossbyte" {
+		t.Errorf("SubscriptionEvent routed to %q", ev.Channel)
+	}
+
+	_, _ = e.sim.Inject("xqc", "spammer", "spam")
+	msg, _ := r.wait(t, 0, "spam", isMessage("xqc", "spam"))
+	if _, err := c.Do(context.Background(), chat.Action{Kind: chat.ActBan, Channel: "xqc", User: &msg.Message.User}); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := r.wait(t, 0, "unrouted ban", func(ev chat.Event) bool { return ev.Kind == chat.KindUnrouted })
+	if ev.Text != kichatsim.EvUserBanned || ev.Channel != "" {
+		t.Errorf("unrouted = %+v", ev)
+	}
+	for _, ev := range r.all() {
+		if ev.Kind == chat.KindBan {
+			t.Errorf("a ban naming no channel was guessed into %q", ev.Channel)
+		}
+	}
+}

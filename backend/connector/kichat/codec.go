@@ -51,8 +51,9 @@ const DefaultEmoteURL = "https://files.kick.com/emotes/{id}/fullsize"
 var ErrMalformed = errors.New("kichat: malformed event")
 
 // Route says which chatroom an event belongs to, as far as its payload tells:
-// Kichat adds channel_name (the channel slug); Kick's payloads carry
-// chatroom_id on some events and the chatroom's id on ChatroomUpdatedEvent.
+// Kichat adds channel_name (the channel slug; its docs show it on chat
+// messages only); Kick's payloads carry chatroom_id on some events and the
+// chatroom's id as "id" on ChatroomClearEvent and ChatroomUpdatedEvent.
 type Route struct {
 	ChannelName string `json:"channelName,omitempty"`
 	ChatroomID  string `json:"chatroomId,omitempty"`
@@ -331,6 +332,9 @@ func Decode(name string, args []json.RawMessage, now time.Time, emoteURL string)
 		}
 
 	case EvChatroomClear:
+		if route.ChatroomID == "" {
+			route.ChatroomID = string(w.ID)
+		}
 		ev.Kind = chat.KindClear
 
 	case EvChatroomUpdated:

@@ -75,8 +75,13 @@ type Options struct {
 	// relay's MessageDeletedEvent following (Kichat relays Kick's Pusher
 	// events with no delivery promise; a resubscribe gap loses them).
 	SilentDeletes bool
-	Logger        *slog.Logger // default slog.Default()
-	Now           func() time.Time
+	// ChannelNameOnMessages adds channel_name only to ChatMessageEvent, the
+	// one payload Kichat's docs show it on; other events then carry only
+	// what Kick's own payloads carry (chatroom_id on some, the chatroom's
+	// id on ChatroomClearEvent and ChatroomUpdatedEvent, nothing on others).
+	ChannelNameOnMessages bool
+	Logger                *slog.Logger // default slog.Default()
+	Now                   func() time.Time
 }
 
 // Sim is a simulated Kichat relay plus Kick public API.
@@ -509,8 +514,10 @@ type emission struct {
 
 // encodeLocked returns the wire argument of a payload: the object, or the
 // JSON string Kick's Pusher frame carries. s.mu must be held.
-func (s *Sim) encodeLocked(c *channel, payload map[string]any) any {
-	payload["channel_name"] = c.slug
+func (s *Sim) encodeLocked(c *channel, event string, payload map[string]any) any {
+	if !s.opts.ChannelNameOnMessages || event == EvChatMessage {
+		payload["channel_name"] = c.slug
+	}
 	enc := s.opts.Encoding
 	if enc == EncodingMixed {
 		if s.rng.Intn(2) == 0 {
@@ -532,7 +539,7 @@ func (s *Sim) encodeLocked(c *channel, payload map[string]any) any {
 func (s *Sim) flush(es []emission) {
 	args := make([]any, len(es))
 	for i, e := range es {
-		args[i] = s.encodeLocked(s.rooms[e.room], e.payload)
+		args[i] = s.encodeLocked(s.rooms[e.room], e.event, e.payload)
 	}
 	s.emitMu.Lock()
 	s.mu.Unlock()
@@ -704,7 +711,14 @@ func (s *Sim) Unpin(ch string) error {
 
 // Clear relays ChatroomClearEvent to channel.
 func (s *Sim) Clear(ch string) error {
-	return s.InjectEvent(ch, EvChatroomClear, map[string]any{"id": uuid()})
+	s.mu.Lock()
+	c := s.channels[slugOf(ch)]
+	s.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("kichat: sim: no channel %q", ch)
+	}
+	// Kick's ChatroomClearEvent is {"id": "<string>"}: the chatroom's id.
+	return s.InjectEvent(ch, EvChatroomClear, map[string]any{"id": strconv.FormatInt(c.chatroomID, 10)})
 }
 
 // ---- channel info (Kichat REST) ----

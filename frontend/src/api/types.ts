@@ -60,6 +60,8 @@ export interface Health {
   since: number;
   reconnects: number;
   nextRetry?: number;
+  /** Events received for no joined channel, per platform event name (skipped, counted). */
+  unrouted?: Record<string, number>;
 }
 
 export interface AccountView {

@@ -4,6 +4,16 @@ import type { Health } from '../api/types';
 /** healthText describes h in a few words, with the retry countdown when reconnecting. */
 export function healthText(hl: Health | undefined, readOnly: boolean, now = Date.now()): string {
   if (!hl) return 'unknown';
+  return statusText(hl, readOnly, now) + unroutedText(hl);
+}
+
+/** unroutedText says how many events arrived for no joined channel, if any. */
+export function unroutedText(hl: Health): string {
+  const n = Object.values(hl.unrouted ?? {}).reduce((a, b) => a + b, 0);
+  return n > 0 ? ` · ${n} event${n === 1 ? '' : 's'} for no joined channel skipped` : '';
+}
+
+function statusText(hl: Health, readOnly: boolean, now: number): string {
   switch (hl.status) {
     case 'connecting':
       return 'connecting…';
