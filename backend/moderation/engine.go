@@ -17,7 +17,11 @@ import (
 // owns it, see the package doc.
 type Engine struct {
 	rules []*compiled
-	buf   []byte // scratch: lower-cased, whitespace-collapsed text
+	norm  normalizer
+	plain bool   // benchmarks only: fold text by lower-casing alone (the engine before normalization)
+	buf   []byte // scratch: the normalized text
+	cbuf  []byte // scratch: the normalized text with repeated letters collapsed
+	nbuf  []byte // scratch: the normalized user and display names
 }
 
 // compiled is one validated, enabled rule ready to match.
@@ -31,7 +35,14 @@ type compiled struct {
 	allow      []string
 	ratio      float64
 	minLetters int
+	max        int
 	repeat     *repeatTracker
+	paste      *pasteTracker
+
+	matchName  bool // also match the user's names (blocked_term, blocked_regex)
+	normalized bool // blocked_regex: match the normalized text
+	strict     bool // links: a scheme is required
+	obfuscated bool // links: "evil[.]com", "evil dot com"
 }
 
 // Compile validates every rule (enabled or not) and returns an Engine that
@@ -59,66 +70,187 @@ func (e *Engine) Len() int {
 	return len(e.rules)
 }
 
+// view is one message as the rules see it, its folded forms computed on
+// first use.
+type view struct {
+	e                   *Engine
+	in                  Input
+	norm, coll, names   bool
+	textN, collN, nameN []byte
+}
+
+func (v *view) text() []byte {
+	if !v.norm && v.e.plain {
+		v.e.buf = appendASCIILower(v.e.buf[:0], v.in.Msg.Text)
+		v.textN, v.norm = v.e.buf, true
+	}
+	if !v.norm {
+		v.e.buf = v.e.norm.append(v.e.buf[:0], v.in.Msg.Text)
+		v.textN, v.norm = v.e.buf, true
+	}
+	return v.textN
+}
+
+func (v *view) collapsed() []byte {
+	if !v.coll {
+		v.e.cbuf = v.e.norm.appendCollapsed(v.e.cbuf[:0], v.in.Msg.Text)
+		v.collN, v.coll = v.e.cbuf, true
+	}
+	return v.collN
+}
+
+// name returns the normalized username and display name, separated by a
+// newline (which no term contains).
+func (v *view) name() []byte {
+	if !v.names {
+		u := v.in.Msg.User
+		b := v.e.norm.append(v.e.nbuf[:0], u.Username)
+		if u.DisplayName != "" && u.DisplayName != u.Username {
+			b = append(b, '\n')
+			b = v.e.norm.append(b, u.DisplayName)
+		}
+		v.e.nbuf = b
+		v.nameN, v.names = b, true
+	}
+	return v.nameN
+}
+
+// userKey returns the platform's id of the sender, or the username.
+func (v *view) user() string {
+	if v.in.Msg.User.ID != "" {
+		return v.in.Msg.User.ID
+	}
+	return v.in.Msg.User.Username
+}
+
 // Evaluate runs the enabled rules that apply to in.ChannelID against
 // in.Msg and returns one Hit per matching rule, in rule order, or nil.
-// now is the time used by "repeat" windows. Messages from privileged users
-// are never held and leave no state. Evaluate never fails: rules were fully
-// checked by Compile. It must be called from one goroutine only.
+// now is the time used by windows (repeat, rate, copy_paste). Messages from
+// privileged users are never held and leave no state. Evaluate never
+// fails: rules were fully checked by Compile. It must be called from one
+// goroutine only.
 func (e *Engine) Evaluate(in Input, now time.Time) []Hit {
 	if e == nil || len(e.rules) == 0 || in.Msg.User.Privileged() {
 		return nil
 	}
 	var hits []Hit
-	norm := false
+	v := view{e: e, in: in}
 	for _, c := range e.rules {
 		if c.channel != 0 && c.channel != in.ChannelID {
 			continue
 		}
-		switch c.kind {
-		case KindBlockedTerm:
-			if !norm {
-				e.buf = appendNormalized(e.buf[:0], in.Msg.Text)
-				norm = true
-			}
-			if t, ok := c.terms.match(e.buf); ok {
-				hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: fmt.Sprintf("blocked term %q", t)})
-			}
-		case KindBlockedRegex:
-			if loc := c.re.FindStringIndex(in.Msg.Text); loc != nil {
-				hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: fmt.Sprintf("blocked pattern matched %q", clip(in.Msg.Text[loc[0]:loc[1]], 40))})
-			}
-		case KindLinks:
-			if host, ok := findLink(in.Msg, c.allow); ok {
-				hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: "link to " + clip(string(appendLower(nil, host)), 80)})
-			}
-		case KindCaps:
-			upper, letters := countCaps(in.Msg)
-			if letters >= c.minLetters && float64(upper) >= c.ratio*float64(letters) {
-				pct := int(math.Round(100 * float64(upper) / float64(letters)))
-				hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: fmt.Sprintf("caps %d%%", pct)})
-			}
-		case KindRepeat:
-			if !norm {
-				e.buf = appendNormalized(e.buf[:0], in.Msg.Text)
-				norm = true
-			}
-			user := in.Msg.User.ID
-			if user == "" {
-				user = in.Msg.User.Username
-			}
-			if user == "" || len(e.buf) == 0 {
-				continue
-			}
-			if n, ok := c.repeat.observe(in.ChannelID, user, hash64(e.buf), now.UnixNano()); ok {
-				hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: fmt.Sprintf("repeated %d× in %d s", n, int(c.repeat.window/time.Second))})
-			}
-		case KindFirstTime:
-			if in.FirstTime {
-				hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: "first message in this channel"})
-			}
+		if reason, ok := c.match(&v, now); ok {
+			hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: reason})
 		}
 	}
 	return hits
+}
+
+// match runs one rule against the message and returns its reason.
+func (c *compiled) match(v *view, now time.Time) (string, bool) {
+	m := &v.in.Msg
+	switch c.kind {
+	case KindBlockedTerm:
+		text := v.text()
+		if c.terms.collapse {
+			text = v.collapsed()
+		}
+		if t, ok := c.terms.match(text); ok {
+			return fmt.Sprintf("blocked term %q", t), true
+		}
+		if c.matchName {
+			name := v.name()
+			if c.terms.collapse {
+				name = v.e.norm.appendCollapsed(nil, string(name))
+			}
+			if t, ok := c.terms.match(name); ok {
+				return fmt.Sprintf("blocked term %q in the name", t), true
+			}
+		}
+	case KindBlockedRegex:
+		if c.normalized {
+			if loc := c.re.FindIndex(v.text()); loc != nil {
+				return fmt.Sprintf("blocked pattern matched %q", clip(string(v.text()[loc[0]:loc[1]]), 40)), true
+			}
+		} else if loc := c.re.FindStringIndex(m.Text); loc != nil {
+			return fmt.Sprintf("blocked pattern matched %q", clip(m.Text[loc[0]:loc[1]], 40)), true
+		}
+		if c.matchName {
+			for _, n := range []string{m.User.Username, m.User.DisplayName} {
+				if n != "" && c.re.MatchString(n) {
+					return fmt.Sprintf("blocked pattern matched the name %q", clip(n, 40)), true
+				}
+			}
+		}
+	case KindLinks:
+		if host, ok := findLink(*m, c.allow, c.strict, c.obfuscated); ok {
+			return "link to " + clip(host, 80), true
+		}
+	case KindCaps:
+		upper, letters := countCaps(*m)
+		if letters >= c.minLetters && float64(upper) >= c.ratio*float64(letters) {
+			return fmt.Sprintf("caps %d%%", int(math.Round(100*float64(upper)/float64(letters)))), true
+		}
+	case KindRepeat:
+		user, text := v.user(), v.text()
+		if user == "" || len(text) == 0 {
+			return "", false
+		}
+		if n, ok := c.repeat.observe(v.in.ChannelID, user, hash64(text), now.UnixNano()); ok {
+			return fmt.Sprintf("repeated %d× in %d s", n, int(c.repeat.window/time.Second)), true
+		}
+	case KindFirstTime:
+		if v.in.FirstTime {
+			return "first message in this channel", true
+		}
+	case KindSymbols:
+		sym, total := countSymbols(*m)
+		if total >= c.minLetters && float64(sym) >= c.ratio*float64(total) {
+			return fmt.Sprintf("symbols %d%%", int(math.Round(100*float64(sym)/float64(total)))), true
+		}
+	case KindEmoteFlood:
+		if n := countEmotes(*m); n > c.max {
+			return fmt.Sprintf("%d emotes (more than %d)", n, c.max), true
+		}
+	case KindMentionFlood:
+		if n := countMentions(m.Text); n > c.max {
+			return fmt.Sprintf("%d mentions (more than %d)", n, c.max), true
+		}
+	case KindRate:
+		user := v.user()
+		if user == "" {
+			return "", false
+		}
+		if n, ok := c.repeat.observe(v.in.ChannelID, user, 0, now.UnixNano()); ok {
+			return fmt.Sprintf("%d messages in %d s", n, int(c.repeat.window/time.Second)), true
+		}
+	case KindCopyPaste:
+		user, text := v.user(), v.text()
+		if user == "" || utf8.RuneCount(text) < c.minLetters {
+			return "", false
+		}
+		if n, ok := c.paste.observe(hash64(text), user, now.UnixNano()); ok {
+			return fmt.Sprintf("same text from %d users in %d s", n, int(c.paste.window/1e9)), true
+		}
+	case KindLength:
+		if n := utf8.RuneCountInString(m.Text); n > c.max {
+			return fmt.Sprintf("%d characters (more than %d)", n, c.max), true
+		}
+	case KindNamePattern:
+		if c.terms != nil {
+			if t, ok := c.terms.match(v.name()); ok {
+				return fmt.Sprintf("name contains %q", t), true
+			}
+		}
+		if c.re != nil {
+			for _, n := range []string{m.User.Username, m.User.DisplayName} {
+				if n != "" && c.re.MatchString(n) {
+					return fmt.Sprintf("name %q matches the pattern", clip(n, 40)), true
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // clip shortens s to at most n runes, adding an ellipsis when cut.
@@ -169,43 +301,9 @@ func appendLower(dst []byte, s string) []byte {
 // lower returns s lower-cased the same way message text is.
 func lower(s string) string { return string(appendLower(nil, s)) }
 
-// appendNormalized appends s lower-cased, trimmed, with every run of white
-// space collapsed to one ASCII space.
-func appendNormalized(dst []byte, s string) []byte {
-	start := len(dst)
-	space := false
-	for i := 0; i < len(s); {
-		c := s[i]
-		var r rune
-		size := 1
-		if c < utf8.RuneSelf {
-			r = rune(c)
-		} else {
-			r, size = utf8.DecodeRuneInString(s[i:])
-		}
-		i += size
-		if r < utf8.RuneSelf && (r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f') || r >= utf8.RuneSelf && unicode.IsSpace(r) {
-			space = true
-			continue
-		}
-		if space && len(dst) > start {
-			dst = append(dst, ' ')
-		}
-		space = false
-		switch {
-		case r < utf8.RuneSelf:
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			dst = append(dst, byte(r))
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, c)
-		default:
-			dst = utf8.AppendRune(dst, unicode.ToLower(r))
-		}
-	}
-	return dst
-}
+// appendASCIILower appends s lower-cased (Unicode simple case mapping);
+// only the benchmark baseline uses it.
+func appendASCIILower(dst []byte, s string) []byte { return appendLower(dst, s) }
 
 // hash64 is FNV-1a over b.
 func hash64(b []byte) uint64 {
@@ -219,20 +317,33 @@ func hash64(b []byte) uint64 {
 
 // ---- blocked terms ----
 
-// termSet matches blocked terms against normalized text. Single-word terms
-// in whole-word mode are looked up per word in a set; every other term is
+// termSet matches blocked terms against normalized text. Terms are
+// normalized the same way as the text (and collapsed when the rule asks);
+// a match reports the term as the moderator wrote it. Single-word terms in
+// whole-word mode are looked up per word in a set; every other term is
 // searched for with bytes.Index.
 type termSet struct {
-	words  map[string]struct{}
-	scan   [][]byte
-	whole  bool
-	firstW []bool // scan[i] starts with a word rune (whole-word boundary needed)
-	lastW  []bool // scan[i] ends with a word rune
+	words    map[string]string // folded word → original term
+	scan     [][]byte
+	orig     []string // scan[i]'s original term
+	whole    bool
+	collapse bool
+	firstW   []bool // scan[i] starts with a word rune (whole-word boundary needed)
+	lastW    []bool // scan[i] ends with a word rune
 }
 
-func newTermSet(terms []string, whole bool) *termSet {
-	ts := &termSet{whole: whole}
-	for _, t := range terms {
+func newTermSet(terms []string, whole, collapse bool) *termSet {
+	ts := &termSet{whole: whole, collapse: collapse}
+	for _, orig := range terms {
+		var n normalizer
+		b := n.append(nil, orig)
+		if collapse {
+			b = n.appendCollapsed(nil, orig)
+		}
+		if len(b) == 0 {
+			continue
+		}
+		t := string(b)
 		single := true
 		for _, r := range t {
 			if !isWord(r) {
@@ -242,21 +353,25 @@ func newTermSet(terms []string, whole bool) *termSet {
 		}
 		if whole && single {
 			if ts.words == nil {
-				ts.words = make(map[string]struct{})
+				ts.words = make(map[string]string)
 			}
-			ts.words[t] = struct{}{}
+			if _, dup := ts.words[t]; !dup {
+				ts.words[t] = orig
+			}
 			continue
 		}
 		first, _ := utf8.DecodeRuneInString(t)
 		last, _ := utf8.DecodeLastRuneInString(t)
-		ts.scan = append(ts.scan, []byte(t))
+		ts.scan = append(ts.scan, b)
+		ts.orig = append(ts.orig, orig)
 		ts.firstW = append(ts.firstW, isWord(first))
 		ts.lastW = append(ts.lastW, isWord(last))
 	}
 	return ts
 }
 
-// match returns the first blocked term found in the normalized text.
+// match returns the first blocked term (as written) found in the
+// normalized text.
 func (ts *termSet) match(text []byte) (string, bool) {
 	if len(ts.words) > 0 {
 		for i := 0; i < len(text); {
@@ -273,8 +388,8 @@ func (ts *termSet) match(text []byte) (string, bool) {
 				}
 				j += size
 			}
-			if _, ok := ts.words[string(text[i:j])]; ok {
-				return string(text[i:j]), true
+			if orig, ok := ts.words[string(text[i:j])]; ok {
+				return orig, true
 			}
 			i = j
 		}
@@ -288,7 +403,7 @@ func (ts *termSet) match(text []byte) (string, bool) {
 			}
 			i += off
 			if !ts.whole || ts.bounded(text, i, i+len(t), k) {
-				return string(t), true
+				return ts.orig[k], true
 			}
 			_, size := utf8.DecodeRune(text[i:])
 			off = i + size

@@ -53,7 +53,7 @@ func TestValidateRule(t *testing.T) {
 		{"regex empty", Rule{ID: 4, Kind: KindBlockedRegex}, "pattern is empty"},
 		{"links ok", Rule{ID: 5, Kind: KindLinks, Params: map[string]string{"allow": "youtube.com, *.twitch.tv,clips.example"}}, ""},
 		{"links scheme", Rule{ID: 5, Kind: KindLinks, Params: map[string]string{"allow": "https://youtube.com"}}, "not a domain"},
-		{"links junk", Rule{ID: 5, Kind: KindLinks, Params: map[string]string{"allow": "you tube!"}}, "not a domain"},
+		{"links junk", Rule{ID: 5, Kind: KindLinks, Params: map[string]string{"allow": "bad_domain!"}}, "not a domain"},
 		{"caps ok", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"ratio": "0.5", "min_letters": "5"}}, ""},
 		{"caps ratio 0", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"ratio": "0"}}, "ratio"},
 		{"caps ratio 2", Rule{ID: 6, Kind: KindCaps, Params: map[string]string{"ratio": "2"}}, "ratio"},
@@ -106,7 +106,7 @@ func TestBlockedTerm(t *testing.T) {
 		{"spam,scam", "", "what a Scam.", "scam"},
 		{"buy followers", "", "BUY   followers now", "buy followers"},
 		{"buy followers", "", "buy followersxyz", ""},
-		{"Straße", "", "die STRASSE", ""}, // no special folding of ß
+		{"Straße", "", "die STRASSE", "straße"}, // full case folding: ß folds to ss
 		{"straße", "", "Die Straße ist", "straße"},
 		{"привет", "", "ПРИВЕТ мир", "привет"},
 		{"привет", "", "приветствую", ""},
@@ -316,8 +316,39 @@ func TestNoAllocsOnCleanMessage(t *testing.T) {
 	}
 }
 
+// everyKind is one enabled rule of every kind, normalization options on.
+func everyKind() []Rule {
+	rules := allKinds()
+	rules[0].Params["collapse_repeats"] = "1"
+	rules[0].Params["match_name"] = "1"
+	rules[2].Params["obfuscated"] = "1"
+	return append(rules,
+		Rule{ID: 7, Kind: KindSymbols, Enabled: true},
+		Rule{ID: 8, Kind: KindEmoteFlood, Enabled: true},
+		Rule{ID: 9, Kind: KindMentionFlood, Enabled: true},
+		Rule{ID: 10, Kind: KindRate, Enabled: true},
+		Rule{ID: 11, Kind: KindCopyPaste, Enabled: true},
+		Rule{ID: 12, Kind: KindLength, Enabled: true},
+		Rule{ID: 13, Kind: KindNamePattern, Enabled: true, Params: map[string]string{"terms": "nazi, official_support", "pattern": `(?i)^bot\d+$`}},
+	)
+}
+
+// BenchmarkEvaluate is the six kinds of the first release without
+// normalization (text only lower-cased): the baseline of
+// BenchmarkEvaluateEveryKind, which make bench reports as a ratio.
 func BenchmarkEvaluate(b *testing.B) {
 	e := mustCompile(b, allKinds()...)
+	e.plain = true
+	benchEvaluate(b, e)
+}
+
+// BenchmarkEvaluateEveryKind is every rule kind enabled, with
+// normalization (NFKC, invisibles, case folding, confusables) on.
+func BenchmarkEvaluateEveryKind(b *testing.B) {
+	benchEvaluate(b, mustCompile(b, everyKind()...))
+}
+
+func benchEvaluate(b *testing.B, e *Engine) {
 	texts := []string{
 		"hello everyone, how is the stream going today?",
 		"lol that play was insane, GG",
@@ -334,5 +365,177 @@ func BenchmarkEvaluate(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		in := Input{ChannelID: 1, Msg: chat.Message{User: chat.User{ID: users[i%len(users)]}, Text: texts[i%len(texts)]}}
 		e.Evaluate(in, t0.Add(time.Duration(i)*100*time.Millisecond)) // a user speaks every ~50 s
+	}
+}
+
+func TestBlockedTermSeesThroughEvasion(t *testing.T) {
+	e := mustCompile(t, Rule{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: map[string]string{"terms": "spam"}})
+	for _, text := range []string{"s\u200bpam", "ｓｐａｍ", "ѕpam", "SPAM!", "𝐬𝐩𝐚𝐦 here"} {
+		if got := reasons(e.Evaluate(Input{Msg: msg("u", text)}, t0)); len(got) != 1 || got[0] != `blocked term "spam"` {
+			t.Errorf("%q: reasons %q, want the term as written", text, got)
+		}
+	}
+	for _, text := range []string{"spaaaam", "scam", "spammer"} {
+		if got := reasons(e.Evaluate(Input{Msg: msg("u", text)}, t0)); len(got) != 0 {
+			t.Errorf("%q without collapse_repeats: reasons %q, want none", text, got)
+		}
+	}
+	c := mustCompile(t, Rule{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: map[string]string{"terms": "spam", "collapse_repeats": "1"}})
+	for _, text := range []string{"spaaaam", "SSPPAAMM", "ѕpaaam"} {
+		if got := reasons(c.Evaluate(Input{Msg: msg("u", text)}, t0)); len(got) != 1 {
+			t.Errorf("%q with collapse_repeats: reasons %q, want a hit", text, got)
+		}
+	}
+}
+
+func TestMatchName(t *testing.T) {
+	e := mustCompile(t,
+		Rule{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: map[string]string{"terms": "nazi", "whole_word": "0", "match_name": "1"}},
+		Rule{ID: 2, Kind: KindBlockedRegex, Enabled: true, Params: map[string]string{"pattern": `^(?i)bot\d+$`, "match_name": "1"}},
+	)
+	m := msg("u", "hello")
+	m.User.Username, m.User.DisplayName = "xX_nаzi_Xx", "Friendly"
+	if got := reasons(e.Evaluate(Input{Msg: m}, t0)); len(got) != 1 || got[0] != `blocked term "nazi" in the name` {
+		t.Fatalf("name with a Cyrillic a: reasons %q", got)
+	}
+	m.User.Username, m.User.DisplayName = "bot1234", ""
+	if got := reasons(e.Evaluate(Input{Msg: m}, t0)); len(got) != 1 || got[0] != `blocked pattern matched the name "bot1234"` {
+		t.Fatalf("regex on name: reasons %q", got)
+	}
+	plain := mustCompile(t, Rule{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: map[string]string{"terms": "nazi", "whole_word": "0"}})
+	m.User.Username = "xX_nazi_Xx"
+	if got := reasons(plain.Evaluate(Input{Msg: m}, t0)); len(got) != 0 {
+		t.Fatalf("without match_name the name is not checked: %q", got)
+	}
+}
+
+func TestNormalizedRegex(t *testing.T) {
+	e := mustCompile(t, Rule{ID: 2, Kind: KindBlockedRegex, Enabled: true, Params: map[string]string{"pattern": `free\s*vbucks`, "normalized": "1"}})
+	if got := reasons(e.Evaluate(Input{Msg: msg("u", "ＦＲＥＥ  vbucks")}, t0)); len(got) != 1 {
+		t.Fatalf("normalized regex: reasons %q", got)
+	}
+	raw := mustCompile(t, Rule{ID: 2, Kind: KindBlockedRegex, Enabled: true, Params: map[string]string{"pattern": `free\s*vbucks`}})
+	if got := reasons(raw.Evaluate(Input{Msg: msg("u", "ＦＲＥＥ  vbucks")}, t0)); len(got) != 0 {
+		t.Fatalf("raw regex matched folded text: %q", got)
+	}
+}
+
+func TestNewKinds(t *testing.T) {
+	emotes := func(n int) chat.Message {
+		m := msg("u", "")
+		for i := 0; i < n; i++ {
+			m.Tokens = append(m.Tokens, chat.Token{Kind: chat.TokenEmote, Text: "Kappa"}, chat.Token{Kind: chat.TokenText, Text: " "})
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		rule Rule
+		msg  chat.Message
+		want string // reason, "" = no hit
+	}{
+		{"symbols hit", Rule{Kind: KindSymbols}, msg("u", "$$$ !!! ### @@@ %%%"), "symbols 100%"},
+		{"symbols prose", Rule{Kind: KindSymbols}, msg("u", "hello there, how are you?"), ""},
+		{"symbols short", Rule{Kind: KindSymbols}, msg("u", "?!?!"), ""},
+		{"symbols ratio", Rule{Kind: KindSymbols, Params: map[string]string{"ratio": "0.3", "min_chars": "4"}}, msg("u", "ab!!"), "symbols 50%"},
+		{"emotes over", Rule{Kind: KindEmoteFlood, Params: map[string]string{"max": "3"}}, emotes(4), "4 emotes (more than 3)"},
+		{"emotes at max", Rule{Kind: KindEmoteFlood, Params: map[string]string{"max": "3"}}, emotes(3), ""},
+		{"emotes without tokens", Rule{Kind: KindEmoteFlood, Params: map[string]string{"max": "1"}}, msg("u", "Kappa Kappa Kappa"), ""},
+		{"mentions", Rule{Kind: KindMentionFlood, Params: map[string]string{"max": "2"}}, msg("u", "@a @b @c hi"), "3 mentions (more than 2)"},
+		{"mentions e-mail", Rule{Kind: KindMentionFlood, Params: map[string]string{"max": "1"}}, msg("u", "a@b.com c@d.com @x"), ""},
+		{"length", Rule{Kind: KindLength, Params: map[string]string{"max": "5"}}, msg("u", "ｓｐａｍｓ!"), "6 characters (more than 5)"},
+		{"length ok", Rule{Kind: KindLength, Params: map[string]string{"max": "5"}}, msg("u", "ｓｐａｍｓ"), ""},
+		{"name term", Rule{Kind: KindNamePattern, Params: map[string]string{"terms": "support"}}, chat.Message{User: chat.User{ID: "1", Username: "Official_SUPPORT_desk"}, Text: "hi"}, `name contains "support"`},
+		{"name regex", Rule{Kind: KindNamePattern, Params: map[string]string{"pattern": `^user\d{6}$`}}, chat.Message{User: chat.User{ID: "1", Username: "user123456"}, Text: "hi"}, `name "user123456" matches the pattern`},
+		{"name clean", Rule{Kind: KindNamePattern, Params: map[string]string{"terms": "support"}}, chat.Message{User: chat.User{ID: "1", Username: "viewer"}, Text: "hi"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.rule.ID, tt.rule.Enabled = 1, true
+			got := reasons(mustCompile(t, tt.rule).Evaluate(Input{Msg: tt.msg}, t0))
+			if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || got[0] != tt.want) {
+				t.Fatalf("reasons %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if err := ValidateRule(Rule{ID: 1, Kind: KindNamePattern}); err == nil {
+		t.Fatal("name_pattern without terms or pattern validated")
+	}
+}
+
+func TestRate(t *testing.T) {
+	e := mustCompile(t, Rule{ID: 1, Kind: KindRate, Enabled: true, Params: map[string]string{"count": "3", "window_seconds": "10"}})
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	for i, s := range []int{0, 4} {
+		if got := e.Evaluate(Input{ChannelID: 1, Msg: msg("fast", fmt.Sprint("text ", i))}, at(s)); got != nil {
+			t.Fatalf("message %d hit early: %v", i, got)
+		}
+	}
+	if got := reasons(e.Evaluate(Input{ChannelID: 1, Msg: msg("fast", "third")}, at(8))); len(got) != 1 || got[0] != "3 messages in 10 s" {
+		t.Fatalf("third within 10 s: %q", got)
+	}
+	// Another channel and another user are counted apart; old messages fall out.
+	if got := e.Evaluate(Input{ChannelID: 2, Msg: msg("fast", "x")}, at(9)); got != nil {
+		t.Fatalf("other channel: %v", got)
+	}
+	if got := e.Evaluate(Input{ChannelID: 1, Msg: msg("fast", "later")}, at(30)); got != nil {
+		t.Fatalf("after the window: %v", got)
+	}
+}
+
+func TestCopyPaste(t *testing.T) {
+	e := mustCompile(t, Rule{ID: 1, Kind: KindCopyPaste, Enabled: true, Params: map[string]string{"users": "3", "window_seconds": "30", "min_length": "10"}})
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	pasta := "THIS CHANNEL IS DEAD lmao"
+	// The same user twice counts once; different channels count together;
+	// spellings that fold alike are the same text.
+	steps := []struct {
+		ch   int64
+		user string
+		text string
+		s    int
+		want string
+	}{
+		{1, "a", pasta, 0, ""},
+		{1, "a", pasta, 1, ""},
+		{2, "b", "this channel is dead LMAO", 2, ""},
+		{3, "c", "ｔｈｉｓ channel is dead lmao", 3, "same text from 3 users in 30 s"},
+		{1, "d", "short", 4, ""},
+		{1, "e", "short", 4, ""},
+		{1, "f", "short", 4, ""},
+	}
+	for i, st := range steps {
+		got := reasons(e.Evaluate(Input{ChannelID: st.ch, Msg: msg(st.user, st.text)}, at(st.s)))
+		if st.want == "" && len(got) != 0 || st.want != "" && (len(got) != 1 || got[0] != st.want) {
+			t.Fatalf("step %d: reasons %q, want %q", i, got, st.want)
+		}
+	}
+	// Outside the window the count starts again.
+	if got := e.Evaluate(Input{ChannelID: 1, Msg: msg("g", pasta)}, at(100)); got != nil {
+		t.Fatalf("after the window: %v", got)
+	}
+}
+
+func TestKindSpecsCoverEveryKind(t *testing.T) {
+	if len(KindSpecs) != len(RuleKinds) {
+		t.Fatalf("%d specs for %d kinds", len(KindSpecs), len(RuleKinds))
+	}
+	for i, k := range RuleKinds {
+		if KindSpecs[i].Kind != k {
+			t.Errorf("spec %d is %s, want %s", i, KindSpecs[i].Kind, k)
+		}
+		// Every spec's defaults validate.
+		p := map[string]string{}
+		for _, ps := range KindSpecs[i].Params {
+			if ps.Default != "" {
+				p[ps.Key] = ps.Default
+			}
+			if ps.Required || k == KindNamePattern && ps.Key == "terms" {
+				p[ps.Key] = "x"
+			}
+		}
+		if err := ValidateRule(Rule{ID: 1, Kind: k, Params: p}); err != nil {
+			t.Errorf("%s with its defaults: %v", k, err)
+		}
 	}
 }

@@ -1,31 +1,38 @@
 package moderation
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
-	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+	"mvdan.cc/xurls/v2"
 
 	"modconsole/backend/chat"
 )
 
-// commonTLDs are the top-level domains that make a bare "name.tld" count as
-// a link. Extensions that are mostly file names in chat (md, py, sh, rs, zip,
-// mov, pl, ...) are deliberately left out; "example" is included so the
-// documentation domains behave like real ones.
-var commonTLDs = map[string]bool{
-	"com": true, "net": true, "org": true, "io": true, "co": true, "ly": true, "gg": true, "tv": true,
-	"me": true, "xyz": true, "info": true, "biz": true, "app": true, "dev": true, "link": true, "click": true,
-	"site": true, "online": true, "live": true, "store": true, "shop": true, "top": true, "cc": true,
-	"to": true, "be": true, "gl": true, "su": true, "ru": true, "de": true, "uk": true, "us": true,
-	"ca": true, "fr": true, "eu": true, "nl": true, "es": true, "it": true, "au": true, "br": true,
-	"jp": true, "cn": true, "in": true, "tk": true, "ml": true, "ga": true, "cf": true, "gq": true,
-	"pw": true, "ws": true, "ai": true, "fm": true, "im": true, "gift": true, "fun": true, "win": true,
-	"vip": true, "club": true, "pro": true, "icu": true, "cam": true, "tech": true, "space": true,
-	"website": true, "stream": true, "example": true,
-}
+// Links are found by mvdan.cc/xurls/v2: the relaxed matcher (any URL with
+// a scheme, and bare "name.tld" for the registered top-level domains of its
+// built-in IANA list, IP addresses included) or, with the rule's strict
+// option, the strict one (a scheme is required). E-mail addresses are not
+// links. The text is matched after NFKC and with invisible characters
+// removed, so full-width dots and zero-width spaces do not hide a link.
+var (
+	relaxedLinks = xurls.Relaxed()
+	strictLinks  = xurls.Strict()
+)
+
+// obfuscatedDot matches the bracketed spellings of a dot in a hidden link:
+// "[.]", "(.)", "{.}", "[dot]", "(dot)"; spacedDot the spelled-out ones
+// between two words of two letters or more: "evil dot com", "evil . com"
+// (so "I dot my i's" stays prose).
+var (
+	obfuscatedDot = regexp.MustCompile(`(?i)\s*[\[({]\s*(?:\.|dot)\s*[\])}]\s*`)
+	spacedDot     = regexp.MustCompile(`(?i)([\pL\pN-]{2,})\s+(?:dot|\.)\s+([\pL\pN-]{2,})`)
+)
 
 // findLink returns the host of the first link in m that is not allowed.
-func findLink(m chat.Message, allow []string) (string, bool) {
+func findLink(m chat.Message, allow []string, strict, obfuscated bool) (string, bool) {
 	for _, t := range m.Tokens {
 		if t.Kind != chat.TokenLink {
 			continue
@@ -34,100 +41,107 @@ func findLink(m chat.Message, allow []string) (string, bool) {
 		if u == "" {
 			u = t.Text
 		}
-		if host, ok := linkHost(trimPunct(u), true); ok && !hostAllowed(host, allow) {
+		if host, ok := linkHost(u); ok && !hostAllowed(host, allow) {
 			return host, true
 		}
 	}
-	s := m.Text
-	if strings.IndexByte(s, '.') < 0 && !strings.Contains(s, "://") {
+	text := m.Text
+	if !isASCII(text) {
+		text = stripInvisible(norm.NFKC.String(text))
+	}
+	if obfuscated {
+		// Cheap checks first: the regexes run only where a spelling of a
+		// hidden dot can be.
+		if strings.ContainsAny(text, "[({") {
+			text = obfuscatedDot.ReplaceAllString(text, ".")
+		}
+		if strings.Contains(text, " . ") || containsFold(text, " dot ") {
+			text = spacedDot.ReplaceAllString(text, "$1.$2")
+		}
+		if containsFold(text, "hxxp") {
+			text = strings.ReplaceAll(strings.ReplaceAll(text, "hxxp", "http"), "HXXP", "http")
+		}
+	}
+	if !strings.Contains(text, "://") && (strict || strings.IndexByte(text, '.') < 0) {
 		return "", false
 	}
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && isSpaceByte(s[i]) {
-			i++
+	re := relaxedLinks
+	if strict {
+		re = strictLinks
+	}
+	for _, loc := range re.FindAllStringIndex(text, 8) {
+		u := text[loc[0]:loc[1]]
+		if !strings.Contains(u, "://") && (strings.IndexByte(u, '@') >= 0 || sentenceBreak(u)) {
+			continue // an e-mail address, or "end.Next sentence"
 		}
-		j := i
-		for j < len(s) && !isSpaceByte(s[j]) {
-			j++
-		}
-		tok := s[i:j]
-		s = s[j:]
-		if strings.IndexByte(tok, '.') < 0 && !strings.Contains(tok, "://") {
-			continue
-		}
-		if host, ok := linkHost(trimPunct(tok), false); ok && !hostAllowed(host, allow) {
+		if host, ok := linkHost(u); ok && !hostAllowed(host, allow) {
 			return host, true
 		}
 	}
 	return "", false
 }
 
-func isSpaceByte(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
-}
-
-// trimPunct strips punctuation that often wraps a link in prose.
-func trimPunct(s string) string {
-	return strings.Trim(s, "\"'`()[]{}<>,.!?;:*")
-}
-
-// linkHost reports whether tok is a link and returns its host. With
-// explicit set (a platform link token) any host counts.
-func linkHost(tok string, explicit bool) (string, bool) {
-	if tok == "" {
+// linkHost returns the host of a link found in text or sent by the
+// platform, lower-cased, without port, brackets or trailing dot.
+func linkHost(u string) (string, bool) {
+	u = strings.Trim(u, "\"'`()[]{}<>,!?;*")
+	if u == "" {
 		return "", false
 	}
-	rest := tok
-	scheme := false
-	if i := strings.Index(tok, "://"); i > 0 && validScheme(tok[:i]) {
-		rest = tok[i+3:]
-		scheme = true
+	rest := u
+	if i := strings.Index(u, "://"); i > 0 {
+		rest = u[i+3:]
+	} else if i := strings.IndexByte(u, ':'); i > 0 && !strings.ContainsAny(u[:i], "./") && !isDigits(u[i+1:min(len(u), i+2)]) {
+		rest = u[i+1:] // mailto:, magnet: and other schemes without "//"
 	}
 	if k := strings.IndexAny(rest, "/?#\\"); k >= 0 {
 		rest = rest[:k]
 	}
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-		if !scheme && !explicit {
-			return "", false // e-mail-like: user@example.com
-		}
 		rest = rest[at+1:]
 	}
-	host := stripPort(rest)
-	host = strings.TrimSuffix(host, ".")
-	if host == "" {
-		return "", false
-	}
-	if scheme || explicit {
-		return host, true
-	}
-	if !validHost(host) {
-		return "", false
-	}
-	dot := strings.LastIndexByte(host, '.')
-	if dot <= 0 {
-		return "", false
-	}
-	if hasPrefixFold(host, "www.") {
-		return host, true
-	}
-	if isIPv4(host) {
-		return host, true
-	}
-	return host, isCommonTLD(host[dot+1:])
+	host := strings.TrimSuffix(lower(stripPort(rest)), ".")
+	return host, host != ""
 }
 
-func validScheme(s string) bool {
+// sentenceBreak reports whether a bare domain's last label is capitalized
+// while the rest is not ("sentence.Next"): a missing space after a full
+// stop, not a link. "EVIL.COM" and "evil.com" are links.
+func sentenceBreak(u string) bool {
+	host := u
+	if k := strings.IndexAny(host, "/?#:"); k >= 0 {
+		host = host[:k]
+	}
+	dot := strings.LastIndexByte(host, '.')
+	if dot < 0 || dot+1 >= len(host) {
+		return false
+	}
+	tld, rest := host[dot+1:], host[:dot]
+	return tld[0] >= 'A' && tld[0] <= 'Z' && strings.ToUpper(rest) != rest
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w in
+// any ASCII case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		default:
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
-	return len(s) > 0 && len(s) <= 16
+	return s != ""
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // stripPort removes a trailing ":digits" and IPv6 brackets.
@@ -176,52 +190,6 @@ func validHost(h string) bool {
 		}
 	}
 	return true
-}
-
-// isIPv4 reports whether h is a dotted-quad IPv4 address.
-func isIPv4(h string) bool {
-	parts, digits, v := 0, 0, 0
-	for i := 0; i <= len(h); i++ {
-		if i == len(h) || h[i] == '.' {
-			if digits == 0 || v > 255 {
-				return false
-			}
-			parts++
-			digits, v = 0, 0
-			continue
-		}
-		c := h[i]
-		if c < '0' || c > '9' || digits == 3 {
-			return false
-		}
-		v = v*10 + int(c-'0')
-		digits++
-	}
-	return parts == 4
-}
-
-// isCommonTLD looks tld up in commonTLDs, ignoring ASCII case, without
-// allocating.
-func isCommonTLD(tld string) bool {
-	var b [16]byte
-	if len(tld) > len(b) {
-		return false
-	}
-	for i := 0; i < len(tld); i++ {
-		c := tld[i]
-		if c >= utf8.RuneSelf {
-			return false
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b[i] = c
-	}
-	return commonTLDs[string(b[:len(tld)])]
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // hostAllowed reports whether host is one of the allowed domains or a

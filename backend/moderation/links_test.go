@@ -1,6 +1,7 @@
 package moderation
 
 import (
+	"strings"
 	"testing"
 
 	"modconsole/backend/chat"
@@ -17,7 +18,12 @@ func TestLinks(t *testing.T) {
 		{"evil.example.com/x", "evil.example.com"},
 		{"bit.ly/abc", "bit.ly"},
 		{"join discord.gg/xyz!", "discord.gg"},
-		{"(see www.evil.zzz)", "www.evil.zzz"},
+		{"(see www.evil.zzz)", ""}, // zzz is no top-level domain
+		{"go to scam.lol now", "scam.lol"},
+		{"evil.pl", "evil.pl"},
+		{"EVIL.COM", "evil.com"},
+		{"ｅｖｉｌ．ｃｏｍ/x", "evil.com"},
+		{"evil\u200b.com", "evil.com"},
 		{"my site: shop.store.", "shop.store"},
 		{"ftp://files.example.org", "files.example.org"},
 		{"http://localhost:3000", "localhost"},
@@ -30,7 +36,7 @@ func TestLinks(t *testing.T) {
 		{"https://youtube.com.evil.example/", "youtube.com.evil.example"},
 		{"https://notyoutube.com/", "notyoutube.com"},
 		{"mail me at bob@example.com", ""},
-		{"readme.md and main.go and setup.py", ""},
+		{"readme.md and main.go and setup.py", "readme.md"}, // .md is Moldova's: use strict for code channels
 		{"pi is 3.14 and version 1.2.3", ""},
 		{"e.g. this, i.e. that", ""},
 		{"wait...what", ""},
@@ -38,7 +44,7 @@ func TestLinks(t *testing.T) {
 		{"end of sentence.Next one", ""},
 		{"file.txt", ""},
 		{"javascript:alert(1)", ""},
-		{"evil[.]com", ""}, // obfuscated links are not detected
+		{"evil[.]com", ""}, // obfuscated links only with the rule's obfuscated option
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -70,9 +76,49 @@ func FuzzLinks(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		host, ok := findLink(chat.Message{Text: s}, []string{"example.com"})
+		host, ok := findLink(chat.Message{Text: s}, []string{"example.com"}, false, true)
 		if ok && host == "" {
 			t.Fatalf("link with empty host in %q", s)
 		}
 	})
+}
+
+func TestLinksObfuscatedAndStrict(t *testing.T) {
+	obf := mustCompile(t, Rule{ID: 5, Kind: KindLinks, Enabled: true, Params: map[string]string{"obfuscated": "1", "allow": "example.org"}})
+	for text, want := range map[string]string{
+		"go to evil[.]com now":     "link to evil.com",
+		"evil(.)com/x":             "link to evil.com",
+		"visit evil dot com today": "link to evil.com",
+		"evil [dot] com":           "link to evil.com",
+		"hxxps://evil.example/x":   "link to evil.example",
+		"docs at example[.]org":    "",
+		"I dot my i's":             "",
+	} {
+		got := reasons(obf.Evaluate(Input{Msg: msg("u", text)}, t0))
+		if want == "" && len(got) != 0 || want != "" && (len(got) != 1 || got[0] != want) {
+			t.Errorf("obfuscated %q: reasons %q, want %q", text, got, want)
+		}
+	}
+	strict := mustCompile(t, Rule{ID: 6, Kind: KindLinks, Enabled: true, Params: map[string]string{"strict": "1"}})
+	for text, want := range map[string]string{
+		"readme.md and setup.py": "",
+		"https://evil.example/x": "link to evil.example",
+	} {
+		got := reasons(strict.Evaluate(Input{Msg: msg("u", text)}, t0))
+		if want == "" && len(got) != 0 || want != "" && (len(got) != 1 || got[0] != want) {
+			t.Errorf("strict %q: reasons %q, want %q", text, got, want)
+		}
+	}
+}
+
+func TestAllowRefusesPublicSuffix(t *testing.T) {
+	for _, allow := range []string{"com", "co.uk"} {
+		err := ValidateRule(Rule{ID: 1, Kind: KindLinks, Params: map[string]string{"allow": allow}})
+		if err == nil || !strings.Contains(err.Error(), "public suffix") {
+			t.Errorf("allow %q: err = %v, want a public-suffix refusal", allow, err)
+		}
+	}
+	if err := ValidateRule(Rule{ID: 1, Kind: KindLinks, Params: map[string]string{"allow": "bbc.co.uk"}}); err != nil {
+		t.Errorf("allow bbc.co.uk: %v", err)
+	}
 }

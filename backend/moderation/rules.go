@@ -20,32 +20,15 @@
 // else, so a spam bot is still caught; exempt a trusted bot by giving it a
 // privileged role on the platform.
 //
-// Rule kinds and their Params (unknown Params are an error):
-//
-//   - blocked_term: terms (required; newline- or comma-separated), whole_word
-//     ("1" default, "0" for substring matching). Matching is case-insensitive
-//     by Unicode simple lower-casing; a word is a run of Unicode letters,
-//     digits, marks and underscores. Obfuscation (l33t, repeated letters,
-//     inserted punctuation, look-alike letters) is NOT normalized: use a
-//     blocked_regex rule for that.
-//   - blocked_regex: pattern (required; Go RE2 syntax, matched against the
-//     raw text; prefix (?i) for case-insensitive). A pattern that does not
-//     compile, or that matches empty text (and so every message), is rejected
-//     by ValidateRule and Compile, never at match time.
-//   - links: allow (optional; comma-separated domains, each also allowing
-//     its subdomains). A link is a URL with a scheme (http, https, ftp, ...),
-//     anything starting with "www.", a bare domain whose top-level domain is
-//     in a built-in list of common TLDs ("bit.ly/abc", "evil.example.com/x"),
-//     or a link token sent by the platform. E-mail-like text ("a@b.com") and
-//     file names ("readme.md", "main.go") are not links.
-//   - caps: ratio (default 0.7, in (0,1]), min_letters (default 10). Only
-//     letters that have case are counted; emote tokens are skipped when the
-//     platform sends tokens.
-//   - repeat: count (default 3, 2..16), window_seconds (default 30, 1..3600).
-//     Hits when the same user sends the same text count times within the
-//     window in one channel. Text is compared after lower-casing, trimming
-//     and collapsing whitespace.
-//   - first_time: no params; hits when Input.FirstTime is set.
+// Rule kinds and their Params are listed in KindSpecs (specs.go), the one
+// list the validation and the rules screen read; unknown Params are an
+// error. Text matching (blocked terms, repeat, copy_paste, name_pattern and
+// blocked_regex with normalized=1) runs on the normalized text (see
+// Normalize in normalize.go: NFKC, invisible characters removed, case
+// folded, look-alike letters folded by the Unicode confusables data); a
+// held message keeps and shows its original text. Links are found by
+// mvdan.cc/xurls/v2 (links.go); an allow entry allows its subdomains, and
+// a public suffix ("com", "co.uk") is refused as an allow entry.
 //
 // Memory bound of "repeat": each repeat rule remembers, per (channel, user),
 // the user's last 16 messages (a hash and a time each: 280 bytes), for at most
@@ -62,6 +45,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/publicsuffix"
+
 	"modconsole/backend/chat"
 )
 
@@ -76,10 +61,20 @@ const (
 	KindCaps         RuleKind = "caps"
 	KindRepeat       RuleKind = "repeat"
 	KindFirstTime    RuleKind = "first_time"
+	KindSymbols      RuleKind = "symbols"
+	KindEmoteFlood   RuleKind = "emote_flood"
+	KindMentionFlood RuleKind = "mention_flood"
+	KindRate         RuleKind = "rate"
+	KindCopyPaste    RuleKind = "copy_paste"
+	KindLength       RuleKind = "length"
+	KindNamePattern  RuleKind = "name_pattern"
 )
 
 // RuleKinds lists every rule kind in display order.
-var RuleKinds = []RuleKind{KindBlockedTerm, KindBlockedRegex, KindLinks, KindCaps, KindRepeat, KindFirstTime}
+var RuleKinds = []RuleKind{
+	KindBlockedTerm, KindBlockedRegex, KindLinks, KindCaps, KindRepeat, KindFirstTime,
+	KindSymbols, KindEmoteFlood, KindMentionFlood, KindRate, KindCopyPaste, KindLength, KindNamePattern,
+}
 
 // Valid reports whether k is a known rule kind.
 func (k RuleKind) Valid() bool {
@@ -125,20 +120,21 @@ const (
 	MaxRepeatWindow       = 3600 // seconds
 	MaxTerms              = 10000
 	MaxPatternLen         = 4096
+
+	DefaultSymbolsRatio       = 0.5
+	DefaultSymbolsMinChars    = 10
+	DefaultEmoteMax           = 8
+	DefaultMentionMax         = 5
+	DefaultRateCount          = 6
+	DefaultRateWindow         = 10 // seconds
+	DefaultCopyPasteUsers     = 4
+	DefaultCopyPasteWindow    = 30 // seconds
+	DefaultCopyPasteMinLength = 12 // runes of normalized text
+	DefaultLengthMax          = 400
 )
 
 // ErrInvalidRule is wrapped by every validation error.
 var ErrInvalidRule = errors.New("invalid rule")
-
-// allowedParams lists the Params each kind accepts.
-var allowedParams = map[RuleKind][]string{
-	KindBlockedTerm:  {"terms", "whole_word"},
-	KindBlockedRegex: {"pattern"},
-	KindLinks:        {"allow"},
-	KindCaps:         {"ratio", "min_letters"},
-	KindRepeat:       {"count", "window_seconds"},
-	KindFirstTime:    {},
-}
 
 // ValidateRule checks r's kind, channel and params and returns a clear error
 // for the first problem found, or nil.
@@ -194,37 +190,42 @@ func compileRule(r Rule) (*compiled, error) {
 		if len(terms) > MaxTerms {
 			return nil, ruleError(r, "too many terms (%d, at most %d)", len(terms), MaxTerms)
 		}
-		c.terms = newTermSet(terms, whole)
-	case KindBlockedRegex:
-		pat := p["pattern"]
-		if strings.TrimSpace(pat) == "" {
-			return nil, ruleError(r, "param pattern is empty")
-		}
-		if len(pat) > MaxPatternLen {
-			return nil, ruleError(r, "pattern is too long (%d bytes, at most %d)", len(pat), MaxPatternLen)
-		}
-		re, err := regexp.Compile(pat)
+		collapse, err := boolParam(p, "collapse_repeats", false)
 		if err != nil {
-			return nil, ruleError(r, "pattern does not compile: %v", err)
+			return nil, ruleError(r, "%v", err)
 		}
-		if re.MatchString("") {
-			return nil, ruleError(r, "pattern %q matches empty text, so it would hold every message", pat)
+		if c.matchName, err = boolParam(p, "match_name", false); err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		c.terms = newTermSet(terms, whole, collapse)
+	case KindBlockedRegex:
+		re, err := compilePattern(p["pattern"], true)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
 		}
 		c.re = re
+		if c.normalized, err = boolParam(p, "normalized", false); err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		if c.matchName, err = boolParam(p, "match_name", false); err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
 	case KindLinks:
 		allow, err := parseAllow(p["allow"])
 		if err != nil {
 			return nil, ruleError(r, "%v", err)
 		}
 		c.allow = allow
+		if c.strict, err = boolParam(p, "strict", false); err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		if c.obfuscated, err = boolParam(p, "obfuscated", false); err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
 	case KindCaps:
-		ratio := DefaultCapsRatio
-		if s, ok := p["ratio"]; ok && strings.TrimSpace(s) != "" {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || !(v > 0 && v <= 1) {
-				return nil, ruleError(r, "param ratio %q must be a number above 0 and at most 1 (e.g. 0.7)", s)
-			}
-			ratio = v
+		ratio, err := ratioParam(p, "ratio", DefaultCapsRatio)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
 		}
 		minLetters, err := intParam(p, "min_letters", DefaultCapsMinLetters, 1, 10000)
 		if err != nil {
@@ -242,8 +243,108 @@ func compileRule(r Rule) (*compiled, error) {
 		}
 		c.repeat = newRepeatTracker(count, win)
 	case KindFirstTime:
+	case KindSymbols:
+		ratio, err := ratioParam(p, "ratio", DefaultSymbolsRatio)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		minChars, err := intParam(p, "min_chars", DefaultSymbolsMinChars, 1, 10000)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		c.ratio, c.minLetters = ratio, minChars
+	case KindEmoteFlood, KindMentionFlood:
+		def := DefaultEmoteMax
+		if r.Kind == KindMentionFlood {
+			def = DefaultMentionMax
+		}
+		max, err := intParam(p, "max", def, 1, 1000)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		c.max = max
+	case KindRate:
+		count, err := intParam(p, "count", DefaultRateCount, 2, MaxRepeatCount)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		win, err := intParam(p, "window_seconds", DefaultRateWindow, 1, MaxRepeatWindow)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		c.repeat = newRepeatTracker(count, win)
+	case KindCopyPaste:
+		users, err := intParam(p, "users", DefaultCopyPasteUsers, 2, maxPasteUsers)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		win, err := intParam(p, "window_seconds", DefaultCopyPasteWindow, 1, MaxRepeatWindow)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		minLen, err := intParam(p, "min_length", DefaultCopyPasteMinLength, 1, 10000)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		c.paste = newPasteTracker(users, win)
+		c.minLetters = minLen
+	case KindLength:
+		max, err := intParam(p, "max", DefaultLengthMax, 1, 100000)
+		if err != nil {
+			return nil, ruleError(r, "%v", err)
+		}
+		c.max = max
+	case KindNamePattern:
+		if terms := splitTerms(p["terms"]); len(terms) > 0 {
+			if len(terms) > MaxTerms {
+				return nil, ruleError(r, "too many terms (%d, at most %d)", len(terms), MaxTerms)
+			}
+			c.terms = newTermSet(terms, false, false)
+		}
+		if strings.TrimSpace(p["pattern"]) != "" {
+			re, err := compilePattern(p["pattern"], false)
+			if err != nil {
+				return nil, ruleError(r, "%v", err)
+			}
+			c.re = re
+		}
+		if c.terms == nil && c.re == nil {
+			return nil, ruleError(r, "give terms or a pattern for the names to match")
+		}
 	}
 	return c, nil
+}
+
+// compilePattern checks and compiles a regex param. With notEmpty a
+// pattern that matches empty text (and so everything) is refused.
+func compilePattern(pat string, notEmpty bool) (*regexp.Regexp, error) {
+	if strings.TrimSpace(pat) == "" {
+		return nil, fmt.Errorf("param pattern is empty")
+	}
+	if len(pat) > MaxPatternLen {
+		return nil, fmt.Errorf("pattern is too long (%d bytes, at most %d)", len(pat), MaxPatternLen)
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return nil, fmt.Errorf("pattern does not compile: %v", err)
+	}
+	if notEmpty && re.MatchString("") {
+		return nil, fmt.Errorf("pattern %q matches empty text, so it would hold every message", pat)
+	}
+	return re, nil
+}
+
+// ratioParam parses a number above 0 and at most 1.
+func ratioParam(p map[string]string, key string, def float64) (float64, error) {
+	s, ok := p[key]
+	if !ok || strings.TrimSpace(s) == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || !(v > 0 && v <= 1) {
+		return 0, fmt.Errorf("param %s %q must be a number above 0 and at most 1 (e.g. 0.7)", key, s)
+	}
+	return v, nil
 }
 
 func kindList() string {
@@ -312,6 +413,9 @@ func parseAllow(s string) ([]string, error) {
 		}
 		if !validHost(d) {
 			return nil, fmt.Errorf("param allow: %q is not a domain (write e.g. example.com)", f)
+		}
+		if ps, icann := publicsuffix.PublicSuffix(d); ps == d && icann {
+			return nil, fmt.Errorf("param allow: %q is a public suffix: allowing it would allow every site under it (write a registrable domain, e.g. example.%s)", f, d)
 		}
 		out = append(out, d)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"modconsole/backend/moderation"
 )
 
 // API is every use case the frontend can call. The Wails App (package app)
@@ -63,6 +65,8 @@ type Overview struct {
 	Channels []ChannelView `json:"channels"`
 	// Platforms says how to sign in to each platform, for the accounts screen.
 	Platforms []PlatformInfo `json:"platforms"`
+	// RuleKinds describes every rule kind and its params, for the rules screen.
+	RuleKinds []moderation.KindSpec `json:"ruleKinds"`
 }
 
 // KeyringState says where tokens are kept and whether that works.

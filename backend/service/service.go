@@ -417,7 +417,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		ks.OK = false
 		ks.Error = err.Error()
 	}
-	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Accounts: accts, Channels: chans, Platforms: platformInfo}, nil
+	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Accounts: accts, Channels: chans, Platforms: platformInfo, RuleKinds: moderation.KindSpecs}, nil
 }
 
 // ListAccounts implements API.

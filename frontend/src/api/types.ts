@@ -182,7 +182,7 @@ export interface ModEventView {
   at: number;
 }
 
-export type RuleKind = 'blocked_term' | 'blocked_regex' | 'links' | 'caps' | 'repeat' | 'first_time';
+export type RuleKind = 'blocked_term' | 'blocked_regex' | 'links' | 'caps' | 'repeat' | 'first_time' | 'symbols' | 'emote_flood' | 'mention_flood' | 'rate' | 'copy_paste' | 'length' | 'name_pattern';
 
 export interface RuleView {
   id: number;
@@ -242,6 +242,26 @@ export interface Overview {
   channels: ChannelView[];
   /** platforms says, per platform, what its token is and which secrets and settings it takes (absent from older backends). */
   platforms?: PlatformInfo[] | null;
+  /** ruleKinds describes every rule kind and its params (mirrors moderation.KindSpec). */
+  ruleKinds?: RuleKindSpec[] | null;
+}
+
+/** RuleKindSpec describes a rule kind for the rules screen. */
+export interface RuleKindSpec {
+  kind: string;
+  label: string;
+  help: string;
+  params: RuleParamSpec[] | null;
+}
+
+/** RuleParamSpec describes one rule param; type is text, number, flag (1/0) or list. */
+export interface RuleParamSpec {
+  key: string;
+  label: string;
+  default?: string;
+  type: 'text' | 'number' | 'flag' | 'list';
+  required?: boolean;
+  help?: string;
 }
 
 /** FieldInfo describes one setting or secret of a platform. */

@@ -1,5 +1,5 @@
 // The secondary screens: audit log, mod events, search, rules.
-import { PLATFORM_NAMES, type ActionView, type MessageView, type ModEventView, type RuleView } from '../api/types';
+import { PLATFORM_NAMES, type ActionView, type MessageView, type ModEventView, type RuleKindSpec, type RuleView } from '../api/types';
 import type { Changes } from '../state/store';
 import { spec, type Ctx, type Page } from './ctx';
 import { h, replace } from './dom';
@@ -165,14 +165,10 @@ export class SearchPage implements Page {
 
 // ---- rules ----
 
-const RULE_KINDS: { kind: string; label: string; params: { key: string; label: string; placeholder: string }[] }[] = [
-  { kind: 'blocked_term', label: 'Blocked term', params: [{ key: 'terms', label: 'terms', placeholder: 'comma-separated words or phrases' }] },
-  { kind: 'blocked_regex', label: 'Blocked regex', params: [{ key: 'pattern', label: 'pattern', placeholder: '(?i)free\\s+followers' }] },
-  { kind: 'links', label: 'Links', params: [{ key: 'allow', label: 'allowed domains', placeholder: 'clips.example, youtube.com' }] },
-  { kind: 'caps', label: 'Caps ratio', params: [{ key: 'ratio', label: 'ratio', placeholder: '0.7' }, { key: 'min_letters', label: 'min letters', placeholder: '10' }] },
-  { kind: 'repeat', label: 'Repeat', params: [{ key: 'count', label: 'repeats', placeholder: '3' }, { key: 'window_seconds', label: 'window (s)', placeholder: '30' }] },
-  { kind: 'first_time', label: 'First-time chatter', params: [] },
-];
+/** ruleKinds returns the rule kinds the backend knows, with their params. */
+function ruleKinds(ctx: Ctx): RuleKindSpec[] {
+  return ctx.overview()?.ruleKinds ?? [];
+}
 
 export class RulesPage implements Page {
   readonly el: HTMLElement;
@@ -207,7 +203,7 @@ export class RulesPage implements Page {
       const params = Object.entries(r.params ?? {}).map(([k, v]) => `${k}=${v}`).join('  ');
       return h('div', { class: `rule ${r.enabled ? '' : 'disabled'}` },
         h('label', { class: 'rule-toggle' }, toggle),
-        h('span', { class: 'tag' }, RULE_KINDS.find((k) => k.kind === r.kind)?.label ?? r.kind),
+        h('span', { class: 'tag' }, ruleKinds(this.ctx).find((k) => k.kind === r.kind)?.label ?? r.kind),
         h('span', { class: 'rule-name' }, r.name),
         h('span', { class: 'rule-params' }, params),
         h('span', { class: 'muted' }, r.channelId ? chanName(this.ctx, r.channelId) : 'all channels'),
@@ -241,14 +237,14 @@ export class RulesPage implements Page {
   }
 
   private form(): HTMLElement {
-    const kindSel = h('select', { class: 'input', attrs: { 'aria-label': 'rule kind' } }, ...RULE_KINDS.map((k) => h('option', { attrs: { value: k.kind } }, k.label)));
+    const kindSel = h('select', { class: 'input', attrs: { 'aria-label': 'rule kind' } }, ...ruleKinds(this.ctx).map((k) => h('option', { attrs: { value: k.kind, title: k.help } }, k.label)));
     const name = h('input', { class: 'input', attrs: { type: 'text', placeholder: 'name', 'aria-label': 'rule name', maxlength: 100 } });
     const chan = channelSelect(this.ctx, 'All channels');
     const paramsBox = h('span', { class: 'rule-param-fields' });
     let inputs: [string, HTMLInputElement][] = [];
     const renderParams = () => {
-      const k = RULE_KINDS.find((x) => x.kind === kindSel.value);
-      inputs = (k?.params ?? []).map((p) => [p.key, h('input', { class: 'input', attrs: { type: 'text', placeholder: p.placeholder, 'aria-label': p.label, title: p.label } })]);
+      const k = ruleKinds(this.ctx).find((x) => x.kind === kindSel.value);
+      inputs = (k?.params ?? []).map((p) => [p.key, h('input', { class: 'input', attrs: { type: 'text', placeholder: p.default ? `${p.label}: ${p.default}` : p.label, 'aria-label': p.label, title: p.help ?? p.label } })]);
       replace(paramsBox, ...inputs.map(([, el]) => el));
     };
     kindSel.addEventListener('change', renderParams);
@@ -265,7 +261,7 @@ export class RulesPage implements Page {
           this.ctx.toast('warn', (err as Error).message, 'Pattern looks invalid');
         }
       }
-      const label = RULE_KINDS.find((x) => x.kind === kindSel.value)?.label ?? kindSel.value;
+      const label = ruleKinds(this.ctx).find((x) => x.kind === kindSel.value)?.label ?? kindSel.value;
       void this.save({ id: 0, kind: kindSel.value, name: name.value.trim() || label, enabled: true, params, channelId: Number(chan.value) }).then(() => {
         name.value = '';
         renderParams();
