@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"modconsole/backend/chat"
+	"modconsole/backend/connector/setting"
 )
 
 // Sink receives a connection's events. Connectors call Emit from a single
@@ -63,6 +64,15 @@ type Config struct {
 	// Streamer.bot bridge token), never persisted by the connector.
 	Secrets map[string]string
 }
+
+// SettingAllowInsecure is the account setting that, when "1", lets the
+// connector use ws: and http: to hosts that are not loopback (package
+// transport refuses them otherwise).
+const SettingAllowInsecure = "allow_insecure"
+
+// AllowInsecure reports whether cfg's account allows plaintext links to
+// hosts that are not loopback.
+func (cfg Config) AllowInsecure() bool { return setting.Flag(cfg.Settings[SettingAllowInsecure]) }
 
 // Factory builds a connector for one account.
 type Factory func(cfg Config) (Connector, error)

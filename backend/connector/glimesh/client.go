@@ -34,6 +34,7 @@ import (
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/phoenix"
 	"modconsole/backend/connector/setting"
+	"modconsole/backend/connector/transport"
 )
 
 // Settings keys understood by New.
@@ -58,6 +59,7 @@ type Connector struct {
 	rejoin       []time.Duration
 	unknownUnban bool
 	log          *slog.Logger
+	tr           *transport.Client
 	now          func() time.Time
 	events       chan chat.Event // our own confirmed actions, emitted by Run
 
@@ -96,6 +98,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		cfg: cfg, base: u, clientID: strings.TrimSpace(cfg.Settings[SettingClientID]),
 		unknownUnban: setting.Flag(cfg.Settings[SettingAllowUnknownUnban]),
 		log:          slog.Default().With("platform", "glimesh", "account", cfg.AccountID),
+		tr:           transport.New(transport.Options{AllowInsecure: cfg.AllowInsecure()}),
 		now:          time.Now,
 		events:       make(chan chat.Event, 256),
 		chanIDs:      map[string]string{}, subs: map[string]string{}, joined: map[string]string{}, mod: map[modKey]modRecord{},
@@ -148,7 +151,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 		return chat.Permanent(errors.New("glimesh: no access token and no client_id setting: add a token, or a client_id for read-only chat"))
 	}
 	cli, err := phoenix.Dial(ctx, phoenix.Options{URL: c.socketURL(), HeartbeatInterval: c.heartbeat,
-		PushTimeout: c.pushTimeout, RejoinBackoff: c.rejoin, Logger: c.log})
+		PushTimeout: c.pushTimeout, RejoinBackoff: c.rejoin, Logger: c.log, Transport: c.tr})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

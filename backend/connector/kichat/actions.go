@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"modconsole/backend/chat"
+	"modconsole/backend/connector/transport"
 )
 
 // Kick public API limits (PROTOCOLS.md §3.4).
@@ -350,7 +351,7 @@ func (c *Connector) do(ctx context.Context, method, path string, payload []byte)
 	if payload != nil {
 		rd = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.kickAPI+path, rd)
+	req, err := transport.NewRequest(ctx, method, c.kickAPI+path, rd)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("kichat: kick api: %w", err)
 	}
@@ -364,19 +365,9 @@ func (c *Connector) do(ctx context.Context, method, path string, payload []byte)
 		if ctx.Err() != nil {
 			return 0, nil, nil, fmt.Errorf("kichat: kick api %s %s: %w", method, path, ctx.Err())
 		}
-		return 0, nil, nil, fmt.Errorf("kichat: kick api %s %s: request failed: %w", method, path, scrub(err))
+		return 0, nil, nil, fmt.Errorf("kichat: kick api %s %s: request failed: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	return resp.StatusCode, resp.Header, raw, nil
-}
-
-// scrub keeps a transport error's kind without the URL error's wrapping
-// (which names the URL, never the token, but is noisy).
-func scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

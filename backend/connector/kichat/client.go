@@ -37,6 +37,7 @@ import (
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/setting"
 	"modconsole/backend/connector/socketio"
+	"modconsole/backend/connector/transport"
 	"modconsole/backend/moderation"
 )
 
@@ -73,7 +74,7 @@ type Connector struct {
 	kickAPI   string
 	emoteURL  string
 	kickToken string
-	httpc     *http.Client
+	httpc     *transport.Client
 	rest      *moderation.Bucket // Kichat REST, under 100/min/IP
 	kickLimit *moderation.Bucket // Kick public API
 	retry     retryPolicy
@@ -134,7 +135,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		kickAPI:   kick,
 		emoteURL:  emote,
 		kickToken: tok,
-		httpc:     &http.Client{Timeout: requestTimeout},
+		httpc:     transport.New(transport.Options{Timeout: requestTimeout, AllowInsecure: cfg.AllowInsecure()}),
 		rest:      moderation.PerWindow(restRate, time.Minute, min(10, restRate), nil),
 		kickLimit: moderation.PerWindow(kickRate, time.Minute, min(10, kickRate), nil),
 		retry:     defaultRetry,
@@ -170,7 +171,7 @@ func (c *Connector) ReadOnly() bool { return c.kickToken == "" }
 // socket auth, so nothing here is permanent: a refused handshake (the relay's
 // 10-connections-per-IP limit) is retried by the Supervisor with backoff.
 func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
-	cli, err := socketio.Dial(ctx, socketio.ClientOptions{URL: c.relayURL, Path: socketio.DefaultPath, Namespace: "/", ConnectTimeout: 45 * time.Second})
+	cli, err := socketio.Dial(ctx, socketio.ClientOptions{URL: c.relayURL, Path: socketio.DefaultPath, Namespace: "/", ConnectTimeout: 45 * time.Second, Transport: c.httpc})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -433,7 +434,7 @@ func (c *Connector) Resolve(ctx context.Context, slug string) (info ChannelInfo,
 
 // fetchChannel does one channel-info request. wait > 0 means rate limited.
 func (c *Connector) fetchChannel(ctx context.Context, slug string) (ChannelInfo, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.apiBase+"/api/v2/channels/"+url.PathEscape(slug), nil)
+	req, err := transport.NewRequest(ctx, http.MethodGet, c.apiBase+"/api/v2/channels/"+url.PathEscape(slug), nil)
 	if err != nil {
 		return ChannelInfo{}, 0, fmt.Errorf("kichat: channel lookup %s: %w", slug, err)
 	}

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"modconsole/backend/connector/transport"
 )
 
 // Defaults from the Phoenix JavaScript client (socket.js@v1.7.0).
@@ -83,9 +85,9 @@ type Options struct {
 	HeartbeatInterval time.Duration // default 30 s
 	PushTimeout       time.Duration // reply wait per push; default 10 s
 	RejoinBackoff     []time.Duration
-	ReadLimit         int64 // bytes per frame; default 1 MiB
-	MessageBuffer     int   // Messages channel capacity; default 256
-	HTTPClient        *http.Client
+	ReadLimit         int64             // bytes per frame; default 1 MiB
+	MessageBuffer     int               // Messages channel capacity; default 256
+	Transport         *transport.Client // nil: transport's default
 	Logger            *slog.Logger
 }
 
@@ -138,7 +140,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	ws, resp, err := websocket.Dial(ctx, opts.URL, &websocket.DialOptions{HTTPHeader: opts.Header, HTTPClient: opts.HTTPClient})
+	ws, resp, err := opts.Transport.Dial(ctx, opts.URL, &websocket.DialOptions{HTTPHeader: opts.Header})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != 0 {
 			return nil, &UpgradeError{StatusCode: resp.StatusCode}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"modconsole/backend/chat"
+	"modconsole/backend/connector/transport"
 )
 
 // noModeration is the note every moderation action carries.
@@ -136,7 +137,7 @@ func (c *Connector) post(ctx context.Context, path, room, text string) (chat.Res
 	}
 	u := *c.base
 	u.Path = c.base.Path + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	req, err := transport.NewRequest(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return chat.Result{}, fmt.Errorf("socket-base: %s: %w", path, err)
 	}
@@ -145,7 +146,7 @@ func (c *Connector) post(ctx context.Context, path, room, text string) (chat.Res
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := c.httpc.Do(req)
 	if err != nil {
-		return chat.Result{}, fmt.Errorf("socket-base: POST %s failed: %w", path, redact(err))
+		return chat.Result{}, fmt.Errorf("socket-base: POST %s failed: %w", path, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody))

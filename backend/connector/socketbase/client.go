@@ -45,6 +45,7 @@ import (
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/setting"
+	"modconsole/backend/connector/transport"
 )
 
 // Settings keys understood by New, and the cfg.Secrets key of the secret.
@@ -97,7 +98,7 @@ type Connector struct {
 	resultTimeout time.Duration
 	sendVia       string
 	announceVia   string
-	httpc         *http.Client
+	httpc         *transport.Client
 	log           *slog.Logger
 	now           func() time.Time
 
@@ -145,7 +146,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		secret:      cfg.Secrets[SecretJWTSecret],
 		sendVia:     strings.ToLower(set(SettingSendVia, "ws")),
 		announceVia: strings.ToLower(set(SettingAnnounceVia, "http")),
-		httpc:       &http.Client{Timeout: httpTimeout},
+		httpc:       transport.New(transport.Options{Timeout: httpTimeout, AllowInsecure: cfg.AllowInsecure()}),
 		log:         slog.Default().With("platform", "socketbase", "account", cfg.AccountID),
 		now:         time.Now,
 	}
@@ -277,7 +278,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 		return err
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	ws, resp, err := websocket.Dial(dctx, c.wsURL(tok), &websocket.DialOptions{HTTPClient: c.httpc})
+	ws, resp, err := c.httpc.Dial(dctx, c.wsURL(tok), nil)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -286,7 +287,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			return c.refusal(resp.StatusCode, readError(resp.Body))
 		}
-		return fmt.Errorf("socket-base: dial: %w", redact(err))
+		return fmt.Errorf("socket-base: dial: %w", err)
 	}
 	ws.SetReadLimit(readLimit)
 	l := &link{ws: ws, nonce: nonce(), sub: sub, rooms: map[string]bool{}, seen: map[string]int{}}
@@ -318,7 +319,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 				return perr
 			default:
 			}
-			return fmt.Errorf("socket-base: link lost: %w", redact(err))
+			return fmt.Errorf("socket-base: link lost: %w", err)
 		}
 		c.handle(l, data, sink)
 	}
@@ -359,20 +360,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
-}
-
-// redact strips the query (which holds the JWT) from URLs inside err.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		u, perr := url.Parse(ue.URL)
-		if perr == nil {
-			u.RawQuery = ""
-			return fmt.Errorf("%s %s: %w", ue.Op, u.String(), ue.Err)
-		}
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }
 
 func nonce() string {
@@ -610,7 +597,7 @@ func (l *link) request(ctx context.Context, p *pending, frame any) error {
 	defer cancel()
 	if err := l.ws.Write(wctx, websocket.MessageText, b); err != nil {
 		l.remove(p)
-		return fmt.Errorf("socket-base: send %s: %w: %w", p.op, chat.ErrNotConnected, redact(err))
+		return fmt.Errorf("socket-base: send %s: %w: %w", p.op, chat.ErrNotConnected, err)
 	}
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"modconsole/backend/connector/transport"
 )
 
 // Client defaults.
@@ -77,6 +79,9 @@ type ClientOptions struct {
 	// Logger receives debug and warning records; nil discards them. Payloads
 	// and tokens are never logged.
 	Logger *slog.Logger
+	// Transport dials the websocket (nil: transport's default, which
+	// refuses plaintext to non-loopback hosts); its errors are redacted.
+	Transport *transport.Client
 }
 
 // HandshakeError is an HTTP refusal of the websocket upgrade, such as
@@ -171,7 +176,7 @@ func (e Event) Ack(args ...any) error {
 func dialURL(opts ClientOptions) (string, string, error) {
 	u, err := url.Parse(opts.URL)
 	if err != nil {
-		return "", "", fmt.Errorf("socketio: bad URL: %w", err)
+		return "", "", fmt.Errorf("socketio: bad URL: %w", transport.Redact(err))
 	}
 	switch u.Scheme {
 	case "http":
@@ -239,7 +244,7 @@ func Dial(ctx context.Context, opts ClientOptions) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ws, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: opts.Header.Clone()})
+	ws, resp, err := opts.Transport.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: opts.Header.Clone()})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			var body []byte

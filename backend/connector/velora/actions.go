@@ -16,6 +16,7 @@ import (
 	"unicode/utf16"
 
 	"modconsole/backend/chat"
+	"modconsole/backend/connector/transport"
 )
 
 // MaxMessage is Velora's message limit in characters. We count UTF-16 code
@@ -291,7 +292,7 @@ func (c *Connector) bridgeSend(ctx context.Context, channel, text, applied strin
 	if err != nil {
 		return chat.Result{}, fmt.Errorf("velora: bridge: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.bridgeURL+"/streamerbot/messages", bytes.NewReader(body))
+	req, err := transport.NewRequest(ctx, http.MethodPost, c.bridgeURL+"/streamerbot/messages", bytes.NewReader(body))
 	if err != nil {
 		return chat.Result{}, fmt.Errorf("velora: bridge: %w", err)
 	}

@@ -31,6 +31,7 @@ import (
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/setting"
 	"modconsole/backend/connector/socketio"
+	"modconsole/backend/connector/transport"
 )
 
 // Settings keys understood by New.
@@ -89,7 +90,7 @@ type Connector struct {
 	platform      string
 	effect        string
 	effectColor   string
-	httpc         *http.Client
+	httpc         *transport.Client
 	log           *slog.Logger
 	now           func() time.Time
 
@@ -131,7 +132,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		effect:      set(SettingEffect, ""),
 		effectColor: set(SettingEffectColor, ""),
 		bridgeToken: cfg.Secrets[SecretStreamerbot],
-		httpc:       &http.Client{Timeout: bridgeRequestTimeout},
+		httpc:       transport.New(transport.Options{Timeout: bridgeRequestTimeout, AllowInsecure: cfg.AllowInsecure()}),
 		log:         slog.Default().With("platform", "velora", "account", cfg.AccountID),
 		now:         time.Now,
 		ids:         map[string]string{},
@@ -212,7 +213,7 @@ func (c *Connector) guest() bool { return c.cfg.Token == "" }
 
 // dialOptions builds the Socket.IO options for the chosen auth method.
 func (c *Connector) dialOptions() socketio.ClientOptions {
-	o := socketio.ClientOptions{URL: c.baseURL, Path: "/socket.io/", Namespace: c.namespace, ConnectTimeout: 20 * time.Second}
+	o := socketio.ClientOptions{URL: c.baseURL, Path: "/socket.io/", Namespace: c.namespace, ConnectTimeout: 20 * time.Second, Transport: c.httpc}
 	if tok := c.cfg.Token; tok != "" {
 		switch c.auth {
 		case "header":

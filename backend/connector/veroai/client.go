@@ -42,6 +42,7 @@ import (
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/setting"
+	"modconsole/backend/connector/transport"
 )
 
 // Settings keys understood by New.
@@ -99,7 +100,7 @@ type Connector struct {
 	deltaFlush       time.Duration
 	fetchBatch       int
 	maxBackfill      int
-	httpc            *http.Client
+	httpc            *transport.Client
 	log              *slog.Logger
 	now              func() time.Time
 
@@ -138,7 +139,7 @@ func New(cfg connector.Config) (*Connector, error) {
 	c := &Connector{
 		cfg:      cfg,
 		sendPath: set(SettingSendPath, DefaultSendPath),
-		httpc:    &http.Client{Timeout: restTimeout},
+		httpc:    transport.New(transport.Options{Timeout: restTimeout, AllowInsecure: cfg.AllowInsecure()}),
 		log:      slog.Default().With("platform", "veroai", "account", cfg.AccountID),
 		now:      time.Now,
 		joined:   map[string]bool{},
@@ -323,7 +324,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 		return chat.Permanent(err)
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	ws, resp, err := websocket.Dial(dctx, endpoint, &websocket.DialOptions{HTTPClient: c.httpc})
+	ws, resp, err := c.httpc.Dial(dctx, endpoint, nil)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -335,7 +336,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 			}
 			return errors.New("veroai: the WebSocket refused the messaging token (HTTP 401); a fresh one is fetched on the next attempt")
 		}
-		return fmt.Errorf("veroai: dial: %w", redact(err, tok.Token))
+		return fmt.Errorf("veroai: dial: %w", err)
 	}
 	c.wsRejects.Store(0)
 	ws.SetReadLimit(maxFrame)
@@ -442,15 +443,6 @@ func (c *Connector) endpoint(tok Token) (string, error) {
 	q.Set("token", tok.Token)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
-}
-
-// redact removes the messaging token from an error's text (dial errors may
-// quote the URL).
-func redact(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), secret, "REDACTED"))
 }
 
 // detach forgets l and fails every subscribe waiting on it.

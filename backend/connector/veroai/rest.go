@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"modconsole/backend/connector/transport"
 )
 
 const maxRESTBody = 4 << 20
@@ -50,7 +52,7 @@ func (c *Connector) rest(ctx context.Context, method, path string, body any, out
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.apiURL+path, rd)
+	req, err := transport.NewRequest(ctx, method, c.apiURL+path, rd)
 	if err != nil {
 		return fmt.Errorf("veroai: %s %s: %w", method, path, err)
 	}
