@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"modconsole/backend/chat"
+	"modconsole/backend/connector"
 	"modconsole/backend/store"
 )
 
@@ -25,23 +28,56 @@ const (
 
 // outbox carries actions out: each is persisted first (its idempotency key
 // makes repeats one row), then sent through the account's connector by one
-// worker per account (so a moderator's actions reach a platform in the order
-// given), then confirmed or failed from the platform's answer. Actions that
-// find no connection stay pending and go out when the account connects;
-// actions pending at a crash go out on the next start.
+// worker per account, strictly in the order given: the oldest unfinished
+// action of an account is its head, and nothing behind it goes out until
+// it is confirmed or failed. A head that finds no connection, or that the
+// platform rate-limits, stays pending at the head and is tried again (so a
+// ban and then an unban reach the platform in that order). Actions pending
+// at a crash or at shutdown go out on the next start.
 type outbox struct {
 	s *Service
 
-	mu       sync.Mutex
-	inflight map[string]int64 // content key → action id, while pending or sent
-	queues   map[int64]chan int64
-	waiting  map[int64][]int64 // account → actions waiting for a connection
-	closed   bool
-	wg       sync.WaitGroup
+	mu     sync.Mutex
+	queues map[int64]*acctQueue // by account
+	closed bool
+	quit   chan struct{} // closed by close: workers stop at their next step
+	wg     sync.WaitGroup
+
+	// interrupt ends the upstream calls still running when the shutdown
+	// grace is over; the actions stay pending.
+	interrupt context.Context
+	cut       context.CancelFunc
 }
 
+// acctQueue is one account's actions, in order; ids[0] is the head.
+type acctQueue struct {
+	ids       []int64
+	wake      chan struct{} // an action was added
+	connected chan struct{} // the account (re)connected
+}
+
+// Outbox limits and retry policy.
+const (
+	// maxQueued bounds the unfinished actions of one account; past it Act
+	// refuses (the platform is not keeping up, or the link is down).
+	maxQueued = 1000
+	// maxRateLimited is how many times a head the platform rate-limits is
+	// tried before it fails with the platform's words.
+	maxRateLimited = 8
+	// connPoll is how often a head waiting for a connection looks again
+	// (the connect event normally wakes it sooner).
+	connPoll = time.Second
+	// rateLimitedCode is RejectedError.Code of a platform's rate-limit
+	// refusal (the connectors' convention): retried, not failed.
+	rateLimitedCode = "rate_limited"
+)
+
+// defaultActionRetry spaces the retries of a rate-limited action.
+var defaultActionRetry = connector.Backoff{Min: time.Second, Max: 30 * time.Second, Jitter: 0.5}
+
 func newOutbox(s *Service) *outbox {
-	return &outbox{s: s, inflight: map[string]int64{}, queues: map[int64]chan int64{}, waiting: map[int64][]int64{}}
+	ictx, cut := context.WithCancel(context.Background())
+	return &outbox{s: s, queues: map[int64]*acctQueue{}, quit: make(chan struct{}), interrupt: ictx, cut: cut}
 }
 
 // Act implements API.
@@ -247,8 +283,8 @@ func validHexColor(c string) bool {
 	return true
 }
 
-// contentKey identifies "the same action": repeats while one is in flight
-// collapse into it.
+// contentKey identifies "the same action"; with a generation number it is
+// the action's idempotency key (see outbox.submit).
 func contentKey(chID int64, a chat.Action) string {
 	h := sha256.New()
 	uid := ""
@@ -266,6 +302,12 @@ func contentKey(chID int64, a chat.Action) string {
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }
 
+// submit persists a and queues it behind the account's other actions, or
+// returns the action it repeats. The idempotency key is the content key and
+// a generation number (never a timestamp): a request repeats the latest
+// generation when that one still stands (see stands); otherwise it is the
+// next generation. Submissions are serialized, so concurrent identical
+// requests make one row and one upstream call whatever their timing.
 func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, evidence []int64, itemID int64) (ActionView, error) {
 	ck := contentKey(ch.ID, a)
 	o.mu.Lock()
@@ -273,60 +315,143 @@ func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, ev
 	if o.closed {
 		return ActionView{}, errors.New("service: shutting down")
 	}
-	if id, ok := o.inflight[ck]; ok {
-		row, err := o.s.st.Action(ctx, id)
-		if err == nil {
-			return actionView(row, ch.Platform), nil
+	gen := 1
+	prev, err := o.s.st.LatestActionWithKeyPrefix(ctx, ck+".")
+	switch {
+	case err == nil:
+		ok, err := o.stands(ctx, prev)
+		if err != nil {
+			return ActionView{}, err
 		}
+		if ok {
+			if itemID != 0 {
+				o.s.setItemStatus(ctx, itemID, "actioned")
+			}
+			return actionView(prev, ch.Platform), nil
+		}
+		gen = generation(prev.Key) + 1
+	case !errors.Is(err, store.ErrNotFound):
+		return ActionView{}, err
 	}
-	a.ID = fmt.Sprintf("%s-%d", ck, time.Now().UnixNano())
+	q := o.queueLocked(ch.AccountID)
+	if len(q.ids) >= maxQueued {
+		return ActionView{}, fmt.Errorf("%d actions are already waiting for this %s account; try again when they have gone out", len(q.ids), ch.Platform)
+	}
+	a.ID = ck + "." + strconv.Itoa(gen)
 	row := &store.ActionRow{Key: a.ID, ChannelID: ch.ID, Action: a, Status: statusPending, Evidence: evidence}
-	if _, err := o.s.st.InsertAction(ctx, row); err != nil {
+	created, err := o.s.st.InsertAction(ctx, row)
+	if err != nil {
 		return ActionView{}, err
 	}
 	if itemID != 0 {
 		o.s.setItemStatus(ctx, itemID, "actioned")
 	}
-	o.inflight[ck] = row.ID
-	o.enqueueLocked(ch.AccountID, row.ID)
 	v := actionView(*row, ch.Platform)
-	o.s.ui.action(v)
+	if created {
+		o.pushLocked(q, row.ID)
+		o.s.ui.action(v)
+	}
 	return v, nil
 }
 
-func (o *outbox) enqueueLocked(acct, id int64) {
+// stands reports whether a new request with prev's content is a repeat of
+// prev: prev has not failed, no later action of the channel touches the
+// same user or message (ban, unban, ban again is three actions), and prev
+// is still on its way, or its effect lasts: a ban, an unban or a delete
+// that the platform has not seen contradicted since, or a timeout that has
+// not run out. A message (send, announce) or a one-shot command (clear,
+// pin) repeats only while the first is on its way: sending the same text
+// twice is legitimate.
+func (o *outbox) stands(ctx context.Context, prev store.ActionRow) (bool, error) {
+	a := prev.Action
+	if prev.Status == statusFailed {
+		return false, nil
+	}
+	var uid, uname string
+	if a.User != nil {
+		uid, uname = a.User.ID, a.User.Username
+	}
+	later, err := o.s.st.HasLaterActionOn(ctx, prev.ChannelID, prev.ID, uid, uname, a.MessageID)
+	if err != nil || later {
+		return false, err
+	}
+	if prev.Status == statusPending || prev.Status == statusSent {
+		return true, nil
+	}
+	var contradicting []chat.Kind
+	switch a.Kind {
+	case chat.ActDelete:
+		return true, nil
+	case chat.ActBan:
+		contradicting = []chat.Kind{chat.KindUnban, chat.KindTimeout}
+	case chat.ActUnban:
+		contradicting = []chat.Kind{chat.KindBan, chat.KindTimeout}
+	case chat.ActTimeout:
+		if time.Since(prev.Updated) >= a.Duration {
+			return false, nil
+		}
+		contradicting = []chat.Kind{chat.KindBan, chat.KindUnban}
+	default:
+		return false, nil
+	}
+	// Someone else may have undone it on the platform since.
+	seen, err := o.s.st.HasModEventSince(ctx, prev.ChannelID, uid, uname, contradicting, prev.Updated)
+	return !seen, err
+}
+
+// generation is the number after the last dot of an idempotency key (0
+// for a key from before generations).
+func generation(key string) int {
+	i := strings.LastIndexByte(key, '.')
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(key[i+1:])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// queueLocked returns acct's queue, starting its worker. o.mu is held.
+func (o *outbox) queueLocked(acct int64) *acctQueue {
 	q := o.queues[acct]
 	if q == nil {
-		q = make(chan int64, 1024)
+		q = &acctQueue{wake: make(chan struct{}, 1), connected: make(chan struct{}, 1)}
 		o.queues[acct] = q
 		o.wg.Add(1)
 		go func() { defer o.wg.Done(); o.worker(acct, q) }()
 	}
+	return q
+}
+
+// pushLocked appends id to q and wakes its worker. o.mu is held.
+func (o *outbox) pushLocked(q *acctQueue, id int64) {
+	q.ids = append(q.ids, id)
+	signal(q.wake)
+}
+
+func signal(c chan struct{}) {
 	select {
-	case q <- id:
+	case c <- struct{}{}:
 	default:
-		// A full queue waits for the next connect rather than blocking the caller.
-		o.waiting[acct] = append(o.waiting[acct], id)
 	}
 }
 
-// connected sends what waited for acct's connection.
+// connected wakes acct's worker when its head waits for the connection.
 func (o *outbox) connected(acct int64) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	ids := o.waiting[acct]
-	delete(o.waiting, acct)
-	if o.closed {
-		return
-	}
-	for _, id := range ids {
-		o.enqueueLocked(acct, id)
+	q := o.queues[acct]
+	o.mu.Unlock()
+	if q != nil {
+		signal(q.connected)
 	}
 }
 
-// resume enqueues actions left pending or sent by an earlier run. Sent ones
-// are sent again: bans, timeouts and deletes are idempotent on every
-// platform; a repeated announcement is the lesser harm than a lost ban.
+// resume queues the actions left pending or sent by an earlier run, oldest
+// first. Sent ones are sent again: bans, timeouts and deletes are
+// idempotent on every platform; a repeated announcement is the lesser harm
+// than a lost ban.
 func (o *outbox) resume(ctx context.Context) error {
 	rows, err := o.s.st.PendingActions(ctx)
 	if err != nil {
@@ -339,70 +464,143 @@ func (o *outbox) resume(ctx context.Context) error {
 			continue
 		}
 		o.mu.Lock()
-		o.inflight[contentKey(ch.ID, r.Action)] = r.ID
-		o.waiting[ch.AccountID] = append(o.waiting[ch.AccountID], r.ID)
+		if !o.closed {
+			o.pushLocked(o.queueLocked(ch.AccountID), r.ID)
+		}
 		o.mu.Unlock()
 	}
 	return nil
 }
 
-func (o *outbox) close() {
+// close stops the outbox for shutdown: no action is started any more; an
+// upstream call in flight gets grace to finish, then is interrupted. What
+// did not finish stays pending in the store and goes out at the next
+// start. It returns once every worker has stopped.
+func (o *outbox) close(grace time.Duration) {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
 		return
 	}
 	o.closed = true
-	for _, q := range o.queues {
-		close(q)
-	}
+	close(o.quit)
 	o.mu.Unlock()
-	o.wg.Wait()
+	done := make(chan struct{})
+	go func() { o.wg.Wait(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		o.cut()
+		<-done
+	}
+	o.cut()
 }
 
-func (o *outbox) worker(acct int64, q chan int64) {
-	for id := range q {
-		o.carryOut(acct, id)
+// step is what a worker does after trying its head.
+type step int
+
+const (
+	stepDone      step = iota // finished (confirmed, failed or gone): next action
+	stepWaitConn              // no connection: wait for one, then the same action
+	stepRetry                 // rate-limited: wait out the backoff, then the same action
+	stepInterrupt             // interrupted by shutdown: stop
+)
+
+func (o *outbox) worker(acct int64, q *acctQueue) {
+	retries := 0
+	for {
+		o.mu.Lock()
+		var id int64
+		if len(q.ids) > 0 {
+			id = q.ids[0]
+		}
+		o.mu.Unlock()
+		select {
+		case <-o.quit:
+			return
+		default:
+		}
+		if id == 0 {
+			select {
+			case <-o.quit:
+				return
+			case <-q.wake:
+			}
+			continue
+		}
+		switch o.carryOut(acct, id, retries) {
+		case stepDone:
+			retries = 0
+			o.mu.Lock()
+			q.ids = q.ids[1:]
+			o.mu.Unlock()
+		case stepWaitConn:
+			t := time.NewTimer(connPoll)
+			select {
+			case <-o.quit:
+			case <-q.connected:
+			case <-t.C:
+			}
+			t.Stop()
+		case stepRetry:
+			retries++
+			t := time.NewTimer(o.s.opts.ActionRetry.Delay(retries-1, rand.Float64))
+			select {
+			case <-o.quit:
+			case <-t.C:
+			}
+			t.Stop()
+		case stepInterrupt:
+			return
+		}
 	}
 }
 
-func (o *outbox) carryOut(acct, id int64) {
+// carryOut tries action id, the head of acct's queue, once; retries is how
+// often the platform rate-limited it so far.
+func (o *outbox) carryOut(acct, id int64, retries int) step {
 	s := o.s
 	ctx := context.Background()
 	row, err := s.st.Action(ctx, id)
 	if err != nil {
-		s.log.Error("action vanished", "id", id, "err", err)
-		return
+		// Its channel (and so the action) was deleted with its account.
+		s.log.Warn("queued action gone", "id", id, "err", err)
+		return stepDone
 	}
 	if row.Status == statusConfirmed || row.Status == statusFailed {
-		o.done(row)
-		return
+		return stepDone
 	}
 	s.mu.RLock()
 	c := s.conns[acct]
-	var platform chat.Platform
-	if cs := s.channels[row.ChannelID]; cs != nil {
-		platform = cs.ch.Platform
-	}
 	s.mu.RUnlock()
-	if c == nil || c.sup == nil {
-		o.finish(row, platform, statusFailed, "the account's connection is gone")
-		return
+	platform := s.platformOfChannel(ctx, row.ChannelID)
+	if c == nil {
+		return stepWaitConn // being rebuilt (settings saved)
 	}
-	if h := c.sup.Health(); h.Status != chat.StatusConnected && h.Status != chat.StatusGuest {
-		if h.Status == chat.StatusFailed || h.Status == chat.StatusStopped {
-			o.finish(row, platform, statusFailed, "not connected: "+h.Err)
-			return
+	if c.sup == nil {
+		o.finish(row, platform, statusFailed, "the account cannot connect: "+c.built.Error())
+		return stepDone
+	}
+	switch h := c.sup.Health(); h.Status {
+	case chat.StatusConnected, chat.StatusGuest:
+	case chat.StatusFailed:
+		o.finish(row, platform, statusFailed, "not connected: "+h.Err)
+		return stepDone
+	default:
+		if row.Status != statusPending || row.Outcome != "waiting for the connection" {
+			o.setPending(row, platform, "waiting for the connection")
 		}
-		o.wait(acct, id)
-		return
+		return stepWaitConn
 	}
 	s.st.UpdateAction(ctx, id, statusSent, "")
 	s.st.IncAttempts(ctx, id)
-	row.Status = statusSent
+	row.Status, row.Outcome = statusSent, ""
 	s.ui.action(actionView(row, platform))
 
-	actx, cancel := context.WithTimeout(s.ctxOrBackground(), s.opts.ActionTimeout)
+	// The call ends at the action timeout, or when the shutdown grace is over.
+	actx, cancel := context.WithTimeout(o.interrupt, s.opts.ActionTimeout)
 	// A connector that has to wait (a platform's rate limit) says so: the
 	// action shows as queued, with the reason, until its answer.
 	actx = chat.WithProgress(actx, func(note string) {
@@ -415,6 +613,7 @@ func (o *outbox) carryOut(acct, id int64) {
 	})
 	res, err := c.sup.Connector().Do(actx, row.Action)
 	cancel()
+	var rej *chat.RejectedError
 	switch {
 	case err == nil:
 		outcome := res.Applied
@@ -428,17 +627,26 @@ func (o *outbox) carryOut(acct, id int64) {
 		if row.Action.Kind == chat.ActDelete && row.Action.MessageID != "" {
 			o.markDeleted(acct, row.Action)
 		}
+		return stepDone
+	case o.interrupt.Err() != nil:
+		// Shutdown cut the call short: whether it reached the platform is
+		// unknown, so it goes out again at the next start.
+		o.setPending(row, platform, "interrupted by shutdown; sent again at the next start")
+		return stepInterrupt
 	case errors.Is(err, chat.ErrNotConnected):
-		s.st.UpdateAction(ctx, id, statusPending, "waiting for the connection")
-		o.wait(acct, id)
+		o.setPending(row, platform, "waiting for the connection")
+		return stepWaitConn
+	case errors.As(err, &rej) && rej.Code == rateLimitedCode && retries+1 < maxRateLimited:
+		o.setPending(row, platform, "queued: "+rej.Reason)
+		return stepRetry
 	default:
-		var rej *chat.RejectedError
 		reason := err.Error()
 		if errors.As(err, &rej) {
 			reason = rej.Reason
 		}
 		o.finish(row, platform, statusFailed, reason)
 		s.ui.notice(Notice{Level: "error", ChannelID: row.ChannelID, Text: fmt.Sprintf("%s failed: %s", row.Action.Kind, reason)})
+		return stepDone
 	}
 }
 
@@ -457,44 +665,13 @@ func (o *outbox) markDeleted(acct int64, a chat.Action) {
 	}
 }
 
-// retryLoop re-sends, once a second, what waits for a connection that is
-// up by now (closes the gap between a worker finding the link down and the
-// connect event arriving).
-func (o *outbox) retryLoop(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		o.mu.Lock()
-		var accts []int64
-		for acct, ids := range o.waiting {
-			if len(ids) > 0 {
-				accts = append(accts, acct)
-			}
-		}
-		o.mu.Unlock()
-		for _, acct := range accts {
-			o.s.mu.RLock()
-			c := o.s.conns[acct]
-			o.s.mu.RUnlock()
-			if c == nil || c.sup == nil {
-				continue
-			}
-			if st := c.sup.Health().Status; st == chat.StatusConnected || st == chat.StatusGuest {
-				o.connected(acct)
-			}
-		}
+// setPending puts row back to pending with outcome saying why it waits.
+func (o *outbox) setPending(row store.ActionRow, p chat.Platform, outcome string) {
+	if err := o.s.st.UpdateAction(context.Background(), row.ID, statusPending, outcome); err != nil {
+		o.s.log.Warn("action state not stored", "id", row.ID, "err", err)
 	}
-}
-
-func (o *outbox) wait(acct, id int64) {
-	o.mu.Lock()
-	o.waiting[acct] = append(o.waiting[acct], id)
-	o.mu.Unlock()
+	row.Status, row.Outcome, row.Updated = statusPending, outcome, time.Now()
+	o.s.ui.action(actionView(row, p))
 }
 
 func (o *outbox) finish(row store.ActionRow, p chat.Platform, status, outcome string) {
@@ -502,18 +679,7 @@ func (o *outbox) finish(row store.ActionRow, p chat.Platform, status, outcome st
 		o.s.log.Error("action outcome not stored", "id", row.ID, "err", err)
 	}
 	row.Status, row.Outcome, row.Updated = status, outcome, time.Now()
-	o.done(row)
 	o.s.ui.action(actionView(row, p))
-}
-
-func (o *outbox) done(row store.ActionRow) {
-	o.mu.Lock()
-	for k, id := range o.inflight {
-		if id == row.ID {
-			delete(o.inflight, k)
-		}
-	}
-	o.mu.Unlock()
 }
 
 // AuditLog implements API.

@@ -62,6 +62,13 @@ type Options struct {
 	Backoff connector.Backoff
 	// ActionTimeout bounds one upstream action call (default 15 s).
 	ActionTimeout time.Duration
+	// ActionRetry spaces the retries of an action the platform rate-limits
+	// (default 1 s doubling to 30 s, jittered).
+	ActionRetry connector.Backoff
+	// ShutdownGrace is how long Close lets actions already handed to a
+	// connector finish (default 3 s); then they are interrupted and stay
+	// pending for the next start, like every action not started yet.
+	ShutdownGrace time.Duration
 }
 
 // Service is the console's application core.
@@ -139,6 +146,12 @@ func New(opts Options) *Service {
 	if opts.ActionTimeout <= 0 {
 		opts.ActionTimeout = 15 * time.Second
 	}
+	if opts.ActionRetry == (connector.Backoff{}) {
+		opts.ActionRetry = defaultActionRetry
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 3 * time.Second
+	}
 	if opts.Emitter == nil {
 		opts.Emitter = EmitterFunc(func(string, any) {})
 	}
@@ -191,11 +204,10 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	s.wg.Add(4)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.pipeline() }()
 	go func() { defer s.wg.Done(); s.writer() }()
 	go func() { defer s.wg.Done(); s.emitLoop() }()
-	go func() { defer s.wg.Done(); s.outbox.retryLoop(s.ctx) }()
 
 	accts, err := s.st.Accounts(ctx)
 	if err != nil {
@@ -207,11 +219,16 @@ func (s *Service) Start(ctx context.Context) error {
 	return s.outbox.resume(ctx)
 }
 
-// Close stops every connection, flushes what the pipeline holds and waits.
+// Close shuts down in dependency order: first the outbox (no action is
+// started any more; one in flight gets ShutdownGrace to finish while its
+// connection is still up; every unfinished action stays pending and goes
+// out at the next start), then every connection, then the pipeline, which
+// stores what it holds, and the UI emitter.
 func (s *Service) Close() {
 	if s.cancel == nil {
 		return
 	}
+	s.outbox.close(s.opts.ShutdownGrace)
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
 	for _, c := range s.conns {
@@ -221,7 +238,6 @@ func (s *Service) Close() {
 	for _, c := range conns {
 		c.stop()
 	}
-	s.outbox.close()
 	s.cancel()
 	s.wg.Wait()
 }

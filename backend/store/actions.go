@@ -228,3 +228,39 @@ func (s *Store) Actions(ctx context.Context, channelID int64, limit int) ([]Acti
 func (s *Store) PendingActions(ctx context.Context) ([]ActionRow, error) {
 	return s.queryActions(ctx, "pending actions", `SELECT `+actionCols+` FROM actions a WHERE a.status IN ('pending', 'sent') ORDER BY a.id`)
 }
+
+// LatestActionWithKeyPrefix returns the newest action whose idempotency key
+// starts with prefix (ErrNotFound when none does): the last generation of
+// one content key.
+func (s *Store) LatestActionWithKeyPrefix(ctx context.Context, prefix string) (ActionRow, error) {
+	if prefix == "" {
+		return ActionRow{}, fmt.Errorf("%w: empty key prefix", ErrInvalid)
+	}
+	// key >= prefix AND key < prefix with its last byte incremented: a range
+	// the key's unique index serves (LIKE would not, being case-insensitive).
+	upper := []byte(prefix)
+	upper[len(upper)-1]++
+	a, err := scanAction(s.r.QueryRowContext(ctx, `SELECT `+actionCols+` FROM actions a
+		WHERE a.key >= ? AND a.key < ? ORDER BY a.id DESC LIMIT 1`, prefix, string(upper)))
+	if err != nil {
+		return ActionRow{}, notFound(err, "action with key prefix", prefix)
+	}
+	return a, nil
+}
+
+// HasLaterActionOn reports whether channelID has an action newer than
+// afterID on the same target: the same user (by id or by username) or the
+// same platform message. Empty target fields match nothing.
+func (s *Store) HasLaterActionOn(ctx context.Context, channelID, afterID int64, userID, username, messageID string) (bool, error) {
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM actions WHERE channel_id = ? AND id > ? AND (
+			(? != '' AND target_user_id = ?) OR (? != '' AND target_username = ?) OR (? != '' AND message_id = ?))
+		LIMIT 1`, channelID, afterID, userID, userID, username, username, messageID, messageID).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("store: later actions of channel %d: %w", channelID, err)
+	}
+	return true, nil
+}

@@ -301,3 +301,83 @@ func TestRules(t *testing.T) {
 		t.Errorf("channel rule survived channel delete: %+v", rules)
 	}
 }
+
+// TestActionHistoryQueries: the last generation of a key prefix, later
+// actions on the same target, and mod events on a user since a time.
+func TestActionHistoryQueries(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c := seedChannel(t, s, "h")
+	other := seedChannel(t, s, "o")
+	user := &chat.User{ID: "u-amy", Username: "amy"}
+	insert := func(ch int64, key string, a chat.Action) ActionRow {
+		t.Helper()
+		row := &ActionRow{Key: key, ChannelID: ch, Action: a}
+		if _, err := s.InsertAction(ctx, row); err != nil {
+			t.Fatal(err)
+		}
+		return *row
+	}
+	if _, err := s.LatestActionWithKeyPrefix(ctx, "abc."); !errors.Is(err, ErrNotFound) {
+		t.Errorf("no action yet: %v, want ErrNotFound", err)
+	}
+	b1 := insert(c.ID, "abc.1", chat.Action{Kind: chat.ActBan, User: user})
+	insert(c.ID, "abd.1", chat.Action{Kind: chat.ActBan, User: &chat.User{Username: "bob"}})
+	b2 := insert(c.ID, "abc.2", chat.Action{Kind: chat.ActBan, User: user})
+	if got, err := s.LatestActionWithKeyPrefix(ctx, "abc."); err != nil || got.ID != b2.ID {
+		t.Errorf("latest abc. = %+v, %v; want generation 2", got, err)
+	}
+	if got, err := s.LatestActionWithKeyPrefix(ctx, "ab"); err != nil || got.ID != b2.ID {
+		t.Errorf("latest ab = %d, %v", got.ID, err)
+	}
+	// Later actions on the target: by id, by username, by message; another
+	// channel does not count.
+	if later, err := s.HasLaterActionOn(ctx, c.ID, b2.ID, "u-amy", "amy", ""); err != nil || later {
+		t.Errorf("nothing after the last ban: %v, %v", later, err)
+	}
+	if later, _ := s.HasLaterActionOn(ctx, c.ID, b1.ID, "u-amy", "", ""); !later {
+		t.Error("the second ban is later than the first")
+	}
+	insert(other.ID, "x.1", chat.Action{Kind: chat.ActUnban, User: &chat.User{Username: "amy"}})
+	if later, _ := s.HasLaterActionOn(ctx, c.ID, b2.ID, "u-amy", "amy", ""); later {
+		t.Error("an unban in another channel counted")
+	}
+	insert(c.ID, "y.1", chat.Action{Kind: chat.ActUnban, User: &chat.User{Username: "amy"}})
+	if later, _ := s.HasLaterActionOn(ctx, c.ID, b2.ID, "u-amy", "amy", ""); !later {
+		t.Error("an unban by username after the ban not found")
+	}
+	if later, _ := s.HasLaterActionOn(ctx, c.ID, b2.ID, "", "", "m-1"); later {
+		t.Error("empty targets matched")
+	}
+	insert(c.ID, "z.1", chat.Action{Kind: chat.ActDelete, MessageID: "m-1"})
+	if later, _ := s.HasLaterActionOn(ctx, c.ID, b2.ID, "", "", "m-1"); !later {
+		t.Error("a later delete of the message not found")
+	}
+	// Mod events since a time.
+	at := time.UnixMilli(1_700_000_000_000)
+	ev := chat.Event{Kind: chat.KindUnban, At: at, User: &chat.User{ID: "u-amy", Username: "amy"}}
+	if err := s.WriteBatch(ctx, &Batch{ModEvents: []*ModEventRow{{ChannelID: c.ID, Ev: ev}}}); err != nil {
+		t.Fatal(err)
+	}
+	kinds := []chat.Kind{chat.KindUnban, chat.KindTimeout}
+	for _, tc := range []struct {
+		ch       int64
+		id, name string
+		kinds    []chat.Kind
+		since    time.Time
+		want     bool
+		what     string
+	}{
+		{c.ID, "u-amy", "", kinds, at.Add(-time.Second), true, "by id"},
+		{c.ID, "", "amy", kinds, at, true, "by username, at the same millisecond"},
+		{c.ID, "u-amy", "amy", kinds, at.Add(time.Second), false, "before since"},
+		{c.ID, "u-amy", "amy", []chat.Kind{chat.KindBan}, at.Add(-time.Second), false, "another kind"},
+		{other.ID, "u-amy", "amy", kinds, at.Add(-time.Second), false, "another channel"},
+		{c.ID, "", "", kinds, at.Add(-time.Second), false, "no user"},
+	} {
+		got, err := s.HasModEventSince(ctx, tc.ch, tc.id, tc.name, tc.kinds, tc.since)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %v, %v; want %v", tc.what, got, err, tc.want)
+		}
+	}
+}
