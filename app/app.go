@@ -133,3 +133,16 @@ func (a *App) MessageVersions(messageID int64) ([]service.MessageVersionView, er
 func (a *App) Search(query string, channelID int64, limit int) ([]service.MessageView, error) {
 	return a.api.Search(a.c(), query, channelID, limit)
 }
+
+// QueuePage mirrors service.API.
+func (a *App) QueuePage(q service.QueueQuery) (service.QueuePageView, error) {
+	return a.api.QueuePage(a.c(), q)
+}
+
+// QueueCounts mirrors service.API.
+func (a *App) QueueCounts() (service.QueueCountsView, error) { return a.api.QueueCounts(a.c()) }
+
+// MessageContext mirrors service.API.
+func (a *App) MessageContext(messageID int64, n int) (service.MessageContextView, error) {
+	return a.api.MessageContext(a.c(), messageID, n)
+}

@@ -52,6 +52,15 @@ type API interface {
 	MessageVersions(ctx context.Context, messageID int64) ([]MessageVersionView, error)
 	// Search finds logged messages by full text (channelID 0 = every channel).
 	Search(ctx context.Context, query string, channelID int64, limit int) ([]MessageView, error)
+	// QueuePage pages through open queue items with filters, oldest or
+	// newest first, by cursor (stable while items arrive and are resolved).
+	QueuePage(ctx context.Context, q QueueQuery) (QueuePageView, error)
+	// QueueCounts returns the open queue items per channel, per platform and
+	// in total, from the store.
+	QueueCounts(ctx context.Context) (QueueCountsView, error)
+	// MessageContext returns a message with up to n chat lines of its
+	// channel before and after it (n 0 = 2).
+	MessageContext(ctx context.Context, messageID int64, n int) (MessageContextView, error)
 }
 
 var _ API = (*Service)(nil)

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -160,10 +161,14 @@ func (p *pipe) add(in inbound) {
 			if len(hits) > 0 {
 				row.Held = true
 				reasons := make([]string, len(hits))
+				ruleIDs := make([]int64, 0, len(hits))
 				for i, h := range hits {
 					reasons[i] = h.Reason
+					if !slices.Contains(ruleIDs, h.RuleID) {
+						ruleIDs = append(ruleIDs, h.RuleID)
+					}
 				}
-				p.b.Queue = append(p.b.Queue, &store.QueueRow{ChannelID: chID, Msg: row, Reasons: reasons, Status: "open", Created: ev.At})
+				p.b.Queue = append(p.b.Queue, &store.QueueRow{ChannelID: chID, Msg: row, Reasons: reasons, RuleIDs: ruleIDs, Status: "open", Created: ev.At})
 			}
 		}
 		p.b.Messages = append(p.b.Messages, row)
@@ -482,12 +487,15 @@ func messageView(m store.MessageRow, p chat.Platform) MessageView {
 }
 
 func queueView(q store.QueueRow, p chat.Platform) QueueItemView {
-	v := QueueItemView{ID: q.ID, ChannelID: q.ChannelID, Reasons: q.Reasons, Status: q.Status, At: q.Created.UnixMilli()}
+	v := QueueItemView{ID: q.ID, ChannelID: q.ChannelID, Platform: p, Reasons: q.Reasons, RuleIDs: q.RuleIDs, Status: q.Status, At: q.Created.UnixMilli()}
 	if q.Msg != nil {
 		v.Message = messageView(*q.Msg, p)
 	}
 	if v.Reasons == nil {
 		v.Reasons = []string{}
+	}
+	if v.RuleIDs == nil {
+		v.RuleIDs = []int64{}
 	}
 	return v
 }

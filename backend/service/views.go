@@ -87,12 +87,14 @@ type MessageView struct {
 
 // QueueItemView is a held message waiting for a moderator.
 type QueueItemView struct {
-	ID        int64       `json:"id"`
-	ChannelID int64       `json:"channelId"`
-	Message   MessageView `json:"message"`
-	Reasons   []string    `json:"reasons"` // which rules held it, human-readable
-	Status    string      `json:"status"`  // open, approved, dismissed, actioned
-	At        int64       `json:"at"`
+	ID        int64         `json:"id"`
+	ChannelID int64         `json:"channelId"`
+	Platform  chat.Platform `json:"platform"`
+	Message   MessageView   `json:"message"`
+	Reasons   []string      `json:"reasons"` // which rules held it, human-readable
+	RuleIDs   []int64       `json:"ruleIds"` // ids of the rules that held it (empty for items from before they were kept)
+	Status    string        `json:"status"`  // open, approved, dismissed, actioned
+	At        int64         `json:"at"`
 }
 
 // ActionRequest is a moderator's action from the UI.

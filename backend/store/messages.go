@@ -45,9 +45,12 @@ type QueueRow struct {
 	// MessageID is our message row id; WriteBatch sets it from Msg.
 	MessageID int64
 	Reasons   []string
-	Status    string // open (default), approved, dismissed, actioned
-	Created   time.Time
-	Updated   time.Time
+	// RuleIDs are the ids of the rules that held the message (empty for
+	// items from before rule ids were kept).
+	RuleIDs []int64
+	Status  string // open (default), approved, dismissed, actioned
+	Created time.Time
+	Updated time.Time
 }
 
 // ModEventRow is a moderation event observed on a platform (ban, timeout,

@@ -30,8 +30,8 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
 		return nil
 	}
 	t := now()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, status, created, updated)
-			VALUES(?, ?, ?, ?, ?, ?) RETURNING id`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, rule_ids, status, created, updated)
+			VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	if err != nil {
 		return fmt.Errorf("store: batch: prepare queue insert: %w", err)
 	}
@@ -58,11 +58,19 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
 		if err != nil {
 			return err
 		}
+		ruleIDs := q.RuleIDs
+		if ruleIDs == nil {
+			ruleIDs = []int64{}
+		}
+		rjs, err := marshal("queue rule ids", ruleIDs)
+		if err != nil {
+			return err
+		}
 		created := ms(q.Created)
 		if created == 0 {
 			created = t
 		}
-		if err := ins.QueryRowContext(ctx, q.ChannelID, q.MessageID, js, q.Status, created, t).Scan(&q.ID); err != nil {
+		if err := ins.QueryRowContext(ctx, q.ChannelID, q.MessageID, js, rjs, q.Status, created, t).Scan(&q.ID); err != nil {
 			return fmt.Errorf("store: batch: insert queue item for message %d: %w", q.MessageID, err)
 		}
 		q.Created, q.Updated = fromMS(created), fromMS(t)
@@ -70,7 +78,7 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
 	return nil
 }
 
-const queueCols = `q.id, q.channel_id, q.message_id, q.reasons, q.status, q.created, q.updated, ` + messageCols
+const queueCols = `q.id, q.channel_id, q.message_id, q.reasons, q.rule_ids, q.status, q.created, q.updated, ` + messageCols
 
 const queueFrom = ` FROM queue_items q JOIN messages m ON m.id = q.message_id JOIN channels c ON c.id = m.channel_id `
 
@@ -78,7 +86,7 @@ const queueFrom = ` FROM queue_items q JOIN messages m ON m.id = q.message_id JO
 func scanQueue(r rowScanner) (QueueRow, error) {
 	var (
 		q                QueueRow
-		reasons          []byte
+		reasons, ruleIDs []byte
 		created, updated int64
 		m                MessageRow
 		platform         string
@@ -87,13 +95,16 @@ func scanQueue(r rowScanner) (QueueRow, error) {
 		at               int64
 		deleted, held    int
 	)
-	if err := r.Scan(&q.ID, &q.ChannelID, &q.MessageID, &reasons, &q.Status, &created, &updated,
+	if err := r.Scan(&q.ID, &q.ChannelID, &q.MessageID, &reasons, &ruleIDs, &q.Status, &created, &updated,
 		&m.ID, &m.ChannelID, &platform, &m.Msg.Channel, &platformID, &user, &m.Msg.Text, &tok, &rep,
 		&m.Msg.Effect, &at, &deleted, &held, &m.Note, &m.Edits); err != nil {
 		return QueueRow{}, err
 	}
 	q.Created, q.Updated = fromMS(created), fromMS(updated)
 	if err := unmarshal("queue reasons", q.ID, reasons, &q.Reasons); err != nil {
+		return QueueRow{}, err
+	}
+	if err := unmarshal("queue rule ids", q.ID, ruleIDs, &q.RuleIDs); err != nil {
 		return QueueRow{}, err
 	}
 	msg, err := decodeMessage(m, platform, platformID, user, tok, rep, at, deleted, held)
