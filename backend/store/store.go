@@ -45,7 +45,10 @@ type Store struct {
 }
 
 // Open opens (creating when missing) the database at path, creating its parent
-// directory, and brings the schema up to date with the embedded migrations.
+// directory (0700), and brings the schema up to date with the embedded
+// migrations. The database and its -wal, -shm and -journal files are made
+// readable by their owner only (0600), also when they existed with wider
+// modes; the directory's own mode is the caller's (see main's data directory).
 func Open(path string) (*Store, error) {
 	migs, err := embeddedMigrations()
 	if err != nil {
@@ -65,6 +68,9 @@ func open(path string, migs []migration) (*Store, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create directory for %q: %w", abs, err)
+	}
+	if err := ownerOnly(abs); err != nil {
+		return nil, err
 	}
 	w, err := sql.Open("sqlite", dsn(abs, false))
 	if err != nil {
@@ -95,7 +101,45 @@ func open(path string, migs []migration) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open %q for reading: %w", abs, err)
 	}
+	// SQLite gives the -wal and -shm files it just created the database's
+	// mode; this catches any it found from before.
+	if err := ownerOnly(abs); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
 	return &Store{path: abs, w: w, r: r}, nil
+}
+
+// fileMode is the mode of the database and its side files: the chat log and
+// the account list are for the user only.
+const fileMode os.FileMode = 0o600
+
+// ownerOnly creates the database file with fileMode when it is missing (SQLite
+// then creates its -wal and -shm files with the same mode) and tightens the
+// database and every side file that exists to fileMode.
+func ownerOnly(db string) error {
+	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, fileMode)
+	if err != nil {
+		return fmt.Errorf("store: create %q: %w", db, err)
+	}
+	f.Close()
+	for _, p := range []string{db, db + "-wal", db + "-shm", db + "-journal"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if st.Mode().Perm() == fileMode {
+			continue
+		}
+		if err := os.Chmod(p, fileMode); err != nil {
+			return fmt.Errorf("store: restrict %q to its owner: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // dsn builds the modernc DSN; the pragmas run on every new connection.
