@@ -65,7 +65,9 @@ func usage(w io.Writer) {
   modconsole version
 
 flags (serve, demo):
-  --addr HOST:PORT   listen address (default 127.0.0.1:0, a free port)
+  --addr HOST:PORT   listen address (default 127.0.0.1:0, a free port); loopback only unless --allow-remote
+  --allow-remote     allow a non-loopback --addr (plain HTTP: anyone on the network path can read the
+                     session token and the chat; prefer an SSH tunnel to a loopback address)
   --data DIR         data directory (default: the user data dir)
   --no-open          do not open a browser
   --secrets KIND     keyring (default for serve) or memory (default for demo; not saved, shown in the UI)
@@ -76,13 +78,14 @@ flags (serve, demo):
 
 // config is what the flags decide.
 type config struct {
-	addr    string
-	data    string
-	noOpen  bool
-	secrets string
-	window  bool
-	traffic float64  // demo traffic multiplier
-	imgSrc  []string // extra image origins for browser mode's CSP (the demo's simulators)
+	addr        string
+	allowRemote bool // a non-loopback addr is allowed
+	data        string
+	noOpen      bool
+	secrets     string
+	window      bool
+	traffic     float64  // demo traffic multiplier
+	imgSrc      []string // extra image origins for browser mode's CSP (the demo's simulators)
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -125,6 +128,7 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	var c config
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address")
+	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr (plain HTTP)")
 	fs.StringVar(&c.data, "data", "", "data directory")
 	fs.BoolVar(&c.noOpen, "no-open", false, "do not open a browser")
 	fs.StringVar(&c.secrets, "secrets", defSecrets, "keyring or memory")
@@ -138,6 +142,9 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	}
 	if c.traffic <= 0 || c.traffic > 10000 {
 		return c, fmt.Errorf("--traffic must be above 0 and at most 10000, not %v", c.traffic)
+	}
+	if err := checkAddr(c.addr, c.allowRemote); err != nil {
+		return c, err
 	}
 	if c.secrets != "keyring" && c.secrets != "memory" {
 		return c, fmt.Errorf("--secrets must be keyring or memory, not %q", c.secrets)
@@ -155,6 +162,35 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	return c, nil
 }
 
+// checkAddr refuses a listen address that is not loopback unless remote
+// access was asked for: browser mode is plain HTTP.
+func checkAddr(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if loopbackHost(host) || allowRemote {
+		return nil
+	}
+	return fmt.Errorf("--addr %s is reachable from other machines, and browser mode is plain HTTP; "+
+		"pass --allow-remote to do it anyway, or reach a loopback address through an SSH tunnel", addr)
+}
+
+// loopbackHost reports whether host names this machine's loopback
+// interface only. An empty host (":8080") means every interface.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// remoteWarning is printed when browser mode listens beyond loopback.
+const remoteWarning = "modconsole: WARNING: listening on %s, beyond this machine's loopback, over plain HTTP: " +
+	"anyone on the network path can read the session token and the chat, and take over the console. " +
+	"Prefer an SSH tunnel to a loopback address.\n"
+
 // defaultDataDir is $XDG_DATA_HOME/modconsole, or ~/.local/share/modconsole.
 func defaultDataDir() (string, error) {
 	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
@@ -165,6 +201,32 @@ func defaultDataDir() (string, error) {
 		return "", fmt.Errorf("no data directory: %w (use --data)", err)
 	}
 	return filepath.Join(home, ".local", "share", appID), nil
+}
+
+// prepareDataDir creates the data directory readable by its owner only
+// (0700), and tightens an existing one to that: the chat log and the account
+// list are nobody else's business. A shared directory (sticky bit, like
+// /tmp) is refused rather than closed to everyone else.
+func prepareDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	if st.Mode()&os.ModeSticky != 0 {
+		return fmt.Errorf("data directory %s is a shared directory (sticky bit); use a directory of its own with --data", dir)
+	}
+	if st.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("data directory: restrict %s to its owner: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // registry is the one explicit map of platform connectors.
@@ -187,6 +249,9 @@ type core struct {
 
 func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := prepareDataDir(cfg.data); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(filepath.Join(cfg.data, "console.db"))
 	if err != nil {
 		return nil, err
@@ -231,11 +296,22 @@ func newToken() string {
 // runServe runs browser mode until interrupted. ready, if set, runs after
 // the service started (the demo seeds its accounts there).
 func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc *service.Service) error) error {
+	if err := checkAddr(cfg.addr, cfg.allowRemote); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	addr := ln.Addr().String()
+	host, port, _ := net.SplitHostPort(addr)
+	if !loopbackHost(host) {
+		fmt.Fprintf(stdout, remoteWarning, addr)
+	}
+	urlHost := addr
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		urlHost = net.JoinHostPort("127.0.0.1", port) // every interface: print the local one
+	}
 	token := newToken()
 	var srv *httpapi.Server
 	em := service.EmitterFunc(func(name string, data any) {
@@ -264,7 +340,7 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	url := fmt.Sprintf("http://%s/?token=%s", addr, token)
+	url := fmt.Sprintf("http://%s/?token=%s", urlHost, token)
 	fmt.Fprintf(stdout, "modconsole: browser mode at %s\n", url)
 	if !cfg.noOpen {
 		openBrowser(url)
