@@ -1,10 +1,11 @@
 // Package httpapi is the browser-mode edge: one JSON route per service.API
 // method (POST /api/<Method>, the arguments as a JSON array), a WebSocket
 // event stream (GET /api/events), and the embedded frontend. Every request
-// needs the session token (cookie, X-Session-Token header, Bearer header or,
-// for the first page load and the socket, ?token=); requests from a foreign
-// Origin or for a foreign Host are refused. Responses carry a strict
-// Content-Security-Policy.
+// needs the session cookie (HttpOnly, SameSite=Strict); the only other way in
+// is a page load with ?token=, which trades the printed token for that cookie
+// and redirects to the same page without it, so the token never reaches
+// script or storage. Requests from a foreign Origin or for a foreign Host are
+// refused. Responses carry a strict Content-Security-Policy.
 //
 // A Server is safe for concurrent use. Emit may be called from any goroutine
 // and never blocks: a client that cannot keep up is disconnected.
@@ -36,7 +37,7 @@ import (
 // CSP is the Content-Security-Policy of every response (with
 // Options.ImgSrc added to img-src when set).
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
-	"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // cspWith returns CSP with extra img-src sources. Sources that could widen
 // anything beyond images (quotes, semicolons, spaces) are dropped.
@@ -54,7 +55,10 @@ func cspWith(imgSrc []string) string {
 	return strings.Replace(CSP, "img-src 'self' https: data:;", "img-src 'self' https: data:"+extra+";", 1)
 }
 
-// CookieName is the session cookie set after the first authenticated page load.
+// CookieName is the session cookie set after the first authenticated page
+// load; a server that knows its port appends it ("mc_session_8080"), because
+// browsers share a host's cookies across ports and two consoles would
+// otherwise log each other out.
 const CookieName = "mc_session"
 
 // maxBody bounds a request body.
@@ -87,6 +91,7 @@ type Server struct {
 
 	mu      sync.RWMutex
 	hosts   map[string]bool
+	cookie  string // the session cookie's name
 	clients map[*client]struct{}
 }
 
@@ -136,23 +141,58 @@ func (s *Server) Routes() []string {
 }
 
 // SetAddr records the address the server is reachable at, for Host and
-// Origin checks. Loopback aliases of the same port are accepted too.
+// Origin checks, and names the session cookie after its port. Loopback
+// aliases of the same port are accepted too; an unspecified address
+// (0.0.0.0, [::], only with main's --allow-remote) accepts every address of
+// this machine's interfaces at that port.
 func (s *Server) SetAddr(addr string) {
 	hosts := map[string]bool{}
+	cookie := CookieName
 	if addr != "" {
 		hosts[addr] = true
 		if host, port, err := net.SplitHostPort(addr); err == nil {
+			if port != "" && port != "0" {
+				cookie = CookieName + "_" + port
+			}
 			ip := net.ParseIP(host)
-			if host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			if host == "localhost" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
 				for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
 					hosts[h+":"+port] = true
+				}
+			}
+			if ip != nil && ip.IsUnspecified() {
+				for _, a := range interfaceIPs() {
+					hosts[net.JoinHostPort(a, port)] = true
 				}
 			}
 		}
 	}
 	s.mu.Lock()
 	s.hosts = hosts
+	s.cookie = cookie
 	s.mu.Unlock()
+}
+
+// CookieName returns the name of this server's session cookie.
+func (s *Server) CookieName() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cookie
+}
+
+// interfaceIPs lists the IP addresses of this machine's interfaces.
+func interfaceIPs() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
 }
 
 // Handler returns the HTTP handler of browser mode.
@@ -191,19 +231,24 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, "foreign origin")
 			return
 		}
-		if !s.authorized(r) {
-			writeError(w, http.StatusUnauthorized, "missing or wrong session token: open the URL the console printed")
-			return
-		}
-		// A first page load with ?token= trades it for a cookie and drops
-		// it from the address bar.
-		if q := r.URL.Query().Get("token"); q != "" && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
-			http.SetCookie(w, &http.Cookie{Name: CookieName, Value: s.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		// A page load with ?token= trades it for the session cookie and
+		// drops it from the address bar. Nowhere else is a token in the URL
+		// accepted: not for calls, not for the event socket.
+		if q := r.URL.Query().Get(tokenParam); q != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
+			if !s.tokenMatches(q) {
+				writeError(w, http.StatusUnauthorized, "wrong session token: open the URL the console printed")
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: s.CookieName(), Value: s.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 			u := *r.URL
 			qs := u.Query()
-			qs.Del("token")
+			qs.Del(tokenParam)
 			u.RawQuery = qs.Encode()
 			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+			return
+		}
+		if !s.authorized(r) {
+			writeError(w, http.StatusUnauthorized, "missing or wrong session cookie: open the URL the console printed")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -225,20 +270,16 @@ func (s *Server) ownOrigin(origin string) bool {
 	return false
 }
 
+// tokenParam is the query parameter of the printed URL.
+const tokenParam = "token"
+
+// authorized reports whether r carries the session cookie.
 func (s *Server) authorized(r *http.Request) bool {
-	var got string
-	switch {
-	case r.Header.Get("X-Session-Token") != "":
-		got = r.Header.Get("X-Session-Token")
-	case strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
-		got = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	case r.URL.Query().Get("token") != "":
-		got = r.URL.Query().Get("token")
-	default:
-		if c, err := r.Cookie(CookieName); err == nil {
-			got = c.Value
-		}
-	}
+	c, err := r.Cookie(s.CookieName())
+	return err == nil && s.tokenMatches(c.Value)
+}
+
+func (s *Server) tokenMatches(got string) bool {
 	return s.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
 }
 
@@ -369,7 +410,8 @@ func (s *Server) Emit(name string, data any) {
 }
 
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	// Host, Origin and token were checked by guard.
+	// Host, Origin and the session cookie were checked by guard; browsers
+	// send the cookie with the handshake of a same-site socket.
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -57,14 +59,30 @@ func call(t *testing.T, ts *httptest.Server, method, body string, hdr map[string
 	return resp, string(b)
 }
 
+// session is the Cookie header of an authenticated browser.
+func session(s *Server) string { return s.CookieName() + "=" + token }
+
+// TestEveryRouteRefusesMissingOrWrongToken: without the session cookie every
+// route answers 401, also when the right token comes in a header or the URL
+// (the token lives only in the HttpOnly cookie).
 func TestEveryRouteRefusesMissingOrWrongToken(t *testing.T) {
 	s, ts := newServer(t)
 	for _, name := range s.Routes() {
-		for _, hdr := range []map[string]string{nil, {"X-Session-Token": "wrong"}, {"Authorization": "Bearer wrong"}} {
+		for _, hdr := range []map[string]string{
+			nil,
+			{"Cookie": s.CookieName() + "=wrong"},
+			{"Cookie": "mc_session_1=" + token}, // another console's cookie name
+			{"X-Session-Token": token},
+			{"Authorization": "Bearer " + token},
+		} {
 			resp, body := call(t, ts, name, "[]", hdr)
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("%s with %v: status %d, want 401 (%s)", name, hdr, resp.StatusCode, body)
 			}
+		}
+		resp, body := call(t, ts, name+"?token="+token, "[]", nil)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s with ?token=: status %d, want 401 (%s)", name, resp.StatusCode, body)
 		}
 	}
 	// The page and the assets too.
@@ -78,19 +96,28 @@ func TestEveryRouteRefusesMissingOrWrongToken(t *testing.T) {
 			t.Errorf("GET %s: status %d, want 401", p, resp.StatusCode)
 		}
 	}
+	// With the cookie, a call goes through.
+	if resp, body := call(t, ts, "ListAccounts", "[]", map[string]string{"Cookie": session(s), "Origin": ts.URL}); resp.StatusCode != 200 {
+		t.Errorf("ListAccounts with the cookie: %d %s", resp.StatusCode, body)
+	}
 }
 
+// TestForeignOriginAndHostAreRefused: a request from another page (foreign
+// Origin) or for another host name (DNS rebinding) is refused with 403 even
+// with the session cookie.
 func TestForeignOriginAndHostAreRefused(t *testing.T) {
 	s, ts := newServer(t)
 	for _, name := range s.Routes() {
-		resp, _ := call(t, ts, name, "[]", map[string]string{"X-Session-Token": token, "Origin": "http://evil.example"})
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("%s from a foreign origin: %d, want 403", name, resp.StatusCode)
+		for _, origin := range []string{"http://evil.example", "null", "http://127.0.0.1:1", "file://"} {
+			resp, _ := call(t, ts, name, "[]", map[string]string{"Cookie": session(s), "Origin": origin})
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s from origin %s: %d, want 403", name, origin, resp.StatusCode)
+			}
 		}
 	}
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/ListAccounts", strings.NewReader("[]"))
 	req.Host = "rebind.example:80"
-	req.Header.Set("X-Session-Token", token)
+	req.Header.Set("Cookie", session(s))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -101,21 +128,28 @@ func TestForeignOriginAndHostAreRefused(t *testing.T) {
 	}
 }
 
+// TestEventSocketAuth: the event socket authenticates by the session cookie
+// only (a ?token= is refused) and refuses a foreign Origin.
 func TestEventSocketAuth(t *testing.T) {
 	s, ts := newServer(t)
 	wsURL := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/events"
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	own := http.Header{"Origin": {ts.URL}}
 
-	_, resp, err := websocket.Dial(ctx, wsURL, nil)
+	_, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: own})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("no token: err=%v resp=%v, want 401", err, resp)
+		t.Errorf("no cookie: err=%v resp=%v, want 401", err, resp)
 	}
-	_, resp, err = websocket.Dial(ctx, wsURL+"?token="+token, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
+	_, resp, err = websocket.Dial(ctx, wsURL+"?token="+url.QueryEscape(token), &websocket.DialOptions{HTTPHeader: own})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("?token= instead of the cookie: err=%v resp=%v, want 401", err, resp)
+	}
+	_, resp, err = websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}, "Cookie": {session(s)}}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign origin: err=%v resp=%v, want 403", err, resp)
 	}
-	c, _, err := websocket.Dial(ctx, wsURL+"?token="+url.QueryEscape(token), &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {ts.URL}}})
+	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {ts.URL}, "Cookie": {session(s)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +182,36 @@ func TestEventSocketAuth(t *testing.T) {
 	}
 }
 
+// TestCSPOnEveryResponse: pages, calls and refusals all carry the policy,
+// and the page may connect to its own origin only.
+func TestCSPOnEveryResponse(t *testing.T) {
+	s, ts := newServer(t)
+	if !strings.Contains(CSP, "connect-src 'self';") || strings.Contains(CSP, "ws:") || strings.Contains(CSP, "wss:") {
+		t.Errorf("CSP connect-src is not 'self' only: %q", CSP)
+	}
+	check := func(what string, resp *http.Response) {
+		t.Helper()
+		if got := resp.Header.Get("Content-Security-Policy"); got != CSP {
+			t.Errorf("%s (%d): CSP = %q", what, resp.StatusCode, got)
+		}
+	}
+	for _, hdr := range []map[string]string{{"Cookie": session(s)}, nil, {"Cookie": session(s), "Origin": "http://evil.example"}} {
+		resp, _ := call(t, ts, "ListAccounts", "[]", hdr)
+		check(fmt.Sprintf("call with %v", hdr), resp)
+	}
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
+	req.Header.Set("Cookie", session(s))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	check("page", resp)
+}
+
 func TestCallsAndErrors(t *testing.T) {
-	_, ts := newServer(t)
-	auth := map[string]string{"X-Session-Token": token, "Origin": ts.URL}
+	s, ts := newServer(t)
+	auth := map[string]string{"Cookie": session(s), "Origin": ts.URL}
 
 	resp, body := call(t, ts, "SaveAccount", `[{"platform":"velora","name":"night mod","settings":{"auth":"payload"}}]`, auth)
 	if resp.StatusCode != 200 {
@@ -191,36 +252,66 @@ func TestCallsAndErrors(t *testing.T) {
 	}
 }
 
+// TestFirstPageLoadSetsCookie: the printed URL's ?token= is traded for an
+// HttpOnly, SameSite=Strict cookie named after the port, and the redirect
+// drops the token (other query parameters stay).
 func TestFirstPageLoadSetsCookie(t *testing.T) {
-	_, ts := newServer(t)
+	s, ts := newServer(t)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(ts.URL, "http://"))
+	if want := CookieName + "_" + port; s.CookieName() != want {
+		t.Errorf("cookie name %q, want %q", s.CookieName(), want)
+	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(ts.URL + "/?token=" + token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
-		t.Fatalf("first load: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	var cookie *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == CookieName {
-			cookie = c
+	for _, c := range []struct{ path, location string }{{"/?token=" + token, "/"}, {"/queues?view=2&token=" + token, "/queues?view=2"}} {
+		resp, err := client.Get(ts.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != c.location {
+			t.Fatalf("first load of %s: %d to %q, want 303 to %q", c.path, resp.StatusCode, resp.Header.Get("Location"), c.location)
+		}
+		var cookie *http.Cookie
+		for _, k := range resp.Cookies() {
+			if k.Name == s.CookieName() {
+				cookie = k
+			}
+		}
+		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != "/" || cookie.Value != token {
+			t.Fatalf("cookie = %+v, want HttpOnly, SameSite=Strict, Path=/", cookie)
+		}
+		if raw := resp.Header.Get("Set-Cookie"); !strings.Contains(raw, "HttpOnly") || !strings.Contains(raw, "SameSite=Strict") {
+			t.Errorf("Set-Cookie = %q", raw)
+		}
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
+		req.AddCookie(cookie)
+		resp, err = client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "<title>console</title>") {
+			t.Errorf("page with cookie: %d %q", resp.StatusCode, b)
 		}
 	}
-	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
-		t.Fatalf("cookie = %+v", cookie)
+}
+
+// TestUnspecifiedAddrAcceptsInterfaces: a server on 0.0.0.0 (--allow-remote)
+// accepts its loopback names and its interfaces' addresses, and still
+// refuses a foreign host name.
+func TestUnspecifiedAddrAcceptsInterfaces(t *testing.T) {
+	s := New(Options{API: &service.Service{}, Addr: "0.0.0.0:8080"})
+	for _, h := range append([]string{"127.0.0.1", "localhost"}, interfaceIPs()...) {
+		if !s.ownHost(net.JoinHostPort(h, "8080")) {
+			t.Errorf("%s:8080 refused", h)
+		}
 	}
-	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
-	req.AddCookie(cookie)
-	resp, err = client.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if s.ownHost("rebind.example:8080") || s.ownHost("127.0.0.1:8081") {
+		t.Error("a foreign host or port is accepted")
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "<title>console</title>") {
-		t.Errorf("page with cookie: %d %q", resp.StatusCode, b)
+	if s.CookieName() != "mc_session_8080" {
+		t.Errorf("cookie name %q", s.CookieName())
 	}
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
 
 /** Hostile strings the mock mixes into every field a platform controls. */
@@ -329,13 +329,16 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
   };
 
   const cookieOk = (req) => (req.headers.cookie || '').split(/;\s*/).includes(`mc_session=${session}`);
-  const authed = (req, url) => cookieOk(req) || req.headers['x-session-token'] === token || url.searchParams.get('token') === token;
+  // Like the Go server: calls and the event socket need the HttpOnly cookie;
+  // ?token= only on a page load, which sets it (no redirect here, so the
+  // frontend's own removal of the token from the address bar is exercised).
+  const authed = (req) => cookieOk(req);
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     const sec = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
     if (url.pathname.startsWith('/api/')) {
-      if (!authed(req, url)) { res.writeHead(401, { 'Content-Type': 'application/json', ...sec }); res.end('{"error":"unauthorized"}'); return; }
+      if (!authed(req)) { res.writeHead(401, { 'Content-Type': 'application/json', ...sec }); res.end('{"error":"unauthorized"}'); return; }
       const name = url.pathname.slice(5);
       const fn = methods[name];
       if (req.method !== 'POST' || !fn) { res.writeHead(404, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ error: `no route ${name}` })); return; }
@@ -370,7 +373,7 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url, 'http://x');
-    if (url.pathname !== '/api/events' || !authed(req, url)) { socket.write('HTTP/1.1 401 Unauthorized\r\n\r\n'); socket.destroy(); return; }
+    if (url.pathname !== '/api/events' || !authed(req)) { socket.write('HTTP/1.1 401 Unauthorized\r\n\r\n'); socket.destroy(); return; }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 

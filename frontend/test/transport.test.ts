@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../src/api/transport';
+import { backoffDelay, dropToken } from '../src/api/transport';
 import { Events, Methods } from '../src/api/names';
 
 describe('transport', () => {
@@ -13,5 +13,24 @@ describe('transport', () => {
     expect(Events.Batch).toBe('console:batch');
     expect(Object.keys(Methods)).toHaveLength(18);
     for (const [k, v] of Object.entries(Methods)) expect(k).toBe(v);
+  });
+  it('drops ?token= from the address bar and keeps it nowhere', () => {
+    const replaced: string[] = [];
+    const hist = { state: { k: 1 }, replaceState: (_s: unknown, _t: string, u?: string | URL | null) => void replaced.push(String(u)) };
+    const stored: string[] = [];
+    const spy = { setItem: (k: string) => void stored.push(k) };
+    (globalThis as { sessionStorage?: unknown }).sessionStorage = spy;
+    (globalThis as { localStorage?: unknown }).localStorage = spy;
+    try {
+      expect(dropToken({ href: 'http://127.0.0.1:5/queues?view=2&token=s3cret#x' }, hist)).toBe(true);
+      expect(replaced).toEqual(['/queues?view=2#x']);
+      expect(replaced.join()).not.toContain('s3cret');
+      expect(stored).toEqual([]);
+      expect(dropToken({ href: 'http://127.0.0.1:5/' }, hist)).toBe(false);
+      expect(replaced).toHaveLength(1);
+    } finally {
+      delete (globalThis as { sessionStorage?: unknown }).sessionStorage;
+      delete (globalThis as { localStorage?: unknown }).localStorage;
+    }
   });
 });

@@ -35,6 +35,6 @@ export type MethodName = (typeof Methods)[keyof typeof Methods];
 export const Routes = {
   apiPrefix: '/api/',
   events: '/api/events',
+  /** tokenParam carries the printed token on the first page load only; the server trades it for the cookie. */
   tokenParam: 'token',
-  tokenHeader: 'X-Session-Token',
 } as const;

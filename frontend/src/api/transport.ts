@@ -1,6 +1,7 @@
 // The one seam between the UI and the backend. In the Wails desktop window it
 // uses the bound methods (window.go.app.App) and runtime events; in a browser
-// it uses POST /api/<Method> and the /api/events WebSocket.
+// it uses POST /api/<Method> and the /api/events WebSocket, both authenticated
+// by the HttpOnly session cookie alone: script never holds the session token.
 import { Events, Routes, type MethodName } from './names';
 import type { Batch } from './types';
 
@@ -24,8 +25,6 @@ interface WailsWindow {
   runtime?: { EventsOn: (name: string, cb: (data: unknown) => void) => (() => void) | void };
 }
 
-const TOKEN_KEY = 'modconsole.token';
-
 function desktopTransport(app: Record<string, (...args: unknown[]) => Promise<unknown>>, w: WailsWindow): Transport {
   return {
     kind: 'desktop',
@@ -45,25 +44,18 @@ function desktopTransport(app: Record<string, (...args: unknown[]) => Promise<un
   };
 }
 
-/** takeToken reads ?token= once, keeps it in sessionStorage and removes it from the address bar. */
-export function takeToken(loc: Location, storage: Storage, hist: History): string | null {
+/**
+ * dropToken removes a ?token= from the address bar without keeping it: the
+ * server traded it for the HttpOnly session cookie on this page load (the Go
+ * server already redirected without it; this covers servers that do not).
+ * It reports whether there was one.
+ */
+export function dropToken(loc: Pick<Location, 'href'>, hist: Pick<History, 'state' | 'replaceState'>): boolean {
   const url = new URL(loc.href);
-  const t = url.searchParams.get(Routes.tokenParam);
-  if (t) {
-    try {
-      storage.setItem(TOKEN_KEY, t);
-    } catch {
-      /* storage may be disabled; the cookie still authenticates */
-    }
-    url.searchParams.delete(Routes.tokenParam);
-    hist.replaceState(hist.state, '', url.pathname + url.search + url.hash);
-    return t;
-  }
-  try {
-    return storage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
+  if (!url.searchParams.has(Routes.tokenParam)) return false;
+  url.searchParams.delete(Routes.tokenParam);
+  hist.replaceState(hist.state, '', url.pathname + url.search + url.hash);
+  return true;
 }
 
 /** backoffDelay is the wait before reconnect attempt n (1-based): 0.5 s doubling to 10 s, ±25% jitter. */
@@ -73,16 +65,14 @@ export function backoffDelay(attempt: number, rand: () => number = Math.random):
 }
 
 function browserTransport(): Transport {
-  const token = takeToken(window.location, window.sessionStorage, window.history);
+  dropToken(window.location, window.history);
   return {
     kind: 'browser',
     async call<T>(method: MethodName, ...args: unknown[]): Promise<T> {
-      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-      if (token) headers[Routes.tokenHeader] = token;
       const res = await fetch(Routes.apiPrefix + method, {
         method: 'POST',
         credentials: 'same-origin',
-        headers,
+        headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(args),
       });
       const text = await res.text();
@@ -103,8 +93,8 @@ function browserTransport(): Transport {
       let opened = false;
       const connect = () => {
         const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-        let url = `${proto}//${window.location.host}${Routes.events}`;
-        if (token) url += `?${Routes.tokenParam}=${encodeURIComponent(token)}`;
+        // The browser sends the session cookie with the handshake.
+        const url = `${proto}//${window.location.host}${Routes.events}`;
         onState({ state: attempt === 0 && !opened ? 'connecting' : 'reconnecting', attempt });
         const ws = new WebSocket(url);
         ws.onopen = () => {
