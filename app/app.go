@@ -82,6 +82,11 @@ func (a *App) JoinChannel(accountID int64, name string) (service.ChannelView, er
 	return a.api.JoinChannel(a.c(), accountID, name)
 }
 
+// RetryChannel mirrors service.API.
+func (a *App) RetryChannel(channelID int64) (service.ChannelView, error) {
+	return a.api.RetryChannel(a.c(), channelID)
+}
+
 // LeaveChannel mirrors service.API.
 func (a *App) LeaveChannel(channelID int64) error { return a.api.LeaveChannel(a.c(), channelID) }
 

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
@@ -94,8 +95,14 @@ type Health struct {
 	Since      time.Time
 	Reconnects int
 	NextRetry  time.Time
-	// JoinErrors holds the last Join failure per channel, if any.
+	// JoinErrors holds the last Join failure per channel, if any, for
+	// failures that the next connect retries (a timeout, a dropped link).
 	JoinErrors map[string]string
+	// FailedJoins holds, per channel, the reason of a join the platform
+	// refused for good (a chat.PermanentError from Join: an unknown
+	// channel or conversation). Such a channel is not joined again on
+	// reconnect until Join or Retry asks for it.
+	FailedJoins map[string]string
 	// Unrouted counts, per platform event name, the events the connector
 	// received but could not attribute to a joined channel
 	// (chat.KindUnrouted). They are never passed on.
@@ -254,11 +261,19 @@ func (s *Supervisor) rejoin(ctx context.Context, epoch int, chans []string) {
 		s.mu.Lock()
 		stale := s.epoch != epoch || !s.wanted[ch]
 		s.mu.Unlock()
-		if stale {
+		if stale || s.refused(ch) {
 			continue
 		}
 		s.joinOne(ctx, ch)
 	}
+}
+
+// refused reports whether ch's join was refused for good.
+func (s *Supervisor) refused(ch string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.health.FailedJoins[ch]
+	return ok
 }
 
 func (s *Supervisor) joinOne(ctx context.Context, ch string) error {
@@ -266,10 +281,17 @@ func (s *Supervisor) joinOne(ctx context.Context, ch string) error {
 	defer cancel()
 	err := s.conn.Join(jctx, ch)
 	s.mu.Lock()
-	if err != nil {
+	delete(s.health.JoinErrors, ch)
+	delete(s.health.FailedJoins, ch)
+	switch {
+	case err == nil:
+	case chat.IsPermanent(err) && s.wanted[ch]:
+		if s.health.FailedJoins == nil {
+			s.health.FailedJoins = map[string]string{}
+		}
+		s.health.FailedJoins[ch] = err.Error()
+	default:
 		s.health.JoinErrors[ch] = err.Error()
-	} else {
-		delete(s.health.JoinErrors, ch)
 	}
 	h := s.snapshotLocked()
 	s.mu.Unlock()
@@ -282,9 +304,11 @@ func (s *Supervisor) joinOne(ctx context.Context, ch string) error {
 
 // Join adds channel to the wanted set and joins it now if connected. While
 // disconnected it returns nil: the channel is joined on the next connect.
+// A channel whose join was refused for good is tried again.
 func (s *Supervisor) Join(ctx context.Context, channel string) error {
 	s.mu.Lock()
 	s.wanted[channel] = true
+	delete(s.health.FailedJoins, channel)
 	connected := s.connected
 	s.mu.Unlock()
 	if !connected {
@@ -293,11 +317,25 @@ func (s *Supervisor) Join(ctx context.Context, channel string) error {
 	return s.joinOne(ctx, channel)
 }
 
+// Retry joins a wanted channel again, typically one whose join was refused
+// for good (Health.FailedJoins): the user asked for it. It returns the join's
+// error, or nil when disconnected (the next connect joins it).
+func (s *Supervisor) Retry(ctx context.Context, channel string) error {
+	s.mu.Lock()
+	wanted := s.wanted[channel]
+	s.mu.Unlock()
+	if !wanted {
+		return fmt.Errorf("connector: retry %q: not a joined channel", channel)
+	}
+	return s.Join(ctx, channel)
+}
+
 // Leave removes channel from the wanted set and leaves it if connected.
 func (s *Supervisor) Leave(ctx context.Context, channel string) error {
 	s.mu.Lock()
 	delete(s.wanted, channel)
 	delete(s.health.JoinErrors, channel)
+	delete(s.health.FailedJoins, channel)
 	connected := s.connected
 	s.mu.Unlock()
 	if !connected {
@@ -358,6 +396,12 @@ func (s *Supervisor) unrouted(ev chat.Event) {
 
 func (s *Supervisor) snapshotLocked() Health {
 	h := s.health
+	if s.health.FailedJoins != nil {
+		h.FailedJoins = make(map[string]string, len(s.health.FailedJoins))
+		for k, v := range s.health.FailedJoins {
+			h.FailedJoins[k] = v
+		}
+	}
 	if s.health.Unrouted != nil {
 		h.Unrouted = make(map[string]int64, len(s.health.Unrouted))
 		for k, v := range s.health.Unrouted {

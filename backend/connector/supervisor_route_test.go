@@ -3,6 +3,7 @@ package connector
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ type routeConn struct {
 	runs     int
 	sink     Sink
 	up       chan struct{}
+	drops    int // the first drops runs end after the script (a lost link)
 }
 
 func (c *routeConn) Info() Info { return Info{Platform: chat.Kichat, Name: "routeConn"} }
@@ -35,6 +37,13 @@ func (c *routeConn) Run(ctx context.Context, sink Sink) error {
 	sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusConnected})
 	for _, ev := range c.script {
 		sink.Emit(ev)
+	}
+	c.mu.Lock()
+	drop := c.runs <= c.drops
+	c.mu.Unlock()
+	if drop {
+		time.Sleep(30 * time.Millisecond) // let the rejoin run
+		return errors.New("link lost")
 	}
 	if up != nil {
 		close(up)
@@ -125,5 +134,82 @@ func TestUnroutedEventsAreCountedAndLoggedOncePerKind(t *testing.T) {
 	h.Unrouted["x"] = 1
 	if _, ok := s.Health().Unrouted["x"]; ok {
 		t.Error("Health shares its map")
+	}
+}
+
+func (c *routeConn) joinCount(ch string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, j := range c.joins {
+		if j == ch {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRefusedJoinIsNotRetriedOnReconnect: a join the platform refuses for
+// good (chat.PermanentError) is recorded with its reason in FailedJoins, is
+// not tried again on each reconnect (unlike a transient failure) and is
+// tried again when the user retries.
+func TestRefusedJoinIsNotRetriedOnReconnect(t *testing.T) {
+	c := &routeConn{up: make(chan struct{}), drops: 2, failJoin: map[string]error{
+		"nosuch": chat.Permanent(errors.New("no such channel")),
+		"flaky":  errors.New("join timed out"),
+	}}
+	s := NewSupervisor(c, SupervisorOptions{Backoff: Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond}})
+	for _, ch := range []string{"good", "nosuch", "flaky"} {
+		s.Join(context.Background(), ch)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, SinkFunc(func(chat.Event) {})) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-c.up:
+	case <-time.After(5 * time.Second):
+		t.Fatal("never stayed up")
+	}
+	waitUntil(t, "three rounds of joins", func() bool { return c.joinCount("good") == 3 && c.joinCount("flaky") == 3 })
+	if n := c.joinCount("nosuch"); n != 1 {
+		t.Errorf("a refused channel was joined %d times over 3 connects, want 1", n)
+	}
+	h := s.Health()
+	if h.FailedJoins["nosuch"] != "no such channel" || h.JoinErrors["flaky"] != "join timed out" || len(h.FailedJoins) != 1 {
+		t.Errorf("health: failed %v, join errors %v", h.FailedJoins, h.JoinErrors)
+	}
+	if _, ok := h.JoinErrors["good"]; ok {
+		t.Error("the good channel carries an error")
+	}
+
+	// The user retries: joined again (and refused again, with the reason).
+	err := s.Retry(context.Background(), "nosuch")
+	if !chat.IsPermanent(err) || c.joinCount("nosuch") != 2 {
+		t.Errorf("retry: err %v, joins %d", err, c.joinCount("nosuch"))
+	}
+	// Now the platform knows it.
+	c.mu.Lock()
+	delete(c.failJoin, "nosuch")
+	c.mu.Unlock()
+	if err := s.Retry(context.Background(), "nosuch"); err != nil {
+		t.Fatal(err)
+	}
+	if h := s.Health(); len(h.FailedJoins) != 0 {
+		t.Errorf("still failed after a successful retry: %v", h.FailedJoins)
+	}
+	if err := s.Retry(context.Background(), "never-joined"); err == nil {
+		t.Error("retrying a channel that was never joined succeeded")
+	}
+}
+
+func waitUntil(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

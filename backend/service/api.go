@@ -27,6 +27,9 @@ type API interface {
 	ListChannels(ctx context.Context) ([]ChannelView, error)
 	// JoinChannel joins a channel (by the platform's name or id) on an account.
 	JoinChannel(ctx context.Context, accountID int64, name string) (ChannelView, error)
+	// RetryChannel joins a channel again whose join failed (the platform
+	// refused it; it is not retried on reconnect until the user asks).
+	RetryChannel(ctx context.Context, channelID int64) (ChannelView, error)
 	// LeaveChannel leaves a channel; its log stays.
 	LeaveChannel(ctx context.Context, channelID int64) error
 	// RecentMessages pages a channel's log, newest first, before beforeID (0 = latest).

@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +102,82 @@ func TestKickDeleteWithoutEventIsMarked(t *testing.T) {
 		m, err := w.st.MessageByID(ctx, row.ID)
 		return err == nil && m.Deleted
 	})
+}
+
+func (w *kickWorld) view(t *testing.T, id int64) ChannelView {
+	t.Helper()
+	v, ok := w.svc.channelView(id)
+	if !ok {
+		t.Fatalf("channel %d not found", id)
+	}
+	return v
+}
+
+// TestUnknownKickChannelFailsAloneAndWaitsForRetry: joining a Kick channel
+// that does not exist marks that channel failed with the reason (not
+// "connected"), leaves the other channel alone (no error, no notice), is not
+// looked up again on reconnect, and joins once the user retries after the
+// channel exists.
+func TestUnknownKickChannelFailsAloneAndWaitsForRetry(t *testing.T) {
+	w := newKickWorld(t, kichatsim.Options{})
+	ctx := context.Background()
+	good, err := w.svc.JoinChannel(ctx, w.acct.ID, "xqc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "connected and subscribed", func() bool { return w.sim.Subscribes() >= 1 })
+	bad, err := w.svc.JoinChannel(ctx, w.acct.ID, "ghostchan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := w.view(t, bad.ID)
+	if v.Health.Status != chat.StatusFailed || !v.JoinFailed || !strings.Contains(v.Health.Error, "no such Kick channel") {
+		t.Fatalf("unknown channel view: %+v", v.Health)
+	}
+	if g := w.view(t, good.ID); g.Health.Status != chat.StatusConnected || g.Health.Error != "" || g.JoinFailed {
+		t.Errorf("the other channel shows %+v", g.Health)
+	}
+	if w.ui.find(func(b Batch) bool {
+		for _, n := range b.Notices {
+			if n.ChannelID != bad.ID {
+				return true
+			}
+		}
+		for _, c := range b.Channels {
+			if c.ID == good.ID && c.Health.Error != "" {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Error("the other channel (or no channel) got a notice about the failed join")
+	}
+	lookups := w.sim.Lookups("ghostchan")
+
+	// A reconnect rejoins xqc but does not look the unknown channel up again.
+	subs := w.sim.Subscribes()
+	w.sim.DropAll()
+	eventually(t, "xqc resubscribed", func() bool { return w.sim.Subscribes() > subs })
+	time.Sleep(100 * time.Millisecond)
+	if n := w.sim.Lookups("ghostchan"); n != lookups {
+		t.Errorf("the unknown channel was looked up %d more times on reconnect", n-lookups)
+	}
+	if v := w.view(t, bad.ID); v.Health.Status != chat.StatusFailed {
+		t.Errorf("after the reconnect the unknown channel shows %s", v.Health.Status)
+	}
+
+	// The channel appears; the user retries.
+	if _, err := w.sim.AddChannel("ghostchan"); err != nil {
+		t.Fatal(err)
+	}
+	v, err = w.svc.RetryChannel(ctx, bad.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Health.Status != chat.StatusConnected || v.JoinFailed || v.Health.Error != "" {
+		t.Errorf("after retry: %+v joinFailed=%v", v.Health, v.JoinFailed)
+	}
+	if _, err := w.svc.RetryChannel(ctx, 9999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("retry of an unknown channel id: %v", err)
+	}
 }

@@ -619,7 +619,14 @@ func (s *Service) channelView(id int64) (ChannelView, bool) {
 	}
 	v.Health = s.healthOf(c)
 	if c != nil && c.sup != nil {
-		if e, ok := c.sup.Health().JoinErrors[cs.ch.Name]; ok {
+		h := c.sup.Health()
+		if e, ok := h.FailedJoins[cs.ch.Name]; ok {
+			// Refused for good (unknown channel or conversation): this
+			// channel is failed, whatever the connection's state, until
+			// the user retries it (RetryChannel).
+			v.Health.Status, v.Health.Error, v.Health.NextRetry = chat.StatusFailed, "join failed: "+e, 0
+			v.JoinFailed = true
+		} else if e, ok := h.JoinErrors[cs.ch.Name]; ok {
 			v.Health.Error = "join failed: " + e
 		}
 	}
@@ -671,6 +678,30 @@ func (s *Service) JoinChannel(ctx context.Context, accountID int64, name string)
 	}
 	v, _ := s.channelView(ch.ID)
 	s.ui.channel(v)
+	return v, nil
+}
+
+// RetryChannel implements API.
+func (s *Service) RetryChannel(ctx context.Context, channelID int64) (ChannelView, error) {
+	s.mu.RLock()
+	cs := s.channels[channelID]
+	var c *conn
+	if cs != nil {
+		c = s.conns[cs.ch.AccountID]
+	}
+	s.mu.RUnlock()
+	if cs == nil {
+		return ChannelView{}, fmt.Errorf("%w: channel %d is not joined", ErrNotFound, channelID)
+	}
+	if c == nil || c.sup == nil {
+		return ChannelView{}, fmt.Errorf("%s account is not connected: %w", cs.ch.Platform, chat.ErrNotConnected)
+	}
+	err := c.sup.Retry(ctx, cs.ch.Name)
+	v, _ := s.channelView(channelID)
+	s.ui.channel(v)
+	if err != nil {
+		return v, fmt.Errorf("joining %s failed: %w", cs.ch.Name, err)
+	}
 	return v, nil
 }
 

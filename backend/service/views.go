@@ -59,6 +59,10 @@ type ChannelView struct {
 	State        map[string]any    `json:"state,omitempty"` // modes: slow, followers, subs, emotes...
 	Capabilities chat.Capabilities `json:"capabilities"`
 	QueueOpen    int               `json:"queueOpen"`
+	// JoinFailed says the platform refused the join for good (unknown
+	// channel or conversation; Health says why): it is not retried on
+	// reconnect, only by RetryChannel.
+	JoinFailed bool `json:"joinFailed,omitempty"`
 }
 
 // PinView is the message pinned in a channel.

@@ -296,6 +296,7 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
       setTimeout(() => { c.health = { status: a.guest ? 'guest' : 'connected', since: Date.now(), reconnects: 0 }; touch(c); }, 800);
       return c;
     },
+    RetryChannel: (id) => { const c = byId.get(id); if (!c) throw new Error('channel is not joined'); c.joinFailed = false; c.health = { status: 'connected', since: Date.now(), reconnects: 0 }; touch(c); return c; },
     LeaveChannel: (id) => { const i = channels.findIndex((c) => c.id === id); if (i >= 0) channels.splice(i, 1); byId.delete(id); return null; },
     RecentMessages: (cid, beforeId, limit) => {
       const h = (history.get(cid) || []).filter((m) => !beforeId || m.id < beforeId);

@@ -331,18 +331,23 @@ func slugOf(channel string) string {
 // Join resolves channel (a Kick channel name) to its chatroom and subscribes
 // to it on the live socket. The first resolution also emits a
 // KindChannelState event with the channel's Kick ids. An unknown channel
-// returns an error wrapping ErrUnknownChannel.
+// (and an invalid name) returns a chat.PermanentError wrapping
+// ErrUnknownChannel: joining again will not help until the user changes
+// something.
 func (c *Connector) Join(ctx context.Context, channel string) error {
 	key := strings.TrimSpace(channel)
 	slug := slugOf(key)
 	if slug == "" || strings.ContainsAny(slug, "/?#% ") {
-		return fmt.Errorf("kichat: join: invalid channel name %q", channel)
+		return chat.Permanent(fmt.Errorf("kichat: join: invalid channel name %q", channel))
 	}
 	cli := c.client()
 	if cli == nil {
 		return chat.ErrNotConnected
 	}
 	info, fresh, err := c.Resolve(ctx, slug)
+	if errors.Is(err, ErrUnknownChannel) {
+		return chat.Permanent(err)
+	}
 	if err != nil {
 		return err
 	}

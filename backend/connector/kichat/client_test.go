@@ -276,11 +276,11 @@ func TestJoinUnknownChannel(t *testing.T) {
 	r := run(t, c)
 	r.wait(t, 0, "guest", isStatus(chat.StatusGuest))
 	err := c.Join(context.Background(), "nobody-here")
-	if !errors.Is(err, ErrUnknownChannel) || !strings.Contains(err.Error(), "nobody-here") {
-		t.Fatalf("Join unknown: %v", err)
+	if !errors.Is(err, ErrUnknownChannel) || !strings.Contains(err.Error(), "nobody-here") || !chat.IsPermanent(err) {
+		t.Fatalf("Join unknown: %v (want a permanent error: joining again will not help)", err)
 	}
-	if err := c.Join(context.Background(), "bad/name"); err == nil {
-		t.Fatal("Join accepted a name with a slash")
+	if err := c.Join(context.Background(), "bad/name"); err == nil || !chat.IsPermanent(err) {
+		t.Fatalf("Join of a name with a slash: %v, want a permanent error", err)
 	}
 }
 

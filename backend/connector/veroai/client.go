@@ -656,11 +656,17 @@ func (c *Connector) Join(ctx context.Context, conversation string) error {
 			return fmt.Errorf("veroai: subscribe %s: %w", conversation, chat.ErrNotConnected)
 		}
 		if !r.accepted[conversation] && containsID(r.ids, conversation) {
-			why := "the server did not confirm it"
-			if len(r.errs) > 0 {
-				why = strings.Join(r.errs, "; ")
+			if len(r.errs) == 0 {
+				return fmt.Errorf("veroai: subscribe %s: the server did not confirm it", conversation)
 			}
-			return fmt.Errorf("veroai: subscribe %s: %s", conversation, why)
+			// The server refused it with a reason ("conversation not
+			// found", "not a participant"): subscribing again, on this or
+			// the next link, gets the same answer. It is no longer
+			// resubscribed on reconnect until Join is called again.
+			c.mu.Lock()
+			delete(c.joined, conversation)
+			c.mu.Unlock()
+			return chat.Permanent(fmt.Errorf("veroai: subscribe %s: %s", conversation, strings.Join(r.errs, "; ")))
 		}
 	}
 	return nil

@@ -514,3 +514,33 @@ func TestNoMessagesAfterLeave(t *testing.T) {
 		t.Errorf("conv A messages %s, want only the one before Leave", got)
 	}
 }
+
+// TestRefusedConversationNotResubscribed: a conversation the server refuses
+// ("conversation not found") fails that channel for good: the Supervisor
+// records the reason, and neither it nor the connector's own resubscribe
+// asks for it again on reconnect; the other conversation is resubscribed.
+func TestRefusedConversationNotResubscribed(t *testing.T) {
+	e := newEnv(t, sim.Options{})
+	c := e.connector(t, key, nil)
+	_, sup := e.run(t, c, convA)
+	if err := sup.Join(context.Background(), "conv-nope"); !chat.IsPermanent(err) {
+		t.Fatalf("join of an unknown conversation: %v, want a permanent error", err)
+	}
+	if h := sup.Health(); !strings.Contains(h.FailedJoins["conv-nope"], "conversation not found") {
+		t.Fatalf("health %+v", h)
+	}
+	asked := e.sim.SubscribeRequests("conv-nope")
+	fetches := e.sim.TokenFetches()
+	e.sim.DropAll()
+	deadline := time.Now().Add(waitFor)
+	for e.sim.TokenFetches() <= fetches || e.sim.Subscribers(convA) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("not reconnected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := e.sim.SubscribeRequests("conv-nope"); n != asked {
+		t.Errorf("the refused conversation was asked for %d more times after the reconnect", n-asked)
+	}
+}

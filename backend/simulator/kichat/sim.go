@@ -108,7 +108,8 @@ type Sim struct {
 	throttle int                    // next API calls answered 429
 	retryHdr time.Duration
 	requests []APIRequest
-	subs     int // subscribe events received
+	subs     int            // subscribe events received
+	lookups  map[string]int // channel-info requests per slug
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -210,6 +211,7 @@ func New(opts Options) *Sim {
 		msgs:     map[string]*message{},
 		conns:    map[string]int{},
 		restLog:  map[string][]time.Time{},
+		lookups:  map[string]int{},
 		apiLog:   map[string][]time.Time{},
 		stop:     make(chan struct{}),
 	}
@@ -387,6 +389,14 @@ func (s *Sim) Requests() []APIRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]APIRequest(nil), s.requests...)
+}
+
+// Lookups returns how many channel-info requests named slug (under the
+// per-IP limit), found or not.
+func (s *Sim) Lookups(slug string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups[slugOf(slug)]
 }
 
 // Subscribes returns how many subscribe events the relay has received.
@@ -738,6 +748,7 @@ func (s *Sim) serveChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.restLog[ip] = append(log, now)
+	s.lookups[slugOf(r.PathValue("slug"))]++
 	c := s.channels[slugOf(r.PathValue("slug"))]
 	if c == nil {
 		s.mu.Unlock()

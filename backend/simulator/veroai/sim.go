@@ -59,8 +59,9 @@ type Sim struct {
 	msgs     map[string]*message // by id
 	conns    map[*wsConn]bool
 	msgSeq   int
-	fetches  int // token fetches
-	msgReads int // message fetch requests
+	fetches  int            // token fetches
+	msgReads int            // message fetch requests
+	subReqs  map[string]int // subscribe requests per conversation id
 	wsURL    string
 	frozen   chan struct{} // non-nil while reads are frozen (no pongs)
 
@@ -136,15 +137,16 @@ func New(opts Options) *Sim {
 		opts.Now = time.Now
 	}
 	return &Sim{
-		opts:   opts,
-		log:    opts.Logger.With("component", "veroai_sim"),
-		users:  map[string]*user{},
-		byKey:  map[string]*user{},
-		tokens: map[string]token{},
-		convs:  map[string]*conv{},
-		msgs:   map[string]*message{},
-		conns:  map[*wsConn]bool{},
-		stop:   make(chan struct{}),
+		opts:    opts,
+		log:     opts.Logger.With("component", "veroai_sim"),
+		users:   map[string]*user{},
+		byKey:   map[string]*user{},
+		tokens:  map[string]token{},
+		convs:   map[string]*conv{},
+		msgs:    map[string]*message{},
+		conns:   map[*wsConn]bool{},
+		subReqs: map[string]int{},
+		stop:    make(chan struct{}),
 	}
 }
 
@@ -311,6 +313,14 @@ func (s *Sim) MessageFetches() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.msgReads
+}
+
+// SubscribeRequests returns how many subscribe frames named conversation,
+// accepted or refused.
+func (s *Sim) SubscribeRequests(conversation string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.subReqs[conversation]
 }
 
 // Subscribers returns how many sockets are subscribed to conversation.
@@ -1044,6 +1054,7 @@ func (s *Sim) handleFrame(c *wsConn, b []byte) {
 		}
 		ok := []string{}
 		for _, id := range ids {
+			s.subReqs[id]++
 			cv := s.convs[id]
 			switch {
 			case cv == nil || cv.deleted:

@@ -14,6 +14,7 @@ export function makeApi(t: Transport) {
     removeAccount: (id: number) => t.call<void>(Methods.RemoveAccount, id),
     listChannels: () => t.call<ChannelView[]>(Methods.ListChannels),
     joinChannel: (accountId: number, name: string) => t.call<ChannelView>(Methods.JoinChannel, accountId, name),
+    retryChannel: (channelId: number) => t.call<ChannelView>(Methods.RetryChannel, channelId),
     leaveChannel: (channelId: number) => t.call<void>(Methods.LeaveChannel, channelId),
     recentMessages: (channelId: number, beforeId: number, limit: number) =>
       t.call<MessageView[] | null>(Methods.RecentMessages, channelId, beforeId, limit),

@@ -15,6 +15,7 @@ export const Methods = {
   RemoveAccount: 'RemoveAccount',
   ListChannels: 'ListChannels',
   JoinChannel: 'JoinChannel',
+  RetryChannel: 'RetryChannel',
   LeaveChannel: 'LeaveChannel',
   RecentMessages: 'RecentMessages',
   Queue: 'Queue',

@@ -103,6 +103,8 @@ export interface ChannelView {
   state?: Record<string, unknown> | null;
   capabilities: Capabilities;
   queueOpen: number;
+  /** The platform refused the join for good (health says why); only a retry joins it again. */
+  joinFailed?: boolean;
 }
 
 export interface MessageView {

@@ -61,6 +61,16 @@ export class Sidebar {
     }
   }
 
+  private async retry(c: ChannelView): Promise<void> {
+    try {
+      const v = await this.ctx.api.retryChannel(c.id);
+      this.ctx.state.channels.set(v.id, v);
+      this.render();
+    } catch (e) {
+      this.ctx.toast('error', (e as Error).message, `Could not join ${c.name}`);
+    }
+  }
+
   /** queueCount prefers the locally known open items, which move at once, over the server's count. */
   private queueCount(c: ChannelView): number {
     return this.ctx.queueLoaded() ? openQueue(this.ctx.state, c.id).length : c.queueOpen;
@@ -87,6 +97,14 @@ export class Sidebar {
           e.stopPropagation();
           void this.leave(c);
         });
+        let retry: HTMLElement | null = null;
+        if (c.joinFailed) {
+          retry = h('button', { class: 'btn btn-small retry', attrs: { type: 'button', title: 'join this channel again', 'data-testid': 'retry-join', 'aria-label': `retry joining ${c.name}` } }, 'Retry');
+          retry.addEventListener('click', (e) => {
+            e.stopPropagation();
+            void this.retry(c);
+          });
+        }
         const item = h('div', {
           class: `chan ${sel === c.id ? 'selected' : ''} ${healthClass(c.health)}`,
           attrs: { role: 'button', tabindex: 0, 'data-testid': 'channel', 'data-status': c.health?.status ?? '' },
@@ -99,6 +117,7 @@ export class Sidebar {
           h('span', { class: 'chan-side' },
             q ? h('span', { class: 'badge badge-queue', attrs: { title: 'open queue items' } }, String(q)) : null,
             h('span', { class: 'viewers', attrs: { title: 'viewers' } }, fmtCount(c.viewers))),
+          retry,
           leave);
         item.addEventListener('click', () => this.ctx.go({ page: 'queues', channelId: c.id }));
         item.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.ctx.go({ page: 'queues', channelId: c.id }); });
