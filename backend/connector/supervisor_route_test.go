@@ -39,10 +39,14 @@ func (c *routeConn) Run(ctx context.Context, sink Sink) error {
 		sink.Emit(ev)
 	}
 	c.mu.Lock()
-	drop := c.runs <= c.drops
+	run, drop := c.runs, c.runs <= c.drops
 	c.mu.Unlock()
 	if drop {
-		time.Sleep(30 * time.Millisecond) // let the rejoin run
+		// Let this connect's rejoin reach "good" (joined after "flaky"),
+		// however slow the machine.
+		for deadline := time.Now().Add(5 * time.Second); c.joinCount("good") < run && time.Now().Before(deadline); {
+			time.Sleep(2 * time.Millisecond)
+		}
 		return errors.New("link lost")
 	}
 	if up != nil {
