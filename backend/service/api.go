@@ -73,12 +73,22 @@ type Overview struct {
 	Mode     string        `json:"mode"` // desktop or browser
 	Version  string        `json:"version"`
 	Keyring  KeyringState  `json:"keyring"`
+	Storage  StorageState  `json:"storage"`
 	Accounts []AccountView `json:"accounts"`
 	Channels []ChannelView `json:"channels"`
 	// Platforms says how to sign in to each platform, for the accounts screen.
 	Platforms []PlatformInfo `json:"platforms"`
 	// RuleKinds describes every rule kind and its params, for the rules screen.
 	RuleKinds []moderation.KindSpec `json:"ruleKinds"`
+}
+
+// StorageState says whether chat is being stored. A batch that cannot be
+// written is retried; when it still fails its events are lost, counted in
+// Lost (since start) and announced in an error notice.
+type StorageState struct {
+	OK    bool   `json:"ok"`              // the last batch write succeeded
+	Error string `json:"error,omitempty"` // the last write error while not OK
+	Lost  int64  `json:"lost"`            // events not stored since start
 }
 
 // KeyringState says where tokens are kept and whether that works.

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -59,13 +60,42 @@ func (b *uiBuffer) markLocked() {
 // message adds a new message. Past maxPerChannel messages of one channel in
 // one batch, the oldest are dropped from the batch (they are stored; the UI
 // pages them from history when the moderator scrolls back).
+//
+// The buffer itself stays bounded even when batches are not taken for a
+// while: once a channel holds twice its share, its oldest are dropped
+// here already (counted the same way).
 func (b *uiBuffer) message(m MessageView) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.markLocked()
 	b.messages = append(b.messages, m)
 	b.perChan[m.ChannelID]++
+	if b.perChan[m.ChannelID] >= 2*b.maxPerChannel {
+		b.trimLocked(m.ChannelID)
+	}
 }
+
+// trimLocked drops the oldest messages of ch beyond maxPerChannel.
+func (b *uiBuffer) trimLocked(ch int64) {
+	skip := b.perChan[ch] - b.maxPerChannel
+	b.dropped += skip
+	b.perChan[ch] = b.maxPerChannel
+	b.messages = slices.DeleteFunc(b.messages, func(m MessageView) bool {
+		if m.ChannelID == ch && skip > 0 {
+			skip--
+			return true
+		}
+		return false
+	})
+}
+
+// Bounds of the other lists of one batch: past them the oldest entries are
+// dropped (mod events stay in the store and the activity feed pages them;
+// a notice that old has been overtaken by newer ones).
+const (
+	maxUIEvents  = 1000
+	maxUINotices = 100
+)
 
 func (b *uiBuffer) update(u MessageUpdate) {
 	b.mu.Lock()
@@ -105,6 +135,9 @@ func (b *uiBuffer) account(a AccountView) {
 func (b *uiBuffer) event(e ModEventView) {
 	b.mu.Lock()
 	b.events = append(b.events, e)
+	if len(b.events) > maxUIEvents {
+		b.events = slices.Delete(b.events, 0, len(b.events)-maxUIEvents)
+	}
 	b.markLocked()
 	b.mu.Unlock()
 }
@@ -115,6 +148,9 @@ func (b *uiBuffer) notice(n Notice) {
 	}
 	b.mu.Lock()
 	b.notices = append(b.notices, n)
+	if len(b.notices) > maxUINotices {
+		b.notices = slices.Delete(b.notices, 0, len(b.notices)-maxUINotices)
+	}
 	b.markLocked()
 	b.mu.Unlock()
 }
@@ -127,7 +163,7 @@ func (b *uiBuffer) take() (Batch, bool) {
 	if !b.dirty {
 		return Batch{}, false
 	}
-	out := Batch{Updates: b.updates, Events: b.events, Notices: b.notices}
+	out := Batch{Updates: b.updates, Events: b.events, Notices: b.notices, Dropped: b.dropped}
 	// Keep at most maxPerChannel of the newest messages per channel.
 	if len(b.messages) > 0 {
 		skip := map[int64]int{}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -308,12 +309,9 @@ func (p *pipe) flush() {
 // commit stores a batch, then publishes it and applies its side effects.
 func (s *Service) commit(j job) {
 	b := &j.b
-	if len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks)+len(b.Edits) > 0 {
-		if err := s.st.WriteBatch(context.Background(), b); err != nil {
-			// The batch is lost, but the connection and everything stored
-			// survive: say so loudly.
-			s.log.Error("batch not stored", "err", err, "messages", len(b.Messages))
-			s.ui.notice(Notice{Level: "error", Text: "could not store chat: " + err.Error(), At: time.Now().UnixMilli()})
+	if batchSize(b) > 0 {
+		if err := s.storeBatch(b); err != nil {
+			s.reportLoss(b, err)
 		} else {
 			s.publish(b)
 		}
@@ -327,6 +325,78 @@ func (s *Service) commit(j job) {
 	for _, acct := range j.resumeOn {
 		s.outbox.connected(acct)
 	}
+}
+
+func batchSize(b *store.Batch) int {
+	return len(b.Messages) + len(b.Queue) + len(b.ModEvents) + len(b.Marks) + len(b.Edits)
+}
+
+// storeBatch writes b, trying again after a failure (a busy or full disk,
+// an I/O error) up to WriteRetries times, WriteRetryDelay doubling to 2 s
+// apart. Meanwhile the pipeline waits and the connectors' sinks block: the
+// burst is held, not dropped. A batch naming a channel that was removed in
+// the meantime is written without that channel's events. An invalid batch
+// is not retried.
+func (s *Service) storeBatch(b *store.Batch) error {
+	delay := s.opts.WriteRetryDelay
+	for attempt := 1; ; attempt++ {
+		err := s.st.WriteBatch(context.Background(), b)
+		if err == nil {
+			s.storeMu.Lock()
+			recovered := s.storeErr != nil
+			s.storeErr = nil
+			s.storeMu.Unlock()
+			if recovered {
+				s.log.Info("chat stored again", "attempt", attempt)
+			}
+			return nil
+		}
+		s.storeMu.Lock()
+		s.storeErr = err
+		s.storeMu.Unlock()
+		if errors.Is(err, store.ErrNotFound) && s.dropGoneChannels(b) {
+			if batchSize(b) == 0 {
+				return nil
+			}
+			continue
+		}
+		if errors.Is(err, store.ErrInvalid) || attempt > s.opts.WriteRetries {
+			return err
+		}
+		s.log.Warn("batch not stored, retrying", "err", err, "attempt", attempt, "delay_ms", delay.Milliseconds(), "messages", len(b.Messages))
+		time.Sleep(delay)
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// dropGoneChannels removes from b what belongs to channels no longer
+// joined (left or removed while the batch was built) and reports whether
+// it removed anything.
+func (s *Service) dropGoneChannels(b *store.Batch) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	gone := func(id int64) bool { return s.channels[id] == nil }
+	n := batchSize(b)
+	b.Messages = slices.DeleteFunc(b.Messages, func(m *store.MessageRow) bool { return gone(m.ChannelID) })
+	b.Queue = slices.DeleteFunc(b.Queue, func(q *store.QueueRow) bool { return gone(q.ChannelID) })
+	b.ModEvents = slices.DeleteFunc(b.ModEvents, func(e *store.ModEventRow) bool { return gone(e.ChannelID) })
+	b.Marks = slices.DeleteFunc(b.Marks, func(m *store.MessageMark) bool { return gone(m.ChannelID) })
+	b.Edits = slices.DeleteFunc(b.Edits, func(e *store.MessageEdit) bool { return gone(e.ChannelID) })
+	return batchSize(b) < n
+}
+
+// reportLoss says, in the log, the UI and Overview's storage state, that
+// b could not be stored. The connections and everything stored survive.
+func (s *Service) reportLoss(b *store.Batch, err error) {
+	n := int64(batchSize(b))
+	s.storeMu.Lock()
+	s.lost += n
+	total := s.lost
+	s.storeMu.Unlock()
+	s.log.Error("batch not stored, events lost", "err", err, "messages", len(b.Messages), "queue_items", len(b.Queue),
+		"mod_events", len(b.ModEvents), "marks", len(b.Marks), "edits", len(b.Edits), "lost_total", total)
+	s.ui.notice(Notice{Level: "error", Text: fmt.Sprintf("could not store chat after %d tries: %d messages and %d other events were lost (%v)",
+		s.opts.WriteRetries+1, len(b.Messages), int(n)-len(b.Messages), err), At: time.Now().UnixMilli()})
 }
 
 func (s *Service) publish(b *store.Batch) {

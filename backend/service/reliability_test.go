@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -476,5 +478,153 @@ func TestIdenticalBansMakeOneCallWhateverTheTiming(t *testing.T) {
 	want := []string{"ban troll", "unban troll", "ban troll", "ban troll", "ban mallory", "ban mallory"}
 	if calls := c.calls_(); !slices.Equal(calls, want) {
 		t.Errorf("the platform got %v, want %v", calls, want)
+	}
+}
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// failWrites makes every message insert into the database at path fail
+// (another connection adds a trigger) until the returned func is called.
+func failWrites(t *testing.T, path string) (heal func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TRIGGER fail_writes BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END`); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	heal = func() {
+		once.Do(func() {
+			if _, err := db.Exec(`DROP TRIGGER fail_writes`); err != nil {
+				t.Error(err)
+			}
+			db.Close()
+		})
+	}
+	t.Cleanup(heal)
+	return heal
+}
+
+// TestFailedBatchWriteIsRetried: while the database refuses writes, the
+// batch is retried, not dropped: once writes work again every message is
+// stored, in order, and nothing is reported lost.
+func TestFailedBatchWriteIsRetried(t *testing.T) {
+	logs := &syncBuffer{}
+	h, _ := startHarness(t, t.TempDir(), &fakeConn{up: make(chan struct{}), online: true}, nil, nil, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		o.WriteRetries, o.WriteRetryDelay = 20, 5*time.Millisecond
+	})
+	h.setup(t)
+	ctx := context.Background()
+	heal := failWrites(t, h.path)
+	for i := 0; i < 5; i++ {
+		h.fake.emit(msg(fmt.Sprintf("m%d", i), "alice", fmt.Sprintf("line %d", i)))
+	}
+	eventually(t, "a retried write", func() bool { return strings.Count(logs.String(), "batch not stored, retrying") >= 2 })
+	if rows, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10); len(rows) != 0 {
+		t.Fatalf("%d messages stored through the failing trigger", len(rows))
+	}
+	if ov, _ := h.svc.Overview(ctx); ov.Storage.OK || !strings.Contains(ov.Storage.Error, "injected") {
+		t.Errorf("storage state while failing = %+v", ov.Storage)
+	}
+	heal()
+	eventually(t, "5 messages stored", func() bool {
+		rows, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+		return len(rows) == 5
+	})
+	ov, _ := h.svc.Overview(ctx)
+	if !ov.Storage.OK || ov.Storage.Lost != 0 {
+		t.Errorf("storage state after recovery = %+v, want ok and nothing lost", ov.Storage)
+	}
+	if strings.Contains(logs.String(), "events lost") || h.ui.find(func(b Batch) bool { return len(b.Notices) > 0 }) {
+		t.Error("a loss was reported although every message was stored")
+	}
+}
+
+// TestLostBatchIsReported: a write that keeps failing past the retries
+// loses its batch, and says so in the log, a UI notice and Overview; the
+// pipeline goes on storing once the database works again.
+func TestLostBatchIsReported(t *testing.T) {
+	logs := &syncBuffer{}
+	h, _ := startHarness(t, t.TempDir(), &fakeConn{up: make(chan struct{}), online: true}, nil, nil, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		o.WriteRetries, o.WriteRetryDelay = 2, time.Millisecond
+	})
+	h.setup(t)
+	ctx := context.Background()
+	heal := failWrites(t, h.path)
+	h.fake.emit(msg("lost-1", "alice", "never stored"))
+	eventually(t, "the loss notice", func() bool {
+		return h.ui.find(func(b Batch) bool {
+			for _, n := range b.Notices {
+				if n.Level == "error" && strings.Contains(n.Text, "1 messages") && strings.Contains(n.Text, "lost") {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	if l := logs.String(); !strings.Contains(l, "events lost") || strings.Count(l, "batch not stored, retrying") != 2 {
+		t.Errorf("log does not show 2 retries and the loss:\n%s", l)
+	}
+	if ov, _ := h.svc.Overview(ctx); ov.Storage.OK || ov.Storage.Lost != 1 {
+		t.Errorf("storage state = %+v, want not ok, 1 lost", ov.Storage)
+	}
+	heal()
+	h.fake.emit(msg("kept-1", "alice", "stored"))
+	eventually(t, "the next message stored", func() bool {
+		rows, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
+		return len(rows) == 1 && rows[0].PlatformID == "kept-1"
+	})
+	if ov, _ := h.svc.Overview(ctx); !ov.Storage.OK || ov.Storage.Lost != 1 {
+		t.Errorf("storage state after recovery = %+v, want ok, 1 lost", ov.Storage)
+	}
+}
+
+// TestUIBufferIsBounded: batches not taken for a while do not grow the
+// buffer without bound; the newest entries are kept and drops counted.
+func TestUIBufferIsBounded(t *testing.T) {
+	b := newUIBuffer(10)
+	for i := 0; i < 1000; i++ {
+		b.message(MessageView{ID: int64(i), ChannelID: 1 + int64(i%2)})
+		b.event(ModEventView{ID: int64(i)})
+		b.notice(Notice{Text: fmt.Sprint(i)})
+		b.mu.Lock()
+		n := len(b.messages)
+		b.mu.Unlock()
+		if n > 2*2*10 {
+			t.Fatalf("after %d messages the buffer holds %d", i+1, n)
+		}
+	}
+	for i := 1000; i < 3000; i++ {
+		b.event(ModEventView{ID: int64(i)})
+	}
+	out, ok := b.take()
+	if !ok || len(out.Messages) != 20 || out.Dropped != 980 {
+		t.Fatalf("batch has %d messages, %d dropped; want 20 and 980", len(out.Messages), out.Dropped)
+	}
+	if out.Messages[0].ID != 980 || out.Messages[19].ID != 999 {
+		t.Errorf("kept messages %d..%d, want the newest 980..999", out.Messages[0].ID, out.Messages[19].ID)
+	}
+	if len(out.Events) != maxUIEvents || out.Events[0].ID != 3000-maxUIEvents || len(out.Notices) != maxUINotices || out.Notices[maxUINotices-1].Text != "999" {
+		t.Errorf("events %d (first %d), notices %d: want the newest %d and %d", len(out.Events), out.Events[0].ID, len(out.Notices), maxUIEvents, maxUINotices)
 	}
 }

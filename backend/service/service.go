@@ -65,6 +65,11 @@ type Options struct {
 	// ActionRetry spaces the retries of an action the platform rate-limits
 	// (default 1 s doubling to 30 s, jittered).
 	ActionRetry connector.Backoff
+	// WriteRetries is how often a failed batch write is tried again before
+	// its events are reported lost (default 8); WriteRetryDelay is the first
+	// wait, doubling up to 2 s (default 50 ms: about 6 s of retries).
+	WriteRetries    int
+	WriteRetryDelay time.Duration
 	// ShutdownGrace is how long Close lets actions already handed to a
 	// connector finish (default 3 s); then they are interrupted and stay
 	// pending for the next start, like every action not started yet.
@@ -100,6 +105,10 @@ type Service struct {
 	rules  atomicRules
 	ui     *uiBuffer
 	outbox *outbox
+
+	storeMu  sync.Mutex
+	storeErr error // last batch write error, nil after a success
+	lost     int64 // events not stored since start
 }
 
 // conn is one supervised connection for an account.
@@ -148,6 +157,12 @@ func New(opts Options) *Service {
 	}
 	if opts.ActionRetry == (connector.Backoff{}) {
 		opts.ActionRetry = defaultActionRetry
+	}
+	if opts.WriteRetries <= 0 {
+		opts.WriteRetries = 8
+	}
+	if opts.WriteRetryDelay <= 0 {
+		opts.WriteRetryDelay = 50 * time.Millisecond
 	}
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 3 * time.Second
@@ -433,7 +448,13 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		ks.OK = false
 		ks.Error = err.Error()
 	}
-	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Accounts: accts, Channels: chans, Platforms: platformInfo, RuleKinds: moderation.KindSpecs}, nil
+	s.storeMu.Lock()
+	sst := StorageState{OK: s.storeErr == nil, Lost: s.lost}
+	if s.storeErr != nil {
+		sst.Error = s.storeErr.Error()
+	}
+	s.storeMu.Unlock()
+	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Storage: sst, Accounts: accts, Channels: chans, Platforms: platformInfo, RuleKinds: moderation.KindSpecs}, nil
 }
 
 // ListAccounts implements API.
