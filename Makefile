@@ -54,10 +54,12 @@ e2e: build
 # machine. P5 searches SEARCH_ROWS rows. P2 needs node and `npm ci` in
 # backend/connector/socketio/testdata/node, else it is skipped.
 SEARCH_ROWS ?= 1000000
+DRYRUN_ROWS ?= 1000000
 P4_DURATION ?= 4m
 bench: deps build
 	@set -o pipefail; { \
-	$(GO) test -run '^$$' -bench . -benchtime 50x -count 3 ./backend/service/ && \
+	$(GO) test -run '^$$' -bench Pipeline -benchtime 50x -count 3 ./backend/service/ && \
+	DRYRUN_BENCH_ROWS=$(DRYRUN_ROWS) $(GO) test -run '^$$' -bench DryRun -benchtime 1x -count 3 -timeout 30m ./backend/service/ && \
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./backend/moderation/ && \
 	$(GO) test -run '^$$' -bench 'WriteBatch|RawInsert|FTSFeed' -benchtime 50x -count 3 ./backend/store/ && \
 	STORE_BENCH_SEARCH_ROWS=$(SEARCH_ROWS) $(GO) test -run '^$$' -bench Search -benchtime 500x -count 3 -timeout 30m ./backend/store/ && \

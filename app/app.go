@@ -129,6 +129,11 @@ func (a *App) SaveRule(r service.RuleView) (service.RuleView, error) { return a.
 // DeleteRule mirrors service.API.
 func (a *App) DeleteRule(id int64) error { return a.api.DeleteRule(a.c(), id) }
 
+// DryRunRule mirrors service.API.
+func (a *App) DryRunRule(req service.DryRunRequest) (service.DryRunResult, error) {
+	return a.api.DryRunRule(a.c(), req)
+}
+
 // MessageVersions mirrors service.API.
 func (a *App) MessageVersions(messageID int64) ([]service.MessageVersionView, error) {
 	return a.api.MessageVersions(a.c(), messageID)

@@ -69,13 +69,30 @@ func findLink(m chat.Message, allow []string, strict, obfuscated bool) (string, 
 	if strict {
 		re = strictLinks
 	}
-	for _, loc := range re.FindAllStringIndex(text, 8) {
-		u := text[loc[0]:loc[1]]
-		if !strings.Contains(u, "://") && (strings.IndexByte(u, '@') >= 0 || sentenceBreak(u)) {
-			continue // an e-mail address, or "end.Next sentence"
+	// xurls' expressions are large (every top-level domain): run them only
+	// on the words that can hold a link, never on the whole text.
+	for len(text) > 0 {
+		i := 0
+		for i < len(text) && isSpaceByte(text[i]) {
+			i++
 		}
-		if host, ok := linkHost(u); ok && !hostAllowed(host, allow) {
-			return host, true
+		j := i
+		for j < len(text) && !isSpaceByte(text[j]) {
+			j++
+		}
+		word := text[i:j]
+		text = text[j:]
+		if !strings.Contains(word, "://") && (strict || !mayBeBareLink(word)) {
+			continue
+		}
+		for _, loc := range re.FindAllStringIndex(word, 4) {
+			u := word[loc[0]:loc[1]]
+			if !strings.Contains(u, "://") && (strings.IndexByte(u, '@') >= 0 || sentenceBreak(u)) {
+				continue // an e-mail address, or "end.Next sentence"
+			}
+			if host, ok := linkHost(u); ok && !hostAllowed(host, allow) {
+				return host, true
+			}
 		}
 	}
 	return "", false
@@ -102,6 +119,56 @@ func linkHost(u string) (string, bool) {
 	}
 	host := strings.TrimSuffix(lower(stripPort(rest)), ".")
 	return host, host != ""
+}
+
+// tlds holds xurls' top-level domains (IANA's and the pseudo ones), lower
+// case, for the cheap check before its expression runs.
+var tlds = func() map[string]bool {
+	m := make(map[string]bool, len(xurls.TLDs)+len(xurls.PseudoTLDs))
+	for _, list := range [][]string{xurls.TLDs, xurls.PseudoTLDs} {
+		for _, t := range list {
+			m[strings.ToLower(t)] = true
+		}
+	}
+	return m
+}()
+
+// mayBeBareLink reports whether a word without a scheme can hold a bare
+// link: one of its dot-separated labels is followed by a known top-level
+// domain or it holds a dotted number (an IP address). False positives are
+// fine (the expression decides); false negatives are not.
+func mayBeBareLink(word string) bool {
+	if strings.IndexByte(word, '.') < 0 {
+		return false
+	}
+	for i := 0; i < len(word); i++ {
+		if word[i] != '.' {
+			continue
+		}
+		j := i + 1
+		for j < len(word) && (isASCIIAlnum(word[j]) || word[j] == '-' || word[j] >= 0x80) {
+			j++
+		}
+		label := word[i+1 : j]
+		if label == "" {
+			continue
+		}
+		if label[0] >= '0' && label[0] <= '9' {
+			return true // maybe an IP address
+		}
+		var buf [64]byte
+		if len(label) <= len(buf) && tlds[string(appendLower(buf[:0], label))] {
+			return true
+		}
+		if len(label) > len(buf) || label[0] >= 0x80 {
+			return true // long or non-ASCII: let the expression decide
+		}
+	}
+	return false
+}
+
+func isASCIIAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // sentenceBreak reports whether a bare domain's last label is capitalized

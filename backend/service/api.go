@@ -51,6 +51,9 @@ type API interface {
 	SaveRule(ctx context.Context, r RuleView) (RuleView, error)
 	// DeleteRule removes a rule.
 	DeleteRule(ctx context.Context, id int64) error
+	// DryRunRule runs a rule (new or edited) over the logged history and
+	// says what it would have caught, without holding anything.
+	DryRunRule(ctx context.Context, req DryRunRequest) (DryRunResult, error)
 	// MessageVersions returns the texts a message had before its edits, oldest first.
 	MessageVersions(ctx context.Context, messageID int64) ([]MessageVersionView, error)
 	// Search finds logged messages by full text (channelID 0 = every channel).

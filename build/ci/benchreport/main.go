@@ -24,6 +24,7 @@ var pairs = []pair{
 	{"P1", "pipeline ingest vs raw batched insert of the same rows", "BenchmarkPipelineIngest", "msgs/s", "BenchmarkPipelineBaseline", "rows/s", 0.5},
 	{"P2", "full pipeline (Velora connector → rules → SQLite → UI) vs Node socket.io-client counting the same burst", "BenchmarkP2Pipeline", "msgs/s", "BenchmarkP2NodeCountOnly", "msgs/s", 1.0},
 	{"—", "store WriteBatch (dedupe, chatters, FTS) vs raw batched insert", "BenchmarkWriteBatch", "rows/s", "BenchmarkRawInsert", "rows/s", 0},
+	{"—", "rule dry run over the log (links, obfuscated on) vs a plain scan of the same rows", "BenchmarkDryRun", "rows/s", "BenchmarkDryRunPlainScan", "rows/s", 0.3},
 }
 
 func main() {

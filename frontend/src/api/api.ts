@@ -2,7 +2,7 @@
 import { Methods } from './names';
 import type { Transport } from './transport';
 import type {
-  AccountInput, AccountView, ActionRequest, ActionView, ChannelView, MessageVersionView, MessageView,
+  AccountInput, AccountView, ActionRequest, ActionView, ChannelView, DryRunRequest, DryRunResult, MessageVersionView, MessageView,
   ModEventView, Overview, QueueItemView, RuleView,
 } from './types';
 
@@ -27,6 +27,7 @@ export function makeApi(t: Transport) {
     listRules: () => t.call<RuleView[] | null>(Methods.ListRules),
     saveRule: (r: RuleView) => t.call<RuleView>(Methods.SaveRule, r),
     deleteRule: (id: number) => t.call<void>(Methods.DeleteRule, id),
+    dryRunRule: (req: DryRunRequest) => t.call<DryRunResult>(Methods.DryRunRule, req),
     messageVersions: (messageId: number) => t.call<MessageVersionView[] | null>(Methods.MessageVersions, messageId),
     search: (query: string, channelId: number, limit: number) =>
       t.call<MessageView[] | null>(Methods.Search, query, channelId, limit),

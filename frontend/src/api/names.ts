@@ -26,6 +26,7 @@ export const Methods = {
   ListRules: 'ListRules',
   SaveRule: 'SaveRule',
   DeleteRule: 'DeleteRule',
+  DryRunRule: 'DryRunRule',
   MessageVersions: 'MessageVersions',
   Search: 'Search',
 } as const;

@@ -284,3 +284,22 @@ export interface PlatformInfo {
   secrets?: FieldInfo[] | null;
   settings: FieldInfo[] | null;
 }
+
+/** DryRunRequest asks what a rule would have caught in the logged history (mirrors service.DryRunRequest). */
+export interface DryRunRequest {
+  rule: RuleView;
+  channelId: number;
+  last: number;
+  since: number;
+  until: number;
+}
+
+/** DryRunResult is what a dry run found (mirrors service.DryRunResult). */
+export interface DryRunResult {
+  scanned: number;
+  matched: number;
+  alreadyHeld: number;
+  channels: { channelId: number; scanned: number; matched: number }[] | null;
+  sample: { message: MessageView; reason: string }[] | null;
+  tookMs: number;
+}

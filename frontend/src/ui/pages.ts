@@ -249,7 +249,31 @@ export class RulesPage implements Page {
     };
     kindSel.addEventListener('change', renderParams);
     renderParams();
-    const form = h('form', { class: 'rule-form' }, h('div', { class: 'side-title' }, 'Add rule'), kindSel, name, paramsBox, chan, h('button', { class: 'btn btn-primary', attrs: { type: 'submit' } }, 'Add'));
+    const tryBtn = h('button', { class: 'btn', attrs: { type: 'button', 'data-testid': 'rule-try' } }, 'Try on history');
+    const tryOut = h('div', { class: 'rule-try', attrs: { 'data-testid': 'rule-try-result', 'aria-live': 'polite' } });
+    const formRule = (): RuleView => {
+      const params: Record<string, string> = {};
+      for (const [k, el] of inputs) if (el.value.trim()) params[k] = el.value.trim();
+      const label = ruleKinds(this.ctx).find((x) => x.kind === kindSel.value)?.label ?? kindSel.value;
+      return { id: 0, kind: kindSel.value, name: name.value.trim() || label, enabled: true, params, channelId: Number(chan.value) };
+    };
+    tryBtn.addEventListener('click', () => {
+      replace(tryOut, h('span', { class: 'muted' }, 'Trying…'));
+      this.ctx.api.dryRunRule({ rule: formRule(), channelId: 0, last: 0, since: 0, until: 0 }).then((res) => {
+        const per = (res.channels ?? []).filter((c) => c.matched > 0).map((c) => `${chanName(this.ctx, c.channelId)}: ${c.matched}`).join(', ');
+        replace(tryOut,
+          h('div', null, `Would have caught ${res.matched} of the last ${res.scanned} messages${per ? ` (${per})` : ''}; ${res.alreadyHeld} of them were held already.`),
+          ...(res.sample ?? []).slice(0, 10).map((hit) => h('div', { class: 'feed-row', attrs: { 'data-testid': 'rule-try-row' } },
+            h('span', { class: 'chan-label' }, chanName(this.ctx, hit.message.channelId)),
+            renderUser(hit.message.user),
+            h('span', { class: 'msg-text' }, renderText(hit.message)),
+            h('span', { class: 'muted' }, hit.reason))));
+      }).catch((e: unknown) => {
+        replace(tryOut);
+        this.ctx.toast('error', (e as Error).message, 'Could not try the rule');
+      });
+    });
+    const form = h('form', { class: 'rule-form' }, h('div', { class: 'side-title' }, 'Add rule'), kindSel, name, paramsBox, chan, tryBtn, h('button', { class: 'btn btn-primary', attrs: { type: 'submit' } }, 'Add'), tryOut);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const params: Record<string, string> = {};
