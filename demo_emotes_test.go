@@ -44,7 +44,7 @@ func TestDemoEmotesServedBySimulators(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry()})
+	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry(), Platforms: platforms()})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	if err := svc.Start(ctx); err != nil {

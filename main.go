@@ -240,6 +240,12 @@ func registry() connector.Registry {
 	}
 }
 
+// platforms is what each connector declares (sign-in, secrets, settings),
+// in the order the accounts screen lists them.
+func platforms() []connector.Info {
+	return []connector.Info{velora.Describe(), kichat.Describe(), glimesh.Describe(), veroai.Describe(), socketbase.Describe()}
+}
+
 // core is the assembled backend.
 type core struct {
 	st  *store.Store
@@ -268,7 +274,7 @@ func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
 		}
 	}
 	svc := service.New(service.Options{
-		Store: st, Secrets: sec, Registry: registry(), Emitter: em, Logger: log,
+		Store: st, Secrets: sec, Registry: registry(), Platforms: platforms(), Emitter: em, Logger: log,
 		Mode: mode, Version: version,
 	})
 	return &core{st: st, svc: svc, log: log}, nil

@@ -23,11 +23,40 @@ type SinkFunc func(chat.Event)
 // Emit calls f(ev).
 func (f SinkFunc) Emit(ev chat.Event) { f(ev) }
 
-// Info describes a connector instance.
+// Info describes a connector: what it is, how an account signs in to it and
+// which settings it reads. Each connector package declares its own (its
+// Describe function); an instance's Info adds its capabilities. The service
+// serves the declarations to the accounts screen and validates accounts by
+// them.
 type Info struct {
-	Platform     chat.Platform     `json:"platform"`
-	Name         string            `json:"name"`
+	Platform chat.Platform `json:"platform"`
+	Name     string        `json:"name"`
+	// TokenLabel describes the main token; empty: the platform takes none.
+	TokenLabel string `json:"tokenLabel,omitempty"`
+	// Secrets are further named secrets (keyring only, write-only in the UI).
+	Secrets []Field `json:"secrets,omitempty"`
+	// Settings are the account's non-secret options the connector reads.
+	Settings     []Field           `json:"settings,omitempty"`
 	Capabilities chat.Capabilities `json:"capabilities"`
+}
+
+// Field declares one setting or secret of a connector.
+type Field struct {
+	Key     string `json:"key"`
+	Label   string `json:"label"`
+	Default string `json:"default,omitempty"`
+	// Required settings must be filled for the connection to start.
+	Required bool `json:"required,omitempty"`
+	// Endpoint marks a URL setting the connector sends credentials to: the
+	// account's stored secrets are bound to its host, and a plaintext
+	// scheme to a host that is not loopback needs SettingAllowInsecure.
+	Endpoint bool `json:"endpoint,omitempty"`
+}
+
+// AllowInsecureField is the declaration of SettingAllowInsecure, which every
+// connector with an endpoint lists.
+func AllowInsecureField() Field {
+	return Field{Key: SettingAllowInsecure, Label: "1: allow plain ws:/http: to hosts other than this machine (the token travels unencrypted)"}
 }
 
 // Connector is one live connection to a platform for one account. It may

@@ -40,6 +40,11 @@ func leakRegistry() connector.Registry {
 	}
 }
 
+// allPlatforms is what the real connectors declare, as main.go passes it.
+func allPlatforms() []connector.Info {
+	return []connector.Info{velora.Describe(), kichat.Describe(), glimesh.Describe(), veroai.Describe(), socketbase.Describe()}
+}
+
 // lockedBuffer is a log sink shared by the service's and the connectors'
 // loggers.
 type lockedBuffer struct {
@@ -252,7 +257,7 @@ func runLeakCase(t *testing.T, c leakCase) {
 		t.Fatal(err)
 	}
 	ui := &jsonRecorder{}
-	svc := New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: leakRegistry(), Emitter: ui, Logger: logger,
+	svc := New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: leakRegistry(), Platforms: allPlatforms(), Emitter: ui, Logger: logger,
 		EmitInterval: 5 * time.Millisecond, Backoff: connector.Backoff{Min: 50 * time.Millisecond, Max: 100 * time.Millisecond}})
 	ctx := context.Background()
 	if err := svc.Start(ctx); err != nil {
@@ -326,4 +331,67 @@ func runLeakCase(t *testing.T, c leakCase) {
 	closed = true
 	readDB("closed")
 	checkNone("the logs after close", logs.String())
+}
+
+// TestPlatformsComeFromConnectors: the accounts screen's platform list is
+// what the connectors declare, not a copy kept in the service.
+func TestPlatformsComeFromConnectors(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	decl := allPlatforms()
+	decl[0].Settings = append(decl[0].Settings, connector.Field{Key: "only_here", Label: "declared by the connector"})
+	svc := New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: connector.Registry{}, Platforms: decl})
+	ov, err := svc.Overview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ov.Platforms) != len(decl) {
+		t.Fatalf("%d platforms, want %d", len(ov.Platforms), len(decl))
+	}
+	find := func(p chat.Platform, key string) (FieldInfo, bool) {
+		for _, pi := range ov.Platforms {
+			if pi.Platform != p {
+				continue
+			}
+			for _, f := range pi.Settings {
+				if f.Key == key {
+					return f, true
+				}
+			}
+		}
+		return FieldInfo{}, false
+	}
+	if _, ok := find(chat.Velora, "only_here"); !ok {
+		t.Error("a setting the connector declares is not served")
+	}
+	for _, c := range []struct {
+		p        chat.Platform
+		key      string
+		endpoint bool
+		required bool
+	}{
+		{chat.Velora, "url", true, false}, {chat.Velora, "bridge_url", true, false}, {chat.Velora, "auth", false, false},
+		{chat.Kichat, "kick_api", true, false}, {chat.Kichat, "url", false, false},
+		{chat.Glimesh, "url", true, false}, {chat.VeroAI, "api_url", true, false}, {chat.VeroAI, "ws_url", true, false},
+		{chat.SocketBase, "url", true, false}, {chat.SocketBase, "hash", false, true},
+	} {
+		f, ok := find(c.p, c.key)
+		if !ok || f.Endpoint != c.endpoint || f.Required != c.required {
+			t.Errorf("%s %s: %+v (found %v), want endpoint %v required %v", c.p, c.key, f, ok, c.endpoint, c.required)
+		}
+		if _, ok := find(c.p, connector.SettingAllowInsecure); !ok {
+			t.Errorf("%s does not declare %s", c.p, connector.SettingAllowInsecure)
+		}
+	}
+	// An instance reports its declaration with its capabilities.
+	vc, err := velora.New(connector.Config{Settings: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := vc.Info(); len(got.Settings) != len(velora.Describe().Settings) || got.Capabilities.MaxMessage == 0 {
+		t.Errorf("velora instance Info: %d settings, caps %+v", len(got.Settings), got.Capabilities)
+	}
 }

@@ -48,7 +48,7 @@ func newKickWorld(t *testing.T, opts kichatsim.Options) *kickWorld {
 	}
 	w := &kickWorld{st: st, sim: sim, ui: &recorder{}}
 	reg := connector.Registry{chat.Kichat: func(cfg connector.Config) (connector.Connector, error) { return kichat.New(cfg) }}
-	w.svc = New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Emitter: w.ui, EmitInterval: 10 * time.Millisecond})
+	w.svc = New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: allPlatforms(), Emitter: w.ui, EmitInterval: 10 * time.Millisecond})
 	if err := w.svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func startHarness(t *testing.T, dir string, fake *fakeConn, conn connector.Conne
 	}
 	h = &harness{st: st, fake: fake, ui: &recorder{}, path: path}
 	reg := connector.Registry{chat.Velora: func(connector.Config) (connector.Connector, error) { return conn, nil }}
-	opts := Options{Store: st, Secrets: sec, Registry: reg, Emitter: h.ui, EmitInterval: 10 * time.Millisecond}
+	opts := Options{Store: st, Secrets: sec, Registry: reg, Platforms: allPlatforms(), Emitter: h.ui, EmitInterval: 10 * time.Millisecond}
 	if tune != nil {
 		tune(&opts)
 	}

@@ -41,10 +41,15 @@ type Options struct {
 	Store    *store.Store
 	Secrets  secrets.Store
 	Registry connector.Registry
-	Emitter  Emitter
-	Logger   *slog.Logger
-	Mode     string // "desktop" or "browser"
-	Version  string
+	// Platforms is what each connector declares (its package's Describe):
+	// sign-in, secrets and settings, served to the accounts screen and used
+	// to validate accounts and bind their secrets to endpoint hosts. A
+	// platform missing here has no declared settings or secrets.
+	Platforms []connector.Info
+	Emitter   Emitter
+	Logger    *slog.Logger
+	Mode      string // "desktop" or "browser"
+	Version   string
 	// FlushInterval is how often the pipeline checks whether the writer is
 	// free for what has gathered (default 5 ms); FlushSize is the largest
 	// batch (default 1000 events), at which the pipeline waits for the writer.
@@ -293,7 +298,7 @@ func (s *Service) startConn(a store.Account) {
 	default:
 		s.log.Warn("token unavailable", "account", a.ID, "err", err)
 	}
-	for _, name := range secretNames(a.Platform) {
+	for _, name := range s.secretNames(a.Platform) {
 		if v, err := s.sec.Get(secrets.Key(a.Platform, a.ID, name)); err == nil {
 			cfg.Secrets[name] = v
 			held.names = append(held.names, name)
@@ -398,20 +403,6 @@ func (s *Service) healthOf(c *conn) Health {
 	return out
 }
 
-// secretNames lists the extra named secrets p's accounts may hold.
-func secretNames(p chat.Platform) []string {
-	for _, info := range platformInfo {
-		if info.Platform == p {
-			names := make([]string, len(info.Secrets))
-			for i, f := range info.Secrets {
-				names[i] = f.Key
-			}
-			return names
-		}
-	}
-	return nil
-}
-
 // accountViewOf describes account a with the health of its connection c
 // (nil: none). It never reads the keyring: which secrets are stored comes
 // from s.held.
@@ -454,7 +445,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		sst.Error = s.storeErr.Error()
 	}
 	s.storeMu.Unlock()
-	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Storage: sst, Accounts: accts, Channels: chans, Platforms: platformInfo, RuleKinds: moderation.KindSpecs}, nil
+	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Storage: sst, Accounts: accts, Channels: chans, Platforms: s.platforms(), RuleKinds: moderation.KindSpecs}, nil
 }
 
 // ListAccounts implements API.
@@ -491,18 +482,15 @@ func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView
 			return AccountView{}, invalid("setting names must not be empty")
 		}
 	}
-	for _, info := range platformInfo {
-		if info.Platform != in.Platform {
-			continue
-		}
+	if info, ok := s.platform(in.Platform); ok {
 		for _, f := range info.Settings {
 			if f.Required && strings.TrimSpace(in.Settings[f.Key]) == "" {
-				return AccountView{}, invalid("%s accounts need the setting %q (%s)", info.Label, f.Key, f.Label)
+				return AccountView{}, invalid("%s accounts need the setting %q (%s)", info.Name, f.Key, f.Label)
 			}
 		}
 	}
 	for name := range in.Secrets {
-		if !contains(secretNames(in.Platform), name) {
+		if !contains(s.secretNames(in.Platform), name) {
 			return AccountView{}, invalid("%s accounts have no secret named %q", in.Platform, name)
 		}
 	}
@@ -596,7 +584,7 @@ func (s *Service) RemoveAccount(ctx context.Context, id int64) error {
 	if c != nil {
 		c.stop()
 	}
-	for _, name := range append([]string{""}, secretNames(a.Platform)...) {
+	for _, name := range append([]string{""}, s.secretNames(a.Platform)...) {
 		if err := s.sec.Delete(secrets.Key(a.Platform, id, name)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			s.log.Warn("secret not removed", "account", id, "err", err)
 		}

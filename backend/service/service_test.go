@@ -131,7 +131,7 @@ func newHarness(t *testing.T, dir string, online bool) *harness {
 	}
 	h := &harness{st: st, fake: &fakeConn{up: make(chan struct{}), online: online}, ui: &recorder{}, path: path}
 	reg := connector.Registry{chat.Velora: func(connector.Config) (connector.Connector, error) { return h.fake, nil }}
-	h.svc = New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Emitter: h.ui, EmitInterval: 10 * time.Millisecond})
+	h.svc = New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: allPlatforms(), Emitter: h.ui, EmitInterval: 10 * time.Millisecond})
 	ctx := context.Background()
 	if err := h.svc.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -429,7 +429,7 @@ func TestSaveAccountWithoutKeyringWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	svc := New(Options{Store: st, Secrets: brokenSecrets{}, Registry: connector.Registry{}})
+	svc := New(Options{Store: st, Secrets: brokenSecrets{}, Registry: connector.Registry{}, Platforms: allPlatforms()})
 	if err := svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

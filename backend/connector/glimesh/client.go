@@ -125,7 +125,9 @@ func New(cfg connector.Config) (*Connector, error) {
 
 // Info describes the connector and its capabilities.
 func (c *Connector) Info() connector.Info {
-	return connector.Info{Platform: chat.Glimesh, Name: "Glimesh", Capabilities: c.Capabilities()}
+	i := Describe()
+	i.Capabilities = c.Capabilities()
+	return i
 }
 
 func (c *Connector) guest() bool { return c.cfg.Token == "" }

@@ -160,7 +160,9 @@ func baseURL(key, raw string) (string, error) {
 
 // Info describes the connector and its capabilities.
 func (c *Connector) Info() connector.Info {
-	return connector.Info{Platform: chat.Kichat, Name: "Kick (Kichat)", Capabilities: c.Capabilities()}
+	i := Describe()
+	i.Capabilities = c.Capabilities()
+	return i
 }
 
 // ReadOnly reports whether the connector lacks a Kick token.

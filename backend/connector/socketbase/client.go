@@ -199,7 +199,9 @@ func apiBase(raw string) (*url.URL, error) {
 
 // Info describes the connector and its capabilities.
 func (c *Connector) Info() connector.Info {
-	return connector.Info{Platform: chat.SocketBase, Name: "socket-base", Capabilities: c.Capabilities()}
+	i := Describe()
+	i.Capabilities = c.Capabilities()
+	return i
 }
 
 // hasCredentials reports whether the account can sign in at all.

@@ -206,7 +206,9 @@ func gatewayBase(raw string) (string, error) {
 
 // Info describes the connector and its capabilities.
 func (c *Connector) Info() connector.Info {
-	return connector.Info{Platform: chat.Velora, Name: "Velora", Capabilities: c.Capabilities()}
+	i := Describe()
+	i.Capabilities = c.Capabilities()
+	return i
 }
 
 func (c *Connector) guest() bool { return c.cfg.Token == "" }

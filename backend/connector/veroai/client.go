@@ -216,7 +216,9 @@ func wsEndpoint(raw string) (*url.URL, error) {
 
 // Info describes the connector and its capabilities.
 func (c *Connector) Info() connector.Info {
-	return connector.Info{Platform: chat.VeroAI, Name: "VeroAI", Capabilities: c.Capabilities()}
+	i := Describe()
+	i.Capabilities = c.Capabilities()
+	return i
 }
 
 // link is one live WebSocket.

@@ -273,6 +273,8 @@ export interface FieldInfo {
   default?: string;
   /** required settings must be filled for the connection to start. */
   required?: boolean;
+  /** endpoint: a URL the account's secrets are sent to; its host binds them (changing it holds them back until confirmed). */
+  endpoint?: boolean;
 }
 
 /** PlatformInfo tells the accounts screen how to sign in to a platform. Secret values never come back. */
