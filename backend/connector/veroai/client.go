@@ -14,8 +14,11 @@
 // be called from any goroutine while Run is active; Do uses REST only and
 // works between connections too.
 //
-// Ordering: one reader goroutine reads frames and answers control frames;
-// Run's own goroutine is the only one that emits, in wire order.
+// Ordering: one reader goroutine reads frames, answers control frames and
+// queues the rest (at most maxPendingFrames; then it waits for the
+// emitter); Run's own goroutine is the only one that emits, in wire order.
+// The catch-up after a resubscribe fetches off that goroutine and hands it
+// the pages.
 // message.created carries no text: the client fetches the message over
 // REST, batching consecutive creations of a conversation into one range
 // request, and detects gaps in seq_num (and messages missed while
@@ -116,6 +119,10 @@ type Connector struct {
 	order    []string
 	presence map[string]string
 	deltas   map[string]*delta
+	filling  map[string]bool  // conversations with a catch-up running
+	owed     map[string]int64 // per conversation: highest seq created during its catch-up
+
+	maxPending int // frames read but not emitted; maxPendingFrames
 }
 
 var _ connector.Connector = (*Connector)(nil)
@@ -147,6 +154,8 @@ func New(cfg connector.Config) (*Connector, error) {
 		cache:    map[string]*cached{},
 		presence: map[string]string{},
 		deltas:   map[string]*delta{},
+
+		maxPending: maxPendingFrames,
 	}
 	switch strings.ToLower(set(SettingBanAsBlock, "1")) {
 	case "1", "true", "on", "yes":
@@ -232,8 +241,31 @@ type link struct {
 	reqs       []*subReq // outstanding subscribes, oldest first (answers come in order)
 	pending    map[string]*subReq
 	subscribed map[string]bool
-	items      []item
-	notify     chan struct{}
+	items      []item // frames read, waiting for the emitter; at most maxItems
+	maxItems   int
+	notify     chan struct{} // an item was queued
+	space      chan struct{} // an item was taken
+
+	// Catch-ups running off the emitter: they fetch and hand each page to
+	// the emitter through fills; bg counts them.
+	fills chan fillPage
+	bg    sync.WaitGroup
+}
+
+// maxPendingFrames bounds the frames read but not yet emitted. When the
+// emitter falls behind (a slow REST fetch, a full sink) the reader waits,
+// so the socket and then the server slow down instead of memory growing.
+const maxPendingFrames = 4096
+
+// fillPage is one page of a catch-up, for the emitter: messages with
+// from < seq ≤ upTo, a notice, or the catch-up's end.
+type fillPage struct {
+	conv       string
+	msgs       []Message
+	from, upTo int64
+	at         time.Time
+	notice     *chat.Event
+	done       bool
 }
 
 // subReq is one subscribe frame waiting for its {"type":"subscribed"}.
@@ -250,12 +282,32 @@ type item struct {
 	at time.Time
 }
 
-func (l *link) push(it item) {
+// push queues it for the emitter, waiting while maxItems are queued; it
+// returns false when ctx ends first.
+func (l *link) push(ctx context.Context, it item) bool {
 	l.mu.Lock()
+	for len(l.items) >= l.maxItems {
+		l.mu.Unlock()
+		select {
+		case <-l.space:
+		case <-ctx.Done():
+			return false
+		}
+		l.mu.Lock()
+	}
 	l.items = append(l.items, it)
 	l.mu.Unlock()
 	select {
 	case l.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// took tells a waiting push that there is room. l.mu is held.
+func (l *link) took() {
+	select {
+	case l.space <- struct{}{}:
 	default:
 	}
 }
@@ -270,6 +322,7 @@ func (l *link) pop() (item, bool) {
 	it := l.items[0]
 	l.items[0] = item{}
 	l.items = l.items[1:]
+	l.took()
 	return it, true
 }
 
@@ -287,6 +340,9 @@ func (l *link) popCreated(conv string) []item {
 		l.items[i] = item{}
 	}
 	l.items = l.items[n:]
+	if n > 0 {
+		l.took()
+	}
 	return out
 }
 
@@ -342,7 +398,9 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 	}
 	c.wsRejects.Store(0)
 	ws.SetReadLimit(maxFrame)
-	l := &link{ws: ws, done: make(chan struct{}), pending: map[string]*subReq{}, subscribed: map[string]bool{}, notify: make(chan struct{}, 1)}
+	l := &link{ws: ws, done: make(chan struct{}), pending: map[string]*subReq{}, subscribed: map[string]bool{},
+		maxItems: c.maxPending, notify: make(chan struct{}, 1), space: make(chan struct{}, 1), fills: make(chan fillPage)}
+	c.filling, c.owed = map[string]bool{}, map[string]int64{}
 
 	c.mu.Lock()
 	c.link = l
@@ -374,7 +432,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 			_ = ws.CloseNow()
 		}
 	}()
-	defer func() { stop(); _ = ws.CloseNow(); wg.Wait() }()
+	defer func() { stop(); _ = ws.CloseNow(); wg.Wait(); l.bg.Wait() }()
 
 	if len(resub) > 0 {
 		// One frame for every conversation joined before; the Supervisor's
@@ -392,14 +450,21 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 			if !ok {
 				break
 			}
-			c.handle(ctx, l, it, sink)
+			c.handle(lctx, l, it, sink)
 			if ctx.Err() != nil {
 				return nil
+			}
+			select { // a catch-up's page goes between frames, not after a flood
+			case p := <-l.fills:
+				c.applyFill(lctx, p, sink)
+			default:
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case p := <-l.fills:
+			c.applyFill(lctx, p, sink)
 		case <-l.notify:
 		case <-flush.C:
 			c.flushDeltas(sink, false)
@@ -497,7 +562,10 @@ func (c *Connector) readLoop(ctx context.Context, l *link, lastRead *atomic.Int6
 		case FrameError:
 			l.noteError(f.Error)
 		}
-		l.push(item{f: f, at: c.now()})
+		if !l.push(ctx, item{f: f, at: c.now()}) {
+			l.err = ctx.Err()
+			return
+		}
 	}
 }
 
@@ -723,7 +791,7 @@ func (c *Connector) handle(ctx context.Context, l *link, it item, sink connector
 	case FrameSubscribed:
 		for _, id := range f.Subscribed {
 			if c.last[id] > 0 {
-				c.catchUp(ctx, id, it.at, sink)
+				c.catchUp(ctx, l, id, it.at)
 			}
 		}
 		return
@@ -891,6 +959,11 @@ func (c *Connector) created(ctx context.Context, conv string, batch []item, sink
 	for _, it := range batch {
 		lo, hi = min(lo, it.f.Payload.SeqNum), max(hi, it.f.Payload.SeqNum)
 	}
+	if c.filling[conv] {
+		// A catch-up is fetching this conversation: fetched after it.
+		c.owed[conv] = max(c.owed[conv], hi)
+		return
+	}
 	last := c.last[conv]
 	if hi <= last {
 		return // already emitted (a backfill got there first, or a redelivery)
@@ -905,9 +978,80 @@ func (c *Connector) created(ctx context.Context, conv string, batch []item, sink
 	c.fetchRange(ctx, conv, from, hi, at, sink)
 }
 
-// catchUp fetches what a conversation received while the link was down.
-func (c *Connector) catchUp(ctx context.Context, conv string, at time.Time, sink connector.Sink) {
-	c.fetchRange(ctx, conv, c.last[conv], 0, at, sink)
+// catchUp fetches what a conversation received while the link was down,
+// off the emitter: a goroutine pages through it and hands each page to the
+// emitter (applyFill), so the other conversations' frames keep flowing
+// meanwhile. Creations of conv that arrive during the catch-up are fetched
+// after it. One catch-up per conversation at a time.
+func (c *Connector) catchUp(ctx context.Context, l *link, conv string, at time.Time) {
+	if c.filling[conv] {
+		return
+	}
+	c.filling[conv] = true
+	from := c.last[conv]
+	l.bg.Add(1)
+	go func() {
+		defer l.bg.Done()
+		send := func(p fillPage) bool {
+			select {
+			case l.fills <- p:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		budget, cursor := c.maxBackfill, from
+		for budget > 0 {
+			pg, err := c.fetchPage(ctx, conv, cursor, min(c.fetchBatch, budget))
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				send(fillPage{conv: conv, at: at, notice: &chat.Event{Kind: chat.KindNotice, Channel: conv, At: at,
+					Text: fmt.Sprintf("VeroAI: messages after seq %d up to the newest could not be fetched (%v); they are fetched again with the next message", cursor, err),
+					Data: map[string]any{"type": "fetch_failed", "after_seq": cursor}}})
+				break
+			}
+			var keep []Message
+			for _, m := range pg.Messages {
+				if m.SeqNum > cursor {
+					keep = append(keep, m)
+				}
+			}
+			if len(keep) == 0 {
+				break
+			}
+			upTo := keep[len(keep)-1].SeqNum
+			if !send(fillPage{conv: conv, msgs: keep, from: cursor, upTo: upTo, at: at}) {
+				return
+			}
+			cursor, budget = upTo, budget-len(keep)
+			if !pg.HasMore {
+				break
+			}
+		}
+		send(fillPage{conv: conv, at: at, done: true})
+	}()
+}
+
+// applyFill emits a catch-up's page on the emitter; after its last page it
+// fetches the creations of conv that arrived meanwhile.
+func (c *Connector) applyFill(ctx context.Context, p fillPage, sink connector.Sink) {
+	if p.notice != nil {
+		sink.Emit(*p.notice)
+	}
+	if len(p.msgs) > 0 && c.wants(p.conv) {
+		c.emitMessages(p.conv, p.msgs, p.from, p.upTo, p.at, sink)
+	}
+	if !p.done {
+		return
+	}
+	delete(c.filling, p.conv)
+	owed := c.owed[p.conv]
+	delete(c.owed, p.conv)
+	if owed > c.last[p.conv] && c.wants(p.conv) {
+		c.fetchRange(ctx, p.conv, c.last[p.conv], owed, p.at, sink)
+	}
 }
 
 // fetchRange fetches messages with from < seq ≤ to (to 0: up to the newest)
@@ -979,7 +1123,7 @@ func (c *Connector) fetchRange(ctx context.Context, conv string, from, to int64,
 // emitMessages emits ms (sorted, all within (from, to]) and reports seq
 // numbers in that range the API did not return.
 func (c *Connector) emitMessages(conv string, ms []Message, from, to int64, at time.Time, sink connector.Sink) {
-	next := from + 1
+	next := max(from, c.last[conv]) + 1 // what was emitted already is not missing
 	missing := func(upTo int64) {
 		if upTo < next {
 			return
