@@ -44,6 +44,7 @@ type rig struct {
 	proxy    *faultproxy.Proxy
 	cfg      connector.Config // the event link's URL points at the proxy
 	factory  connector.Factory
+	info     connector.Info // what the connector declares (its Describe)
 	channels []string
 	inject   func(channel, user, text string) error
 	// detectBound is R2's bound for this platform: one heartbeat interval
@@ -96,6 +97,7 @@ func veloraRig(t *testing.T) *rig {
 		name: "velora", platform: chat.Velora, proxy: p,
 		cfg:      connector.Config{AccountID: "faults-velora", Settings: map[string]string{velora.SettingURL: purl}, Token: d.ModToken},
 		factory:  func(cfg connector.Config) (connector.Connector, error) { return velora.New(cfg) },
+		info:     velora.Describe(),
 		channels: []string{d.Channel, d.OtherChannel},
 		inject: func(ch, user, text string) error {
 			_, err := sim.Inject(ch, user, text)
@@ -119,6 +121,7 @@ func kichatRig(t *testing.T) *rig {
 			Settings: map[string]string{kichat.SettingURL: purl, kichat.SettingAPIBase: base, kichat.SettingKickAPI: base},
 			Secrets:  map[string]string{kichat.SecretKick: d.ModToken}},
 		factory:  func(cfg connector.Config) (connector.Connector, error) { return kichat.New(cfg) },
+		info:     kichat.Describe(),
 		channels: []string{d.Channel, d.OtherChannel},
 		inject: func(ch, user, text string) error {
 			_, err := sim.Inject(ch, user, text)
@@ -142,6 +145,7 @@ func glimeshRig(t *testing.T) *rig {
 		cfg: connector.Config{AccountID: "faults-glimesh",
 			Settings: map[string]string{glimesh.SettingURL: purl, glimesh.SettingHeartbeat: hbInterval.String()}, Token: d.ModToken},
 		factory:  func(cfg connector.Config) (connector.Connector, error) { return glimesh.New(cfg) },
+		info:     glimesh.Describe(),
 		channels: []string{d.Channel, d.OtherChannel},
 		inject: func(ch, user, text string) error {
 			_, err := sim.Inject(ch, user, text)
@@ -166,6 +170,7 @@ func veroaiRig(t *testing.T) *rig {
 			Settings: map[string]string{veroai.SettingAPIURL: base + "/v1", veroai.SettingWSURL: pws,
 				veroai.SettingPingInterval: hbInterval.String(), veroai.SettingPingTimeout: hbTimeout.String()}},
 		factory:  func(cfg connector.Config) (connector.Connector, error) { return veroai.New(cfg) },
+		info:     veroai.Describe(),
 		channels: d.Conversations[:2],
 		inject: func(ch, user, text string) error {
 			_, err := sim.Post(ch, user, text)
@@ -190,6 +195,7 @@ func socketbaseRig(t *testing.T) *rig {
 				socketbase.SettingPingInterval: hbInterval.String(), socketbase.SettingPingTimeout: hbTimeout.String()},
 			Secrets: map[string]string{"jwt_secret": d.JWTSecret}},
 		factory:  func(cfg connector.Config) (connector.Connector, error) { return socketbase.New(cfg) },
+		info:     socketbase.Describe(),
 		channels: d.Rooms,
 		inject: func(ch, user, text string) error {
 			return sim.Inject(d.Hash, ch, user, text)

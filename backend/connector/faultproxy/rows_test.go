@@ -35,13 +35,15 @@ func TestFaultsNoDuplicateRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := connector.Registry{}
+	var infos []connector.Info
 	var rs []*rig
 	for _, rc := range rigs {
 		r := rc.start(t)
 		rs = append(rs, r)
 		reg[r.platform] = r.factory
+		infos = append(infos, r.info)
 	}
-	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg,
+	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: infos,
 		Emitter: service.EmitterFunc(func(string, any) {}), Logger: quiet})
 	if err := svc.Start(ctx); err != nil {
 		t.Fatal(err)
