@@ -24,8 +24,6 @@ import (
 	"time"
 
 	"github.com/wailsapp/wails/v2"
-	"github.com/wailsapp/wails/v2/pkg/options"
-	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 
 	"modconsole/app"
 	"modconsole/backend/chat"
@@ -401,17 +399,7 @@ func runDesktop(cfg config, ready func(ctx context.Context, svc *service.Service
 			return err
 		}
 	}
-	err = wails.Run(&options.App{
-		Title:            "Moderation console",
-		Width:            1280,
-		Height:           800,
-		MinWidth:         720,
-		MinHeight:        480,
-		AssetServer:      &assetserver.Options{Assets: assets()},
-		BackgroundColour: &options.RGBA{R: 17, G: 19, B: 24, A: 1},
-		OnStartup:        app.Startup(a),
-		Bind:             []interface{}{a},
-	})
+	err = wails.Run(app.Options(a, assets()))
 	if err != nil {
 		return fmt.Errorf("cannot open the desktop window (%v); build it with `make desktop`, or use `modconsole serve` for browser mode", err)
 	}

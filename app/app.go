@@ -1,7 +1,9 @@
 // Package app is the Wails binding layer: App's exported methods are bound to
 // the frontend (window.go.app.App.<Method>), each delegating to the service
-// with the window's context; Emitter sends service events through the Wails
-// runtime. Nothing else in the console imports Wails.
+// with the window's context; Browser.OpenURL (window.go.app.Browser.OpenURL)
+// opens links in the system browser; Emitter sends service events through
+// the Wails runtime; Options builds the window's options. Nothing else in the
+// console imports Wails.
 package app
 
 import (

@@ -16,13 +16,15 @@ export interface StreamState {
 export interface Transport {
   readonly kind: 'desktop' | 'browser';
   call<T>(method: MethodName, ...args: unknown[]): Promise<T>;
+  /** openExternal opens an http(s) URL outside the console: the system browser (desktop) or a new tab without opener. */
+  openExternal(url: string): void;
   /** onBatch registers the batch handler; resync is called after a reconnect. */
   subscribe(onBatch: (b: Batch) => void, onState: (s: StreamState) => void, onResync: () => void): void;
 }
 
 interface WailsWindow {
-  go?: { app?: { App?: Record<string, (...args: unknown[]) => Promise<unknown>> } };
-  runtime?: { EventsOn: (name: string, cb: (data: unknown) => void) => (() => void) | void };
+  go?: { app?: { App?: Record<string, (...args: unknown[]) => Promise<unknown>>; Browser?: { OpenURL?: (url: string) => Promise<unknown> } } };
+  runtime?: { EventsOn: (name: string, cb: (data: unknown) => void) => (() => void) | void; BrowserOpenURL?: (url: string) => void };
 }
 
 function desktopTransport(app: Record<string, (...args: unknown[]) => Promise<unknown>>, w: WailsWindow): Transport {
@@ -36,6 +38,12 @@ function desktopTransport(app: Record<string, (...args: unknown[]) => Promise<un
       } catch (e) {
         throw new Error(typeof e === 'string' ? e : e instanceof Error ? e.message : String(e));
       }
+    },
+    openExternal(url: string) {
+      // The bound Browser.OpenURL checks the URL again on the Go side.
+      const open = w.go?.app?.Browser?.OpenURL;
+      if (open) void open(url).catch((e: unknown) => console.warn('link not opened:', e));
+      else w.runtime?.BrowserOpenURL?.(url);
     },
     subscribe(onBatch, onState) {
       w.runtime?.EventsOn(Events.Batch, (data) => onBatch(data as Batch));
@@ -88,6 +96,9 @@ function browserTransport(): Transport {
       }
       return (text ? JSON.parse(text) : null) as T;
     },
+    openExternal(url: string) {
+      window.open(url, '_blank', 'noopener,noreferrer');
+    },
     subscribe(onBatch, onState, onResync) {
       let attempt = 0;
       let opened = false;
@@ -128,6 +139,90 @@ function browserTransport(): Transport {
       };
       connect();
     },
+  };
+}
+
+/** isWebUrl reports whether u is an absolute http(s) URL. */
+function isWebUrl(u: URL): boolean {
+  return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '';
+}
+
+function linkOf(e: Event): HTMLAnchorElement | HTMLAreaElement | null {
+  for (const n of e.composedPath()) {
+    const el = n as Element;
+    if ((el.localName === 'a' || el.localName === 'area') && el.hasAttribute('href')) return el as HTMLAnchorElement;
+  }
+  return null;
+}
+
+function editable(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  return !!el && (el.localName === 'input' || el.localName === 'textarea' || el.isContentEditable === true);
+}
+
+function carriesFiles(e: DragEvent): boolean {
+  return !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+}
+
+/**
+ * guardNavigation keeps the console's page in its window: a click (or
+ * middle click) on a link to another origin never navigates, an http(s) one
+ * goes to open instead; no form submits natively; a file or link dropped on
+ * the page does not load (text may still be dropped into a text field); and
+ * where the Navigation API exists, any other navigation to another origin is
+ * cancelled. In the desktop window this matters most: a foreign page there
+ * could call every bound method (docs/security.md). Returns the uninstaller.
+ */
+export function guardNavigation(win: Window, open: (url: string) => void): () => void {
+  const doc = win.document;
+  const own = () => new URL(win.location.href).origin;
+  const onClick = (e: MouseEvent) => {
+    if (e.type === 'auxclick' && e.button !== 1) return;
+    const a = linkOf(e);
+    if (!a) return;
+    let url: URL;
+    try {
+      url = new URL(a.href, win.location.href);
+    } catch {
+      e.preventDefault();
+      return;
+    }
+    if (url.origin === own() && !a.target) return; // a link within the console
+    e.preventDefault();
+    if (isWebUrl(url)) open(url.href);
+  };
+  const onSubmit = (e: Event) => e.preventDefault(); // every form is handled by script
+  const onDragOver = (e: DragEvent) => {
+    if (!editable(e.target) || carriesFiles(e)) e.preventDefault();
+  };
+  const onDrop = (e: DragEvent) => {
+    if (!editable(e.target) || carriesFiles(e)) e.preventDefault();
+  };
+  type Nav = EventTarget & { addEventListener(t: 'navigate', l: (e: Event & { destination: { url: string }; cancelable: boolean }) => void): void };
+  const nav = (win as unknown as { navigation?: Nav }).navigation;
+  const onNavigate = (e: Event & { destination: { url: string }; cancelable: boolean }) => {
+    let dest: URL;
+    try {
+      dest = new URL(e.destination.url);
+    } catch {
+      if (e.cancelable) e.preventDefault();
+      return;
+    }
+    if (dest.origin !== own() && e.cancelable) e.preventDefault();
+  };
+  doc.addEventListener('click', onClick, true);
+  doc.addEventListener('auxclick', onClick, true);
+  doc.addEventListener('submit', onSubmit, true);
+  win.addEventListener('dragover', onDragOver);
+  win.addEventListener('drop', onDrop);
+  nav?.addEventListener('navigate', onNavigate);
+  return () => {
+    doc.removeEventListener('click', onClick, true);
+    doc.removeEventListener('auxclick', onClick, true);
+    doc.removeEventListener('submit', onSubmit, true);
+    win.removeEventListener('dragover', onDragOver);
+    win.removeEventListener('drop', onDrop);
+    nav?.removeEventListener('navigate', onNavigate as EventListener);
   };
 }
 
