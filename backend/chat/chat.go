@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Platform names a chat platform the console connects to.
@@ -210,13 +211,69 @@ type ActionSpec struct {
 	Note      string `json:"note,omitempty"`     // shown to the moderator (limits, rounding, why unsupported)
 }
 
+// LengthUnit names how a platform counts the length of a text.
+type LengthUnit string
+
+// Length units.
+const (
+	Runes LengthUnit = "runes" // Unicode code points (Go's utf8.RuneCountInString)
+	UTF16 LengthUnit = "utf16" // UTF-16 code units (JavaScript's String.length): a rune above U+FFFF counts 2
+	Bytes LengthUnit = "bytes" // UTF-8 bytes
+)
+
+// Len returns the length of s in unit u ("" counts runes).
+func (u LengthUnit) Len(s string) int {
+	switch u {
+	case UTF16:
+		n := 0
+		for _, r := range s {
+			if r >= 0x10000 {
+				n += 2
+			} else {
+				n++
+			}
+		}
+		return n
+	case Bytes:
+		return len(s)
+	}
+	return utf8.RuneCountInString(s)
+}
+
+// Words describes the unit for a moderator.
+func (u LengthUnit) Words() string {
+	switch u {
+	case UTF16:
+		return "characters, counted as UTF-16 code units: an emoji counts 2"
+	case Bytes:
+		return "bytes of UTF-8"
+	}
+	return "characters"
+}
+
 // Capabilities describes what a connector can do.
+//
+// The limits (MaxMessage in MessageUnit, MaxTimeout) are the platform's own,
+// counted the way the connector puts the text on the wire; the service checks
+// every action against them once, before it is queued, and refuses it with
+// the limit and LimitsBy in the message. Connectors do not check them again.
 type Capabilities struct {
-	Actions        map[ActionKind]ActionSpec `json:"actions"`
-	MaxMessage     int                       `json:"maxMessage,omitempty"` // characters
-	ReadOnly       bool                      `json:"readOnly,omitempty"`   // cannot send at all (guest, relay)
-	AnnounceColors []string                  `json:"announceColors,omitempty"`
-	TimeoutPresets []int                     `json:"timeoutPresets,omitempty"` // seconds
+	Actions map[ActionKind]ActionSpec `json:"actions"`
+	// MaxMessage is the longest text a send or announce may put on the
+	// wire, counted in MessageUnit; 0 = no limit known. Connectors that
+	// carry actions as text (Velora's slash commands) implement
+	// connector.Composer and the limit applies to that whole text.
+	MaxMessage  int        `json:"maxMessage,omitempty"`
+	MessageUnit LengthUnit `json:"messageUnit,omitempty"` // "" = runes
+	// MaxTimeout is the longest timeout the platform takes, in seconds; 0 =
+	// the platform documents none (the service then applies its own).
+	MaxTimeout int `json:"maxTimeout,omitempty"`
+	// LimitsBy names who sets the limits above, for the refusal text
+	// ("Kick allows at most 7 days"); "" = the connector's platform name.
+	LimitsBy       string   `json:"limitsBy,omitempty"`
+	ReadOnly       bool     `json:"readOnly,omitempty"` // cannot send at all (guest, relay)
+	AnnounceColors []string `json:"announceColors,omitempty"`
+	TimeoutPresets []int    `json:"timeoutPresets,omitempty"` // seconds
 	// Replies says that a send can answer a message (Action.ReplyTo) and the
 	// platform shows it as a reply. Connectors without it ignore ReplyTo.
 	Replies bool `json:"replies,omitempty"`

@@ -82,6 +82,15 @@ type Connector interface {
 	Do(ctx context.Context, a chat.Action) (chat.Result, error)
 }
 
+// Composer is implemented by connectors that carry an action as one text on
+// the wire (Velora's slash commands: "/ban user reason"). The platform's
+// Capabilities.MaxMessage applies to that whole text, so the service measures
+// Compose's result rather than the action's own text. Compose fails the way
+// Do would for an action it cannot express (a username with spaces).
+type Composer interface {
+	Compose(a chat.Action) (string, error)
+}
+
 // Config is what a connector needs to connect one account. Settings are the
 // account's non-secret options (URLs, auth method, command templates); Token
 // comes from the keyring and is empty for guest connections.

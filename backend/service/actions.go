@@ -117,8 +117,8 @@ func (s *Service) Act(ctx context.Context, req ActionRequest) (ActionView, error
 			return ActionView{}, fmt.Errorf("%w: message effects are not available on %s", chat.ErrUnsupported, ch.Platform)
 		}
 	}
-	if max := c.info.Capabilities.MaxMessage; max > 0 && utf8.RuneCountInString(a.Text) > max {
-		return ActionView{}, invalid("message is %d characters; %s allows at most %d", utf8.RuneCountInString(a.Text), ch.Platform, max)
+	if err := checkLimits(c.info, c.sup.Connector(), a); err != nil {
+		return ActionView{}, err
 	}
 	return s.outbox.submit(ctx, ch, a, evidence, req.ItemID)
 }
@@ -173,8 +173,13 @@ func (s *Service) buildAction(ctx context.Context, ch store.Channel, req ActionR
 		if a.User == nil {
 			return a, nil, invalid("timeout needs a user")
 		}
-		if req.DurationSeconds <= 0 || req.DurationSeconds > 14*24*3600 {
-			return a, nil, invalid("timeout needs a duration between 1 second and 14 days")
+		// The upper limit is the platform's (checkLimits); this only keeps
+		// the number a duration.
+		if req.DurationSeconds <= 0 {
+			return a, nil, invalid("timeout needs a duration of at least 1 second")
+		}
+		if req.DurationSeconds > int64(maxDuration/time.Second) {
+			return a, nil, invalid("a timeout of %d seconds is longer than any platform allows", req.DurationSeconds)
 		}
 		a.Duration = time.Duration(req.DurationSeconds) * time.Second
 	case chat.ActDelete, chat.ActPin:
@@ -200,8 +205,8 @@ func (s *Service) buildAction(ctx context.Context, ch store.Channel, req ActionR
 			return a, nil, err
 		}
 	}
-	if len(a.Reason) > 500 {
-		return a, nil, invalid("reason is too long (500 characters at most)")
+	if err := checkReason(a.Reason); err != nil {
+		return a, nil, err
 	}
 	return a, evidence, nil
 }

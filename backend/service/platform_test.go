@@ -181,3 +181,36 @@ func TestUnknownKickChannelFailsAloneAndWaitsForRetry(t *testing.T) {
 		t.Errorf("retry of an unknown channel id: %v", err)
 	}
 }
+
+// TestKickLimitsRefusedAtTheAPI: with the real Kick connector, a timeout
+// over 7 days and a message over 500 characters are refused by Act itself,
+// in Kick's own terms, and never reach Kick; 500 emoji (500 runes, as Kick
+// counts) are accepted.
+func TestKickLimitsRefusedAtTheAPI(t *testing.T) {
+	w := newKickWorld(t, kichatsim.Options{})
+	ctx := context.Background()
+	ch, err := w.svc.JoinChannel(ctx, w.acct.ID, "xqc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "subscribed", func() bool { return w.sim.Subscribes() >= 1 })
+	before := len(w.sim.Requests())
+	_, err = w.svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActTimeout, UserID: "12345", Username: "bob", DurationSeconds: 8 * 24 * 3600})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Kick allows (at most 7 days)") {
+		t.Errorf("8-day timeout: %v", err)
+	}
+	_, err = w.svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActSend, Text: strings.Repeat("é", 501)})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Kick allows at most 500") {
+		t.Errorf("501 characters: %v", err)
+	}
+	if n := len(w.sim.Requests()); n != before {
+		t.Errorf("%d refused actions reached Kick", n-before)
+	}
+	if _, err := w.svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActSend, Text: strings.Repeat("😀", 500)}); err != nil {
+		t.Fatalf("500 emoji refused: %v", err)
+	}
+	eventually(t, "the emoji message confirmed", func() bool {
+		log, _ := w.svc.AuditLog(ctx, ch.ID, 10)
+		return len(log) == 1 && log[0].Status == statusConfirmed
+	})
+}

@@ -33,11 +33,32 @@ type fakeConn struct {
 	hold     chan struct{}
 	replies  bool     // Capabilities.Replies (set before setup)
 	effects  []string // Capabilities.Effects (set before setup)
+	// limits, when set, replaces the Capabilities limits (set before setup).
+	limits *chat.Capabilities
+	// compose, when set, is the text the fake puts on the wire (Composer).
+	compose func(chat.Action) (string, error)
+}
+
+// Compose implements connector.Composer: by default the action's own text
+// for sends and announcements, nothing for the rest.
+func (f *fakeConn) Compose(a chat.Action) (string, error) {
+	if f.compose != nil {
+		return f.compose(a)
+	}
+	if a.Kind == chat.ActSend || a.Kind == chat.ActAnnounce {
+		return a.Text, nil
+	}
+	return "", nil
 }
 
 func (f *fakeConn) Info() connector.Info {
+	caps := chat.Capabilities{MaxMessage: 500}
+	if f.limits != nil {
+		caps = *f.limits
+	}
 	return connector.Info{Platform: chat.Velora, Name: "fake", Capabilities: chat.Capabilities{
-		MaxMessage: 500, Replies: f.replies, Effects: f.effects,
+		MaxMessage: caps.MaxMessage, MessageUnit: caps.MessageUnit, MaxTimeout: caps.MaxTimeout, LimitsBy: caps.LimitsBy,
+		Replies: f.replies, Effects: f.effects,
 		Actions: map[chat.ActionKind]chat.ActionSpec{
 			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: true},
 			chat.ActAnnounce: {Supported: true}, chat.ActSend: {Supported: true},

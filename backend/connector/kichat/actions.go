@@ -21,7 +21,7 @@ import (
 
 // Kick public API limits (PROTOCOLS.md §3.4).
 const (
-	MaxMessage        = 500   // runes per chat message
+	MaxMessage        = 500   // runes per chat message (MessageUnit)
 	MaxReason         = 100   // characters per ban reason
 	MaxTimeoutMinutes = 10080 // 7 days
 )
@@ -63,6 +63,9 @@ const (
 func (c *Connector) Capabilities() chat.Capabilities {
 	caps := chat.Capabilities{
 		MaxMessage:     MaxMessage,
+		MessageUnit:    chat.Runes,
+		MaxTimeout:     MaxTimeoutMinutes * 60,
+		LimitsBy:       "Kick",
 		ReadOnly:       c.ReadOnly(),
 		TimeoutPresets: append([]int(nil), TimeoutPresets...),
 		Actions: map[chat.ActionKind]chat.ActionSpec{
@@ -143,17 +146,14 @@ func targetID(a chat.Action) (int64, error) {
 }
 
 // TimeoutMinutes converts a timeout to Kick's whole minutes, rounding up.
-// applied describes the rounding when there was one; a duration over 10080
-// minutes is refused.
+// applied describes the rounding when there was one. The 10080-minute
+// limit is in Capabilities (MaxTimeout), checked by the service before the
+// action is queued; past it Kick answers 422.
 func TimeoutMinutes(d time.Duration) (minutes int64, applied string, err error) {
 	if d <= 0 {
 		return 0, "", errors.New("kichat: timeout: duration must be positive")
 	}
 	minutes = int64(math.Ceil(d.Minutes()))
-	if minutes > MaxTimeoutMinutes {
-		return 0, "", &chat.RejectedError{Code: "duration",
-			Reason: fmt.Sprintf("Kick timeouts last at most %d minutes (7 days); %s is longer — ban instead", MaxTimeoutMinutes, d)}
-	}
 	if time.Duration(minutes)*time.Minute != d {
 		applied = fmt.Sprintf("timeout of %d min (Kick takes whole minutes; rounded up from %s)", minutes, d)
 	}
@@ -229,9 +229,6 @@ func (c *Connector) send(ctx context.Context, a chat.Action) (chat.Result, error
 	text := strings.TrimSpace(a.Text)
 	if text == "" {
 		return chat.Result{}, errors.New("kichat: send: empty message")
-	}
-	if n := utf8.RuneCountInString(text); n > MaxMessage {
-		return chat.Result{}, &chat.RejectedError{Code: "too_long", Reason: fmt.Sprintf("message is %d characters; Kick allows %d", n, MaxMessage)}
 	}
 	bid, err := c.broadcaster(ctx, a.Channel)
 	if err != nil {

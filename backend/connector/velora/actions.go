@@ -13,16 +13,22 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf16"
 
 	"modconsole/backend/chat"
 	"modconsole/backend/connector/transport"
 )
 
-// MaxMessage is Velora's message limit in characters. We count UTF-16 code
-// units (what a JavaScript gateway's String.length counts), which is never
-// fewer than runes, so a message we accept is never too long for the server.
+// MaxMessage is Velora's message limit: "Server enforces: 500-char max"
+// (the doc; the same 500 for /announce). The doc does not say what a
+// character is. The gateway is a Socket.IO (JavaScript) server, whose
+// String.length counts UTF-16 code units, so we count those (MessageUnit):
+// never fewer than runes, so a message we accept is not too long for the
+// server whichever it counts. The limit applies to the whole sendMessage
+// `message` field, slash command included (Compose).
 const MaxMessage = 500
+
+// MessageUnit is how MaxMessage counts.
+const MessageUnit = chat.UTF16
 
 // AnnounceColors are the colour variants of /announce ("" is the channel's
 // accent colour, /announce itself).
@@ -49,6 +55,8 @@ func (c *Connector) Capabilities() chat.Capabilities {
 	inferred := "Command syntax inferred, not documented by Velora; change the template in settings if it differs."
 	caps := chat.Capabilities{
 		MaxMessage:     MaxMessage,
+		MessageUnit:    MessageUnit,
+		LimitsBy:       "Velora",
 		ReadOnly:       c.guest() && c.bridgeToken == "",
 		AnnounceColors: append([]string(nil), AnnounceColors...),
 		TimeoutPresets: append([]int(nil), TimeoutPresets...),
@@ -95,8 +103,15 @@ func (c *Connector) viaBridge(kind chat.ActionKind) bool {
 	return c.guest() || c.useBridge == "all" || (c.useBridge == "announce" && kind == chat.ActAnnounce)
 }
 
-// Length returns the length of s as Velora counts it (UTF-16 code units).
-func Length(s string) int { return len(utf16.Encode([]rune(s))) }
+// Length returns the length of s as Velora counts it (MessageUnit).
+func Length(s string) int { return MessageUnit.Len(s) }
+
+// Compose implements connector.Composer: the text a carries on the wire,
+// which MaxMessage limits.
+func (c *Connector) Compose(a chat.Action) (string, error) {
+	text, _, err := c.Command(a)
+	return text, err
+}
 
 // Command renders the message text that carries action a, using the
 // connector's command templates. applied describes a rounding, if any.
@@ -206,8 +221,7 @@ func isPlaceholder(name string) bool {
 	return false
 }
 
-// Do carries out a: it renders the slash command (or message), checks the
-// 500-character limit, sends it and waits for the commandResult that
+// Do carries out a: it renders the slash command (or message), sends it and waits for the commandResult that
 // answers it. Through the Streamer.bot bridge, any HTTP 2xx is success.
 func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) {
 	if strings.TrimSpace(a.Channel) == "" {
@@ -216,10 +230,6 @@ func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) 
 	text, applied, err := c.Command(a)
 	if err != nil {
 		return chat.Result{}, err
-	}
-	if n := Length(text); n > MaxMessage {
-		return chat.Result{}, &chat.RejectedError{Code: "too_long",
-			Reason: fmt.Sprintf("message is %d characters; Velora allows %d", n, MaxMessage)}
 	}
 	if c.viaBridge(a.Kind) {
 		return c.bridgeSend(ctx, a.Channel, text, applied)

@@ -134,3 +134,23 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("bridged guest caps %+v", bc)
 	}
 }
+
+// TestLimitsDeclared: Velora's 500-character limit is declared once, in
+// UTF-16 code units (what a JavaScript gateway counts), and applies to the
+// whole message field, slash command included (Compose), which the service
+// measures.
+func TestLimitsDeclared(t *testing.T) {
+	c := newTestConnector(t, nil)
+	caps := c.Capabilities()
+	if caps.MaxMessage != 500 || caps.MessageUnit != chat.UTF16 || caps.LimitsBy != "Velora" {
+		t.Errorf("limits %d %q %q", caps.MaxMessage, caps.MessageUnit, caps.LimitsBy)
+	}
+	var comp connector.Composer = c
+	text, err := comp.Compose(chat.Action{Kind: chat.ActAnnounce, Text: "hi 😀", Color: "blue"})
+	if err != nil || text != "/announceblue hi 😀" || Length(text) != 19 {
+		t.Errorf("compose = %q (%d units), %v", text, Length(text), err)
+	}
+	if _, err := comp.Compose(chat.Action{Kind: chat.ActBan, User: &chat.User{Username: "two words"}}); err == nil {
+		t.Error("a username that smuggles an argument was composed")
+	}
+}

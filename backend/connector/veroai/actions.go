@@ -20,6 +20,7 @@ const notAvailable = "Not available on VeroAI: it is a messaging/agents product 
 func (c *Connector) Capabilities() chat.Capabilities {
 	caps := chat.Capabilities{
 		MaxMessage: MaxMessage,
+		LimitsBy:   "the console (VeroAI documents no limit)",
 		ReadOnly:   c.cfg.Token == "",
 		Actions: map[chat.ActionKind]chat.ActionSpec{
 			chat.ActSend: {Supported: true, Inferred: true, Note: "Sent over REST: POST " + c.sendPath +
@@ -74,9 +75,6 @@ func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) 
 		}
 		if strings.TrimSpace(a.Text) == "" {
 			return chat.Result{}, errors.New("veroai: send: empty message")
-		}
-		if n := len([]rune(a.Text)); n > MaxMessage {
-			return chat.Result{}, &chat.RejectedError{Reason: fmt.Sprintf("Message is %d characters; the console sends at most %d to VeroAI", n, MaxMessage), Code: "too_long"}
 		}
 		reply := ""
 		if a.ReplyTo != nil {

@@ -44,7 +44,14 @@ export interface ActionSpec {
 
 export interface Capabilities {
   actions: Partial<Record<ActionKind, ActionSpec>> | null;
+  /** The platform's limit on the text a send/announce puts on the wire, in messageUnit; the API checks it. */
   maxMessage?: number;
+  /** How maxMessage counts: runes (default), utf16 (JavaScript's length: an emoji counts 2) or bytes. */
+  messageUnit?: 'runes' | 'utf16' | 'bytes';
+  /** The longest timeout the platform takes, in seconds (0/missing: the console's own bound). */
+  maxTimeout?: number;
+  /** Who sets these limits, as named in refusals. */
+  limitsBy?: string;
   readOnly?: boolean;
   announceColors?: string[];
   timeoutPresets?: number[];

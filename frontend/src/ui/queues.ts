@@ -667,7 +667,7 @@ export class QueuesPage implements Page {
   private buildComposer(c: ChannelView | undefined): HTMLElement {
     const sendSpec = spec(c, 'send');
     const annSpec = spec(c, 'announce');
-    const max = c?.capabilities.maxMessage || 500;
+    const max = inputMaxLength(c);
     const input = h('input', { class: 'input grow', attrs: { type: 'text', maxlength: max, placeholder: sendSpec.supported ? `Send to ${c?.name ?? ''}` : `Cannot send: ${sendSpec.note ?? ''}`, 'aria-label': 'send message', 'data-testid': 'send-input', disabled: !sendSpec.supported } });
     const sendBtn = h('button', { class: 'btn btn-primary', attrs: { type: 'submit', disabled: !sendSpec.supported, 'data-testid': 'send-button' } }, 'Send');
     const effects = effectsOf(c);
@@ -1045,4 +1045,13 @@ export class QueuesPage implements Page {
     if (c?.pinned) this.renderPin(c);
     if (c?.health.status === 'reconnecting') this.renderHeader();
   }
+}
+
+/** inputMaxLength bounds a text input (whose maxlength counts UTF-16 units)
+ * without ever blocking a text the platform accepts: the API checks the exact
+ * limit, counted the platform's way. */
+export function inputMaxLength(c: ChannelView | undefined): number {
+  const max = c?.capabilities.maxMessage || 500;
+  // A rune is at most 2 UTF-16 units; a UTF-16 unit is at least 1 byte.
+  return (c?.capabilities.messageUnit ?? 'runes') === 'runes' ? 2 * max : max;
 }
