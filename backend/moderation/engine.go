@@ -39,6 +39,7 @@ type compiled struct {
 	repeat     *repeatTracker
 	paste      *pasteTracker
 
+	resp       Response
 	matchName  bool // also match the user's names (blocked_term, blocked_regex)
 	normalized bool // blocked_regex: match the normalized text
 	strict     bool // links: a scheme is required
@@ -140,7 +141,10 @@ func (e *Engine) Evaluate(in Input, now time.Time) []Hit {
 			continue
 		}
 		if reason, ok := c.match(&v, now); ok {
-			hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: reason})
+			hits = append(hits, Hit{RuleID: c.id, Kind: c.kind, Reason: reason, Response: c.resp})
+			if c.resp.Stop {
+				break
+			}
 		}
 	}
 	return hits

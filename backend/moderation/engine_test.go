@@ -45,7 +45,7 @@ func TestValidateRule(t *testing.T) {
 		{"term bad whole_word", Rule{ID: 1, Kind: KindBlockedTerm, Params: map[string]string{"terms": "x", "whole_word": "maybe"}}, "whole_word"},
 		{"unknown kind", Rule{ID: 2, Kind: "nope"}, "unknown kind"},
 		{"unknown param", Rule{ID: 3, Kind: KindCaps, Params: map[string]string{"ration": "0.5"}}, `unknown param "ration"`},
-		{"first_time takes none", Rule{ID: 3, Kind: KindFirstTime, Params: map[string]string{"x": "1"}}, "takes no params"},
+		{"first_time takes no own params", Rule{ID: 3, Kind: KindFirstTime, Params: map[string]string{"x": "1"}}, `unknown param "x"`},
 		{"regex ok", Rule{ID: 4, Kind: KindBlockedRegex, Params: map[string]string{"pattern": `(?i)fr[e3]{2}\s*v-?bucks`}}, ""},
 		{"regex bad", Rule{ID: 4, Name: "vbucks", Kind: KindBlockedRegex, Params: map[string]string{"pattern": `(unclosed`}}, `rule 4 "vbucks" (blocked_regex): pattern does not compile`},
 		{"regex lookahead", Rule{ID: 4, Kind: KindBlockedRegex, Params: map[string]string{"pattern": `a(?=b)`}}, "does not compile"},
@@ -537,5 +537,65 @@ func TestKindSpecsCoverEveryKind(t *testing.T) {
 		if err := ValidateRule(Rule{ID: 1, Kind: k, Params: p}); err != nil {
 			t.Errorf("%s with its defaults: %v", k, err)
 		}
+	}
+}
+
+func TestResponses(t *testing.T) {
+	tests := []struct {
+		params  map[string]string
+		strikes []int
+		want    []string // StepFor(strikes[i]).String()
+		err     string
+	}{
+		{map[string]string{}, []int{0, 5}, []string{"hold", "hold"}, ""},
+		{map[string]string{"action": "ban"}, []int{0}, []string{"ban"}, ""},
+		{map[string]string{"action": "timeout", "timeout_seconds": "90"}, []int{0}, []string{"90"}, ""},
+		{map[string]string{"action": "timeout"}, []int{0}, []string{"600"}, ""},
+		{map[string]string{"action": "ban", "ladder": "hold, 60, 10m, ban"}, []int{0, 1, 2, 3, 9}, []string{"hold", "60", "600", "ban", "ban"}, ""},
+		{map[string]string{"ladder": "delete > 1h > 1w"}, []int{0, 1, 2}, []string{"delete", "3600", "604800"}, ""},
+		{map[string]string{"action": "warn"}, nil, nil, "param action"},
+		{map[string]string{"ladder": "hold, forever"}, nil, nil, "param ladder"},
+		{map[string]string{"ladder": "hold, 30d"}, nil, nil, "param ladder"},
+		{map[string]string{"timeout_seconds": "0"}, nil, nil, "timeout_seconds"},
+		{map[string]string{"ladder": "1,2,3,4,5,6,7,8,9"}, nil, nil, "at most 8"},
+		{map[string]string{"stop": "maybe"}, nil, nil, "stop"},
+	}
+	for _, tt := range tests {
+		p := map[string]string{"terms": "spam"}
+		for k, v := range tt.params {
+			p[k] = v
+		}
+		e, err := Compile([]Rule{{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: p}})
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: err = %v, want %q", tt.params, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tt.params, err)
+		}
+		hits := e.Evaluate(Input{Msg: msg("u", "spam")}, t0)
+		if len(hits) != 1 {
+			t.Fatalf("%v: hits %v", tt.params, hits)
+		}
+		for i, s := range tt.strikes {
+			if got := hits[0].Response.StepFor(s).String(); got != tt.want[i] {
+				t.Errorf("%v: %d strikes → %s, want %s", tt.params, s, got, tt.want[i])
+			}
+		}
+	}
+}
+
+func TestStopAfterMatch(t *testing.T) {
+	e := mustCompile(t,
+		Rule{ID: 1, Kind: KindBlockedTerm, Enabled: true, Params: map[string]string{"terms": "spam", "stop": "1", "action": "ban"}},
+		Rule{ID: 2, Kind: KindCaps, Enabled: true, Params: map[string]string{"min_letters": "3"}},
+	)
+	if hits := e.Evaluate(Input{Msg: msg("u", "SPAM SPAM SPAM")}, t0); len(hits) != 1 || hits[0].RuleID != 1 || !hits[0].Response.Acts() {
+		t.Fatalf("stop rule: hits %+v", hits)
+	}
+	if hits := e.Evaluate(Input{Msg: msg("u", "HELLO THERE")}, t0); len(hits) != 1 || hits[0].RuleID != 2 || hits[0].Response.Acts() {
+		t.Fatalf("later rule still runs when the stop rule misses: %+v", hits)
 	}
 }

@@ -108,6 +108,8 @@ type Hit struct {
 	RuleID int64    `json:"ruleId"`
 	Kind   RuleKind `json:"kind"`
 	Reason string   `json:"reason"` // human readable, e.g. `blocked term "spam"`, "caps 92%"
+	// Response is what the rule does about it (hold by default).
+	Response Response `json:"response"`
 }
 
 // Parameter defaults and limits.
@@ -177,6 +179,11 @@ func compileRule(r Rule) (*compiled, error) {
 	}
 	c := &compiled{id: r.ID, kind: r.Kind, channel: r.ChannelID}
 	p := r.Params
+	resp, err := parseResponse(p)
+	if err != nil {
+		return nil, ruleError(r, "%v", err)
+	}
+	c.resp = resp
 	switch r.Kind {
 	case KindBlockedTerm:
 		whole, err := boolParam(p, "whole_word", true)

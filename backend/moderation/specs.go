@@ -26,8 +26,9 @@ var (
 	matchNameParam = ParamSpec{Key: "match_name", Label: "also match names", Default: "0", Type: "flag", Help: "also check the username and display name"}
 )
 
-// KindSpecs lists every rule kind in display order.
-var KindSpecs = []KindSpec{
+// KindSpecs lists every rule kind in display order, each kind's own params
+// followed by the common ones (the response to a hit).
+var KindSpecs = withCommon([]KindSpec{
 	{KindBlockedTerm, "Blocked term", "Words or phrases, matched after folding look-alike letters, invisible characters and full-width forms.", []ParamSpec{
 		{Key: "terms", Label: "terms", Type: "list", Required: true, Help: "comma- or newline-separated words or phrases"},
 		{Key: "whole_word", Label: "whole words only", Default: "1", Type: "flag"},
@@ -79,7 +80,7 @@ var KindSpecs = []KindSpec{
 		{Key: "terms", Label: "terms in names", Type: "list"},
 		{Key: "pattern", Label: "name pattern", Type: "text"},
 	}},
-}
+})
 
 // allowedParams lists the Params each kind accepts, from KindSpecs.
 var allowedParams = func() map[RuleKind][]string {
@@ -93,3 +94,11 @@ var allowedParams = func() map[RuleKind][]string {
 	}
 	return m
 }()
+
+// withCommon appends the common params to every kind's.
+func withCommon(specs []KindSpec) []KindSpec {
+	for i := range specs {
+		specs[i].Params = append(specs[i].Params[:len(specs[i].Params):len(specs[i].Params)], commonParams...)
+	}
+	return specs
+}

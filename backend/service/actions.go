@@ -343,7 +343,7 @@ func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, ev
 		return ActionView{}, fmt.Errorf("%d actions are already waiting for this %s account; try again when they have gone out", len(q.ids), ch.Platform)
 	}
 	a.ID = ck + "." + strconv.Itoa(gen)
-	row := &store.ActionRow{Key: a.ID, ChannelID: ch.ID, Action: a, Status: statusPending, Evidence: evidence}
+	row := &store.ActionRow{Key: a.ID, ChannelID: ch.ID, Action: a, Status: statusPending, Evidence: evidence, Actor: actorOf(ctx)}
 	created, err := o.s.st.InsertAction(ctx, row)
 	if err != nil {
 		return ActionView{}, err
@@ -717,7 +717,7 @@ func actionView(r store.ActionRow, p chat.Platform) ActionView {
 	a := r.Action
 	v := ActionView{
 		ID: r.ID, Key: r.Key, ChannelID: r.ChannelID, Platform: p, Kind: a.Kind,
-		Status: r.Status, Outcome: r.Outcome, Evidence: r.Evidence,
+		Status: r.Status, Outcome: r.Outcome, Evidence: r.Evidence, Actor: r.Actor,
 		Created: r.Created.UnixMilli(), Updated: r.Updated.UnixMilli(),
 	}
 	if a.User != nil {

@@ -29,6 +29,8 @@ type inbound struct {
 // rules change.
 type rules struct {
 	eng *moderation.Engine
+	// names maps rule ids to names, for automatic actions' actor.
+	names map[int64]string
 	// firstTime holds the channels an enabled first-time rule covers (0:
 	// every channel). Elsewhere the pipeline need not ask the store whether
 	// a chatter is new.
@@ -102,12 +104,13 @@ type job struct {
 	pins     []func()
 	notices  []Notice
 	resumeOn []int64
+	autos    []autoAct // rule hits to act on once stored
 }
 
 func (j *job) empty() bool {
 	b := &j.b
 	return len(b.Messages)+len(b.Queue)+len(b.ModEvents)+len(b.Marks)+len(b.Edits)+
-		len(j.pins)+len(j.notices)+len(j.resumeOn) == 0
+		len(j.pins)+len(j.notices)+len(j.resumeOn)+len(j.autos) == 0
 }
 
 // pipe is the pipeline goroutine's state.
@@ -169,7 +172,15 @@ func (p *pipe) add(in inbound) {
 						ruleIDs = append(ruleIDs, h.RuleID)
 					}
 				}
-				p.b.Queue = append(p.b.Queue, &store.QueueRow{ChannelID: chID, Msg: row, Reasons: reasons, RuleIDs: ruleIDs, Status: "open", Created: ev.At})
+				item := &store.QueueRow{ChannelID: chID, Msg: row, Reasons: reasons, RuleIDs: ruleIDs, Status: "open", Created: ev.At}
+				p.b.Queue = append(p.b.Queue, item)
+				// The first hit whose rule acts decides the automatic action.
+				for _, h := range hits {
+					if h.Response.Acts() {
+						p.autos = append(p.autos, autoAct{item: item, rule: rs.names[h.RuleID], hit: h})
+						break
+					}
+				}
 			}
 		}
 		p.b.Messages = append(p.b.Messages, row)
@@ -314,6 +325,7 @@ func (s *Service) commit(j job) {
 			s.reportLoss(b, err)
 		} else {
 			s.publish(b)
+			s.handOffAutos(j.autos)
 		}
 	}
 	for _, f := range j.pins {

@@ -100,7 +100,7 @@ func (s *Service) ListRules(ctx context.Context) ([]RuleView, error) {
 }
 
 func ruleView(r store.Rule) RuleView {
-	v := RuleView{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID}
+	v := RuleView{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID, Position: r.Position}
 	if v.Params == nil {
 		v.Params = map[string]string{}
 	}
@@ -118,7 +118,7 @@ func (s *Service) SaveRule(ctx context.Context, r RuleView) (RuleView, error) {
 	if err := moderation.ValidateRule(mr); err != nil {
 		return RuleView{}, invalid("%v", err)
 	}
-	row := store.Rule{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID}
+	row := store.Rule{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID, Position: r.Position}
 	if err := s.st.SaveRule(ctx, &row); err != nil {
 		return RuleView{}, notFound(err, "rule %d", r.ID)
 	}

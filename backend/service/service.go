@@ -75,6 +75,9 @@ type Options struct {
 	// wait, doubling up to 2 s (default 50 ms: about 6 s of retries).
 	WriteRetries    int
 	WriteRetryDelay time.Duration
+	// Now is the clock of rule windows that reach into the stored past
+	// (escalation ladders' strikes); nil means time.Now. Tests inject it.
+	Now func() time.Time
 	// ShutdownGrace is how long Close lets actions already handed to a
 	// connector finish (default 3 s); then they are interrupted and stay
 	// pending for the next start, like every action not started yet.
@@ -110,6 +113,7 @@ type Service struct {
 	rules  atomicRules
 	ui     *uiBuffer
 	outbox *outbox
+	autos  chan autoAct // writer → auto-actor
 
 	storeMu  sync.Mutex
 	storeErr error // last batch write error, nil after a success
@@ -195,6 +199,7 @@ func New(opts Options) *Service {
 		index:    map[int64]map[string]int64{},
 		held:     map[int64]heldSecrets{},
 		ui:       newUIBuffer(opts.MaxUIMessages),
+		autos:    make(chan autoAct, autoQueue),
 	}
 	s.outbox = newOutbox(s)
 	return s
@@ -224,10 +229,11 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() { defer s.wg.Done(); s.pipeline() }()
 	go func() { defer s.wg.Done(); s.writer() }()
 	go func() { defer s.wg.Done(); s.emitLoop() }()
+	go func() { defer s.wg.Done(); s.autoActor() }()
 
 	accts, err := s.st.Accounts(ctx)
 	if err != nil {
@@ -760,12 +766,14 @@ func (s *Service) reloadRules(ctx context.Context) error {
 		}
 	}
 	ft := map[int64]bool{}
+	names := make(map[int64]string, len(list))
 	for _, r := range list {
 		if r.Enabled && r.Kind == moderation.KindFirstTime {
 			ft[r.ChannelID] = true
 		}
+		names[r.ID] = r.Name
 	}
-	s.rules.Store(&rules{eng: eng, firstTime: ft})
+	s.rules.Store(&rules{eng: eng, firstTime: ft, names: names})
 	return nil
 }
 

@@ -60,7 +60,7 @@ func (f *fakeConn) Info() connector.Info {
 		MaxMessage: caps.MaxMessage, MessageUnit: caps.MessageUnit, MaxTimeout: caps.MaxTimeout, LimitsBy: caps.LimitsBy,
 		Replies: f.replies, Effects: f.effects,
 		Actions: map[chat.ActionKind]chat.ActionSpec{
-			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: true},
+			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: true}, chat.ActUnban: {Supported: true},
 			chat.ActAnnounce: {Supported: true}, chat.ActSend: {Supported: true},
 			chat.ActPin: {Supported: false, Note: "no pin here"},
 		}}}

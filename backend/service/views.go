@@ -129,8 +129,11 @@ type ActionView struct {
 	Status    string          `json:"status"`            // pending, sent, confirmed, failed
 	Outcome   string          `json:"outcome,omitempty"` // platform's words, or applied variant
 	Evidence  []int64         `json:"evidence,omitempty"`
-	Created   int64           `json:"created"`
-	Updated   int64           `json:"updated"`
+	// Actor is who made it: "" the local moderator, "rule:<name>" a rule's
+	// automatic action.
+	Actor   string `json:"actor,omitempty"`
+	Created int64  `json:"created"`
+	Updated int64  `json:"updated"`
 }
 
 // ModEventView is a moderation event observed on a platform.
@@ -148,12 +151,14 @@ type ModEventView struct {
 // RuleView is an auto-moderation rule.
 type RuleView struct {
 	ID      int64             `json:"id"`
-	Kind    string            `json:"kind"` // blocked_term, blocked_regex, links, caps, repeat, first_time
+	Kind    string            `json:"kind"` // one of moderation.RuleKinds
 	Name    string            `json:"name"`
 	Enabled bool              `json:"enabled"`
 	Params  map[string]string `json:"params"`
 	// ChannelID 0 applies to every channel.
 	ChannelID int64 `json:"channelId"`
+	// Position orders evaluation (lower first, then id).
+	Position int `json:"position"`
 }
 
 // Batch is what the UI receives on the event stream, at most a few dozen

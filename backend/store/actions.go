@@ -39,7 +39,10 @@ type ActionRow struct {
 	Outcome   string
 	Attempts  int
 	Evidence  []int64 // our message row ids
-	Created   time.Time
+	// Actor is who made the action: "" the local moderator, "rule:<name>"
+	// a rule's automatic action.
+	Actor   string
+	Created time.Time
 	Updated   time.Time
 }
 
@@ -86,10 +89,10 @@ func (s *Store) InsertAction(ctx context.Context, a *ActionRow) (bool, error) {
 		t := now()
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO actions(key, channel_id, kind, target_user_id, target_username, message_id,
-				params, status, outcome, attempts, created, updated)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING id`,
+				params, status, outcome, attempts, created, updated, actor)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING id`,
 			a.Key, a.ChannelID, string(a.Action.Kind), userID, username, a.Action.MessageID,
-			params, a.Status, a.Outcome, a.Attempts, t, t).Scan(&id)
+			params, a.Status, a.Outcome, a.Attempts, t, t, a.Actor).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // existing key: read it back below
 		}
@@ -141,7 +144,7 @@ func (s *Store) IncAttempts(ctx context.Context, id int64) error {
 	return mustAffect(res, "action", id)
 }
 
-const actionCols = `a.id, a.key, a.channel_id, a.params, a.status, a.outcome, a.attempts, a.created, a.updated,
+const actionCols = `a.id, a.key, a.channel_id, a.params, a.status, a.outcome, a.attempts, a.created, a.updated, a.actor,
 	(SELECT json_group_array(message_id) FROM (SELECT message_id FROM action_evidence e WHERE e.action_id = a.id ORDER BY message_id))`
 
 // scanAction reads a row selected with actionCols.
@@ -151,7 +154,7 @@ func scanAction(r rowScanner) (ActionRow, error) {
 		params, evidence []byte
 		created, updated int64
 	)
-	if err := r.Scan(&a.ID, &a.Key, &a.ChannelID, &params, &a.Status, &a.Outcome, &a.Attempts, &created, &updated, &evidence); err != nil {
+	if err := r.Scan(&a.ID, &a.Key, &a.ChannelID, &params, &a.Status, &a.Outcome, &a.Attempts, &created, &updated, &a.Actor, &evidence); err != nil {
 		return ActionRow{}, err
 	}
 	a.Created, a.Updated = fromMS(created), fromMS(updated)
@@ -263,4 +266,45 @@ func (s *Store) HasLaterActionOn(ctx context.Context, channelID, afterID int64, 
 		return false, fmt.Errorf("store: later actions of channel %d: %w", channelID, err)
 	}
 	return true, nil
+}
+
+// Strikes counts what counts against a user in a channel since a time: our
+// bans, timeouts and deletes of them that did not fail (a moderator's or a
+// rule's); the bans, timeouts and deletes the platform reported that no
+// action of ours explains (same kind and user within a minute); and the
+// messages of theirs a rule caught that were not approved and led to no
+// action (a hold is a warning). userID may be empty on platforms that name
+// users only; username is then matched.
+func (s *Store) Strikes(ctx context.Context, channelID int64, userID, username string, since time.Time) (int, error) {
+	userCond, modCond, msgCond, arg := `a.target_user_id = ?`, `e.user_id = ?`, `m.user_id = ?`, userID
+	if userID == "" {
+		userCond, modCond, msgCond, arg = `a.target_username = ?`, `e.username = ?`, `m.username = ?`, username
+	}
+	if arg == "" {
+		return 0, nil
+	}
+	t := ms(since)
+	var ours, theirs, caught int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM actions a
+		WHERE a.channel_id = ? AND `+userCond+` AND a.kind IN ('ban', 'timeout', 'delete') AND a.status != 'failed' AND a.created >= ?`,
+		channelID, arg, t).Scan(&ours)
+	if err != nil {
+		return 0, fmt.Errorf("store: strikes: %w", err)
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM mod_events e
+		WHERE e.channel_id = ? AND `+modCond+` AND e.kind IN ('ban', 'timeout', 'delete') AND e.at >= ?
+		AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.channel_id = e.channel_id AND a.kind = e.kind
+			AND (a.target_user_id = e.user_id AND e.user_id != '' OR a.target_username = e.username AND e.username != '')
+			AND a.status != 'failed' AND a.created BETWEEN e.at - 60000 AND e.at + 60000)`,
+		channelID, arg, t).Scan(&theirs)
+	if err != nil {
+		return 0, fmt.Errorf("store: strikes: %w", err)
+	}
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM queue_items q JOIN messages m ON m.id = q.message_id
+		WHERE q.channel_id = ? AND q.created >= ? AND q.status IN ('open', 'dismissed') AND `+msgCond,
+		channelID, t, arg).Scan(&caught)
+	if err != nil {
+		return 0, fmt.Errorf("store: strikes: %w", err)
+	}
+	return ours + theirs + caught, nil
 }

@@ -15,6 +15,8 @@ type Rule struct {
 	Enabled   bool
 	Params    map[string]string
 	ChannelID int64
+	// Position orders evaluation: lower first, then by id.
+	Position int
 }
 
 // checkRule validates r before it is written.
@@ -36,7 +38,7 @@ func checkRule(r *Rule) error {
 
 // Rules returns every rule, ordered by id.
 func (s *Store) Rules(ctx context.Context) ([]Rule, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, kind, name, enabled, params, coalesce(channel_id, 0) FROM rules ORDER BY id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, kind, name, enabled, params, coalesce(channel_id, 0), position FROM rules ORDER BY position, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: rules: %w", err)
 	}
@@ -48,7 +50,7 @@ func (s *Store) Rules(ctx context.Context) ([]Rule, error) {
 			enabled int
 			params  []byte
 		)
-		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &enabled, &params, &r.ChannelID); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &enabled, &params, &r.ChannelID, &r.Position); err != nil {
 			return nil, fmt.Errorf("store: rules: %w", err)
 		}
 		r.Enabled = enabled != 0
@@ -86,14 +88,14 @@ func (s *Store) SaveRule(ctx context.Context, r *Rule) error {
 			}
 		}
 		if r.ID == 0 {
-			if err := tx.QueryRowContext(ctx, `INSERT INTO rules(kind, name, enabled, params, channel_id) VALUES(?, ?, ?, ?, ?) RETURNING id`,
-				r.Kind, r.Name, b2i(r.Enabled), params, channel).Scan(&r.ID); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO rules(kind, name, enabled, params, channel_id, position) VALUES(?, ?, ?, ?, ?, ?) RETURNING id`,
+				r.Kind, r.Name, b2i(r.Enabled), params, channel, r.Position).Scan(&r.ID); err != nil {
 				return fmt.Errorf("store: insert rule %q: %w", r.Name, err)
 			}
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE rules SET kind = ?, name = ?, enabled = ?, params = ?, channel_id = ? WHERE id = ?`,
-			r.Kind, r.Name, b2i(r.Enabled), params, channel, r.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE rules SET kind = ?, name = ?, enabled = ?, params = ?, channel_id = ?, position = ? WHERE id = ?`,
+			r.Kind, r.Name, b2i(r.Enabled), params, channel, r.Position, r.ID)
 		if err != nil {
 			return fmt.Errorf("store: update rule %d: %w", r.ID, err)
 		}

@@ -176,6 +176,8 @@ export interface ActionView {
   status: string;
   outcome?: string;
   evidence?: number[];
+  /** actor is who made it: absent for the local moderator, "rule:<name>" for a rule's automatic action. */
+  actor?: string;
   created: number;
   updated: number;
 }
@@ -200,6 +202,8 @@ export interface RuleView {
   enabled: boolean;
   params: Record<string, string> | null;
   channelId: number;
+  /** position orders evaluation: lower first, then id. */
+  position?: number;
 }
 
 export interface MessageUpdate {

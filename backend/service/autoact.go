@@ -1,0 +1,133 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/moderation"
+	"modconsole/backend/store"
+)
+
+// Automatic actions of rules.
+//
+// A rule whose response acts (delete, timeout, ban, or an escalation
+// ladder) still puts a queue item next to the message. Once the batch that
+// holds them is committed, the writer hands the item to the auto-actor
+// goroutine (never blocking: a full hand-off leaves the item open for a
+// moderator and says so). The auto-actor picks the ladder's step from the
+// user's strikes in the channel within the rule's window (store.Strikes,
+// the catch at hand not counted) and, unless the step is a hold, acts
+// through Act — the same checks, outbox, idempotency and audit log as a
+// moderator's action — with the actor "rule:<name>", so the audit log says
+// "by rule <name>" and the action can be reversed like any other. Privileged
+// users are never caught by a rule, so never acted on.
+
+// autoAct is one rule hit to act on after its batch is stored.
+type autoAct struct {
+	item *store.QueueRow
+	rule string
+	hit  moderation.Hit
+}
+
+// autoQueue bounds the hand-off from the writer to the auto-actor.
+const autoQueue = 4096
+
+// actorKey carries who makes an action through the context.
+type actorKey struct{}
+
+// withActor returns ctx naming the actor of the actions made with it.
+func withActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// actorOf returns the actor ctx names ("" = the local moderator).
+func actorOf(ctx context.Context) string {
+	a, _ := ctx.Value(actorKey{}).(string)
+	return a
+}
+
+// ruleActor is the actor of a rule's automatic action.
+func ruleActor(name string) string { return "rule:" + name }
+
+// handOffAutos passes the committed batch's automatic actions on.
+func (s *Service) handOffAutos(autos []autoAct) {
+	for _, a := range autos {
+		select {
+		case s.autos <- a:
+		default:
+			s.log.Warn("automatic action skipped: too many waiting", "rule", a.rule, "item", a.item.ID)
+			s.ui.notice(Notice{Level: "warn", ChannelID: a.item.ChannelID, Text: fmt.Sprintf("Rule %q caught a message but too many automatic actions are waiting; it stays in the queue.", a.rule), At: time.Now().UnixMilli()})
+		}
+	}
+}
+
+// autoActor carries out automatic actions, one at a time, until the
+// service stops.
+func (s *Service) autoActor() {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case a := <-s.autos:
+			s.autoAct(a)
+		}
+	}
+}
+
+func (s *Service) autoAct(a autoAct) {
+	ctx := s.ctx
+	resp := a.hit.Response
+	m := a.item.Msg.Msg
+	strikes := 0
+	if len(resp.Ladder) > 0 {
+		n, err := s.st.Strikes(ctx, a.item.ChannelID, m.User.ID, m.User.Username, s.now().Add(-resp.LadderWindow))
+		if err != nil {
+			s.log.Warn("automatic action: strikes", "rule", a.rule, "err", err)
+			return // the item stays open for a moderator
+		}
+		strikes = max(n-1, 0) // the catch at hand is one of them
+	}
+	step := resp.StepFor(strikes)
+	if step.Do == moderation.RespHold {
+		return
+	}
+	req := ActionRequest{ChannelID: a.item.ChannelID, ItemID: a.item.ID, Reason: clipReason(fmt.Sprintf("rule %s: %s", a.rule, a.hit.Reason))}
+	switch step.Do {
+	case moderation.RespBan:
+		req.Kind = chat.ActBan
+	case moderation.RespDelete:
+		req.Kind = chat.ActDelete
+	case moderation.RespTimeout:
+		req.Kind, req.DurationSeconds = chat.ActTimeout, int64(step.Seconds)
+	}
+	if len(resp.Ladder) > 0 {
+		req.Reason = clipReason(fmt.Sprintf("%s (strike %d)", req.Reason, strikes+1))
+	}
+	if _, err := s.Act(withActor(ctx, ruleActor(a.rule)), req); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("automatic action refused", "rule", a.rule, "kind", req.Kind, "err", err)
+		s.ui.notice(Notice{Level: "warn", ChannelID: a.item.ChannelID, Text: fmt.Sprintf("Rule %q could not %s %s: %v. The message stays in the queue.", a.rule, req.Kind, m.User.Name(), err), At: time.Now().UnixMilli()})
+	}
+}
+
+// clipReason keeps an automatic action's reason within what platforms take.
+func clipReason(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:199]) + "…"
+	}
+	return s
+}
+
+// now is the service's clock (Options.Now, or time.Now).
+func (s *Service) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
