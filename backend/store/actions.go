@@ -43,7 +43,7 @@ type ActionRow struct {
 	// a rule's automatic action.
 	Actor   string
 	Created time.Time
-	Updated   time.Time
+	Updated time.Time
 }
 
 // InsertAction writes a to the outbox, idempotent on Key: when the key is
