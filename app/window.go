@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"modconsole/backend/httpapi"
 )
 
 // The desktop window must never show a page other than the console's own:
@@ -29,7 +32,7 @@ func Options(a *App, assets fs.FS) *options.App {
 		Height:           800,
 		MinWidth:         720,
 		MinHeight:        480,
-		AssetServer:      &assetserver.Options{Assets: assets},
+		AssetServer:      &assetserver.Options{Assets: assets, Middleware: withCSP},
 		BackgroundColour: &options.RGBA{R: 17, G: 19, B: 24, A: 1},
 		OnStartup:        Startup(a),
 		Bind:             []interface{}{a, NewBrowser(a)},
@@ -40,6 +43,18 @@ func Options(a *App, assets fs.FS) *options.App {
 		// default context menu stays off (it is on in dev builds only).
 		EnableDefaultContextMenu: false,
 	}
+}
+
+// withCSP gives every response of the window's asset server browser mode's
+// Content-Security-Policy: no inline script or style, no plugins, no base
+// or form targets elsewhere. Wails' own runtime and bindings come as
+// /wails/*.js files of the same origin, which 'self' admits.
+func withCSP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", httpapi.CSP)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Browser is bound to the desktop window beside App: it opens links in the

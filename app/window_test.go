@@ -3,9 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
+
+	"modconsole/backend/httpapi"
 )
 
 // TestOptionsKeepForeignPagesOut: the window takes no drops (a dropped file
@@ -23,8 +28,15 @@ func TestOptionsKeepForeignPagesOut(t *testing.T) {
 	if o.EnableDefaultContextMenu {
 		t.Error("the default context menu (open link in new window, reload) is enabled")
 	}
-	if o.AssetServer == nil || o.AssetServer.Assets == nil || o.OnStartup == nil {
-		t.Error("the window has no assets or no startup hook")
+	if o.AssetServer == nil || o.AssetServer.Assets == nil || o.OnStartup == nil || o.AssetServer.Middleware == nil {
+		t.Fatal("the window has no assets, no startup hook or no CSP middleware")
+	}
+	// The page gets the strict CSP.
+	h := o.AssetServer.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("<!doctype html>")) }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if got := rec.Header().Get("Content-Security-Policy"); got != httpapi.CSP || !strings.Contains(got, "script-src 'self'") {
+		t.Errorf("window CSP = %q", got)
 	}
 	if len(o.Bind) != 2 || o.Bind[0] != a {
 		t.Fatalf("bound %v, want the App and a Browser", o.Bind)
