@@ -255,17 +255,23 @@ func (s *Store) LatestActionWithKeyPrefix(ctx context.Context, prefix string) (A
 // afterID on the same target: the same user (by id or by username) or the
 // same platform message. Empty target fields match nothing.
 func (s *Store) HasLaterActionOn(ctx context.Context, channelID, afterID int64, userID, username, messageID string) (bool, error) {
-	var one int
-	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM actions WHERE channel_id = ? AND id > ? AND (
-			(? != '' AND target_user_id = ?) OR (? != '' AND target_username = ?) OR (? != '' AND message_id = ?))
-		LIMIT 1`, channelID, afterID, userID, userID, username, username, messageID, messageID).Scan(&one)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	// One indexed probe per given field (an OR across columns would scan).
+	var probes []string
+	var args []any
+	for _, f := range []struct{ col, v string }{{"target_user_id", userID}, {"target_username", username}, {"message_id", messageID}} {
+		if f.v != "" {
+			probes = append(probes, `EXISTS(SELECT 1 FROM actions WHERE channel_id = ? AND `+f.col+` = ? AND id > ?)`)
+			args = append(args, channelID, f.v, afterID)
+		}
+	}
+	if len(probes) == 0 {
 		return false, nil
-	case err != nil:
+	}
+	var found bool
+	if err := s.r.QueryRowContext(ctx, `SELECT `+strings.Join(probes, " OR "), args...).Scan(&found); err != nil {
 		return false, fmt.Errorf("store: later actions of channel %d: %w", channelID, err)
 	}
-	return true, nil
+	return found, nil
 }
 
 // Strikes counts what counts against a user in a channel since a time: our

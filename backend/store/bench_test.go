@@ -272,3 +272,62 @@ func BenchmarkSearch(b *testing.B) {
 	b.ReportMetric(pct(0.95), "p95_ms")
 	b.ReportMetric(float64(benchSearchRows()), "rows")
 }
+
+// benchActions fills a channel with n actions on n/10 users and n mod
+// events, the history the outbox's idempotency lookups search.
+func benchActions(b *testing.B, n int) (*Store, int64) {
+	b.Helper()
+	s, chs := benchStore(b)
+	ctx := context.Background()
+	var evs []*ModEventRow
+	for i := range n {
+		u := &chat.User{ID: fmt.Sprintf("u%d", i%(n/10)), Username: fmt.Sprintf("user%d", i%(n/10))}
+		row := &ActionRow{Key: fmt.Sprintf("%024x.1", i), ChannelID: chs[0], Action: chat.Action{Kind: chat.ActBan, User: u}}
+		if _, err := s.InsertAction(ctx, row); err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, &ModEventRow{ChannelID: chs[0], Ev: chat.Event{Kind: chat.KindTimeout, User: u, At: time.UnixMilli(1_700_000_000_000 + int64(i))}})
+	}
+	if err := s.WriteBatch(ctx, &Batch{ModEvents: evs}); err != nil {
+		b.Fatal(err)
+	}
+	return s, chs[0]
+}
+
+// BenchmarkActionSubmit compares what the outbox does per new action: the
+// insert alone (baseline) against the idempotency lookups before it (the
+// latest generation of the content key, later actions on the same target)
+// and, for the repeat of a confirmed ban, the mod-event check; on a
+// channel with 10,000 actions and 10,000 mod events.
+func BenchmarkActionSubmit(b *testing.B) {
+	const n = 10_000
+	for _, mode := range []string{"insert", "lookups+insert", "repeat-of-confirmed"} {
+		b.Run(mode, func(b *testing.B) {
+			s, ch := benchActions(b, n)
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := range b.N {
+				u := &chat.User{ID: fmt.Sprintf("u%d", i%(n/10)), Username: fmt.Sprintf("user%d", i%(n/10))}
+				key := fmt.Sprintf("b%023x.", i)
+				if mode != "insert" {
+					if _, err := s.LatestActionWithKeyPrefix(ctx, key); err == nil {
+						b.Fatal("unexpected prior generation")
+					}
+					if _, err := s.HasLaterActionOn(ctx, ch, int64(n/2), u.ID, u.Username, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if mode == "repeat-of-confirmed" {
+					if _, err := s.HasModEventSince(ctx, ch, u.ID, u.Username, []chat.Kind{chat.KindUnban, chat.KindBan}, time.UnixMilli(1_700_000_000_000)); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
+				row := &ActionRow{Key: key + "1", ChannelID: ch, Action: chat.Action{Kind: chat.ActBan, User: u}}
+				if _, err := s.InsertAction(ctx, row); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

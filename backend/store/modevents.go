@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,24 +45,28 @@ func (s *Store) ModEvents(ctx context.Context, channelID int64, limit int) ([]Mo
 // HasModEventSince reports whether channelID logged a moderation event of
 // one of kinds on the user (by id or by username) at or after since.
 func (s *Store) HasModEventSince(ctx context.Context, channelID int64, userID, username string, kinds []chat.Kind, since time.Time) (bool, error) {
-	if len(kinds) == 0 || (userID == "" && username == "") {
+	if len(kinds) == 0 {
 		return false, nil
 	}
-	args := []any{channelID, ms(since), userID, userID, username, username}
-	marks := make([]string, len(kinds))
-	for i, k := range kinds {
-		marks[i] = "?"
-		args = append(args, string(k))
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(kinds)), ",")
+	var probes []string
+	var args []any
+	for _, f := range []struct{ col, v string }{{"user_id", userID}, {"username", username}} {
+		if f.v == "" {
+			continue
+		}
+		probes = append(probes, `EXISTS(SELECT 1 FROM mod_events WHERE channel_id = ? AND `+f.col+` = ? AND at >= ? AND kind IN (`+marks+`))`)
+		args = append(args, channelID, f.v, ms(since))
+		for _, k := range kinds {
+			args = append(args, string(k))
+		}
 	}
-	var one int
-	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM mod_events WHERE channel_id = ? AND at >= ?
-			AND ((? != '' AND user_id = ?) OR (? != '' AND username = ?)) AND kind IN (`+strings.Join(marks, ",")+`)
-		LIMIT 1`, args...).Scan(&one)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	if len(probes) == 0 {
 		return false, nil
-	case err != nil:
+	}
+	var found bool
+	if err := s.r.QueryRowContext(ctx, `SELECT `+strings.Join(probes, " OR "), args...).Scan(&found); err != nil {
 		return false, fmt.Errorf("store: mod events of channel %d: %w", channelID, err)
 	}
-	return true, nil
+	return found, nil
 }
