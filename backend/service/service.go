@@ -313,7 +313,13 @@ func (s *Service) startConn(a store.Account) {
 	s.mu.Lock()
 	s.held[a.ID] = held
 	s.mu.Unlock()
-	cn, err := s.reg.New(a.Platform, cfg)
+	var cn connector.Connector
+	if names, hosts := s.heldBack(a, storedNames(held)); len(names) > 0 {
+		// An endpoint moved: the secrets stay here until the user confirms.
+		err = heldBackError(names, hosts)
+	} else {
+		cn, err = s.reg.New(a.Platform, cfg)
+	}
 	if err != nil {
 		c.built = err
 		close(c.done)
@@ -422,6 +428,15 @@ func (s *Service) accountViewOf(a store.Account, c *conn) AccountView {
 	s.mu.RUnlock()
 	v.HasToken = held.token
 	v.SecretKeys = append([]string(nil), held.names...)
+	if names, hosts := s.heldBack(a, storedNames(held)); len(names) > 0 {
+		for _, n := range names {
+			if n == "" {
+				n = tokenName
+			}
+			v.Held = append(v.Held, n)
+		}
+		v.HeldHosts = hosts
+	}
 	// Read-only as the connection reports it; before that, by what is stored
 	// (Kichat reads without a token and acts with its "kick" secret).
 	v.Guest = v.Health.Status == chat.StatusGuest ||
@@ -500,6 +515,9 @@ func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView
 			return AccountView{}, invalid("%s accounts have no secret named %q", in.Platform, name)
 		}
 	}
+	if err := checkPlaintext(in.Settings); err != nil {
+		return AccountView{}, err
+	}
 	writesSecret := in.Token != "" || in.ClearToken || len(in.Secrets) > 0
 	if writesSecret {
 		if err := s.sec.Check(); err != nil {
@@ -507,32 +525,36 @@ func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView
 		}
 	}
 	var a store.Account
-	created := false
 	if in.ID == 0 {
 		if !in.Platform.Valid() {
 			return AccountView{}, invalid("unknown platform %q", in.Platform)
 		}
 		a = store.Account{Platform: in.Platform, Name: in.Name, Settings: in.Settings}
+		s.rebind(&a, nil, false, in)
 		if err := s.st.CreateAccount(ctx, &a); err != nil {
 			return AccountView{}, err
 		}
-		created = true
+		if err := s.writeSecrets(a, in); err != nil {
+			s.st.DeleteAccount(ctx, a.ID)
+			return AccountView{}, err
+		}
 	} else {
 		var err error
 		a, err = s.st.Account(ctx, in.ID)
 		if err != nil {
 			return AccountView{}, notFound(err, "account %d", in.ID)
 		}
+		old := a.Settings
 		a.Name, a.Settings = in.Name, in.Settings
+		s.rebind(&a, old, true, in)
+		// Secrets first: a secret that failed to save must not be bound
+		// to the new hosts (the old value would then go there).
+		if err := s.writeSecrets(a, in); err != nil {
+			return AccountView{}, err
+		}
 		if err := s.st.UpdateAccount(ctx, &a); err != nil {
 			return AccountView{}, err
 		}
-	}
-	if err := s.writeSecrets(a, in); err != nil {
-		if created {
-			s.st.DeleteAccount(ctx, a.ID)
-		}
-		return AccountView{}, err
 	}
 	s.restartConn(a)
 	s.mu.RLock()

@@ -19,6 +19,12 @@ type AccountView struct {
 	Guest      bool              `json:"guest"` // no token: read-only connection
 	Health     Health            `json:"health"`
 	SecretKeys []string          `json:"secretKeys,omitempty"` // names of extra secrets present (e.g. "streamerbot")
+	// Held lists the stored secrets not sent because an endpoint setting
+	// now points at a host they were not entered for ("token" is the main
+	// token); HeldHosts are the endpoint hosts they would go to. Enter them
+	// again, or save with ConfirmHosts.
+	Held      []string `json:"held,omitempty"`
+	HeldHosts []string `json:"heldHosts,omitempty"`
 }
 
 // AccountInput creates or edits an account. ID 0 creates. Token, when not
@@ -32,6 +38,9 @@ type AccountInput struct {
 	Token      string            `json:"token,omitempty"`
 	ClearToken bool              `json:"clearToken,omitempty"`
 	Secrets    map[string]string `json:"secrets,omitempty"`
+	// ConfirmHosts sends the stored secrets to the account's endpoint hosts
+	// as they are after this save (see AccountView.Held).
+	ConfirmHosts bool `json:"confirmHosts,omitempty"`
 }
 
 // Health is the state of one connection.

@@ -17,7 +17,12 @@ type Account struct {
 	Platform chat.Platform
 	Name     string
 	Settings map[string]string
-	Created  time.Time
+	// BoundHosts maps each stored secret's name ("" = the main token) to
+	// the endpoint hosts it was entered or confirmed for; the service sends
+	// a secret only while the account's endpoints stay within them. Host
+	// names only: never a secret.
+	BoundHosts map[string][]string
+	Created    time.Time
 }
 
 // secretWords are setting-name fragments the store refuses, so that a secret
@@ -55,13 +60,17 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account) error {
 	if err != nil {
 		return err
 	}
+	bound, err := marshal("account bound hosts", nonNilHosts(a.BoundHosts))
+	if err != nil {
+		return err
+	}
 	created := time.Now()
 	if !a.Created.IsZero() {
 		created = a.Created
 	}
 	var id int64
-	err = s.w.QueryRowContext(ctx, `INSERT INTO accounts(platform, name, settings, created) VALUES(?, ?, ?, ?) RETURNING id`,
-		string(a.Platform), a.Name, settings, created.UnixMilli()).Scan(&id)
+	err = s.w.QueryRowContext(ctx, `INSERT INTO accounts(platform, name, settings, bound_hosts, created) VALUES(?, ?, ?, ?, ?) RETURNING id`,
+		string(a.Platform), a.Name, settings, bound, created.UnixMilli()).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("store: create account: %w", err)
 	}
@@ -79,8 +88,12 @@ func (s *Store) UpdateAccount(ctx context.Context, a *Account) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE accounts SET platform = ?, name = ?, settings = ? WHERE id = ?`,
-		string(a.Platform), a.Name, settings, a.ID)
+	bound, err := marshal("account bound hosts", nonNilHosts(a.BoundHosts))
+	if err != nil {
+		return err
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE accounts SET platform = ?, name = ?, settings = ?, bound_hosts = ? WHERE id = ?`,
+		string(a.Platform), a.Name, settings, bound, a.ID)
 	if err != nil {
 		return fmt.Errorf("store: update account %d: %w", a.ID, err)
 	}
@@ -102,7 +115,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	})
 }
 
-const accountCols = `id, platform, name, settings, created`
+const accountCols = `id, platform, name, settings, bound_hosts, created`
 
 // scanAccount reads one accounts row.
 func scanAccount(r rowScanner) (Account, error) {
@@ -110,15 +123,20 @@ func scanAccount(r rowScanner) (Account, error) {
 		a        Account
 		platform string
 		settings []byte
+		bound    []byte
 		created  int64
 	)
-	if err := r.Scan(&a.ID, &platform, &a.Name, &settings, &created); err != nil {
+	if err := r.Scan(&a.ID, &platform, &a.Name, &settings, &bound, &created); err != nil {
 		return Account{}, err
 	}
 	a.Platform = chat.Platform(platform)
 	a.Created = fromMS(created)
 	a.Settings = map[string]string{}
 	if err := unmarshal("account settings", a.ID, settings, &a.Settings); err != nil {
+		return Account{}, err
+	}
+	a.BoundHosts = map[string][]string{}
+	if err := unmarshal("account bound hosts", a.ID, bound, &a.BoundHosts); err != nil {
 		return Account{}, err
 	}
 	return a, nil
@@ -158,6 +176,14 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 func nonNilStrings(m map[string]string) map[string]string {
 	if m == nil {
 		return map[string]string{}
+	}
+	return m
+}
+
+// nonNilHosts returns m, or an empty map when m is nil.
+func nonNilHosts(m map[string][]string) map[string][]string {
+	if m == nil {
+		return map[string][]string{}
 	}
 	return m
 }

@@ -191,3 +191,31 @@ func TestDeleteChannelAndAccountCascade(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAccountBoundHosts(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a := &Account{Platform: chat.Velora, Name: "m", BoundHosts: map[string][]string{"": {"api.velora.tv"}, "streamerbot": {"a:1", "b"}}}
+	if err := s.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Account(ctx, a.ID)
+	if err != nil || len(got.BoundHosts) != 2 || got.BoundHosts[""][0] != "api.velora.tv" || len(got.BoundHosts["streamerbot"]) != 2 {
+		t.Fatalf("bound hosts after create: %+v, %v", got.BoundHosts, err)
+	}
+	a.BoundHosts = map[string][]string{"": {"evil.example"}}
+	if err := s.UpdateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Accounts(ctx)
+	if err != nil || len(all) != 1 || len(all[0].BoundHosts) != 1 || all[0].BoundHosts[""][0] != "evil.example" {
+		t.Fatalf("bound hosts after update: %+v, %v", all, err)
+	}
+	a.BoundHosts = nil
+	if err := s.UpdateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Account(ctx, a.ID); got.BoundHosts == nil || len(got.BoundHosts) != 0 {
+		t.Fatalf("nil bound hosts read back as %+v", got.BoundHosts)
+	}
+}
