@@ -143,6 +143,11 @@ const (
 	StatusReconnecting Status = "reconnecting"
 	StatusFailed       Status = "failed" // stopped retrying; needs the user (bad token, wrong namespace)
 	StatusStopped      Status = "stopped"
+	// Channel states: the connection is up and the channel's join, after
+	// the first connect (joining) or a reconnect (rejoining), has not been
+	// confirmed by the platform yet.
+	StatusJoining   Status = "joining"
+	StatusRejoining Status = "rejoining"
 )
 
 // Event is one thing that happened on a platform, normalized. Connectors fill

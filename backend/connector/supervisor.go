@@ -103,6 +103,9 @@ type Health struct {
 	// channel or conversation). Such a channel is not joined again on
 	// reconnect until Join or Retry asks for it.
 	FailedJoins map[string]string
+	// Rejoining holds the channels joined again after the latest connect
+	// whose Join has not returned yet (the platform has not confirmed them).
+	Rejoining map[string]bool
 	// Unrouted counts, per platform event name, the events the connector
 	// received but could not attribute to a joined channel
 	// (chat.KindUnrouted). They are never passed on.
@@ -198,6 +201,7 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 		}))
 		s.mu.Lock()
 		s.connected = false
+		s.health.Rejoining = nil
 		s.epoch++
 		upSince := s.upSince
 		s.upSince = time.Time{}
@@ -250,6 +254,12 @@ func (s *Supervisor) onStatus(ctx context.Context, ev chat.Event) {
 		s.epoch++
 		epoch := s.epoch
 		chans := s.wantedLocked()
+		s.health.Rejoining = map[string]bool{}
+		for _, ch := range chans {
+			if _, refused := s.health.FailedJoins[ch]; !refused {
+				s.health.Rejoining[ch] = true
+			}
+		}
 		s.mu.Unlock()
 		s.setStatus(ev.Status, "", time.Time{})
 		go s.rejoin(ctx, epoch, chans)
@@ -262,6 +272,11 @@ func (s *Supervisor) rejoin(ctx context.Context, epoch int, chans []string) {
 		stale := s.epoch != epoch || !s.wanted[ch]
 		s.mu.Unlock()
 		if stale || s.refused(ch) {
+			s.mu.Lock()
+			if s.epoch == epoch {
+				delete(s.health.Rejoining, ch)
+			}
+			s.mu.Unlock()
 			continue
 		}
 		s.joinOne(ctx, ch)
@@ -281,6 +296,7 @@ func (s *Supervisor) joinOne(ctx context.Context, ch string) error {
 	defer cancel()
 	err := s.conn.Join(jctx, ch)
 	s.mu.Lock()
+	delete(s.health.Rejoining, ch)
 	delete(s.health.JoinErrors, ch)
 	delete(s.health.FailedJoins, ch)
 	switch {
@@ -336,6 +352,7 @@ func (s *Supervisor) Leave(ctx context.Context, channel string) error {
 	delete(s.wanted, channel)
 	delete(s.health.JoinErrors, channel)
 	delete(s.health.FailedJoins, channel)
+	delete(s.health.Rejoining, channel)
 	connected := s.connected
 	s.mu.Unlock()
 	if !connected {
@@ -396,6 +413,12 @@ func (s *Supervisor) unrouted(ev chat.Event) {
 
 func (s *Supervisor) snapshotLocked() Health {
 	h := s.health
+	if s.health.Rejoining != nil {
+		h.Rejoining = make(map[string]bool, len(s.health.Rejoining))
+		for k, v := range s.health.Rejoining {
+			h.Rejoining[k] = v
+		}
+	}
 	if s.health.FailedJoins != nil {
 		h.FailedJoins = make(map[string]string, len(s.health.FailedJoins))
 		for k, v := range s.health.FailedJoins {

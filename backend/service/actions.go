@@ -649,8 +649,10 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		if errors.As(err, &rej) {
 			reason = rej.Reason
 		}
+		// One failure, one notice: the failed action itself carries the
+		// platform's reason to the UI (which shows it once); no separate
+		// notice repeats it.
 		o.finish(row, platform, statusFailed, reason)
-		s.ui.notice(Notice{Level: "error", ChannelID: row.ChannelID, Text: fmt.Sprintf("%s failed: %s", row.Action.Kind, reason)})
 		return stepDone
 	}
 }

@@ -97,3 +97,44 @@ func TestHumanDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestOneFailureOneNotice: a send the platform refuses reaches the UI once,
+// as the failed action with the platform's reason; neither the outbox nor
+// the platform's own commandResult (attributed to the action) adds a notice
+// repeating it. An unattributed refusal is still a notice.
+func TestOneFailureOneNotice(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	ctx := context.Background()
+	h.fake.verdict = func(a chat.Action) (chat.Result, error) {
+		h.fake.emit(chat.Event{Kind: chat.KindCommandResult, Channel: "lumen", Text: "Slow mode is enabled", Data: map[string]any{"actionId": a.ID}})
+		return chat.Result{}, &chat.RejectedError{Reason: "Slow mode is enabled", Code: "slow_mode"}
+	}
+	v, err := h.svc.Act(ctx, ActionRequest{ChannelID: h.ch.ID, Kind: chat.ActSend, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the failure", func() bool {
+		return h.ui.find(func(b Batch) bool {
+			for _, a := range b.Actions {
+				if a.ID == v.ID && a.Status == statusFailed && a.Outcome == "Slow mode is enabled" {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	h.fake.emit(chat.Event{Kind: chat.KindCommandResult, Channel: "lumen", Text: "late refusal of nothing we know"})
+	eventually(t, "the unattributed notice", func() bool {
+		return h.ui.find(func(b Batch) bool { return len(b.Notices) > 0 })
+	})
+	h.ui.mu.Lock()
+	defer h.ui.mu.Unlock()
+	for _, b := range h.ui.batches {
+		for _, n := range b.Notices {
+			if strings.Contains(n.Text, "Slow mode") {
+				t.Errorf("the failure was repeated as a notice: %+v", n)
+			}
+		}
+	}
+}

@@ -252,7 +252,12 @@ func (p *pipe) add(in inbound) {
 		p.notices = append(p.notices, Notice{Level: "info", ChannelID: chID, Text: describe(ev), At: ev.At.UnixMilli()})
 	case chat.KindCommandResult:
 		p.n--
-		if !ev.OK && ev.Text != "" {
+		// A refusal that answers one of our actions (the connector says
+		// which: Velora's actionId, socket-base's request) reaches the UI
+		// as that action's failure; only an unattributed one is a notice.
+		_, answersAction := ev.Data["actionId"]
+		_, answersRequest := ev.Data["request"]
+		if !ev.OK && ev.Text != "" && !answersAction && !answersRequest {
 			p.notices = append(p.notices, Notice{Level: "warn", ChannelID: chID, Text: ev.Text, At: ev.At.UnixMilli()})
 		}
 	default: // unban, raid, activity, anything new

@@ -11,8 +11,10 @@ import (
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/kichat"
+	"modconsole/backend/connector/socketbase"
 	"modconsole/backend/secrets"
 	kichatsim "modconsole/backend/simulator/kichat"
+	sbsim "modconsole/backend/simulator/socketbase"
 	"modconsole/backend/store"
 )
 
@@ -213,4 +215,67 @@ func TestKickLimitsRefusedAtTheAPI(t *testing.T) {
 		log, _ := w.svc.AuditLog(ctx, ch.ID, 10)
 		return len(log) == 1 && log[0].Status == statusConfirmed
 	})
+}
+
+// TestSocketBaseRoomShowsRejoining: after a reconnect the channel shows
+// "rejoining" (not "connected") until socket-base confirms the join; a send
+// issued then waits for the rejoin and is confirmed, with no failure notice.
+func TestSocketBaseRoomShowsRejoining(t *testing.T) {
+	sim := sbsim.New(sbsim.Options{JoinDelay: 400 * time.Millisecond})
+	if err := sim.AddProject("proj", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	st, err := store.Open(filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui := &recorder{}
+	reg := connector.Registry{chat.SocketBase: func(cfg connector.Config) (connector.Connector, error) { return socketbase.New(cfg) }}
+	svc := New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: allPlatforms(), Emitter: ui, EmitInterval: 10 * time.Millisecond,
+		Backoff: connector.Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond}})
+	ctx := context.Background()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(); st.Close() })
+	acct, err := svc.SaveAccount(ctx, AccountInput{Platform: chat.SocketBase, Name: "sb",
+		Settings: map[string]string{socketbase.SettingURL: base, socketbase.SettingHash: "proj"},
+		Secrets:  map[string]string{socketbase.SecretJWTSecret: "s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := svc.JoinChannel(ctx, acct.ID, "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() chat.Status { v, _ := svc.channelView(ch.ID); return v.Health.Status }
+	eventually(t, "joined", func() bool { return status() == chat.StatusConnected && sim.Members("proj", "general") == 1 })
+	sim.DropAll()
+	eventually(t, "rejoining shown", func() bool { return status() == chat.StatusRejoining })
+	eventually(t, "rejoining sent to the UI", func() bool {
+		return ui.find(func(b Batch) bool {
+			for _, c := range b.Channels {
+				if c.ID == ch.ID && c.Health.Status == chat.StatusRejoining {
+					return true
+				}
+			}
+			return false
+		})
+	})
+	if _, err := svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActSend, Text: "during the rejoin"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the send confirmed", func() bool {
+		log, _ := svc.AuditLog(ctx, ch.ID, 10)
+		return len(log) == 1 && log[0].Status == statusConfirmed
+	})
+	eventually(t, "connected again", func() bool { return status() == chat.StatusConnected })
+	if ui.find(func(b Batch) bool { return len(b.Notices) > 0 }) {
+		t.Error("a notice was raised for a send that waited for the rejoin")
+	}
 }

@@ -665,11 +665,18 @@ func (s *Service) channelView(id int64) (ChannelView, bool) {
 			v.JoinFailed = true
 		} else if e, ok := h.JoinErrors[cs.ch.Name]; ok {
 			v.Health.Error = "join failed: " + e
+		} else if h.Rejoining[cs.ch.Name] && (h.Status == chat.StatusConnected || h.Status == chat.StatusGuest) {
+			// Connected, but the platform has not confirmed this channel
+			// since the connect: actions to it wait for the rejoin.
+			v.Health.Status = chat.StatusJoining
+			if h.Reconnects > 0 {
+				v.Health.Status = chat.StatusRejoining
+			}
 		}
 	}
 	if c != nil {
 		v.Capabilities = c.info.Capabilities
-		v.ReadOnly = c.info.Capabilities.ReadOnly || v.Health.Status == chat.StatusGuest
+		v.ReadOnly = c.info.Capabilities.ReadOnly || v.Health.Status == chat.StatusGuest || s.healthOf(c).Status == chat.StatusGuest
 	}
 	if v.Capabilities.Actions == nil {
 		v.Capabilities.Actions = map[chat.ActionKind]chat.ActionSpec{}

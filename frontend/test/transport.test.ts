@@ -11,7 +11,7 @@ describe('transport', () => {
   });
   it('mirrors the Go names', () => {
     expect(Events.Batch).toBe('console:batch');
-    expect(Object.keys(Methods)).toHaveLength(18);
+    expect(Object.keys(Methods)).toHaveLength(20);
     for (const [k, v] of Object.entries(Methods)) expect(k).toBe(v);
   });
   it('drops ?token= from the address bar and keeps it nowhere', () => {

@@ -77,6 +77,9 @@ func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) 
 		if c.sendVia == "http" {
 			return c.post(ctx, "/api/message", room, a.Text)
 		}
+		if err := c.awaitRoom(ctx, room); err != nil {
+			return chat.Result{}, err
+		}
 		return c.wsRequest(ctx, &pending{op: "message", room: room, payload: a.Text},
 			map[string]string{"type": "message", "room": room, "payload": a.Text})
 	}

@@ -106,6 +106,10 @@ type Connector struct {
 
 	mu   sync.Mutex
 	link *link
+	// wanted holds the rooms Join was asked for (and not Left): after a
+	// reconnect they are being rejoined, and a send to one waits for its
+	// joined (awaitRoom) instead of drawing "You must join the room first".
+	wanted map[string]bool
 }
 
 var _ connector.Connector = (*Connector)(nil)
@@ -121,9 +125,12 @@ type link struct {
 	mu      sync.Mutex
 	pending []*pending
 	rooms   map[string]bool // rooms confirmed joined
-	seen    map[string]int  // base message id -> deliveries on this link
-	seq     int64
-	closed  bool
+	// roomsChanged is closed (and replaced) whenever rooms gains a room or
+	// the link closes, waking sends that wait for a rejoin.
+	roomsChanged chan struct{}
+	seen         map[string]int // base message id -> deliveries on this link
+	seq          int64
+	closed       bool
 }
 
 // pending is one request waiting for its answer.
@@ -292,7 +299,7 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 		return fmt.Errorf("socket-base: dial: %w", err)
 	}
 	ws.SetReadLimit(readLimit)
-	l := &link{ws: ws, nonce: nonce(), sub: sub, rooms: map[string]bool{}, seen: map[string]int{}}
+	l := &link{ws: ws, nonce: nonce(), sub: sub, rooms: map[string]bool{}, seen: map[string]int{}, roomsChanged: make(chan struct{})}
 	c.mu.Lock()
 	c.link = l
 	c.mu.Unlock()
@@ -405,6 +412,7 @@ func (c *Connector) detach(l *link) {
 	c.mu.Unlock()
 	l.mu.Lock()
 	l.closed = true
+	l.wakeLocked()
 	pend := l.pending
 	l.pending = nil
 	l.mu.Unlock()
@@ -432,6 +440,7 @@ func (c *Connector) handle(l *link, data []byte, sink connector.Sink) {
 	case TypeJoined:
 		l.mu.Lock()
 		l.rooms[f.Room] = true
+		l.wakeLocked()
 		l.mu.Unlock()
 		l.settle(func(p *pending) bool { return p.op == "join" && p.room == f.Room }, nil)
 	case TypeLeft:
@@ -539,6 +548,52 @@ func (l *link) pruneLocked(now time.Time) {
 	l.pending = keep
 }
 
+// wakeLocked wakes everyone waiting for a room on l. l.mu must be held.
+func (l *link) wakeLocked() {
+	close(l.roomsChanged)
+	l.roomsChanged = make(chan struct{})
+}
+
+// awaitRoom returns once room is joined on the current link, when the room
+// was joined before (it is being rejoined after a reconnect): a send then
+// goes out once the server has confirmed the rejoin, not before (socket-base
+// would answer "You must join the room first"). It waits at most
+// join_timeout; past it, or with no link at all, it returns an error
+// wrapping chat.ErrNotConnected (the action stays queued). A room never
+// joined is not waited for: the server's answer stands.
+func (c *Connector) awaitRoom(ctx context.Context, room string) error {
+	c.mu.Lock()
+	wanted := c.wanted[room]
+	c.mu.Unlock()
+	if !wanted {
+		return nil
+	}
+	deadline := time.NewTimer(c.joinTimeout)
+	defer deadline.Stop()
+	for {
+		l := c.current()
+		if l == nil {
+			return fmt.Errorf("socket-base: send to %s: %w", room, chat.ErrNotConnected)
+		}
+		l.mu.Lock()
+		joined, closed, changed := l.rooms[room], l.closed, l.roomsChanged
+		l.mu.Unlock()
+		if joined {
+			return nil
+		}
+		if closed {
+			return fmt.Errorf("socket-base: send to %s: %w", room, chat.ErrNotConnected)
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return fmt.Errorf("socket-base: send to %s: the room is still rejoining after %s: %w", room, c.joinTimeout, chat.ErrNotConnected)
+		case <-ctx.Done():
+			return fmt.Errorf("socket-base: send to %s: %w", room, ctx.Err())
+		}
+	}
+}
+
 // own reports whether a frame from sender is our own echo.
 func (l *link) own(from string) bool { return from != "" && from == l.sub }
 
@@ -617,11 +672,24 @@ func roomName(room string) (string, error) {
 // leaves are serialized: an error frame has no correlation id, so only one
 // may be outstanding for a failure to be attributed right.
 func (c *Connector) Join(ctx context.Context, room string) error {
+	if r, err := roomName(room); err == nil {
+		c.mu.Lock()
+		if c.wanted == nil {
+			c.wanted = map[string]bool{}
+		}
+		c.wanted[r] = true
+		c.mu.Unlock()
+	}
 	return c.membership(ctx, "join", room)
 }
 
 // Leave leaves room and waits for the server's left confirmation.
 func (c *Connector) Leave(ctx context.Context, room string) error {
+	if r, err := roomName(room); err == nil {
+		c.mu.Lock()
+		delete(c.wanted, r)
+		c.mu.Unlock()
+	}
 	return c.membership(ctx, "leave", room)
 }
 

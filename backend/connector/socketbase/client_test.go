@@ -28,7 +28,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	sim := sbsim.New(sbsim.Options{})
+	return newEnvOpts(t, sbsim.Options{})
+}
+
+func newEnvOpts(t *testing.T, opts sbsim.Options) *env {
+	t.Helper()
+	sim := sbsim.New(opts)
 	must(t, sim.AddProject(testHash, testSecret))
 	base, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -733,5 +738,55 @@ func TestLateErrorSettlesTheAbandonedRequest(t *testing.T) {
 	l.pruneLocked(time.Now())
 	if len(l.pending) != 0 {
 		t.Error("stale request not pruned")
+	}
+}
+
+// TestSendWaitsForTheRejoin: after a reconnect the room is "rejoining"
+// until socket-base answers joined (slowly here); a send issued meanwhile
+// waits for the rejoin and goes out, instead of drawing "You must join the
+// room first".
+func TestSendWaitsForTheRejoin(t *testing.T) {
+	e := newEnvOpts(t, sbsim.Options{JoinDelay: 300 * time.Millisecond})
+	c := e.newConn(t, "", nil, map[string]string{SecretJWTSecret: testSecret})
+	sup := connector.NewSupervisor(c, connector.SupervisorOptions{
+		Backoff: connector.Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond}})
+	r := newRec()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(ctx, r) }()
+	defer func() { cancel(); <-done }()
+	r.wait(t, "connected", func(ev chat.Event) bool { return ev.Kind == chat.KindStatus && ev.Status == chat.StatusConnected })
+	must(t, sup.Join(ctx, "general"))
+
+	e.sim.DropAll()
+	r.wait(t, "reconnecting", func(ev chat.Event) bool { return ev.Kind == chat.KindStatus && ev.Status == chat.StatusReconnecting })
+	deadline := time.Now().Add(5 * time.Second)
+	for !sup.Health().Rejoining["general"] || sup.Health().Status != chat.StatusConnected {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw the room rejoining: %+v", sup.Health())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	res, err := c.Do(ctx, chat.Action{Kind: chat.ActSend, Channel: "general", Text: "sent while rejoining"})
+	if err != nil {
+		t.Fatalf("send during the rejoin: %v", err)
+	}
+	if !strings.Contains(res.Detail, "echoed") {
+		t.Errorf("send result %+v, want it confirmed by the echo", res)
+	}
+	for deadline := time.Now().Add(5 * time.Second); sup.Health().Rejoining["general"]; {
+		if time.Now().After(deadline) {
+			t.Fatalf("still rejoining after the joined answer: %+v", sup.Health().Rejoining)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	for _, ev := range r.all(func(ev chat.Event) bool { return ev.Kind == chat.KindCommandResult }) {
+		t.Errorf("a refusal reached the sink: %+v", ev)
+	}
+	// A room never joined is not waited for: the server's answer stands.
+	_, err = c.Do(ctx, chat.Action{Kind: chat.ActSend, Channel: "elsewhere", Text: "hi"})
+	var rej *chat.RejectedError
+	if !errors.As(err, &rej) || rej.Code != "not_member" {
+		t.Errorf("send to a room never joined: %v", err)
 	}
 }

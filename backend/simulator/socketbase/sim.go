@@ -58,8 +58,14 @@ const (
 type Options struct {
 	SendBuffer int // frames queued per connection before it counts as stuck and is dropped; default 4096
 	MaxStored  int // messages kept per room; default 1000
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// JoinDelay makes the server take this long over a join: membership
+	// and the joined answer come only then, while later frames of the same
+	// connection are handled at once (a busy instance; the docs promise the
+	// answer, not its timing). A message to the room meanwhile gets "You
+	// must join the room first", as the docs say for a non-member.
+	JoinDelay time.Duration
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Stored is a persisted room message.
@@ -461,6 +467,24 @@ func errFrame(text string) []byte { return encode(map[string]string{"type": "err
 
 // onFrame processes one client frame and queues its answers, in order.
 func (s *Sim) onFrame(c *conn, data []byte) {
+	if d := s.opts.JoinDelay; d > 0 && isJoin(data) {
+		time.AfterFunc(d, func() { s.onFrameNow(c, data) })
+		return
+	}
+	s.onFrameNow(c, data)
+}
+
+// isJoin reports whether data is a well-formed join frame.
+func isJoin(data []byte) bool {
+	var f inFrame
+	if json.Unmarshal(data, &f) != nil {
+		return false
+	}
+	t, _ := f.Type.(string)
+	return t == "join"
+}
+
+func (s *Sim) onFrameNow(c *conn, data []byte) {
 	s.mu.Lock()
 	out := s.frameLocked(c, data)
 	stuck := s.queueLocked(out)

@@ -10,7 +10,8 @@ export const PLATFORM_NAMES: Record<Platform, string> = {
   socketbase: 'socket-base',
 };
 
-export type Status = 'connecting' | 'connected' | 'guest' | 'reconnecting' | 'failed' | 'stopped';
+/** joining/rejoining: a channel's state while the platform has not confirmed its join since the (re)connect. */
+export type Status = 'connecting' | 'connected' | 'guest' | 'reconnecting' | 'failed' | 'stopped' | 'joining' | 'rejoining';
 export type ActionKind = 'ban' | 'timeout' | 'unban' | 'delete' | 'clear' | 'pin' | 'announce' | 'send';
 export type TokenKind = 'text' | 'emote' | 'link';
 

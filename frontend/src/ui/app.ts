@@ -6,7 +6,7 @@ import type { ActionRequest, Batch, Overview } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { AccountsPage } from './accounts';
-import type { Ctx, Page, Route } from './ctx';
+import { ActionFailures, type Ctx, type Page, type Route } from './ctx';
 import { h, replace } from './dom';
 import { DialogHost, showHelp, Toasts } from './overlay';
 import { AuditPage, EventsPage, RulesPage, SearchPage } from './pages';
@@ -33,6 +33,12 @@ export class App implements Ctx {
   private stream: StreamState = { state: 'connecting', attempt: 0 };
   private pending: Changes | null = null;
   private loadedQueue = false;
+  /** failures reports each failed action once, with the platform's reason. */
+  private readonly failures = new ActionFailures((a, label) => {
+    const c = this.state.channels.get(a.channelId);
+    this.toast('error', a.outcome || 'no reason given',
+      `${label ?? a.kind} failed${c ? ` in ${c.name}` : ''}${a.target && !label ? ` (${a.target})` : ''}`);
+  });
 
   constructor(private readonly root: HTMLElement, private readonly transport: Transport) {
     this.api = makeApi(transport);
@@ -99,17 +105,19 @@ export class App implements Ctx {
     this.toasts.show(level, text, title);
   }
 
-  async act(req: ActionRequest, label: string): Promise<boolean> {
+  async act(req: ActionRequest, label: string, onFailed?: () => void): Promise<boolean> {
     try {
       const a = await this.api.act(req);
       if (a && typeof a.id === 'number') {
         const prev = this.state.actions.get(a.id);
         if (!prev || prev.updated <= a.updated) this.state.actions.set(a.id, a);
-        if (a.status === 'failed') this.toast('error', a.outcome || 'failed', `${label} failed`);
+        this.failures.submitted(this.state.actions.get(a.id) ?? a, label, onFailed);
       }
       return true;
     } catch (e) {
+      // Refused by the API (a limit, a missing target): the one notice.
       this.toast('error', (e as Error).message, `${label} failed`);
+      onFailed?.();
       return false;
     }
   }
@@ -161,12 +169,7 @@ export class App implements Ctx {
 
   private onBatch(b: Batch): void {
     this.pending = applyBatch(this.state, b, this.pending ?? emptyChanges());
-    for (const a of b.actions ?? []) {
-      if (a.status === 'failed') {
-        const c = this.state.channels.get(a.channelId);
-        this.toast('error', a.outcome || 'no reason given', `${a.kind} failed${c ? ` in ${c.name}` : ''}${a.target ? ` (${a.target})` : ''}`);
-      }
-    }
+    for (const a of b.actions ?? []) this.failures.update(a);
     for (const n of b.notices ?? []) {
       const c = n.channelId ? this.state.channels.get(n.channelId) : undefined;
       if (n.level === 'error' || n.level === 'warn') this.toast(n.level, n.text, c ? c.name : undefined);

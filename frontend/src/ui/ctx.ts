@@ -1,7 +1,7 @@
 // Ctx is what every view gets from the app: the API, the state and a few
 // shared services (toasts, dialogs, navigation, actions).
 import type { Api } from '../api/api';
-import type { ActionKind, ActionRequest, ActionSpec, ChannelView, Overview } from '../api/types';
+import type { ActionKind, ActionRequest, ActionSpec, ActionView, ChannelView, Overview } from '../api/types';
 import type { HiddenSet } from '../state/hidden';
 import type { Changes, State } from '../state/store';
 
@@ -28,8 +28,9 @@ export interface Ctx {
   overview(): Overview | null;
   go(r: Route): void;
   toast(level: 'info' | 'warn' | 'error', text: string, title?: string): void;
-  /** act sends a moderator action and reports failures; resolves to whether it was accepted. */
-  act(req: ActionRequest, label: string): Promise<boolean>;
+  /** act sends a moderator action and reports failures; resolves to whether it was accepted.
+   * onFailed runs once if the action fails, now or when its outcome arrives (to give back typed text). */
+  act(req: ActionRequest, label: string, onFailed?: () => void): Promise<boolean>;
   dialog: Dialogs;
   /** hidden holds what the moderator hid locally (platforms without moderation). */
   hidden: HiddenSet;
@@ -48,4 +49,46 @@ export function spec(c: ChannelView | undefined, kind: ActionKind): ActionSpec {
   if (!c) return { supported: false, note: 'channel unknown' };
   if (c.readOnly || c.capabilities?.readOnly) return { supported: false, note: 'read-only connection (guest): add a token to moderate' };
   return s ?? { supported: false, note: `${kind} is not available on this platform` };
+}
+
+/** ActionFailures makes one failure one notice: an action that fails is
+ * reported once (one toast with the platform's reason), whether the failure
+ * comes with Act's answer, with a later batch, or with both, and the caller's
+ * onFailed runs once. */
+export class ActionFailures {
+  private readonly reported = new Set<number>();
+  private readonly watching = new Map<number, { label: string; onFailed?: () => void }>();
+
+  constructor(private readonly report: (a: ActionView, label: string | undefined) => void) {}
+
+  /** submitted records Act's answer for an action the UI sent. current is the
+   * newest state known for it (a batch may have brought its outcome first). */
+  submitted(current: ActionView, label: string, onFailed?: () => void): void {
+    if (current.status === 'failed') {
+      this.fail(current, label);
+      onFailed?.();
+      return;
+    }
+    if (current.status !== 'confirmed') this.watching.set(current.id, { label, onFailed });
+  }
+
+  /** update takes an action update from a batch. */
+  update(a: ActionView): void {
+    if (a.status === 'confirmed') {
+      this.watching.delete(a.id);
+      return;
+    }
+    if (a.status !== 'failed') return;
+    const w = this.watching.get(a.id);
+    this.watching.delete(a.id);
+    this.fail(a, w?.label);
+    w?.onFailed?.();
+  }
+
+  private fail(a: ActionView, label: string | undefined): void {
+    if (this.reported.has(a.id)) return;
+    if (this.reported.size >= 1000) this.reported.clear();
+    this.reported.add(a.id);
+    this.report(a, label);
+  }
 }

@@ -21,6 +21,10 @@ function statusText(hl: Health, readOnly: boolean, now: number): string {
       return readOnly ? 'connected · read-only' : 'connected';
     case 'guest':
       return 'guest · read-only';
+    case 'joining':
+      return 'joining…';
+    case 'rejoining':
+      return 'rejoining… (sends wait for it)';
     case 'reconnecting': {
       const n = hl.reconnects ? ` #${hl.reconnects}` : '';
       if (hl.nextRetry && hl.nextRetry > now) return `reconnecting${n} · retry in ${Math.ceil((hl.nextRetry - now) / 1000)}s`;

@@ -103,7 +103,6 @@ export class QueuesPage implements Page {
   readonly el: HTMLElement;
   private readonly header = h('div', { class: 'chan-header' });
   private readonly pinBar = h('div', { class: 'pin-bar', attrs: { hidden: true } });
-  private readonly banner = h('div', { class: 'fail-banner', attrs: { hidden: true, role: 'alert', 'data-testid': 'fail-banner' } });
   private readonly noticeBar = h('div', { class: 'notice-bar', attrs: { hidden: true, 'aria-live': 'polite', 'data-testid': 'channel-notices' } });
   private readonly hiddenBox = h('div', { class: 'hidden-box', attrs: { hidden: true, 'data-testid': 'hidden-list' } });
   private hiddenOpen = false;
@@ -190,7 +189,6 @@ export class QueuesPage implements Page {
       this.header,
       this.pinBar,
       this.noticeBar,
-      this.banner,
       channelId ? h('div', { class: 'tabs narrow-only' }, this.tabQueue, this.tabChat) : null,
       this.split,
       this.detail,
@@ -700,9 +698,11 @@ export class QueuesPage implements Page {
       const req = sendRequest(ch, this.channelId, text, { replyTo, effect: effectIn?.value, color: colorOn?.checked ? colorIn?.value : undefined });
       input.value = '';
       this.cancelReply();
-      void this.ctx.act(req, replyTo ? `Reply to ${replyTo.user.displayName || replyTo.user.username}` : 'Send').then((ok) => {
-        if (ok) return;
-        if (!input.value) input.value = text;
+      // A failure (refused now, or by the platform later) gives the typed
+      // text back, unless something new was typed meanwhile.
+      void this.ctx.act(req, replyTo ? `Reply to ${replyTo.user.displayName || replyTo.user.username}` : 'Send', () => {
+        if (input.value) return;
+        input.value = text;
         if (replyTo && !this.replyTo) this.startReply(replyTo, false);
       });
     });
@@ -773,8 +773,8 @@ export class QueuesPage implements Page {
       if (!text.trim()) return;
       annIn.value = '';
       const color = colors.length ? colorSel.value : undefined;
-      void this.ctx.act({ channelId: this.channelId, kind: 'announce', text, color }, 'Announce').then((ok) => {
-        if (!ok && !annIn.value) annIn.value = text;
+      void this.ctx.act({ channelId: this.channelId, kind: 'announce', text, color }, 'Announce', () => {
+        if (!annIn.value) annIn.value = text;
       });
     });
     if (!annSpec.note) return annForm;
@@ -1025,18 +1025,8 @@ export class QueuesPage implements Page {
       if (ch.chat.has(cid)) this.chatList.schedule();
       if (ch.chat.has(cid) && this.focus === 'chat') this.renderDetail();
     }
-    for (const a of ch.actions) {
-      if (a.status !== 'failed' || (cid && a.channelId !== cid)) continue;
-      this.banner.hidden = false;
-      const close = h('button', { class: 'icon-btn', attrs: { type: 'button', 'aria-label': 'dismiss' } }, '×');
-      close.addEventListener('click', () => { this.banner.hidden = true; });
-      replace(this.banner,
-        h('strong', null, `${VERB_LABEL[a.kind] ?? a.kind} failed`),
-        cid ? null : this.channelLabel(a.channelId),
-        a.target ? h('span', { class: 'muted' }, a.target) : null,
-        h('span', { class: 'fail-reason' }, a.outcome || 'no reason given'),
-        close);
-    }
+    // A failed action is reported once, by the app's toast (ActionFailures);
+    // the page adds no banner repeating it.
   }
 
   tick(): void {
