@@ -74,14 +74,39 @@ function seed() {
   return { accounts, channels };
 }
 
-/** PLATFORMS is a shortened Overview.platforms (the real list is backend/service/platforms.go). */
+/** PLATFORMS is a shortened Overview.platforms (the real ones are each connector's Describe, in backend/connector/NAME/describe.go). */
 const PLATFORMS = [
   { platform: 'velora', label: 'Velora', tokenLabel: 'User JWT or OAuth access token (empty: guest, read-only)', secrets: [{ key: 'streamerbot', label: 'Streamer.bot bridge token' }], settings: [{ key: 'url', label: 'Gateway URL', default: 'https://api.velora.tv' }, { key: 'auth', label: 'How to send the token', default: 'payload' }] },
   { platform: 'kichat', label: 'Kick (via Kichat)', tokenLabel: '', secrets: [{ key: 'kick', label: `Kick OAuth token ${HOSTILE[0]}` }], settings: [{ key: 'url', label: 'Kichat relay URL', default: 'https://api.kichat.dev' }] },
   { platform: 'glimesh', label: 'Glimesh', tokenLabel: 'Access token with the chat scope', settings: [{ key: 'client_id', label: 'Application client id' }] },
   { platform: 'veroai', label: 'VeroAI', tokenLabel: 'REST API key', settings: [{ key: 'api_url', label: 'REST base', default: 'https://api.veroagents.com/v1' }] },
-  { platform: 'socketbase', label: 'socket-base', tokenLabel: 'A JWT for this project (or store the jwt_secret)', secrets: [{ key: 'jwt_secret', label: "The project's jwt_secret" }], settings: [{ key: 'url', label: 'Base URL', default: 'https://api.socket-base.com' }, { key: 'hash', label: 'Project hash', required: true }] },
+  { platform: 'socketbase', label: 'socket-base', tokenLabel: 'A JWT for this project (or store the jwt_secret)', secrets: [{ key: 'jwt_secret', label: "The project's jwt_secret" }], settings: [{ key: 'url', label: 'Base URL', default: 'https://api.socket-base.com', endpoint: true }, { key: 'hash', label: 'Project hash', required: true }, { key: 'allow_insecure', label: '1: allow plain ws:/http: to hosts other than this machine' }] },
 ];
+
+/** hostOf is a URL's lower-case host[:port] ('' when it has none). */
+const hostOf = (raw) => { try { return new URL(String(raw).trim()).host.toLowerCase(); } catch { return ''; } };
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
+
+/** bindSecrets mimics the service: a moved endpoint holds the stored secrets back until re-entered or confirmed; plaintext to other hosts needs allow_insecure. */
+function bindSecrets(a, inp) {
+  const settings = inp.settings || {};
+  if (settings.allow_insecure !== '1') {
+    for (const [k, v] of Object.entries(settings)) {
+      const m = /^(ws|http):\/\/([^/?#]+)/i.exec(String(v).trim());
+      if (m && !LOOPBACK.test(m[2].toLowerCase())) throw new Error(`invalid request: setting ${k}: ${m[1]}://${m[2]} is plaintext to a host other than this machine; turn on allow_insecure`);
+    }
+  }
+  const info = PLATFORMS.find((p) => p.platform === a.platform);
+  const hosts = (info?.settings ?? []).filter((f) => f.endpoint).map((f) => hostOf(settings[f.key] || f.default || '')).filter(Boolean);
+  a.bound ??= (info?.settings ?? []).filter((f) => f.endpoint).map((f) => hostOf((a.settings ?? {})[f.key] || f.default || '')).filter(Boolean);
+  if (inp.token || Object.values(inp.secrets || {}).some(Boolean) || inp.confirmHosts) a.bound = hosts;
+  const stored = [...(a.hasToken ? ['token'] : []), ...(a.secretKeys ?? [])];
+  const moved = hosts.some((x) => !a.bound.includes(x));
+  a.held = moved && stored.length ? stored : undefined;
+  a.heldHosts = a.held ? hosts : undefined;
+  if (a.held) a.health = { status: 'failed', error: `service: the stored ${a.held.join(', ')} not sent: an endpoint now points at ${hosts.join(', ')}`, since: Date.now(), reconnects: 0 };
+  else if (a.health?.status === 'failed') a.health = { status: 'connected', since: Date.now(), reconnects: 0 };
+}
 
 const NAMES = ['ana', 'bytewolf', 'cozy_cat', 'dr_lag', 'echo', 'frogger', 'glitchy', 'hex', 'ivy', 'jetlag', 'kappa_k', 'lumen'];
 const WORDS = 'gg nice run lol pog what is this chat so fast hello from brazil first time here love the stream the boss fight tomorrow'.split(' ');
@@ -276,6 +301,7 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
         a = { id: accounts.length + 10, platform: inp.platform, name: inp.name, settings: {}, hasToken: false, guest: true, health: { status: 'connecting', since: Date.now(), reconnects: 0 } };
         accounts.push(a);
       }
+      bindSecrets(a, inp);
       a.name = inp.name; a.settings = inp.settings || {};
       if (inp.token) a.hasToken = true;
       if (inp.clearToken) a.hasToken = false;

@@ -3,7 +3,8 @@
 // becomes "confirmed", a reply ("r") to a Velora chat message that comes
 // back with its reply context, and the accounts screen built from the platforms'
 // descriptions (socket-base: its hash setting, its jwt_secret only as
-// "stored", never a secret value).
+// "stored", never a secret value; moving its URL holds the secrets back
+// until the new host is confirmed; plain ws: to another host is refused).
 //
 //   node e2e/ui.e2e.mjs                      (starts the mock server)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/ui.e2e.mjs
@@ -193,6 +194,48 @@ try {
     const after = await page.evaluate(async () => (await fetch('/api/ListAccounts', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' })).json());
     r.check('the account was not changed', after.find((a) => a.id === sb.id)?.settings?.hash === sb.settings.hash);
     await form.locator('button', { hasText: 'Cancel' }).click();
+
+    // 7. a stored secret follows its endpoint's host: moving the URL holds the secrets back until confirmed
+    const list = async () => page.evaluate(async () => (await fetch('/api/ListAccounts', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' })).json());
+    const current = async () => (await list()).find((a) => a.id === sb.id);
+    const origUrl = sb.settings.url ?? '';
+    const movedUrl = origUrl ? origUrl.replace('127.0.0.1', 'localhost') : 'https://mirror.socket-base.example';
+    const openForm = async () => {
+      await acc.locator('button', { hasText: 'Edit' }).click();
+      await waitFor(() => form.count(), 3000);
+      return form.locator('[data-testid=setting-field][data-key=url] input');
+    };
+    const saveAndWait = async (pred) => {
+      await form.locator('[data-testid=account-save]').click();
+      return waitFor(async () => pred(await current()), 5000);
+    };
+    let urlIn = await openForm();
+    await urlIn.fill(movedUrl);
+    const note = form.locator('[data-testid=endpoint-moved]');
+    r.check('moving an endpoint warns before saving', await note.isVisible().catch(() => false), (await note.textContent().catch(() => '')) ?? '');
+    const held = await saveAndWait((a) => (a?.held ?? []).length > 0);
+    const heldRow = (await acc.locator('[data-testid=account-held]').textContent().catch(() => '')) ?? '';
+    r.check('after the move the stored secrets are held back and the list says so', !!held && heldRow.includes(new URL(movedUrl).host), heldRow);
+    urlIn = await openForm();
+    const box = form.locator('[data-testid=held-secrets]');
+    r.check('the form offers to confirm the new host', (await box.count()) === 1 && ((await box.textContent()) ?? '').includes(new URL(movedUrl).host));
+    await box.locator('[data-testid=confirm-hosts]').check();
+    r.check('confirming releases them', !!(await saveAndWait((a) => a && !(a.held ?? []).length && a.settings?.url === movedUrl)));
+    // Back to the original URL: held again (bound to the moved host now), confirm again.
+    urlIn = await openForm();
+    await urlIn.fill(origUrl);
+    const heldBack = await saveAndWait((a) => (a?.held ?? []).length > 0);
+    urlIn = await openForm();
+    await form.locator('[data-testid=confirm-hosts]').check();
+    r.check('moving back holds them again until confirmed', !!heldBack && !!(await saveAndWait((a) => a && !(a.held ?? []).length && (a.settings?.url ?? '') === origUrl)));
+    // Plain ws: to another host is refused unless allow_insecure is on.
+    urlIn = await openForm();
+    r.check('allow insecure shows as an unticked checkbox', (await form.locator('[data-testid=allow-insecure]').count()) === 1 && !(await form.locator('[data-testid=allow-insecure]').isChecked()));
+    await urlIn.fill('ws://chat.example.com');
+    await form.locator('[data-testid=account-save]').click();
+    await page.waitForTimeout(500);
+    r.check('plaintext to another host is refused and nothing changes', ((await current())?.settings?.url ?? '') === origUrl);
+    await form.locator('button', { hasText: 'Cancel' }).click().catch(() => {});
   }
   r.check('no secret value in any API answer or event', leaks.length === 0, leaks.slice(0, 3).join(', '));
   r.check('no page errors', errors.length === 0, errors.slice(0, 3).join('; '));

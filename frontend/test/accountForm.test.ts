@@ -139,4 +139,47 @@ describe('buildAccountFields', () => {
     expect(f.el.querySelectorAll('img, b, script, i, u').length).toBe(0);
     expect(f.el.textContent).toContain('<b>tok</b>');
   });
+
+  it('shows secrets held back by a moved endpoint and confirms them only when ticked', () => {
+    const info: PlatformInfo = { ...SOCKETBASE, settings: [{ key: 'url', label: 'Base URL', default: 'https://api.socket-base.com', endpoint: true }, { key: 'hash', label: 'Project hash', required: true }] };
+    const f = buildAccountFields(info, account({ hasToken: true, settings: { hash: 'h', url: 'https://evil.example' }, held: ['token', 'jwt_secret'], heldHosts: ['evil.example'] }));
+    const box = q(f.el, '[data-testid=held-secrets]')!;
+    expect(box.textContent).toContain('token, jwt_secret');
+    expect(box.textContent).toContain('evil.example');
+    const got = f.collect();
+    expect(got.ok && got.value.confirmHosts).toBeFalsy();
+    q<HTMLInputElement>(box, '[data-testid=confirm-hosts]')!.click();
+    const confirmed = f.collect();
+    expect(confirmed.ok && confirmed.value.confirmHosts).toBe(true);
+    expect(q(buildAccountFields(info, account({})).el, '[data-testid=held-secrets]')).toBeNull();
+  });
+
+  it('warns before saving when an endpoint moves away from the stored secrets\' host', () => {
+    const info: PlatformInfo = { ...SOCKETBASE, settings: [{ key: 'url', label: 'Base URL', default: 'https://api.socket-base.com', endpoint: true }, { key: 'hash', label: 'Project hash', required: true }] };
+    const f = buildAccountFields(info, account({ hasToken: true, settings: { hash: 'h' } }));
+    const input = q<HTMLInputElement>(f.el, '[data-testid=setting-field][data-key=url] input')!;
+    const note = q<HTMLElement>(f.el, '[data-testid=endpoint-moved]')!;
+    input.value = 'https://api.socket-base.com/v2';
+    input.dispatchEvent(new Event('input'));
+    expect(note.hidden).toBe(true);
+    input.value = 'https://collector.example';
+    input.dispatchEvent(new Event('input'));
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toContain('collector.example');
+  });
+
+  it('shows allow_insecure as a checkbox that writes 1 or nothing', () => {
+    const info: PlatformInfo = { ...SOCKETBASE, settings: [...(SOCKETBASE.settings ?? []), { key: 'allow_insecure', label: 'allow insecure' }] };
+    const on = buildAccountFields(info, account({ settings: { hash: 'h', allow_insecure: '1' } }));
+    const box = q<HTMLInputElement>(on.el, '[data-testid=allow-insecure]')!;
+    expect(box.type).toBe('checkbox');
+    expect(box.checked).toBe(true);
+    const a = on.collect();
+    expect(a.ok && a.value.settings.allow_insecure).toBe('1');
+    box.click();
+    const b = on.collect();
+    expect(b.ok && 'allow_insecure' in b.value.settings).toBe(false);
+    const off = buildAccountFields(info, account({ settings: { hash: 'h' } }));
+    expect(q<HTMLInputElement>(off.el, '[data-testid=allow-insecure]')!.checked).toBe(false);
+  });
 });

@@ -81,6 +81,10 @@ export interface AccountView {
   guest: boolean;
   health: Health;
   secretKeys?: string[];
+  /** stored secrets not sent because an endpoint now points at a host they were not entered for ("token" = the main token). */
+  held?: string[];
+  /** the endpoint hosts the held secrets would go to. */
+  heldHosts?: string[];
 }
 
 export interface AccountInput {
@@ -91,6 +95,8 @@ export interface AccountInput {
   token?: string;
   clearToken?: boolean;
   secrets?: Record<string, string>;
+  /** send the stored secrets to the endpoint hosts as they are after this save (see AccountView.held). */
+  confirmHosts?: boolean;
 }
 
 export interface PinView {

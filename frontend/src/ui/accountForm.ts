@@ -7,7 +7,21 @@ import type { AccountInput, AccountView, FieldInfo, PlatformInfo } from '../api/
 import { h } from './dom';
 
 /** AccountParts is what the fields contribute to an AccountInput. */
-export type AccountParts = Pick<AccountInput, 'settings' | 'token' | 'clearToken' | 'secrets'>;
+export type AccountParts = Pick<AccountInput, 'settings' | 'token' | 'clearToken' | 'secrets' | 'confirmHosts'>;
+
+/** ALLOW_INSECURE is the per-account setting that permits plain ws:/http: to other hosts; the form shows it as a checkbox. */
+export const ALLOW_INSECURE = 'allow_insecure';
+
+/** hostOf is the lower-case host[:port] of a URL, or '' when it has none. */
+export function hostOf(raw: string): string {
+  try {
+    return new URL(raw.trim()).host.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+const isOn = (v: string | undefined) => !!v && (v.trim() === '1' || v.trim().toLowerCase() === 'true');
 
 export type Collected = { ok: true; value: AccountParts } | { ok: false; errors: string[] };
 
@@ -64,6 +78,18 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
       clearTok ? h('label', { class: 'check' }, clearTok, 'remove the token stored earlier') : null));
   }
 
+  // ---- secrets held back: an endpoint moved since they were entered ----
+  let confirm: HTMLInputElement | null = null;
+  const held = (a?.held ?? []).filter((x) => typeof x === 'string');
+  if (held.length) {
+    const hosts = (a?.heldHosts ?? []).join(', ') || 'a new host';
+    confirm = h('input', { attrs: { type: 'checkbox', 'data-testid': 'confirm-hosts' } });
+    parts.push(h('div', { class: 'acc-field held-field warn', attrs: { 'data-testid': 'held-secrets', role: 'alert' } },
+      h('strong', null, `Not sent: ${held.join(', ')}. `),
+      `An endpoint now points at ${hosts}, which ${held.length > 1 ? 'they were' : 'it was'} not entered for. Enter ${held.length > 1 ? 'them' : 'it'} again, or confirm:`,
+      h('label', { class: 'check' }, confirm, `send the stored ${held.length > 1 ? 'secrets' : held[0]} to ${hosts}`)));
+  }
+
   // ---- secrets ----
   interface SecretRow { key: string; input: HTMLInputElement; remove: HTMLInputElement | null; stored: boolean }
   const secretRows: SecretRow[] = [];
@@ -99,17 +125,36 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
   const settingRows: SettingRow[] = [];
   const known = fieldList(info?.settings);
   const knownKeys = new Set(known.map((f) => f.key));
+  let insecure: HTMLInputElement | null = null;
+  const hasStored = !!a && (a.hasToken || (a.secretKeys?.length ?? 0) > 0);
   const settingEls = known.map((f) => {
     const id = nextId();
+    if (f.key === ALLOW_INSECURE) {
+      insecure = h('input', { attrs: { id, type: 'checkbox', 'aria-label': `setting ${f.key}`, 'data-key': f.key, 'data-testid': 'allow-insecure' } });
+      insecure.checked = isOn(current[f.key]);
+      return h('div', { class: 'acc-field setting-field insecure-field', attrs: { 'data-testid': 'setting-field', 'data-key': f.key } },
+        h('label', { class: 'check', attrs: { for: id } }, insecure, 'Allow plain ws:/http: to hosts other than this machine',
+          h('code', { class: 'field-key' }, f.key)),
+        h('div', { class: 'muted small' }, 'Off by default: the token would travel unencrypted.'));
+    }
     const input = h('input', { class: 'input', attrs: { id, type: 'text', spellcheck: 'false', placeholder: f.default || (f.required ? 'required' : ''), 'aria-label': `setting ${f.key}`, 'aria-required': f.required ? 'true' : undefined, required: !!f.required && !f.default, 'data-key': f.key } });
     input.value = current[f.key] ?? '';
-    input.addEventListener('input', () => { input.removeAttribute('aria-invalid'); input.classList.remove('invalid'); });
+    // An endpoint moved away from the stored secrets' host holds them back: say so before saving.
+    const moved = f.endpoint && hasStored ? h('div', { class: 'muted small warn', attrs: { 'data-testid': 'endpoint-moved', hidden: true } }) : null;
+    input.addEventListener('input', () => {
+      input.removeAttribute('aria-invalid'); input.classList.remove('invalid');
+      if (!moved) return;
+      const before = hostOf(current[f.key] || f.default || '');
+      const now = hostOf(input.value || f.default || '');
+      moved.hidden = !now || now === before;
+      moved.textContent = moved.hidden ? '' : `New host ${now}: the stored token and secrets are not sent there until you enter them again or confirm after saving.`;
+    });
     settingRows.push({ f, input });
     return h('div', { class: `acc-field setting-field${f.required ? ' required' : ''}`, attrs: { 'data-testid': 'setting-field', 'data-key': f.key } },
       h('label', { class: 'field-label', attrs: { for: id } }, f.label || f.key,
         f.required ? h('span', { class: 'req', attrs: { title: 'required', 'data-testid': 'required' } }, ' *') : null,
         h('code', { class: 'field-key' }, f.key)),
-      h('div', { class: 'field-input' }, input));
+      h('div', { class: 'field-input' }, input, moved));
   });
   const others = Object.entries(current).filter(([k]) => !knownKeys.has(k)).sort(([x], [y]) => x.localeCompare(y));
   const freeSettings = freeForm('setting', false, others);
@@ -134,6 +179,8 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
       } else input.removeAttribute('aria-invalid');
       if (v) settings[f.key] = v;
     }
+    const ins = insecure as HTMLInputElement | null;
+    if (ins?.checked) settings[ALLOW_INSECURE] = '1';
     for (const [k, v] of freeSettings.read()) {
       if (knownKeys.has(k)) errors.push(`setting ${k} has its own field above`);
       else if (k in settings) errors.push(`setting ${k} is given twice`);
@@ -151,6 +198,7 @@ export function buildAccountFields(info: PlatformInfo | undefined, a: AccountVie
     }
     for (const [k, v] of freeSecrets?.read() ?? []) if (v && !(k in secrets)) secrets[k] = v;
     if (Object.keys(secrets).length) value.secrets = secrets;
+    if (confirm?.checked) value.confirmHosts = true;
     return { ok: true, value };
   };
 

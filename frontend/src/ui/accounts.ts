@@ -1,11 +1,17 @@
 // Accounts: add, edit, remove per platform. The token field is write-only:
 // the UI only ever learns whether a token is stored.
 import { PLATFORMS, PLATFORM_NAMES, type AccountInput, type AccountView, type Platform, type PlatformInfo } from '../api/types';
-import { buildAccountFields, takesToken, type AccountFields } from './accountForm';
+import { ALLOW_INSECURE, buildAccountFields, takesToken, type AccountFields } from './accountForm';
 import type { Changes } from '../state/store';
 import type { Ctx, Page } from './ctx';
 import { h, replace } from './dom';
 import { healthClass, healthText } from './health';
+
+/** isInsecure says whether the account allows plain ws:/http: to other hosts. */
+function isInsecure(a: AccountView): boolean {
+  const v = (a.settings ?? {})[ALLOW_INSECURE]?.trim().toLowerCase();
+  return v === '1' || v === 'true';
+}
 
 export class AccountsPage implements Page {
   readonly el: HTMLElement;
@@ -54,6 +60,9 @@ export class AccountsPage implements Page {
         h('span', { class: 'acc-name' }, a.name),
         h('span', { class: a.hasToken || !a.guest ? 'token-ok' : 'token-none', attrs: { 'data-testid': 'account-token' } }, this.tokenText(a)),
         a.secretKeys?.length ? h('span', { class: 'muted', attrs: { 'data-testid': 'account-secrets' } }, `secrets stored: ${a.secretKeys.join(', ')}`) : null,
+        a.held?.length ? h('span', { class: 'token-none', attrs: { 'data-testid': 'account-held', title: 'Edit the account to enter them again or confirm the new host' } },
+          `not sent: ${a.held.join(', ')} (endpoint moved to ${(a.heldHosts ?? []).join(', ') || 'a new host'})`) : null,
+        isInsecure(a) ? h('span', { class: 'tag tag-warn', attrs: { 'data-testid': 'account-insecure' } }, 'plain ws:/http: allowed') : null,
         h('span', { class: `health ${healthClass(a.health)}` }, h('span', { class: 'dot' }), healthText(a.health, a.guest)),
         settings ? h('span', { class: 'muted settings' }, settings) : null,
         h('span', { class: 'grow' }),
