@@ -131,6 +131,19 @@ func (a *App) SaveRule(r service.RuleView) (service.RuleView, error) { return a.
 // DeleteRule mirrors service.API.
 func (a *App) DeleteRule(id int64) error { return a.api.DeleteRule(a.c(), id) }
 
+// ShieldStatus mirrors service.API.
+func (a *App) ShieldStatus() (service.ShieldView, error) { return a.api.ShieldStatus(a.c()) }
+
+// SetShield mirrors service.API.
+func (a *App) SetShield(req service.ShieldRequest) (service.ShieldView, error) {
+	return a.api.SetShield(a.c(), req)
+}
+
+// SetShieldAuto mirrors service.API.
+func (a *App) SetShieldAuto(auto service.ShieldAuto) (service.ShieldView, error) {
+	return a.api.SetShieldAuto(a.c(), auto)
+}
+
 // DryRunRule mirrors service.API.
 func (a *App) DryRunRule(req service.DryRunRequest) (service.DryRunResult, error) {
 	return a.api.DryRunRule(a.c(), req)

@@ -182,10 +182,22 @@ const (
 	ActPin      ActionKind = "pin"
 	ActAnnounce ActionKind = "announce"
 	ActSend     ActionKind = "send"
+	// ActMode switches one of the channel's chat modes (Action.Mode) on or
+	// off (Action.Off); a slow mode's interval is Action.Duration.
+	ActMode ActionKind = "mode"
 )
 
 // ActionKinds lists every action kind.
-var ActionKinds = []ActionKind{ActBan, ActTimeout, ActUnban, ActDelete, ActClear, ActPin, ActAnnounce, ActSend}
+var ActionKinds = []ActionKind{ActBan, ActTimeout, ActUnban, ActDelete, ActClear, ActPin, ActAnnounce, ActSend, ActMode}
+
+// The chat modes a channel may have (Capabilities.Modes lists the ones a
+// connector can switch).
+const (
+	ModeSlow        = "slow"        // one message per Duration per user
+	ModeFollowers   = "followers"   // followers only
+	ModeSubscribers = "subscribers" // subscribers only
+	ModeEmotes      = "emotes"      // emotes only
+)
 
 // Action is a moderator action addressed to one channel of one connection.
 type Action struct {
@@ -200,6 +212,8 @@ type Action struct {
 	Color     string        `json:"color,omitempty"`   // announce colour variant; send: the effect colour (Velora effectColor)
 	ReplyTo   *Reply        `json:"replyTo,omitempty"` // send: the message this one answers (Capabilities.Replies)
 	Effect    string        `json:"effect,omitempty"`  // send: a message effect (Capabilities.Effects); "" = the connector's default
+	Mode      string        `json:"mode,omitempty"`    // mode: which chat mode (ModeSlow, ...)
+	Off       bool          `json:"off,omitempty"`     // mode: switch it off
 }
 
 // Result is a platform's confirmation of an action.
@@ -287,6 +301,9 @@ type Capabilities struct {
 	// ones the platform documents, as suggestions: where the platform gives
 	// them only as examples (Velora), other names are passed on as typed.
 	Effects []string `json:"effects,omitempty"`
+	// Modes lists the chat modes ActMode can switch on this connection
+	// (ModeSlow, ModeFollowers, ...); empty = none.
+	Modes []string `json:"modes,omitempty"`
 }
 
 // Supports reports whether kind is supported.

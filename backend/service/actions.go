@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,6 +110,9 @@ func (s *Service) Act(ctx context.Context, req ActionRequest) (ActionView, error
 		}
 		return ActionView{}, fmt.Errorf("%w: %s", chat.ErrUnsupported, msg)
 	}
+	if a.Kind == chat.ActMode && !slices.Contains(c.info.Capabilities.Modes, a.Mode) {
+		return ActionView{}, fmt.Errorf("%w: %s has no %s mode to switch (it can switch: %s)", chat.ErrUnsupported, ch.Platform, a.Mode, strings.Join(c.info.Capabilities.Modes, ", "))
+	}
 	if caps := c.info.Capabilities; a.Kind == chat.ActSend {
 		if a.ReplyTo != nil && !caps.Replies {
 			return ActionView{}, fmt.Errorf("%w: replies are not available on %s", chat.ErrUnsupported, ch.Platform)
@@ -192,6 +196,17 @@ func (s *Service) buildAction(ctx context.Context, ch store.Channel, req ActionR
 			return a, nil, invalid("%s needs text", req.Kind)
 		}
 	case chat.ActClear:
+	case chat.ActMode:
+		switch req.Mode {
+		case chat.ModeSlow, chat.ModeFollowers, chat.ModeSubscribers, chat.ModeEmotes:
+		default:
+			return a, nil, invalid("mode must be slow, followers, subscribers or emotes, not %q", req.Mode)
+		}
+		if req.DurationSeconds < 0 || req.DurationSeconds > 3600 {
+			return a, nil, invalid("a slow mode interval is from 1 second to 1 hour")
+		}
+		a.Mode, a.Off, a.User, a.MessageID = req.Mode, req.Off, nil, ""
+		a.Duration = time.Duration(req.DurationSeconds) * time.Second
 	default:
 		return a, nil, invalid("unknown action %q", req.Kind)
 	}
@@ -303,6 +318,9 @@ func contentKey(chID int64, a chat.Action) string {
 			reply = a.ReplyTo.MessageID
 		}
 		fmt.Fprintf(h, "\x00%s\x00%s", reply, a.Effect)
+	}
+	if a.Mode != "" {
+		fmt.Fprintf(h, "\x00mode\x00%s\x00%t", a.Mode, a.Off)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:24]
 }

@@ -51,6 +51,13 @@ type API interface {
 	SaveRule(ctx context.Context, r RuleView) (RuleView, error)
 	// DeleteRule removes a rule.
 	DeleteRule(ctx context.Context, id int64) error
+	// ShieldStatus returns Shield mode's state.
+	ShieldStatus(ctx context.Context) (ShieldView, error)
+	// SetShield switches Shield mode on (chat modes and stricter rules on
+	// the selected channels, for a time) or off (everything reverted).
+	SetShield(ctx context.Context, req ShieldRequest) (ShieldView, error)
+	// SetShieldAuto sets whether a surge of first-time chatters arms Shield.
+	SetShieldAuto(ctx context.Context, auto ShieldAuto) (ShieldView, error)
 	// DryRunRule runs a rule (new or edited) over the logged history and
 	// says what it would have caught, without holding anything.
 	DryRunRule(ctx context.Context, req DryRunRequest) (DryRunResult, error)
@@ -83,6 +90,8 @@ type Overview struct {
 	Platforms []PlatformInfo `json:"platforms"`
 	// RuleKinds describes every rule kind and its params, for the rules screen.
 	RuleKinds []moderation.KindSpec `json:"ruleKinds"`
+	// Shield is Shield mode's state.
+	Shield ShieldView `json:"shield"`
 }
 
 // StorageState says whether chat is being stored. A batch that cannot be

@@ -23,6 +23,7 @@ type uiBuffer struct {
 	accounts map[int64]AccountView
 	events   []ModEventView
 	notices  []Notice
+	shieldV  *ShieldView
 	dirty    bool
 	// wake tells the emit loop that something changed.
 	wake chan struct{}
@@ -45,6 +46,7 @@ func (b *uiBuffer) reset() {
 	b.accounts = map[int64]AccountView{}
 	b.events = nil
 	b.notices = nil
+	b.shieldV = nil
 	b.dirty = false
 }
 
@@ -155,6 +157,14 @@ func (b *uiBuffer) notice(n Notice) {
 	b.mu.Unlock()
 }
 
+// shield records Shield's new state.
+func (b *uiBuffer) shield(v ShieldView) {
+	b.mu.Lock()
+	b.shieldV = &v
+	b.markLocked()
+	b.mu.Unlock()
+}
+
 // take returns the pending batch and empties the buffer; ok is false when
 // nothing changed.
 func (b *uiBuffer) take() (Batch, bool) {
@@ -163,7 +173,7 @@ func (b *uiBuffer) take() (Batch, bool) {
 	if !b.dirty {
 		return Batch{}, false
 	}
-	out := Batch{Updates: b.updates, Events: b.events, Notices: b.notices, Dropped: b.dropped}
+	out := Batch{Updates: b.updates, Events: b.events, Notices: b.notices, Dropped: b.dropped, Shield: b.shieldV}
 	// Keep at most maxPerChannel of the newest messages per channel.
 	if len(b.messages) > 0 {
 		skip := map[int64]int{}

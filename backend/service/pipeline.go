@@ -158,7 +158,11 @@ func (p *pipe) add(in inbound) {
 			m.At = ev.At
 		}
 		rs := p.s.rules.Load()
-		first, known := p.chatter(chID, m.User.ID, rs.wantsFirstTime(chID))
+		surge := p.s.surge.on()
+		first, known := p.chatter(chID, m.User.ID, rs.wantsFirstTime(chID) || surge)
+		if first && surge {
+			p.s.surge.observe(chID, ev.At)
+		}
 		row := &store.MessageRow{ChannelID: chID, Msg: m, ChatterKnown: known}
 		if rs != nil && rs.eng != nil {
 			hits := rs.eng.Evaluate(moderation.Input{ChannelID: chID, Msg: m, FirstTime: first}, ev.At)

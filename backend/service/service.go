@@ -115,6 +115,10 @@ type Service struct {
 	outbox *outbox
 	autos  chan autoAct // writer → auto-actor
 
+	shieldMu sync.Mutex
+	shield   ShieldView
+	surge    *surgeDetector
+
 	storeMu  sync.Mutex
 	storeErr error // last batch write error, nil after a success
 	lost     int64 // events not stored since start
@@ -200,6 +204,7 @@ func New(opts Options) *Service {
 		held:     map[int64]heldSecrets{},
 		ui:       newUIBuffer(opts.MaxUIMessages),
 		autos:    make(chan autoAct, autoQueue),
+		surge:    newSurgeDetector(),
 	}
 	s.outbox = newOutbox(s)
 	return s
@@ -212,6 +217,9 @@ func (s *Service) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.reloadRules(ctx); err != nil {
 		return err
+	}
+	if err := s.loadShield(ctx); err != nil {
+		return fmt.Errorf("service: load shield: %w", err)
 	}
 	chans, err := s.st.Channels(ctx)
 	if err != nil {
@@ -229,11 +237,12 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	s.wg.Add(4)
+	s.wg.Add(5)
 	go func() { defer s.wg.Done(); s.pipeline() }()
 	go func() { defer s.wg.Done(); s.writer() }()
 	go func() { defer s.wg.Done(); s.emitLoop() }()
 	go func() { defer s.wg.Done(); s.autoActor() }()
+	go func() { defer s.wg.Done(); s.shieldLoop() }()
 
 	accts, err := s.st.Accounts(ctx)
 	if err != nil {
@@ -454,6 +463,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	if err != nil {
 		return Overview{}, err
 	}
+	sh, _ := s.ShieldStatus(ctx)
 	_, inMemory := s.sec.(*secrets.Memory)
 	ks := KeyringState{OK: true, Backend: s.sec.Name(), Saved: !inMemory}
 	if err := s.sec.Check(); err != nil {
@@ -466,7 +476,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		sst.Error = s.storeErr.Error()
 	}
 	s.storeMu.Unlock()
-	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Storage: sst, Accounts: accts, Channels: chans, Platforms: s.platforms(), RuleKinds: moderation.KindSpecs}, nil
+	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Storage: sst, Accounts: accts, Channels: chans, Platforms: s.platforms(), RuleKinds: moderation.KindSpecs, Shield: sh}, nil
 }
 
 // ListAccounts implements API.

@@ -33,6 +33,7 @@ type fakeConn struct {
 	hold     chan struct{}
 	replies  bool     // Capabilities.Replies (set before setup)
 	effects  []string // Capabilities.Effects (set before setup)
+	modes    []string // Capabilities.Modes (set before setup)
 	// limits, when set, replaces the Capabilities limits (set before setup).
 	limits *chat.Capabilities
 	// compose, when set, is the text the fake puts on the wire (Composer).
@@ -58,11 +59,12 @@ func (f *fakeConn) Info() connector.Info {
 	}
 	return connector.Info{Platform: chat.Velora, Name: "fake", Capabilities: chat.Capabilities{
 		MaxMessage: caps.MaxMessage, MessageUnit: caps.MessageUnit, MaxTimeout: caps.MaxTimeout, LimitsBy: caps.LimitsBy,
-		Replies: f.replies, Effects: f.effects,
+		Replies: f.replies, Effects: f.effects, Modes: f.modes,
 		Actions: map[chat.ActionKind]chat.ActionSpec{
 			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: true}, chat.ActUnban: {Supported: true},
 			chat.ActAnnounce: {Supported: true}, chat.ActSend: {Supported: true},
-			chat.ActPin: {Supported: false, Note: "no pin here"},
+			chat.ActPin:  {Supported: false, Note: "no pin here"},
+			chat.ActMode: {Supported: len(f.modes) > 0, Note: "modes as listed"},
 		}}}
 }
 

@@ -124,6 +124,8 @@ type ActionRequest struct {
 	Color           string          `json:"color,omitempty"`     // announce: colour variant; send: effect colour (#rrggbb)
 	ReplyToID       int64           `json:"replyToId,omitempty"` // send: our row id of the message answered (capabilities.replies)
 	Effect          string          `json:"effect,omitempty"`    // send: message effect (capabilities.effects)
+	Mode            string          `json:"mode,omitempty"`      // mode: slow, followers, subscribers or emotes (capabilities.modes)
+	Off             bool            `json:"off,omitempty"`       // mode: switch it off (durationSeconds: the slow interval)
 }
 
 // ActionView is one entry in the outbox and audit trail.
@@ -182,6 +184,7 @@ type Batch struct {
 	Events   []ModEventView  `json:"events,omitempty"`
 	Notices  []Notice        `json:"notices,omitempty"`
 	Dropped  int             `json:"dropped,omitempty"` // messages left out of this batch to keep it small; page them from history
+	Shield   *ShieldView     `json:"shield,omitempty"`  // Shield mode's new state, when it changed
 }
 
 // MessageUpdate changes messages already shown: deleted, purged by a ban or

@@ -50,6 +50,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActPin:      {Supported: false, Note: "Glimesh has no pinned messages."},
 			chat.ActAnnounce: {Supported: false, Note: "Glimesh has no announcements; send a normal message instead."},
 			chat.ActClear:    {Supported: false, Note: "Glimesh's API has no way to clear chat."},
+			chat.ActMode:     {Supported: false, Note: "Glimesh's chat API documents no chat modes (slow, followers, emotes) to switch."},
 		},
 	}
 	if caps.ReadOnly {

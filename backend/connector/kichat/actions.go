@@ -77,6 +77,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActPin:      {Supported: false, Note: "Pinning: " + noteNoEndpoint},
 			chat.ActAnnounce: {Supported: false, Note: "Announcements: " + noteNoEndpoint},
 			chat.ActClear:    {Supported: false, Note: "Clearing chat: " + noteNoEndpoint},
+			chat.ActMode:     {Supported: false, Note: "Chat modes (slow, followers, subscribers, emotes): " + noteNoEndpoint + " The relay shows mode changes made on Kick."},
 		},
 	}
 	// Kick's send takes reply_to_message_id; effects it has none.
@@ -98,7 +99,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) {
 	switch a.Kind {
 	case chat.ActBan, chat.ActTimeout, chat.ActUnban, chat.ActDelete, chat.ActSend:
-	case chat.ActPin, chat.ActAnnounce, chat.ActClear:
+	case chat.ActPin, chat.ActAnnounce, chat.ActClear, chat.ActMode:
 		return chat.Result{}, fmt.Errorf("kichat: %s: %w: %s", a.Kind, chat.ErrUnsupported, noteNoEndpoint)
 	default:
 		return chat.Result{}, fmt.Errorf("kichat: %s: %w", a.Kind, chat.ErrUnsupported)

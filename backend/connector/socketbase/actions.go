@@ -39,6 +39,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActDelete:   {Note: "socket-base has no moderation: messages cannot be deleted; hide the message locally."},
 			chat.ActPin:      {Note: "socket-base has no pinned messages."},
 			chat.ActClear:    {Note: "socket-base has no moderation: a room cannot be cleared; hide the messages locally."},
+			chat.ActMode:     {Note: "socket-base has no chat modes."},
 		},
 	}
 	if !c.hasCredentials() {

@@ -69,7 +69,10 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActDelete:   {Supported: true, Inferred: true, Note: inferred + bridgeNote},
 			chat.ActPin:      {Supported: true, Inferred: true, Note: inferred + bridgeNote},
 			chat.ActClear:    {Supported: true, Inferred: true, Note: inferred + bridgeNote},
+			chat.ActMode: {Supported: true, Inferred: true, Note: "Velora enforces slow, follower-only, sub-only and emote-only modes; the commands that switch them are not documented (" +
+				strings.Join(c.modeNames(), ", ") + " as set in the account's mode commands)." + bridgeNote},
 		},
+		Modes: c.modeNames(),
 	}
 	if !caps.ReadOnly && !c.viaBridge(chat.ActSend) {
 		// replyTo, effect and effectColor are sendMessage fields; the
@@ -78,6 +81,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 		caps.Effects = append([]string(nil), Effects...)
 	}
 	if caps.ReadOnly {
+		caps.Modes = nil
 		for k, s := range caps.Actions {
 			s.Supported = false
 			s.Note = "Guest connection (no token): read-only."
@@ -171,6 +175,20 @@ func (c *Connector) Command(a chat.Action) (text, applied string, err error) {
 
 	case chat.ActClear:
 		return fill(c.templates[chat.ActClear], nil), "", nil
+
+	case chat.ActMode:
+		cmds, ok := c.modeCmds[a.Mode]
+		if !ok {
+			return "", "", fmt.Errorf("velora: mode %q: %w", a.Mode, chat.ErrUnsupported)
+		}
+		if a.Off {
+			return fill(cmds[1], nil), "", nil
+		}
+		secs := int64(math.Ceil(a.Duration.Seconds()))
+		if a.Mode == chat.ModeSlow && secs <= 0 {
+			secs = DefaultSlowSeconds
+		}
+		return fill(cmds[0], map[string]string{"seconds": strconv.FormatInt(secs, 10)}), "", nil
 	}
 	return "", "", fmt.Errorf("velora: %s: %w", a.Kind, chat.ErrUnsupported)
 }
@@ -226,6 +244,9 @@ func isPlaceholder(name string) bool {
 func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) {
 	if strings.TrimSpace(a.Channel) == "" {
 		return chat.Result{}, errors.New("velora: action without channel")
+	}
+	if c.guest() && !c.viaBridge(a.Kind) {
+		return chat.Result{}, chat.ErrReadOnly
 	}
 	text, applied, err := c.Command(a)
 	if err != nil {
@@ -343,4 +364,47 @@ func suffix(msg string) string {
 		return ""
 	}
 	return ": " + truncate(msg, 200)
+}
+
+// DefaultModeCommands are the inferred chat-mode commands: Velora's doc says
+// the gateway enforces these modes and lists more commands "in the
+// dashboard", without their names.
+const DefaultModeCommands = "slow=/slow {seconds}|/slowoff, followers=/followers|/followersoff, subscribers=/subscribers|/subscribersoff, emotes=/emoteonly|/emoteonlyoff"
+
+// DefaultSlowSeconds is the slow-mode interval when none is given.
+const DefaultSlowSeconds = 30
+
+// parseModeCommands reads "mode=on|off, ..." templates.
+func parseModeCommands(s string) (map[string][2]string, error) {
+	out := map[string][2]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, cmds, ok := strings.Cut(part, "=")
+		on, off, ok2 := strings.Cut(cmds, "|")
+		name, on, off = strings.TrimSpace(name), strings.TrimSpace(on), strings.TrimSpace(off)
+		switch {
+		case !ok || !ok2:
+			return nil, fmt.Errorf("%q: write mode=/on-command|/off-command", part)
+		case name != chat.ModeSlow && name != chat.ModeFollowers && name != chat.ModeSubscribers && name != chat.ModeEmotes:
+			return nil, fmt.Errorf("%q: unknown mode %q (slow, followers, subscribers or emotes)", part, name)
+		case !strings.HasPrefix(on, "/") || !strings.HasPrefix(off, "/"):
+			return nil, fmt.Errorf("%q: commands must start with /", part)
+		}
+		out[name] = [2]string{on, off}
+	}
+	return out, nil
+}
+
+// modeNames lists the modes this connection can switch, in a fixed order.
+func (c *Connector) modeNames() []string {
+	var out []string
+	for _, m := range []string{chat.ModeSlow, chat.ModeFollowers, chat.ModeSubscribers, chat.ModeEmotes} {
+		if _, ok := c.modeCmds[m]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

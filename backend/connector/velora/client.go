@@ -55,6 +55,7 @@ const (
 	SettingCmdDelete      = "cmd_delete"
 	SettingCmdPin         = "cmd_pin"
 	SettingCmdClear       = "cmd_clear"
+	SettingCmdModes       = "cmd_modes" // mode=on|off templates, comma-separated (DefaultModeCommands)
 	SecretStreamerbot     = "streamerbot" // cfg.Secrets key of the bridge token
 	DefaultURL            = "https://api.velora.tv"
 	DefaultNamespace      = "/chat"
@@ -82,6 +83,7 @@ type Connector struct {
 	useBridge     string
 	bridgeToken   string
 	templates     map[chat.ActionKind]string
+	modeCmds      map[string][2]string // chat mode → on, off templates
 	heartbeat     time.Duration
 	resultTimeout time.Duration
 	joinTimeout   time.Duration
@@ -189,6 +191,9 @@ func New(cfg connector.Config) (*Connector, error) {
 		if !strings.HasPrefix(t, "/") {
 			return nil, fmt.Errorf("velora: %s command template must start with /", k)
 		}
+	}
+	if c.modeCmds, err = parseModeCommands(set(SettingCmdModes, DefaultModeCommands)); err != nil {
+		return nil, fmt.Errorf("velora: setting %s: %w", SettingCmdModes, err)
 	}
 	return c, nil
 }

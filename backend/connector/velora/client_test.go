@@ -845,3 +845,63 @@ func TestModEventsByUsernameOnly(t *testing.T) {
 		t.Errorf("ban by name = %+v", ev.User)
 	}
 }
+
+// TestChatModes switches each chat mode on and off with the (inferred)
+// mode commands and checks the simulated gateway's channel state.
+func TestChatModes(t *testing.T) {
+	e := newEnv(t)
+	l := e.connect(t, tokAlice, nil, nil)
+	l.r.wait(t, "status", kind(chat.KindStatus))
+	l.join(t, "streamer")
+	caps := l.c.Capabilities()
+	if !caps.Actions[chat.ActMode].Supported || !caps.Actions[chat.ActMode].Inferred || len(caps.Modes) != 4 {
+		t.Fatalf("mode capability %+v, modes %v", caps.Actions[chat.ActMode], caps.Modes)
+	}
+	on := func(mode string, secs int) {
+		t.Helper()
+		if _, err := l.do(chat.Action{Kind: chat.ActMode, Mode: mode, Duration: time.Duration(secs) * time.Second}); err != nil {
+			t.Fatalf("%s on: %v", mode, err)
+		}
+	}
+	off := func(mode string) {
+		t.Helper()
+		if _, err := l.do(chat.Action{Kind: chat.ActMode, Mode: mode, Off: true}); err != nil {
+			t.Fatalf("%s off: %v", mode, err)
+		}
+	}
+	on(chat.ModeSlow, 20)
+	on(chat.ModeFollowers, 0)
+	on(chat.ModeSubscribers, 0)
+	on(chat.ModeEmotes, 0)
+	m, err := e.sim.ChannelModes("streamer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.SlowSeconds != 20 || !m.FollowersOnly || !m.SubsOnly || !m.EmoteOnly {
+		t.Fatalf("modes after switching on: %+v", m)
+	}
+	for _, mode := range []string{chat.ModeSlow, chat.ModeFollowers, chat.ModeSubscribers, chat.ModeEmotes} {
+		off(mode)
+	}
+	if m, _ = e.sim.ChannelModes("streamer"); m.SlowSeconds != 0 || m.FollowersOnly || m.SubsOnly || m.EmoteOnly {
+		t.Fatalf("modes after switching off: %+v", m)
+	}
+	// A viewer cannot: the gateway's refusal comes back.
+	b := e.connect(t, tokBob, nil, nil)
+	b.r.wait(t, "status", kind(chat.KindStatus))
+	b.join(t, "streamer")
+	if _, err := b.do(chat.Action{Kind: chat.ActMode, Mode: chat.ModeSlow}); err == nil || !strings.Contains(err.Error(), "moderator") {
+		t.Fatalf("viewer's slow mode: %v, want the gateway's refusal", err)
+	}
+	// A mode the account's commands do not name is refused up front.
+	c, err := New(connector.Config{AccountID: "x", Token: tokAlice, Settings: map[string]string{SettingURL: e.url, SettingCmdModes: "slow=/slow {seconds}|/slowoff"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Capabilities().Modes; len(got) != 1 || got[0] != chat.ModeSlow {
+		t.Fatalf("modes with one command: %v", got)
+	}
+	if _, err := New(connector.Config{AccountID: "x", Settings: map[string]string{SettingURL: e.url, SettingCmdModes: "loud=/loud|/quiet"}}); err == nil {
+		t.Fatal("an unknown mode in the commands was accepted")
+	}
+}

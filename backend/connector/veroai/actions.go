@@ -30,6 +30,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActPin:      {Note: fmt.Sprintf(notAvailable, "pinned messages")},
 			chat.ActAnnounce: {Note: fmt.Sprintf(notAvailable, "announcements")},
 			chat.ActClear:    {Note: fmt.Sprintf(notAvailable, "way to clear a conversation")},
+			chat.ActMode:     {Note: fmt.Sprintf(notAvailable, "chat modes")},
 		},
 	}
 	if c.banAsBlock {

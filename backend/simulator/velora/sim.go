@@ -306,6 +306,20 @@ func (s *Sim) SetEmailVerified(username string, on bool) error {
 	return nil
 }
 
+// ChannelModes returns a copy of a channel's chat modes.
+func (s *Sim) ChannelModes(channel string) (Modes, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channelLocked(channel)
+	if c == nil {
+		return Modes{}, fmt.Errorf("velora: sim: no channel %q", channel)
+	}
+	m := c.modes
+	m.Blacklist = append([]string(nil), m.Blacklist...)
+	m.Emotes = append([]string(nil), m.Emotes...)
+	return m, nil
+}
+
 // SetModes replaces a channel's chat modes.
 func (s *Sim) SetModes(channel string, m Modes) error {
 	s.mu.Lock()
