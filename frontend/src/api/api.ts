@@ -3,7 +3,7 @@ import { Methods } from './names';
 import type { Transport } from './transport';
 import type {
   AccountInput, AccountView, ActionRequest, ActionView, ChannelView, DryRunRequest, DryRunResult, MessageVersionView, MessageView,
-  ModEventView, Overview, QueueItemView, RuleView,
+  ModEventView, Overview, QueueItemView, RuleView, ShieldAuto, ShieldRequest, ShieldView,
 } from './types';
 
 export function makeApi(t: Transport) {
@@ -28,6 +28,9 @@ export function makeApi(t: Transport) {
     saveRule: (r: RuleView) => t.call<RuleView>(Methods.SaveRule, r),
     deleteRule: (id: number) => t.call<void>(Methods.DeleteRule, id),
     dryRunRule: (req: DryRunRequest) => t.call<DryRunResult>(Methods.DryRunRule, req),
+    shieldStatus: () => t.call<ShieldView>(Methods.ShieldStatus),
+    setShield: (req: ShieldRequest) => t.call<ShieldView>(Methods.SetShield, req),
+    setShieldAuto: (auto: ShieldAuto) => t.call<ShieldView>(Methods.SetShieldAuto, auto),
     messageVersions: (messageId: number) => t.call<MessageVersionView[] | null>(Methods.MessageVersions, messageId),
     search: (query: string, channelId: number, limit: number) =>
       t.call<MessageView[] | null>(Methods.Search, query, channelId, limit),

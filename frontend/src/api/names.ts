@@ -27,6 +27,9 @@ export const Methods = {
   SaveRule: 'SaveRule',
   DeleteRule: 'DeleteRule',
   DryRunRule: 'DryRunRule',
+  ShieldStatus: 'ShieldStatus',
+  SetShield: 'SetShield',
+  SetShieldAuto: 'SetShieldAuto',
   MessageVersions: 'MessageVersions',
   Search: 'Search',
 } as const;

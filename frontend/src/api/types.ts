@@ -244,6 +244,8 @@ export interface Batch {
   events?: ModEventView[];
   notices?: Notice[];
   dropped?: number;
+  /** shield is Shield mode's new state, when it changed. */
+  shield?: ShieldView;
 }
 
 export interface KeyringStatus {
@@ -264,6 +266,8 @@ export interface Overview {
   platforms?: PlatformInfo[] | null;
   /** ruleKinds describes every rule kind and its params (mirrors moderation.KindSpec). */
   ruleKinds?: RuleKindSpec[] | null;
+  /** shield is Shield mode's state. */
+  shield?: ShieldView;
 }
 
 /** RuleKindSpec describes a rule kind for the rules screen. */
@@ -322,4 +326,34 @@ export interface DryRunResult {
   channels: { channelId: number; scanned: number; matched: number }[] | null;
   sample: { message: MessageView; reason: string }[] | null;
   tookMs: number;
+}
+
+/** ShieldView is Shield mode's state (mirrors service.ShieldView). */
+export interface ShieldView {
+  on: boolean;
+  since?: number;
+  /** until is unix ms; absent or 0 = until switched off. */
+  until?: number;
+  reason?: string;
+  channels?: { channelId: number; modes?: string[] | null; slowSeconds?: number; note?: string }[] | null;
+  ruleIds?: number[] | null;
+  auto: ShieldAuto;
+}
+
+/** ShieldRequest switches Shield on or off (mirrors service.ShieldRequest). */
+export interface ShieldRequest {
+  on: boolean;
+  channelIds?: number[];
+  minutes?: number;
+  slowSeconds?: number;
+  modes?: string[];
+}
+
+/** ShieldAuto arms Shield on a surge of first-time chatters (mirrors service.ShieldAuto). */
+export interface ShieldAuto {
+  enabled: boolean;
+  firstTimers: number;
+  windowSeconds: number;
+  minutes: number;
+  channelIds?: number[] | null;
 }
