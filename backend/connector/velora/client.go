@@ -55,7 +55,7 @@ const (
 	SettingCmdDelete      = "cmd_delete"
 	SettingCmdPin         = "cmd_pin"
 	SettingCmdClear       = "cmd_clear"
-	SettingCmdModes       = "cmd_modes" // mode=on|off templates, comma-separated (DefaultModeCommands)
+	SettingCmdModes       = "cmd_modes"   // mode=on|off templates, comma-separated (DefaultModeCommands)
 	SecretStreamerbot     = "streamerbot" // cfg.Secrets key of the bridge token
 	DefaultURL            = "https://api.velora.tv"
 	DefaultNamespace      = "/chat"
