@@ -10,7 +10,7 @@
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/ui.e2e.mjs
 import { launch, Results, target, waitFor } from './lib.mjs';
 
-const STATES = /^(connecting…|connected|connected · read-only|guest · read-only|reconnecting.*|failed.*|stopped)$/;
+const STATES = /^(connecting…|connected|connected · read-only|guest · read-only|joining…|rejoining….*|reconnecting.*|failed.*|stopped)( · \d+ events? for no joined channel skipped)?$/;
 /** Secret values the demo and the mock store; none may reach the page or an API answer. */
 const SECRET_VALUES = ['demo-jwt-secret-not-for-production'];
 const r = new Results();
