@@ -243,9 +243,9 @@ export async function startMock({ port = 0, token = randomBytes(12).toString('he
     setTimeout(() => {
       a.updated = Date.now();
       if (fail) {
+        // As the service does: the failed action carries the reason; no notice repeats it.
         a.status = 'failed'; a.outcome = fail;
         out.actions.push({ ...a });
-        out.notices.push({ level: 'warn', channelId: c.id, text: `moderationNotice: ${fail}`, at: Date.now() });
         return;
       }
       a.status = 'confirmed';

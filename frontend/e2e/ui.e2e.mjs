@@ -153,6 +153,20 @@ try {
         `arrived=${!!arrived} user=${replyUser} text=${replyText} want=${parent.user.username}`);
       r.check('the reply context is text only', arrived && (await ctxEl.locator('*').count()) === 0);
     }
+
+    // 5b. a send the platform refuses: one toast with the platform's reason, no banner, and the typed
+    // text back in the send box.
+    const failText = `please FAIL this ${Date.now()}`;
+    const toastsBefore = await page.locator('.toast', { hasText: 'blacklisted phrase' }).count();
+    await page.fill('[data-testid=send-input]', failText);
+    await page.locator('[data-testid=send-input]').press('Enter');
+    const restored = await waitFor(async () => (await page.inputValue('[data-testid=send-input]')) === failText, 5000, 100);
+    r.check('a refused send gives the typed text back', !!restored, await page.inputValue('[data-testid=send-input]'));
+    await page.waitForTimeout(500); // anything that would repeat the failure has arrived by now
+    const toasts = (await page.locator('.toast', { hasText: 'blacklisted phrase' }).count()) - toastsBefore;
+    r.check('a refused send is one toast with the platform reason', toasts === 1, `toasts=${toasts}`);
+    r.check('no failure banner repeats it', (await page.locator('[data-testid=fail-banner]').count()) === 0);
+    await page.fill('[data-testid=send-input]', '');
   }
 
   // 6. accounts screen: the socket-base account's settings and secrets, described by Overview.platforms
