@@ -518,11 +518,25 @@ func (c *Connector) Join(ctx context.Context, channel string) error {
 			if msg == "" {
 				msg = "refused"
 			}
-			return fmt.Errorf("velora: join %s: %s", channel, msg)
+			err := fmt.Errorf("velora: join %s: %s", channel, msg)
+			if unknownChannel(msg) {
+				// The gateway does not know the channel: joining again
+				// (on every reconnect) gets the same answer until the
+				// user changes something.
+				return chat.Permanent(err)
+			}
+			return err
 		}
 	}
 	c.remember(channel, a.ChannelID)
 	return nil
+}
+
+// unknownChannel reports whether a refused join's reason says the channel
+// does not exist (the ack's shape is inferred; see docs/platforms.md).
+func unknownChannel(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "not found") || strings.Contains(m, "unknown channel") || strings.Contains(m, "does not exist") || strings.Contains(m, "no such")
 }
 
 func (c *Connector) remember(key, id string) {

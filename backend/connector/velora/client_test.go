@@ -283,7 +283,7 @@ func TestJoinLeaveByNameAndUUID(t *testing.T) {
 	if l.r.has(msgText("after leave")) {
 		t.Error("received a message from a left channel")
 	}
-	if err := l.c.Join(ctx, "no-such-channel"); err == nil || !strings.Contains(err.Error(), "channel not found") {
+	if err := l.c.Join(ctx, "no-such-channel"); err == nil || !strings.Contains(err.Error(), "channel not found") || !chat.IsPermanent(err) {
 		t.Errorf("join unknown channel: %v", err)
 	}
 }
