@@ -5,7 +5,7 @@ BIN := modconsole
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare
+.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
 
 help:
 	@echo "make demo     build and start the console on simulated platforms (browser mode)"
@@ -14,6 +14,7 @@ help:
 	@echo "make fuzz     run every Fuzz target for FUZZTIME each (default 60s), stop at the first crash"
 	@echo "make desktop  install the Linux build dependencies and build the desktop app (build/bin/modconsole)"
 	@echo "make lint     go vet, gofmt and the frontend checks"
+	@echo "make reliability  the crash and fault-injection suites at full count (100 kill -9 of the binary; R1-R5)"
 	@echo "make socketio-compare  our Socket.IO client against the library (docs/decisions/socketio-client.md)"
 
 deps:
@@ -101,6 +102,16 @@ lint:
 	cd backend/connector/socketio/libprobe && $(GO) vet .
 	@out=$$(gofmt -l app backend *.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	cd frontend && npm run check:dom
+
+# make reliability: R1-R5 of TARGETS.md at full count (docs/decisions/reliability.md):
+# 100 kill -9 of the real binary during ingest and actions (the normal test run
+# does 20), 100 kills of a store-level ingest child, and 10 rounds of every link
+# fault (drop, reset, outage, stall) per platform behind the fault proxy. About
+# 10 minutes on a 2-core machine.
+reliability:
+	MODCONSOLE_KILL_ITER=100 $(GO) test -count=1 -timeout 30m -v -run '^TestKill9$$' .
+	STORE_CRASH_ITER=100 $(GO) test -count=1 -timeout 30m -v -run '^TestCrashSafety$$' ./backend/store/
+	FAULT_ROUNDS=10 $(GO) test -count=1 -timeout 30m -v -run '^TestFaults' ./backend/connector/faultproxy/
 
 # make socketio-compare: the 10,000-event ordering burst through our client and
 # through github.com/zishang520/socket.io-client-go (built from its own module,

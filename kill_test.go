@@ -59,6 +59,7 @@ func TestKill9(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 8))
 
 	unresolved := map[int64]bool{} // actions a kill left pending or sent
+	outcomes := map[string]int{}   // their final statuses after the restart
 	var accepted, resumed int
 	kept := map[int64]bool{}
 	start := time.Now()
@@ -66,7 +67,7 @@ func TestKill9(t *testing.T) {
 		c := startConsole(t, bin, data)
 		// Actions the previous kill interrupted are carried out now.
 		if len(unresolved) > 0 {
-			c.waitResolved(t, unresolved)
+			c.waitResolved(t, unresolved, outcomes)
 			resumed += len(unresolved)
 			clear(unresolved)
 		}
@@ -117,7 +118,7 @@ func TestKill9(t *testing.T) {
 	// The last kill's actions resume too.
 	if len(unresolved) > 0 {
 		c := startConsole(t, bin, data)
-		c.waitResolved(t, unresolved)
+		c.waitResolved(t, unresolved, outcomes)
 		resumed += len(unresolved)
 		c.kill(t)
 	}
@@ -142,8 +143,8 @@ func TestKill9(t *testing.T) {
 	}
 	t.Logf("R5: %d kills in %s, integrity_check ok after each; %d messages stored, %d read through the API right before a kill and all still there after it",
 		iters, time.Since(start).Round(time.Millisecond), rows, len(kept))
-	t.Logf("R4: %d actions accepted right before a kill, all in the outbox after it; %d left pending or sent by a kill, all carried out at the next start",
-		accepted, resumed)
+	t.Logf("R4: %d actions accepted right before a kill, all in the outbox after it; %d left pending or sent by a kill, all carried out at the next start (%d confirmed, %d failed: the platform refused, e.g. a message of the previous run's simulator)",
+		accepted, resumed, outcomes[store.ActionConfirmed], outcomes[store.ActionFailed])
 }
 
 func mustChannels(t *testing.T, st *store.Store) []int64 {
@@ -368,8 +369,9 @@ func actionable(ch service.ChannelView) bool {
 	return del.Supported && to.Supported
 }
 
-// waitResolved waits until every action in ids is confirmed or failed.
-func (c *console) waitResolved(t *testing.T, ids map[int64]bool) {
+// waitResolved waits until every action in ids is confirmed or failed and
+// counts them by final status in outcomes.
+func (c *console) waitResolved(t *testing.T, ids map[int64]bool, outcomes map[string]int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -386,6 +388,11 @@ func (c *console) waitResolved(t *testing.T, ids map[int64]bool) {
 			}
 		}
 		if open == 0 {
+			for _, a := range log {
+				if ids[a.ID] {
+					outcomes[a.Status]++
+				}
+			}
 			return
 		}
 		if time.Now().After(deadline) {
