@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"modconsole/backend/chat"
-	"modconsole/backend/connector"
 	"modconsole/backend/store"
 )
 
@@ -72,9 +71,6 @@ const (
 	// refusal (the connectors' convention): retried, not failed.
 	rateLimitedCode = "rate_limited"
 )
-
-// defaultActionRetry spaces the retries of a rate-limited action.
-var defaultActionRetry = connector.Backoff{Min: time.Second, Max: 30 * time.Second, Jitter: 0.5}
 
 func newOutbox(s *Service) *outbox {
 	ictx, cut := context.WithCancel(context.Background())

@@ -169,7 +169,7 @@ func New(opts Options) *Service {
 		opts.ActionTimeout = 15 * time.Second
 	}
 	if opts.ActionRetry == (connector.Backoff{}) {
-		opts.ActionRetry = defaultActionRetry
+		opts.ActionRetry = connector.Backoff{Min: time.Second, Max: 30 * time.Second, Jitter: 0.5}
 	}
 	if opts.WriteRetries <= 0 {
 		opts.WriteRetries = 8
