@@ -287,6 +287,10 @@ type Capabilities struct {
 	// MaxTimeout is the longest timeout the platform takes, in seconds; 0 =
 	// the platform documents none (the service then applies its own).
 	MaxTimeout int `json:"maxTimeout,omitempty"`
+	// MaxReason is the longest reason (ban, timeout) the platform takes,
+	// in runes, after the service folds it to one line; 0 = the console's
+	// own bound.
+	MaxReason int `json:"maxReason,omitempty"`
 	// LimitsBy names who sets the limits above, for the refusal text
 	// ("Kick allows at most 7 days"); "" = the connector's platform name.
 	LimitsBy       string   `json:"limitsBy,omitempty"`

@@ -125,7 +125,9 @@ func (s *Service) Act(ctx context.Context, req ActionRequest) (ActionView, error
 
 // buildAction validates req and resolves its target from our own rows.
 func (s *Service) buildAction(ctx context.Context, ch store.Channel, req ActionRequest) (chat.Action, []int64, error) {
-	a := chat.Action{Kind: req.Kind, Channel: ch.Name, Reason: strings.TrimSpace(req.Reason), Text: req.Text, Color: req.Color}
+	// A reason is one line on every platform (Velora's commands and Kick's
+	// API fold it): fold it here, so its length is counted as sent.
+	a := chat.Action{Kind: req.Kind, Channel: ch.Name, Reason: strings.Join(strings.Fields(req.Reason), " "), Text: req.Text, Color: req.Color}
 	var evidence []int64
 	var target *store.MessageRow
 	if req.ItemID != 0 {

@@ -13,8 +13,7 @@ import (
 // Limits the console sets itself, whatever the platform.
 const (
 	// MaxReason is the longest reason the console keeps, in characters
-	// (a platform with a shorter limit says so in its own terms; Kick cuts
-	// to 100 and the audit log says so).
+	// (a platform with a shorter limit declares it: Capabilities.MaxReason).
 	MaxReason = 500
 	// ConsoleMaxTimeout bounds a timeout on platforms that document no
 	// limit of their own (Capabilities.MaxTimeout 0).
@@ -46,6 +45,9 @@ func checkLimits(info connector.Info, conn connector.Connector, a chat.Action) e
 		if a.Duration > limit {
 			return invalid("a timeout of %s is longer than %s allows (at most %s)", humanDuration(a.Duration), who, humanDuration(limit))
 		}
+	}
+	if n := chat.Runes.Len(a.Reason); caps.MaxReason > 0 && n > caps.MaxReason {
+		return invalid("the reason is %d characters; %s allows at most %d", n, by, caps.MaxReason)
 	}
 	if caps.MaxMessage <= 0 {
 		return nil

@@ -185,7 +185,8 @@ func TestUnknownKickChannelFailsAloneAndWaitsForRetry(t *testing.T) {
 }
 
 // TestKickLimitsRefusedAtTheAPI: with the real Kick connector, a timeout
-// over 7 days and a message over 500 characters are refused by Act itself,
+// over 7 days, a message over 500 characters and a reason over 100 are
+// refused by Act itself,
 // in Kick's own terms, and never reach Kick; 500 emoji (500 runes, as Kick
 // counts) are accepted.
 func TestKickLimitsRefusedAtTheAPI(t *testing.T) {
@@ -204,6 +205,10 @@ func TestKickLimitsRefusedAtTheAPI(t *testing.T) {
 	_, err = w.svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActSend, Text: strings.Repeat("é", 501)})
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Kick allows at most 500") {
 		t.Errorf("501 characters: %v", err)
+	}
+	_, err = w.svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActBan, UserID: "12345", Username: "bob", Reason: strings.Repeat("x", 101)})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "the reason is 101 characters; Kick allows at most 100") {
+		t.Errorf("101-character reason: %v", err)
 	}
 	if n := len(w.sim.Requests()); n != before {
 		t.Errorf("%d refused actions reached Kick", n-before)

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"modconsole/backend/chat"
 	"modconsole/backend/connector/transport"
@@ -65,6 +64,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 		MaxMessage:     MaxMessage,
 		MessageUnit:    chat.Runes,
 		MaxTimeout:     MaxTimeoutMinutes * 60,
+		MaxReason:      MaxReason,
 		LimitsBy:       "Kick",
 		ReadOnly:       c.ReadOnly(),
 		TimeoutPresets: append([]int(nil), TimeoutPresets...),
@@ -161,15 +161,11 @@ func TimeoutMinutes(d time.Duration) (minutes int64, applied string, err error) 
 	return minutes, applied, nil
 }
 
-// CutReason trims a ban reason to one line of at most MaxReason characters;
-// cut reports whether it had to shorten it.
-func CutReason(reason string) (out string, cut bool) {
-	out = strings.Join(strings.Fields(reason), " ")
-	if utf8.RuneCountInString(out) <= MaxReason {
-		return out, false
-	}
-	r := []rune(out)
-	return strings.TrimSpace(string(r[:MaxReason])), true
+// FoldReason puts a ban reason on one line. Its length limit (MaxReason,
+// declared in Capabilities) is checked by the service before the action is
+// queued; past it Kick answers 422.
+func FoldReason(reason string) string {
+	return strings.Join(strings.Fields(reason), " ")
 }
 
 func (c *Connector) banAction(ctx context.Context, a chat.Action) (chat.Result, error) {
@@ -190,16 +186,8 @@ func (c *Connector) banAction(ctx context.Context, a chat.Action) (chat.Result, 
 		body["duration"], applied = min, app
 	}
 	if a.Kind != chat.ActUnban {
-		if reason, cut := CutReason(a.Reason); reason != "" {
+		if reason := FoldReason(a.Reason); reason != "" {
 			body["reason"] = reason
-			if cut {
-				note := fmt.Sprintf("reason cut to Kick's %d-character limit", MaxReason)
-				if applied != "" {
-					applied += "; " + note
-				} else {
-					applied = note
-				}
-			}
 		}
 	}
 	bid, err := c.broadcaster(ctx, a.Channel)

@@ -95,11 +95,16 @@ func TestTimeoutDeleteSend(t *testing.T) {
 	u := msg.Message.User
 
 	// Timeout: 90 s is 2 minutes, said in Applied; the expiry comes back.
-	res, err := c.Do(ctx, chat.Action{Kind: chat.ActTimeout, Channel: "xqc", User: &u, Duration: 90 * time.Second, Reason: strings.Repeat("x", 130)})
+	// A reason over Kick's 100 characters is refused by the service before
+	// queueing (Capabilities.MaxReason); sent anyway, Kick refuses it.
+	if _, err := c.Do(ctx, chat.Action{Kind: chat.ActTimeout, Channel: "xqc", User: &u, Duration: 90 * time.Second, Reason: strings.Repeat("x", 101)}); err == nil || !strings.Contains(err.Error(), "100 characters") {
+		t.Errorf("101-character reason: %v, want Kick's refusal", err)
+	}
+	res, err := c.Do(ctx, chat.Action{Kind: chat.ActTimeout, Channel: "xqc", User: &u, Duration: 90 * time.Second, Reason: strings.Repeat("x", 100)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(res.Applied, "timeout of 2 min") || !strings.Contains(res.Applied, "reason cut to Kick's 100-character limit") {
+	if !strings.Contains(res.Applied, "timeout of 2 min") {
 		t.Errorf("Applied = %q", res.Applied)
 	}
 	req := lastRequest(t, e)
@@ -175,8 +180,8 @@ func TestTimeoutDeleteSend(t *testing.T) {
 	// before queueing (service.TestKickLimitsRefusedAtTheAPI); the connector
 	// does not check them again, and Kick's own refusal comes back in its
 	// words if something past them is sent anyway.
-	if caps := c.Capabilities(); caps.MaxMessage != 500 || caps.MessageUnit != chat.Runes || caps.MaxTimeout != 7*24*3600 || caps.LimitsBy != "Kick" {
-		t.Errorf("declared limits %d %s %d %q", caps.MaxMessage, caps.MessageUnit, caps.MaxTimeout, caps.LimitsBy)
+	if caps := c.Capabilities(); caps.MaxMessage != 500 || caps.MessageUnit != chat.Runes || caps.MaxTimeout != 7*24*3600 || caps.MaxReason != 100 || caps.LimitsBy != "Kick" {
+		t.Errorf("declared limits %d %s %d %d %q", caps.MaxMessage, caps.MessageUnit, caps.MaxTimeout, caps.MaxReason, caps.LimitsBy)
 	}
 	_, err = c.Do(ctx, chat.Action{Kind: chat.ActTimeout, Channel: "xqc", User: &u, Duration: 8 * 24 * time.Hour})
 	var rej *chat.RejectedError

@@ -51,6 +51,8 @@ export interface Capabilities {
   messageUnit?: 'runes' | 'utf16' | 'bytes';
   /** The longest timeout the platform takes, in seconds (0/missing: the console's own bound). */
   maxTimeout?: number;
+  /** The longest reason the platform takes, in characters (0/missing: the console's own bound). */
+  maxReason?: number;
   /** Who sets these limits, as named in refusals. */
   limitsBy?: string;
   readOnly?: boolean;
