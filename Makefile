@@ -5,7 +5,7 @@ BIN := modconsole
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
+.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop package package-test lint clean socketio-compare reliability
 
 help:
 	@echo "make demo     build and start the console on simulated platforms (browser mode)"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench    performance figures with their same-run baselines"
 	@echo "make fuzz     run every Fuzz target for FUZZTIME each (default 60s), stop at the first crash"
 	@echo "make desktop  install the Linux build dependencies and build the desktop app (build/bin/modconsole)"
+	@echo "make package  the desktop app as a Debian package (build/bin/modconsole_*.deb), checked by lintian"
 	@echo "make lint     go vet, gofmt and the frontend checks"
 	@echo "make reliability  the crash and fault-injection suites at full count (100 kill -9 of the binary; R1-R5)"
 	@echo "make socketio-compare  our Socket.IO client against the library (docs/decisions/socketio-client.md)"
@@ -37,7 +38,7 @@ test:
 	@before=$$(git status --porcelain --untracked-files=all 2>/dev/null || true); \
 	$(MAKE) --no-print-directory test-all && build/ci/clean-tree.sh "$$before"
 
-test-all: deps build lint test-go test-frontend e2e
+test-all: deps build lint test-go test-frontend e2e package-test
 
 test-go:
 	MODCONSOLE_FULL_TESTS=1 build/ci/with-keyring.sh $(GO) test -race -count=1 -timeout 20m ./...
@@ -92,10 +93,30 @@ fuzz:
 		echo "fuzz: $$pkg $$name failed"; exit 1; \
 	done <<< "$$targets"
 
+# The desktop app: Wails builds the binary with the GTK/WebKitGTK 4.1 window
+# (-s: the frontend is built by `make frontend`, from the npm ci install).
+# PIE, as Debian's hardening expects of a packaged binary.
+DESKTOP_DEBS := libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config
 desktop:
-	build/ci/deps.sh libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config
-	$(GO) tool wails build -tags webkit2_41 -skipbindings -ldflags "$(LDFLAGS)"
+	build/ci/deps.sh $(DESKTOP_DEBS)
+	$(MAKE) --no-print-directory frontend
+	GOFLAGS=-buildmode=pie $(GO) tool wails build -s -tags webkit2_41 -skipbindings -ldflags "$(LDFLAGS)"
 	@echo "built build/bin/$(BIN)"
+
+# make package: the .deb of the desktop app (build/linux/deb.sh), then
+# lintian, which must report no error.
+DEB_VERSION = $(shell build/linux/debversion.sh)
+package: desktop
+	build/ci/deps.sh dpkg-dev lintian
+	@rm -f build/bin/$(BIN)_*.deb
+	build/linux/deb.sh build/bin/$(BIN) "$(DEB_VERSION)" build/bin
+	lintian --fail-on error build/bin/$(BIN)_*.deb
+	@ls build/bin/$(BIN)_*.deb
+
+# make package-test (part of make test): installs the .deb with apt-get as a
+# user would and starts the installed binary (build/ci/package-test.sh).
+package-test: package
+	build/ci/package-test.sh build/bin/$(BIN)_*.deb
 
 lint:
 	$(GO) vet ./...
