@@ -9,7 +9,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,22 +56,11 @@ func main() {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage:
-  modconsole                      open the desktop window
-  modconsole serve [flags]        browser mode: serve the UI and print its URL
-  modconsole demo [flags]         simulated platforms, demo accounts and channels, browser mode
-  modconsole version
-
-flags (serve, demo):
-  --addr HOST:PORT   listen address (default 127.0.0.1:0, a free port); loopback only unless --allow-remote
-  --allow-remote     allow a non-loopback --addr (plain HTTP: anyone on the network path can read the
-                     session token and the chat; prefer an SSH tunnel to a loopback address)
-  --data DIR         data directory (default: the user data dir)
-  --no-open          do not open a browser
-  --secrets KIND     keyring (default for serve) or memory (default for demo; not saved, shown in the UI)
-  --window           demo only: open the desktop window instead of browser mode
-  --traffic X        demo only: multiply the simulated chat rates by X (default 1; about 14 msg/s in all)
-`)
+	fmt.Fprintln(w, "usage:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-26s %s\n", strings.Join(strings.Fields("modconsole "+c.name+" "+c.args), " "), c.help)
+	}
+	fmt.Fprintln(w, "\nmodconsole COMMAND --help lists the flags of a command.")
 }
 
 // config is what the flags decide.
@@ -90,6 +79,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cmd := ""
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") && (cmd == "" || cmd == "version") {
+		cmd, args = "version", args[1:]
+	}
+	if wantsHelp(args) {
+		return commandHelp(cmd, stdout)
 	}
 	switch cmd {
 	case "", "desktop":
@@ -111,6 +106,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return runDemo(cfg, stdout)
 	case "version":
+		if len(args) > 0 {
+			return fmt.Errorf("version takes no arguments, not %q", args[0])
+		}
 		fmt.Fprintln(stdout, "modconsole", version)
 		return nil
 	case "help", "-h", "--help":
@@ -122,19 +120,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs, cp := flagSet(cmd, defSecrets)
 	fs.SetOutput(stderr)
-	var c config
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address")
-	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr (plain HTTP)")
-	fs.StringVar(&c.data, "data", "", "data directory")
-	fs.BoolVar(&c.noOpen, "no-open", false, "do not open a browser")
-	fs.StringVar(&c.secrets, "secrets", defSecrets, "keyring or memory")
-	fs.BoolVar(&c.window, "window", false, "open the desktop window (demo)")
-	fs.Float64Var(&c.traffic, "traffic", 1, "multiply the demo's chat rates")
+	fs.Usage = func() { fmt.Fprintf(stderr, "see `modconsole %s --help`\n", fs.Name()) }
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return *cp, err
 	}
+	c := *cp
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// commands lists the subcommands with a line of help each, in the order
+// `modconsole --help` shows them. "" is the desktop window.
+var commands = []struct{ name, args, help string }{
+	{"", "[flags]", "open the desktop window (also: modconsole desktop)"},
+	{"serve", "[flags]", "browser mode: serve the UI on this machine and print its URL"},
+	{"demo", "[flags]", "simulated platforms, demo accounts and channels; browser mode, or the window with --window"},
+	{"version", "", "print the version (also: modconsole --version)"},
+}
+
+// flagSet defines the flags of cmd ("" or "desktop", "serve", "demo") on a
+// new FlagSet; parsing fills the returned config. Each command has only the
+// flags it uses.
+func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
+	name := cmd
+	if name == "" {
+		name = "desktop"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c := &config{addr: "127.0.0.1:0", traffic: 1}
+	fs.StringVar(&c.data, "data", "", "data directory (default: $XDG_DATA_HOME/modconsole or ~/.local/share/modconsole; demo: …/demo)")
+	fs.StringVar(&c.secrets, "secrets", defSecrets, "where tokens live: keyring (the OS keyring) or memory (this run only, shown in the UI)")
+	if name == "serve" || name == "demo" {
+		fs.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address of browser mode (a free port by default); loopback only unless --allow-remote")
+		fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr (plain HTTP: anyone on the network path can read the session token and the chat)")
+		fs.BoolVar(&c.noOpen, "no-open", false, "do not open a browser")
+	}
+	if name == "demo" {
+		fs.BoolVar(&c.window, "window", false, "open the desktop window instead of browser mode")
+		fs.Float64Var(&c.traffic, "traffic", 1, "multiply the simulated chat rates (about 14 msg/s in all at 1)")
+	}
+	return fs, c
+}
+
+// wantsHelp reports whether args ask for help (-h, -help, --help).
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
+// commandHelp prints the help of cmd ("" or "help": every command) to w.
+func commandHelp(cmd string, w io.Writer) error {
+	if cmd == "help" {
+		cmd = ""
+	}
+	var line string
+	for _, c := range commands {
+		if c.name == cmd || (cmd == "desktop" && c.name == "") {
+			line = c.help
+		}
+	}
+	if line == "" {
+		usage(w)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	if cmd == "" {
+		usage(w)
+	}
+	if cmd == "version" {
+		fmt.Fprintf(w, "usage: modconsole version\n\n%s\n", line)
+		return nil
+	}
+	fs, _ := flagSet(cmd, map[bool]string{true: "memory", false: "keyring"}[cmd == "demo"])
+	name := strings.TrimSpace("modconsole " + cmd)
+	if cmd == "" {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "flags of the desktop window:")
+	} else {
+		fmt.Fprintf(w, "usage: %s [flags]\n\n%s\n\nflags:\n", name, line)
+	}
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	return nil
+}
