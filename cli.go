@@ -33,6 +33,9 @@ func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
 		fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr (plain HTTP: anyone on the network path can read the session token and the chat)")
 		fs.BoolVar(&c.noOpen, "no-open", false, "do not open a browser")
 	}
+	if name == "desktop" || name == "demo" {
+		fs.BoolVar(&c.testDebug, "test-debug", false, "tests only: serve the window's state on 127.0.0.1 (address and token printed)")
+	}
 	if name == "demo" {
 		fs.BoolVar(&c.window, "window", false, "open the desktop window instead of browser mode")
 		fs.Float64Var(&c.traffic, "traffic", 1, "multiply the simulated chat rates (about 14 msg/s in all at 1)")

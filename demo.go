@@ -216,11 +216,11 @@ func runDemo(cfg config, stdout io.Writer) error {
 
 // demoRules are the auto-moderation rules a new demo starts with.
 var demoRules = []service.RuleView{
-	{Kind: "blocked_term", Name: "spam phrases", Enabled: true, Params: map[string]string{"terms": "buy viewers, follow me for follow back, join my discord"}},
+	{Kind: "blocked_term", Name: "spam phrases", Enabled: true, Params: map[string]string{"terms": "buy viewers, follow me for follow back, join my discord", "severity": "high"}},
 	{Kind: "links", Name: "links", Enabled: true, Params: map[string]string{"allow": "velora.tv, kick.com"}},
 	{Kind: "caps", Name: "caps flood", Enabled: true, Params: map[string]string{"ratio": "0.7", "min_letters": "10"}},
 	{Kind: "repeat", Name: "repeated lines", Enabled: true, Params: map[string]string{"count": "3", "window_seconds": "30"}},
-	{Kind: "blocked_regex", Name: "markup", Enabled: true, Params: map[string]string{"pattern": `(?i)<\s*(script|img|svg|iframe)`}},
+	{Kind: "blocked_regex", Name: "markup", Enabled: true, Params: map[string]string{"pattern": `(?i)<\s*(script|img|svg|iframe)`, "severity": "high"}},
 }
 
 // firstTimeChannel is where the demo holds first-time chatters: in a busy

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +35,7 @@ import (
 	"modconsole/backend/connector/socketbase"
 	"modconsole/backend/connector/velora"
 	"modconsole/backend/connector/veroai"
+	"modconsole/backend/desktop"
 	"modconsole/backend/httpapi"
 	"modconsole/backend/secrets"
 	"modconsole/backend/service"
@@ -72,7 +75,8 @@ type config struct {
 	secrets     string
 	window      bool
 	traffic     float64  // demo traffic multiplier
-	imgSrc      []string // extra image origins for browser mode's CSP (the demo's simulators)
+	imgSrc      []string // extra image origins for the CSP (the demo's simulators)
+	testDebug   bool     // serve the window's state for the desktop e2e (--test-debug)
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -369,20 +373,63 @@ func openBrowser(url string) {
 // runDesktop opens the Wails window. Binaries built without Wails' build
 // tags cannot open one; wails.Run then fails and we say what to do instead.
 func runDesktop(cfg config, ready func(ctx context.Context, svc *service.Service) error) error {
+	// One window per data directory: a second start focuses the first
+	// one's window and exits before it opens anything.
+	var shell *app.Shell
+	var shellMu sync.Mutex
+	inst, err := desktop.Claim(instanceName(cfg.data), func() {
+		shellMu.Lock()
+		defer shellMu.Unlock()
+		if shell != nil {
+			shell.Focus()
+		}
+	})
+	if errors.Is(err, desktop.ErrRunning) {
+		fmt.Fprintln(os.Stderr, "modconsole: already running with this data directory; its window was brought to the front")
+		return nil
+	}
+	defer inst.Release()
 	a := (*app.App)(nil)
 	em := service.EmitterFunc(func(name string, data any) {
 		if a != nil {
 			app.NewEmitter(a).Emit(name, data)
 		}
+		shellMu.Lock()
+		sh := shell
+		shellMu.Unlock()
+		if sh != nil {
+			sh.Observe(name, data)
+		}
 	})
-	c, err := newCore(cfg, "desktop", em)
-	if err != nil {
-		return err
+	c, err2 := newCore(cfg, "desktop", em)
+	if err2 != nil {
+		return err2
 	}
 	defer c.close()
+	if err != nil {
+		c.log.Warn("no single-instance check (no session bus)", "err", err)
+	}
+	var notifier app.Notifier
+	if n, err := desktop.NewNotifier("Moderation console", "modconsole"); err == nil {
+		defer n.Close()
+		notifier = n
+	}
 	a = app.New(c.svc)
+	sh := app.NewShell(c.svc, cfg.data, notifier, c.log)
+	shellMu.Lock()
+	shell = sh
+	shellMu.Unlock()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.testDebug {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		token := newToken()
+		sh.ServeDebug(ctx, ln, token)
+		fmt.Printf("modconsole: test endpoint at http://%s token %s\n", ln.Addr(), token)
+	}
 	if err := c.svc.Start(ctx); err != nil {
 		return err
 	}
@@ -391,9 +438,27 @@ func runDesktop(cfg config, ready func(ctx context.Context, svc *service.Service
 			return err
 		}
 	}
-	err = wails.Run(app.Options(a, assets()))
+	o := app.Options(a, assets())
+	sh.Apply(o)
+	o.Bind = append(o.Bind, app.NewDesktop(sh))
+	if len(cfg.imgSrc) > 0 {
+		app.SetCSP(o, httpapi.CSPWith(cfg.imgSrc))
+	}
+	err = wails.Run(o)
 	if err != nil {
 		return fmt.Errorf("cannot open the desktop window (%v); build it with `make desktop`, or use `modconsole serve` for browser mode", err)
 	}
+	sh.SaveGeometry()
 	return nil
+}
+
+// instanceName is the session-bus name of the desktop app over dataDir:
+// one running window per data directory.
+func instanceName(dataDir string) string {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return app.InstanceName + ".d" + hex.EncodeToString(sum[:6])
 }

@@ -39,9 +39,9 @@ import (
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-// cspWith returns CSP with extra img-src sources. Sources that could widen
+// CSPWith returns CSP with extra img-src sources. Sources that could widen
 // anything beyond images (quotes, semicolons, spaces) are dropped.
-func cspWith(imgSrc []string) string {
+func CSPWith(imgSrc []string) string {
 	extra := ""
 	for _, src := range imgSrc {
 		if src == "" || strings.ContainsAny(src, "'; \t\r\n,") {
@@ -107,7 +107,7 @@ func New(opts Options) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{api: opts.API, assets: opts.Assets, token: opts.Token, csp: cspWith(opts.ImgSrc), log: log, clients: map[*client]struct{}{}}
+	s := &Server{api: opts.API, assets: opts.Assets, token: opts.Token, csp: CSPWith(opts.ImgSrc), log: log, clients: map[*client]struct{}{}}
 	s.routes = buildRoutes(opts.API)
 	s.SetAddr(opts.Addr)
 	return s

@@ -80,6 +80,18 @@ var commonParams = []ParamSpec{
 	{Key: "ladder", Label: "escalation ladder", Type: "list", Help: "steps by strikes, e.g. hold, 60, 600, ban (a number is a timeout in seconds)"},
 	{Key: "ladder_days", Label: "strikes within (days)", Default: strconv.Itoa(DefaultLadderDays), Type: "number"},
 	{Key: "stop", Label: "stop after a hit", Default: "0", Type: "flag", Help: "later rules do not run on a message this rule caught"},
+	{Key: "severity", Label: "severity", Default: SeverityNormal, Type: "text", Help: "normal or high: what a high rule holds raises a desktop notification while the window is in the background (when notifications are on)"},
+}
+
+// Rule severities (the severity param).
+const (
+	SeverityNormal = "normal"
+	SeverityHigh   = "high"
+)
+
+// HighSeverity reports whether a rule's params mark it high severity.
+func HighSeverity(params map[string]string) bool {
+	return strings.EqualFold(strings.TrimSpace(params["severity"]), SeverityHigh)
 }
 
 // parseResponse reads the common params.
@@ -88,6 +100,11 @@ func parseResponse(p map[string]string) (Response, error) {
 	secs, err := intParam(p, "timeout_seconds", DefaultAutoTimeout, 1, MaxAutoTimeout)
 	if err != nil {
 		return r, err
+	}
+	switch strings.ToLower(strings.TrimSpace(p["severity"])) {
+	case "", SeverityNormal, SeverityHigh:
+	default:
+		return r, fmt.Errorf("param severity %q must be normal or high", p["severity"])
 	}
 	act := strings.ToLower(strings.TrimSpace(p["action"]))
 	switch act {

@@ -46,6 +46,8 @@ func TestValidateRule(t *testing.T) {
 		{"unknown kind", Rule{ID: 2, Kind: "nope"}, "unknown kind"},
 		{"unknown param", Rule{ID: 3, Kind: KindCaps, Params: map[string]string{"ration": "0.5"}}, `unknown param "ration"`},
 		{"first_time takes no own params", Rule{ID: 3, Kind: KindFirstTime, Params: map[string]string{"x": "1"}}, `unknown param "x"`},
+		{"severity high", Rule{ID: 3, Kind: KindFirstTime, Params: map[string]string{"severity": "high"}}, ""},
+		{"severity bad", Rule{ID: 3, Kind: KindCaps, Params: map[string]string{"severity": "urgent"}}, "severity"},
 		{"regex ok", Rule{ID: 4, Kind: KindBlockedRegex, Params: map[string]string{"pattern": `(?i)fr[e3]{2}\s*v-?bucks`}}, ""},
 		{"regex bad", Rule{ID: 4, Name: "vbucks", Kind: KindBlockedRegex, Params: map[string]string{"pattern": `(unclosed`}}, `rule 4 "vbucks" (blocked_regex): pattern does not compile`},
 		{"regex lookahead", Rule{ID: 4, Kind: KindBlockedRegex, Params: map[string]string{"pattern": `a(?=b)`}}, "does not compile"},
