@@ -5,7 +5,8 @@ BIN := modconsole
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop package package-test lint clean socketio-compare reliability
+.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
+.PHONY: package package-test screenshot
 
 help:
 	@echo "make demo     build and start the console on simulated platforms (browser mode)"
@@ -114,9 +115,16 @@ package: desktop
 	@ls build/bin/$(BIN)_*.deb
 
 # make package-test (part of make test): installs the .deb with apt-get as a
-# user would and starts the installed binary (build/ci/package-test.sh).
+# user would and starts the installed binary (build/ci/package-test.sh),
+# then the desktop end-to-end test drives the installed app in its window
+# under Xvfb (build/ci/desktop-e2e.sh); its screenshot goes to build/bin/.
 package-test: package
 	build/ci/package-test.sh build/bin/$(BIN)_*.deb
+	build/ci/desktop-e2e.sh /usr/bin/$(BIN) build/bin/desktop-e2e.png
+
+# make screenshot: the desktop end-to-end run's screenshot, for the README.
+screenshot: desktop
+	build/ci/desktop-e2e.sh build/bin/$(BIN) docs/images/desktop.png
 
 lint:
 	$(GO) vet ./...

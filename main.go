@@ -448,7 +448,6 @@ func runDesktop(cfg config, ready func(ctx context.Context, svc *service.Service
 	if err != nil {
 		return fmt.Errorf("cannot open the desktop window (%v); build it with `make desktop`, or use `modconsole serve` for browser mode", err)
 	}
-	sh.SaveGeometry()
 	return nil
 }
 

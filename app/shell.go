@@ -67,6 +67,7 @@ type ShellStats struct {
 	Notifications []string       `json:"notifications"`
 	Title         string         `json:"title"`
 	Focused       bool           `json:"focused"`
+	DomReady      bool           `json:"domReady"` // the page loaded
 }
 
 // notifyEvery is the least time between two notifications; what comes
@@ -178,6 +179,9 @@ func (s *Shell) domReady(ctx context.Context) {
 		runtime.WindowSetPosition(ctx, p.Window.X, p.Window.Y)
 	}
 	runtime.WindowExecJS(ctx, focusScript)
+	s.mu.Lock()
+	s.stats.DomReady = true
+	s.mu.Unlock()
 	s.updateTitle()
 }
 

@@ -19,7 +19,10 @@ if [ "${1:-}" = "--demo" ]; then
   demo=1
   pkgs=()
 elif [ ${#pkgs[@]} -eq 0 ]; then
-  pkgs=(chromium gnome-keyring dbus-x11)
+  # Browser tests, keyring tests, and the desktop app: its build, its .deb
+  # (dpkg-dev, lintian) and its end-to-end test under Xvfb.
+  pkgs=(chromium gnome-keyring dbus-x11 libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config dpkg-dev lintian
+    xvfb xauth x11-utils imagemagick)
 fi
 missing=()
 for p in "${pkgs[@]+"${pkgs[@]}"}"; do
