@@ -34,7 +34,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1054,11 +1053,11 @@ func (c *Connector) applyFill(ctx context.Context, p fillPage, sink connector.Si
 	}
 }
 
-// fetchRange fetches messages with from < seq ≤ to (to 0: up to the newest)
-// and emits them in seq order. More than max_backfill missing messages are
+// fetchRange fetches messages with from < seq ≤ to and emits them in seq
+// order (the catch-up to the newest message is catchUp's). More than max_backfill missing messages are
 // not fetched: a notice says how many were skipped.
 func (c *Connector) fetchRange(ctx context.Context, conv string, from, to int64, at time.Time, sink connector.Sink) {
-	if to > 0 && to-from > int64(c.maxBackfill) {
+	if to-from > int64(c.maxBackfill) {
 		skipTo := to - int64(c.maxBackfill)
 		sink.Emit(chat.Event{Kind: chat.KindNotice, Channel: conv, At: at,
 			Text: fmt.Sprintf("VeroAI: %d messages (seq %d–%d) were not fetched: more than max_backfill (%d) were missing", skipTo-from, from+1, skipTo, c.maxBackfill),
@@ -1068,9 +1067,9 @@ func (c *Connector) fetchRange(ctx context.Context, conv string, from, to int64,
 	}
 	budget := c.maxBackfill
 	cursor := from
-	for to == 0 || cursor < to {
+	for cursor < to {
 		limit := min(c.fetchBatch, budget)
-		if to > 0 && to-cursor < int64(limit) {
+		if to-cursor < int64(limit) {
 			limit = int(to - cursor)
 		}
 		if limit <= 0 {
@@ -1081,33 +1080,16 @@ func (c *Connector) fetchRange(ctx context.Context, conv string, from, to int64,
 			if ctx.Err() != nil {
 				return
 			}
-			end := "the newest"
-			if to > 0 {
-				end = strconv.FormatInt(to, 10)
-			}
 			sink.Emit(chat.Event{Kind: chat.KindNotice, Channel: conv, At: at,
-				Text: fmt.Sprintf("VeroAI: messages after seq %d up to %s could not be fetched (%v); they are fetched again with the next message", cursor, end, err),
+				Text: fmt.Sprintf("VeroAI: messages after seq %d up to %d could not be fetched (%v); they are fetched again with the next message", cursor, to, err),
 				Data: map[string]any{"type": "fetch_failed", "after_seq": cursor}})
 			return
 		}
 		var keep []Message
 		for _, m := range pg.Messages {
-			if m.SeqNum > cursor && (to == 0 || m.SeqNum <= to) {
+			if m.SeqNum > cursor && m.SeqNum <= to {
 				keep = append(keep, m)
 			}
-		}
-		if to == 0 {
-			// Catching up: stop at the newest message.
-			if len(keep) == 0 {
-				return
-			}
-			upTo := keep[len(keep)-1].SeqNum
-			c.emitMessages(conv, keep, cursor, upTo, at, sink)
-			cursor, budget = upTo, budget-len(keep)
-			if !pg.HasMore {
-				return
-			}
-			continue
 		}
 		// Filling up to a known seq: a short page means nothing more exists
 		// up to "to"; a full page continues after its last message.
