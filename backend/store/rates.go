@@ -53,7 +53,7 @@ func (s *Store) Rates(ctx context.Context, channelIDs []int64, since time.Time) 
 	args = append(args, ms(since))
 	for _, src := range []struct {
 		table, at string
-		field    func(*RatePoint) *int
+		field     func(*RatePoint) *int
 	}{
 		{"messages", "at", func(p *RatePoint) *int { return &p.Messages }},
 		{"queue_items", "created", func(p *RatePoint) *int { return &p.Held }},

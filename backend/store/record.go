@@ -154,12 +154,17 @@ func (s *Store) FilterModEvents(ctx context.Context, f ModEventFilter) ([]ModEve
 	return out, nil
 }
 
+// moderatorExpr is who took an action: its actor ("rule:<name>" for a
+// rule's automatic action) or else the account that acted.
+const moderatorExpr = `CASE WHEN a.actor <> '' THEN a.actor ELSE acc.name END`
+
 // ActionFilter selects audit entries (our actions). Zero fields do not
 // filter.
 type ActionFilter struct {
 	ChannelID int64
 	Platform  chat.Platform
-	// Moderator matches the name of the account that acted, case-insensitively.
+	// Moderator matches who acted, case-insensitively: the account's name,
+	// or "rule:<name>" for a rule's automatic action.
 	Moderator string
 	// User matches the target's user id or username, case-insensitively.
 	User     string
@@ -207,7 +212,7 @@ func (f ActionFilter) query(limit int, evidence bool) (string, []any) {
 		conds, args = append(conds, `c.platform = ?`), append(args, string(f.Platform))
 	}
 	if f.Moderator != "" {
-		conds, args = append(conds, `lower(acc.name) = lower(?)`), append(args, f.Moderator)
+		conds, args = append(conds, `lower(`+moderatorExpr+`) = lower(?)`), append(args, f.Moderator)
 	}
 	if f.User != "" {
 		conds, args = append(conds, `(a.target_user_id = ? OR lower(a.target_username) = lower(?))`), append(args, f.User, f.User)
@@ -221,7 +226,7 @@ func (f ActionFilter) query(limit int, evidence bool) (string, []any) {
 	if f.BeforeID > 0 {
 		conds, args = append(conds, `a.id < ?`), append(args, f.BeforeID)
 	}
-	cols := actionCols + `, c.platform, c.name, acc.name`
+	cols := actionCols + `, c.platform, c.name, ` + moderatorExpr
 	if evidence {
 		cols += `, (SELECT json_group_array(json_object('id', em.id, 'platformId', coalesce(em.platform_id, ''),
 			'userId', em.user_id, 'username', em.username, 'text', em.text, 'at', em.at, 'deleted', json(CASE em.deleted WHEN 0 THEN 'false' ELSE 'true' END)))

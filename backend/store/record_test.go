@@ -180,6 +180,10 @@ func TestFilterActionsAndEvidence(t *testing.T) {
 	ban := add(a.ID, "k1", chat.ActBan, "troll", ev.ID)
 	add(a.ID, "k2", chat.ActTimeout, "loud")
 	add(b.ID, "k3", chat.ActBan, "troll")
+	auto := &ActionRow{Key: "k4", ChannelID: b.ID, Actor: "rule:spam", Action: chat.Action{Kind: chat.ActDelete, MessageID: "x"}}
+	if _, err := s.InsertAction(ctx, auto); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.UpdateAction(ctx, ban.ID, ActionFailed, "no permission"); err != nil {
 		t.Fatal(err)
 	}
@@ -195,16 +199,17 @@ func TestFilterActionsAndEvidence(t *testing.T) {
 		f    ActionFilter
 		want int
 	}{
-		{ActionFilter{}, 3},
+		{ActionFilter{}, 4},
 		{ActionFilter{Kinds: []string{"ban"}}, 2},
+		{ActionFilter{Moderator: "RULE:spam"}, 1},
 		{ActionFilter{Statuses: []string{"failed"}}, 1},
 		{ActionFilter{Statuses: []string{"pending"}, Kinds: []string{"ban"}}, 1},
 		{ActionFilter{User: "TROLL"}, 2},
 		{ActionFilter{Moderator: "acct-beta"}, 1},
 		{ActionFilter{Platform: chat.Velora}, 2},
-		{ActionFilter{ChannelID: b.ID}, 1},
+		{ActionFilter{ChannelID: b.ID}, 2},
 		{ActionFilter{After: time.Now().Add(time.Hour)}, 0},
-		{ActionFilter{Before: time.Now().Add(time.Hour)}, 3},
+		{ActionFilter{Before: time.Now().Add(time.Hour)}, 4},
 		{ActionFilter{Limit: 1}, 1},
 	}
 	for _, c := range checks {
