@@ -445,7 +445,9 @@ func (s *Service) publish(b *store.Batch) {
 		s.ui.update(u)
 	}
 	for _, e := range b.ModEvents {
-		s.ui.event(modEventView(*e))
+		v := modEventView(*e)
+		v.Platform = s.platformOf(e.ChannelID)
+		s.ui.event(v)
 	}
 	for _, e := range b.Edits {
 		if e.ID != 0 {
@@ -592,9 +594,10 @@ func queueView(q store.QueueRow, p chat.Platform) QueueItemView {
 }
 
 func modEventView(e store.ModEventRow) ModEventView {
-	v := ModEventView{ID: e.ID, ChannelID: e.ChannelID, Kind: e.Ev.Kind, Text: e.Ev.Text, At: e.Ev.At.UnixMilli()}
+	v := ModEventView{ID: e.ID, ChannelID: e.ChannelID, Kind: e.Ev.Kind, Type: store.ModEventType(e.Ev.Kind, e.Ev.Text), Text: e.Ev.Text, At: e.Ev.At.UnixMilli()}
 	if e.Ev.User != nil {
 		v.User = e.Ev.User.Name()
+		v.UserID = e.Ev.User.ID
 	}
 	if e.Ev.Actor != nil {
 		v.Actor = e.Ev.Actor.Name()

@@ -136,24 +136,16 @@ func (s *Service) DeleteRule(ctx context.Context, id int64) error {
 	return s.reloadRules(ctx)
 }
 
-// Search implements API.
+// Search implements API: the query's filters (see ParseSearch) apply.
 func (s *Service) Search(ctx context.Context, query string, channelID int64, limit int) ([]MessageView, error) {
-	query = strings.TrimSpace(query)
-	if query == "" {
+	if strings.TrimSpace(query) == "" {
 		return []MessageView{}, nil
 	}
-	if len(query) > 500 {
-		return nil, invalid("search text is too long")
-	}
-	rows, err := s.st.Search(ctx, query, channelID, clampLimit(limit, 100, 1000))
+	p, err := s.SearchMessages(ctx, SearchRequest{Query: query, ChannelID: channelID, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]MessageView, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, messageView(r, s.platformOfChannel(ctx, r.ChannelID)))
-	}
-	return out, nil
+	return p.Results, nil
 }
 
 // MessageVersions implements API.

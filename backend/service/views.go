@@ -145,18 +145,27 @@ type ActionView struct {
 	Actor   string `json:"actor,omitempty"`
 	Created int64  `json:"created"`
 	Updated int64  `json:"updated"`
+	// Moderator (the account that acted) and Channel (its name) are filled
+	// by FilterAuditLog.
+	Moderator string `json:"moderator,omitempty"`
+	Channel   string `json:"channel,omitempty"`
 }
 
 // ModEventView is a moderation event observed on a platform.
 type ModEventView struct {
-	ID        int64     `json:"id"`
-	ChannelID int64     `json:"channelId"`
-	Kind      chat.Kind `json:"kind"`
-	User      string    `json:"user,omitempty"`
-	Actor     string    `json:"actor,omitempty"`
-	Text      string    `json:"text,omitempty"`
-	Expires   int64     `json:"expires,omitempty"`
-	At        int64     `json:"at"`
+	ID        int64         `json:"id"`
+	ChannelID int64         `json:"channelId"`
+	Platform  chat.Platform `json:"platform,omitempty"`
+	Kind      chat.Kind     `json:"kind"`
+	// Type groups kinds for the type filter: moderation, pin, notice, state,
+	// raid, typing, presence, activity, other.
+	Type    string `json:"type"`
+	User    string `json:"user,omitempty"`
+	UserID  string `json:"userId,omitempty"`
+	Actor   string `json:"actor,omitempty"`
+	Text    string `json:"text,omitempty"`
+	Expires int64  `json:"expires,omitempty"`
+	At      int64  `json:"at"`
 }
 
 // RuleView is an auto-moderation rule.
