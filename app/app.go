@@ -171,3 +171,23 @@ func (a *App) QueueCounts() (service.QueueCountsView, error) { return a.api.Queu
 func (a *App) MessageContext(messageID int64, n int) (service.MessageContextView, error) {
 	return a.api.MessageContext(a.c(), messageID, n)
 }
+
+// SearchMessages mirrors service.API.
+func (a *App) SearchMessages(req service.SearchRequest) (service.SearchPageView, error) {
+	return a.api.SearchMessages(a.c(), req)
+}
+
+// FilterAuditLog mirrors service.API.
+func (a *App) FilterAuditLog(q service.AuditQuery) (service.AuditPageView, error) {
+	return a.api.FilterAuditLog(a.c(), q)
+}
+
+// FilterModEvents mirrors service.API.
+func (a *App) FilterModEvents(q service.ModEventQuery) (service.ModEventPageView, error) {
+	return a.api.FilterModEvents(a.c(), q)
+}
+
+// ChannelRates mirrors service.API.
+func (a *App) ChannelRates(channelID int64, minutes int) (service.RatesView, error) {
+	return a.api.ChannelRates(a.c(), channelID, minutes)
+}

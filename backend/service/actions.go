@@ -371,6 +371,7 @@ func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, ev
 	if created {
 		o.pushLocked(q, row.ID)
 		o.s.ui.action(v)
+		o.s.ui.rate(ch.ID, v.Created, rateActions)
 	}
 	return v, nil
 }

@@ -74,6 +74,17 @@ type API interface {
 	// MessageContext returns a message with up to n chat lines of its
 	// channel before and after it (n 0 = 2).
 	MessageContext(ctx context.Context, messageID int64, n int) (MessageContextView, error)
+	// SearchMessages searches the log with the filters of the query string,
+	// newest first, paged by cursor.
+	SearchMessages(ctx context.Context, req SearchRequest) (SearchPageView, error)
+	// FilterAuditLog returns our actions matching the query, newest first.
+	FilterAuditLog(ctx context.Context, q AuditQuery) (AuditPageView, error)
+	// FilterModEvents returns moderation events matching the query, newest
+	// first; typing, presence and activity only when asked for.
+	FilterModEvents(ctx context.Context, q ModEventQuery) (ModEventPageView, error)
+	// ChannelRates returns per-minute message, held and action counts of a
+	// channel (0 = every channel) over the last minutes (0 = 60).
+	ChannelRates(ctx context.Context, channelID int64, minutes int) (RatesView, error)
 }
 
 var _ API = (*Service)(nil)

@@ -24,6 +24,7 @@ type uiBuffer struct {
 	events   []ModEventView
 	notices  []Notice
 	shieldV  *ShieldView
+	rates    map[rateKey]*RatePointView
 	dirty    bool
 	// wake tells the emit loop that something changed.
 	wake chan struct{}
@@ -47,6 +48,7 @@ func (b *uiBuffer) reset() {
 	b.events = nil
 	b.notices = nil
 	b.shieldV = nil
+	b.rates = map[rateKey]*RatePointView{}
 	b.dirty = false
 }
 
@@ -72,6 +74,7 @@ func (b *uiBuffer) message(m MessageView) {
 	b.markLocked()
 	b.messages = append(b.messages, m)
 	b.perChan[m.ChannelID]++
+	b.rateLocked(m.ChannelID, m.At).Messages++
 	if b.perChan[m.ChannelID] >= 2*b.maxPerChannel {
 		b.trimLocked(m.ChannelID)
 	}
@@ -204,6 +207,7 @@ func (b *uiBuffer) take() (Batch, bool) {
 	for _, a := range b.accounts {
 		out.Accounts = append(out.Accounts, a)
 	}
+	out.Rates = b.ratesLocked()
 	b.reset()
 	return out, true
 }

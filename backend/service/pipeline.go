@@ -432,7 +432,9 @@ func (s *Service) publish(b *store.Batch) {
 		if q.Msg != nil && q.Msg.Dup {
 			continue
 		}
-		s.ui.queue(queueView(*q, s.platformOf(q.ChannelID)))
+		v := queueView(*q, s.platformOf(q.ChannelID))
+		s.ui.queue(v)
+		s.ui.rate(q.ChannelID, v.At, rateHeld)
 		touched[q.ChannelID]++
 	}
 	for _, mk := range b.Marks {

@@ -194,6 +194,10 @@ type Batch struct {
 	Notices  []Notice        `json:"notices,omitempty"`
 	Dropped  int             `json:"dropped,omitempty"` // messages left out of this batch to keep it small; page them from history
 	Shield   *ShieldView     `json:"shield,omitempty"`  // Shield mode's new state, when it changed
+	// Rates are this batch's additions to the per-minute rates (messages,
+	// held, actions per channel and minute, as ChannelRates counts them),
+	// dropped messages included: add them to the charts.
+	Rates []RatePointView `json:"rates,omitempty"`
 }
 
 // MessageUpdate changes messages already shown: deleted, purged by a ban or
