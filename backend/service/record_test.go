@@ -65,7 +65,7 @@ func TestRecordThroughThePipeline(t *testing.T) {
 	h.setup(t)
 	ctx := context.Background()
 	eventually(t, "join", func() bool { h.fake.mu.Lock(); defer h.fake.mu.Unlock(); return len(h.fake.joined) == 1 })
-	
+
 	h.fake.emit(msg("m1", "alice", "hello https://example.com"))
 	h.fake.emit(msg("m2", "Troll", "BUY VIEWERS cheap"))
 	h.fake.emit(msg("m3", "bob", "hello there"))
