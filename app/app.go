@@ -8,6 +8,9 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"sync"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
@@ -190,4 +193,52 @@ func (a *App) FilterModEvents(q service.ModEventQuery) (service.ModEventPageView
 // ChannelRates mirrors service.API.
 func (a *App) ChannelRates(channelID int64, minutes int) (service.RatesView, error) {
 	return a.api.ChannelRates(a.c(), channelID, minutes)
+}
+
+// Export mirrors service.API for the desktop: it checks the request, asks
+// where to save the file (the system's save dialog) and streams the export
+// there. A cancelled dialog returns a ticket with Cancelled set; a failed
+// export removes the partial file.
+func (a *App) Export(req service.ExportRequest) (service.ExportTicket, error) {
+	ctx := a.c()
+	t, err := a.api.Export(ctx, req)
+	if err != nil {
+		return service.ExportTicket{}, err
+	}
+	ex, ok := a.api.(service.Exporter)
+	if !ok {
+		return service.ExportTicket{}, errors.New("app: export is not available")
+	}
+	path, err := runtime.SaveFileDialog(ctx, runtime.SaveDialogOptions{
+		Title:           "Export",
+		DefaultFilename: t.Filename,
+	})
+	if err != nil {
+		return service.ExportTicket{}, fmt.Errorf("app: save dialog: %w", err)
+	}
+	if path == "" {
+		t.Cancelled = true
+		return t, nil
+	}
+	t.Path = path
+	t.Rows, err = exportTo(ctx, ex, path, req)
+	return t, err
+}
+
+// exportTo streams req's export into a new file at path, removing it when
+// the export fails.
+func exportTo(ctx context.Context, ex service.Exporter, path string, req service.ExportRequest) (int64, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("app: export: %w", err)
+	}
+	n, err := ex.WriteExport(ctx, f, req)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("app: export: %w", cerr)
+	}
+	if err != nil {
+		os.Remove(path)
+		return n, err
+	}
+	return n, nil
 }

@@ -85,6 +85,10 @@ type API interface {
 	// ChannelRates returns per-minute message, held and action counts of a
 	// channel (0 = every channel) over the last minutes (0 = 60).
 	ChannelRates(ctx context.Context, channelID int64, minutes int) (RatesView, error)
+	// Export checks an export request and describes its file. In browser
+	// mode the ticket's url streams the file (GET); the desktop binding asks
+	// for a save path and writes the file there (Exporter.WriteExport).
+	Export(ctx context.Context, req ExportRequest) (ExportTicket, error)
 }
 
 var _ API = (*Service)(nil)
