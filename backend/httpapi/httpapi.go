@@ -200,6 +200,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/{method}", s.serveCall)
 	mux.HandleFunc("GET /api/events", s.serveEvents)
+	mux.HandleFunc("GET "+service.ExportPath, s.serveExport)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/api/"):
