@@ -79,7 +79,7 @@ func (s *Service) SearchMessages(ctx context.Context, req SearchRequest) (Search
 type AuditQuery struct {
 	ChannelID int64         `json:"channelId"`
 	Platform  chat.Platform `json:"platform"`
-	Moderator string        `json:"moderator"` // the account that acted (name)
+	Moderator string        `json:"moderator"` // who acted: the account's name, or "rule:<name>"
 	User      string        `json:"user"`      // target user id or username
 	Kinds     []string      `json:"kinds"`     // ban, timeout, unban, delete, clear, pin, announce, send
 	Statuses  []string      `json:"statuses"`  // pending, sent, confirmed, failed
