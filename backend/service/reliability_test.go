@@ -631,3 +631,55 @@ func TestUIBufferIsBounded(t *testing.T) {
 		t.Errorf("events %d (first %d), notices %d: want the newest %d and %d", len(out.Events), out.Events[0].ID, len(out.Notices), maxUIEvents, maxUINotices)
 	}
 }
+
+// concurrentSecrets counts the most keyring calls in flight at once.
+type concurrentSecrets struct {
+	*secrets.Memory
+	now, most atomic.Int32
+}
+
+func (s *concurrentSecrets) Get(k string) (string, error) {
+	n := s.now.Add(1)
+	defer s.now.Add(-1)
+	for {
+		m := s.most.Load()
+		if n <= m || s.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	return s.Memory.Get(k)
+}
+
+// TestStartReadsAccountsSecretsSideBySide: at Start every account reads its
+// secrets to connect; with a slow keyring they read side by side, not one
+// account after another.
+func TestStartReadsAccountsSecretsSideBySide(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := &concurrentSecrets{Memory: secrets.NewMemory()}
+	for i := 0; i < 4; i++ {
+		a := store.Account{Platform: chat.Velora, Name: fmt.Sprintf("mod%d", i)}
+		if err := st.CreateAccount(context.Background(), &a); err != nil {
+			t.Fatal(err)
+		}
+		sec.Memory.Set(secrets.Key(chat.Velora, a.ID, ""), "tok")
+	}
+	st.Close()
+	h, _ := startHarness(t, dir, &fakeConn{up: make(chan struct{}), online: false}, nil, sec, nil)
+	accts, err := h.svc.ListAccounts(context.Background())
+	if err != nil || len(accts) != 4 {
+		t.Fatalf("ListAccounts = %d, %v", len(accts), err)
+	}
+	for _, a := range accts {
+		if !a.HasToken {
+			t.Errorf("account %s: token not known after Start", a.Name)
+		}
+	}
+	if m := sec.most.Load(); m < 2 {
+		t.Errorf("at most %d keyring reads at once during Start: the accounts read one after another", m)
+	}
+}

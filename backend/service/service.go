@@ -248,9 +248,15 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("service: load accounts: %w", err)
 	}
+	// Each connection reads its secrets from the keyring (1 + N calls), so
+	// the accounts start side by side: a slow keyring costs Start one
+	// account's reads, not the sum.
+	var started sync.WaitGroup
 	for _, a := range accts {
-		s.startConn(a)
+		started.Add(1)
+		go func() { defer started.Done(); s.startConn(a) }()
 	}
+	started.Wait()
 	return s.outbox.resume(ctx)
 }
 
