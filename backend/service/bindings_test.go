@@ -209,7 +209,8 @@ func TestBindingTrustOnFirstUse(t *testing.T) {
 }
 
 // TestFailedSecretWriteDoesNotRebind: when the new token cannot be saved,
-// the old one is not bound to the new host (nor are the settings changed).
+// the old one is not bound to the new host: it is held back. And settings
+// the store refuses leave the keyring untouched.
 func TestFailedSecretWriteDoesNotRebind(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "db.sqlite")
@@ -221,7 +222,7 @@ func TestFailedSecretWriteDoesNotRebind(t *testing.T) {
 	}
 	w.close()
 	w = newBindWorld(t, path, setFails{mem})
-	defer w.close()
+	defer func() { w.close() }()
 	if _, err := w.svc.SaveAccount(ctx, AccountInput{ID: a.ID, Platform: chat.Velora, Name: "mod",
 		Settings: map[string]string{"url": "https://collector.example"}, Token: "tok-B"}); err == nil {
 		t.Fatal("a failed token write was reported as saved")
@@ -230,8 +231,20 @@ func TestFailedSecretWriteDoesNotRebind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Settings["url"] != "" || strings.Join(got.BoundHosts[""], ",") != "api.velora.tv" {
-		t.Fatalf("after a failed token write: settings %v, bound %v", got.Settings, got.BoundHosts)
+	if strings.Join(got.BoundHosts[""], ",") != "api.velora.tv" {
+		t.Fatalf("after a failed token write the old token is bound to %v", got.BoundHosts)
+	}
+	if v := w.view(t, a.ID); strings.Join(v.Held, ",") != "token" {
+		t.Fatalf("after a failed token write: held %v, settings %v", v.Held, v.Settings)
+	}
+	w.close()
+	w = newBindWorld(t, path, mem)
+	if _, err := w.svc.SaveAccount(ctx, AccountInput{ID: a.ID, Platform: chat.Velora, Name: "mod",
+		Settings: map[string]string{"api_token": "x"}, Token: "tok-C"}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a secret-looking setting name: %v", err)
+	}
+	if tok, _ := mem.Get(secrets.Key(chat.Velora, a.ID, "")); tok != "tok-A" {
+		t.Fatalf("a refused save replaced the token with %q", tok)
 	}
 }
 

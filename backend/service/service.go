@@ -562,14 +562,24 @@ func (s *Service) SaveAccount(ctx context.Context, in AccountInput) (AccountView
 		}
 		old := a.Settings
 		a.Name, a.Settings = in.Name, in.Settings
-		s.rebind(&a, old, true, in)
-		// Secrets first: a secret that failed to save must not be bound
-		// to the new hosts (the old value would then go there).
+		// The row first (the store validates it), with entered or removed
+		// secrets still on their old binding: a secret whose keyring
+		// write fails must not be bound to the new hosts (its old value
+		// would go there). They are rebound once the keyring has them.
+		pre := in
+		pre.Token, pre.ClearToken, pre.Secrets = "", false, nil
+		s.rebind(&a, old, true, pre)
+		if err := s.st.UpdateAccount(ctx, &a); err != nil {
+			return AccountView{}, err
+		}
 		if err := s.writeSecrets(a, in); err != nil {
 			return AccountView{}, err
 		}
-		if err := s.st.UpdateAccount(ctx, &a); err != nil {
-			return AccountView{}, err
+		if in.Token != "" || in.ClearToken || len(in.Secrets) > 0 {
+			s.rebind(&a, old, true, in)
+			if err := s.st.UpdateAccount(ctx, &a); err != nil {
+				return AccountView{}, err
+			}
 		}
 	}
 	s.restartConn(a)
