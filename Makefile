@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
-.PHONY: package package-test screenshot
+.PHONY: package package-test screenshot bench-memory
 
 help:
 	@echo "make demo     build and start the console on simulated platforms (browser mode)"
@@ -54,7 +54,7 @@ e2e: build
 # baseline, medians of 3 (docs/decisions/performance.md); P4 is one soak of
 # P4_DURATION (the first half warm-up; shorter soaks measure the page caches
 # filling, not growth; an hour: P4_DURATION=1h). About 6 minutes on a 2-core
-# machine. P5 searches SEARCH_ROWS rows. P2 needs node and `npm ci` in
+# machine, plus two MEMORY_DURATION runs (10 min) for the whole-app memory. P5 searches SEARCH_ROWS rows. P2 needs node and `npm ci` in
 # backend/connector/socketio/testdata/node, else it is skipped.
 SEARCH_ROWS ?= 1000000
 DRYRUN_ROWS ?= 1000000
@@ -72,6 +72,15 @@ bench: deps build
 	@$(GO) run ./build/ci/benchreport < /tmp/modconsole-bench.txt
 	@node frontend/e2e/coldstart.bench.mjs ./$(BIN)
 	@node frontend/e2e/latency.bench.mjs ./$(BIN)
+	@$(MAKE) --no-print-directory bench-memory
+
+# make bench-memory (part of make bench): whole-app memory, desktop (Go +
+# WebKit web and network processes, under Xvfb) next to browser mode (Go +
+# chromium's renderer), with the demo's channels after MEMORY_DURATION
+# seconds (frontend/e2e/memory.bench.mjs). The Wails build comes first.
+MEMORY_DURATION ?= 300
+bench-memory: build desktop
+	node frontend/e2e/memory.bench.mjs ./$(BIN) build/bin/$(BIN) $(MEMORY_DURATION)
 
 # make fuzz: every Fuzz* target in the repo, one after another, FUZZTIME each
 # (a duration, or e.g. 1000000x for R6's execution count); stops at the first

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -67,5 +68,19 @@ func TestVersion(t *testing.T) {
 	errOut.Reset()
 	if err := run([]string{"desktop", "--traffic", "2"}, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "modconsole desktop --help") {
 		t.Errorf("desktop --traffic: %v, stderr %q", err, errOut.String())
+	}
+}
+
+// TestInstanceNamePerDataDir: the single-instance name differs per data
+// directory (a demo window and the app can run side by side), is stable for
+// the same directory, and is a valid D-Bus name.
+func TestInstanceNamePerDataDir(t *testing.T) {
+	a, b := instanceName("/tmp/a"), instanceName("/tmp/b")
+	if a == b || a != instanceName("/tmp/a/") {
+		t.Errorf("names %q %q %q", a, b, instanceName("/tmp/a/"))
+	}
+	valid := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+	if !valid.MatchString(a) || len(a) > 255 {
+		t.Errorf("%q is not a D-Bus well-known name", a)
 	}
 }

@@ -377,7 +377,8 @@ func runDesktop(cfg config, ready func(ctx context.Context, svc *service.Service
 	// one's window and exits before it opens anything.
 	var shell *app.Shell
 	var shellMu sync.Mutex
-	inst, err := desktop.Claim(instanceName(cfg.data), func() {
+	instance := instanceName(cfg.data)
+	inst, err := desktop.Claim(instance, func() {
 		shellMu.Lock()
 		defer shellMu.Unlock()
 		if shell != nil {
@@ -439,7 +440,7 @@ func runDesktop(cfg config, ready func(ctx context.Context, svc *service.Service
 		}
 	}
 	o := app.Options(a, assets())
-	sh.Apply(o)
+	sh.Apply(o, instance)
 	o.Bind = append(o.Bind, app.NewDesktop(sh))
 	if len(cfg.imgSrc) > 0 {
 		app.SetCSP(o, httpapi.CSPWith(cfg.imgSrc))

@@ -22,8 +22,8 @@ import (
 // Title is the window's title; the open-queue count follows it.
 const Title = "Moderation console"
 
-// InstanceName is the session-bus name of the running desktop app (and
-// Wails' single-instance id on other systems).
+// InstanceName prefixes the session-bus name of a running desktop app
+// (one per data directory; Wails' single-instance id the same).
 const InstanceName = "io.modconsole.Console"
 
 // Notifier shows a native notification (desktop.Notifier).
@@ -91,16 +91,17 @@ func NewShell(api service.API, dataDir string, notifier Notifier, log *slog.Logg
 	return s
 }
 
-// Apply sets the window options the shell owns: the saved size, the
-// single-instance lock, the program name (the desktop entry's
-// StartupWMClass) and the lifecycle hooks, chained after those already set.
-func (s *Shell) Apply(o *options.App) {
+// Apply sets the window options the shell owns: the saved size, Wails'
+// single-instance lock under instanceID (per data directory, as the D-Bus
+// claim), the program name (the desktop entry's StartupWMClass) and the
+// lifecycle hooks, chained after those already set.
+func (s *Shell) Apply(o *options.App, instanceID string) {
 	p, _ := s.prefs.Load()
 	if p.Window != nil {
 		o.Width, o.Height = p.Window.Width, p.Window.Height
 	}
 	o.Title = Title
-	o.SingleInstanceLock = &options.SingleInstanceLock{UniqueId: InstanceName,
+	o.SingleInstanceLock = &options.SingleInstanceLock{UniqueId: instanceID,
 		OnSecondInstanceLaunch: func(options.SecondInstanceData) { s.Focus() }}
 	if o.Linux == nil {
 		o.Linux = &linux.Options{}

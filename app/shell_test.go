@@ -136,11 +136,11 @@ func TestShellApply(t *testing.T) {
 	s := NewShell(rulesAPI{}, dir, nil, nil)
 	closed := false
 	o := &options.App{Width: 1280, Height: 800, OnBeforeClose: func(context.Context) bool { closed = true; return false }}
-	s.Apply(o)
+	s.Apply(o, "io.modconsole.Console.dtest")
 	if o.Width != 1000 || o.Height != 700 {
 		t.Errorf("start size %dx%d", o.Width, o.Height)
 	}
-	if o.SingleInstanceLock == nil || o.SingleInstanceLock.UniqueId == "" || o.Linux == nil || o.Linux.ProgramName != "modconsole" {
+	if o.SingleInstanceLock == nil || o.SingleInstanceLock.UniqueId != "io.modconsole.Console.dtest" || o.Linux == nil || o.Linux.ProgramName != "modconsole" {
 		t.Errorf("lock %+v, linux %+v", o.SingleInstanceLock, o.Linux)
 	}
 	if o.OnBeforeClose(context.Background()) || !closed {
@@ -148,7 +148,7 @@ func TestShellApply(t *testing.T) {
 	}
 	// Without a saved geometry, the defaults stay.
 	o2 := &options.App{Width: 1280, Height: 800}
-	NewShell(rulesAPI{}, filepath.Join(dir, "other"), nil, nil).Apply(o2)
+	NewShell(rulesAPI{}, filepath.Join(dir, "other"), nil, nil).Apply(o2, "x")
 	if o2.Width != 1280 || o2.Height != 800 {
 		t.Errorf("defaults changed: %dx%d", o2.Width, o2.Height)
 	}
