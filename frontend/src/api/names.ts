@@ -32,6 +32,14 @@ export const Methods = {
   SetShieldAuto: 'SetShieldAuto',
   MessageVersions: 'MessageVersions',
   Search: 'Search',
+  QueuePage: 'QueuePage',
+  QueueCounts: 'QueueCounts',
+  MessageContext: 'MessageContext',
+  SearchMessages: 'SearchMessages',
+  FilterAuditLog: 'FilterAuditLog',
+  FilterModEvents: 'FilterModEvents',
+  Export: 'Export',
+  ChannelRates: 'ChannelRates',
 } as const;
 
 export type MethodName = (typeof Methods)[keyof typeof Methods];
