@@ -98,7 +98,7 @@ try {
     document.querySelector('[data-page=audit]')?.click();
     const row = await until(() => [...document.querySelectorAll('[data-testid=audit-row][data-kind=ban]')].find((r) => r.getAttribute('data-status') === 'confirmed'), 10000);
     document.querySelector('[data-testid=all-queues]')?.click();
-    await sleep(500);
+    await until(() => document.querySelectorAll('[data-testid=queue-item]').length > 0, 10000);
     return { confirmedRow: !!row, queueRows: document.querySelectorAll('[data-testid=queue-item]').length };`);
   check('the audit log in the window shows the ban confirmed', audit?.confirmedRow === true, JSON.stringify(audit));
   check('the window shows the queue again (for the screenshot)', audit?.queueRows > 0, JSON.stringify(audit));

@@ -20,8 +20,11 @@ for f in /usr/bin/modconsole /usr/share/applications/modconsole.desktop /usr/sha
   /usr/share/icons/hicolor/48x48/apps/modconsole.png /usr/share/icons/hicolor/256x256/apps/modconsole.png; do
   dpkg -S "$f" >/dev/null || { echo "package-test: $f is not from the package"; exit 1; }
 done
-/usr/bin/modconsole --version | grep -q '^modconsole ' || { echo "package-test: --version"; exit 1; }
-/usr/bin/modconsole --help | grep -q 'demo' || { echo "package-test: --help"; exit 1; }
+v=$(/usr/bin/modconsole --version)
+[[ "$v" == "modconsole "* ]] || { echo "package-test: --version printed $v"; exit 1; }
+h=$(/usr/bin/modconsole --help)
+[[ "$h" == *"modconsole demo [flags]"* ]] || { echo "package-test: --help printed $h"; exit 1; }
+echo "package-test: $v"
 
 # Headless start: the installed binary opens its window on a private X
 # display; xwininfo finds it by title.
