@@ -214,18 +214,24 @@ func runDemo(cfg config, stdout io.Writer) error {
 	return runServe(cfg, stdout, seed)
 }
 
-// demoRules are the auto-moderation rules a new demo starts with.
+// demoRules are the auto-moderation rules a new demo starts with: what a
+// moderator of a busy channel sets up so that one person can keep the
+// queue — the obvious junk is removed by the rules themselves (escalating
+// for repeat offenders), and what needs judgement waits in the queue.
 var demoRules = []service.RuleView{
-	{Kind: "blocked_term", Name: "spam phrases", Enabled: true, Params: map[string]string{"terms": "buy viewers, follow me for follow back, join my discord", "severity": "high"}},
-	{Kind: "links", Name: "links", Enabled: true, Params: map[string]string{"allow": "velora.tv, kick.com"}},
-	{Kind: "caps", Name: "caps flood", Enabled: true, Params: map[string]string{"ratio": "0.7", "min_letters": "10"}},
-	{Kind: "repeat", Name: "repeated lines", Enabled: true, Params: map[string]string{"count": "3", "window_seconds": "30"}},
-	{Kind: "blocked_regex", Name: "markup", Enabled: true, Params: map[string]string{"pattern": `(?i)<\s*(script|img|svg|iframe)`, "severity": "high"}},
+	{Kind: "copy_paste", Name: "copy-paste waves", Enabled: true, Position: 1,
+		Params: map[string]string{"users": "3", "window_seconds": "20", "min_length": "35", "action": "delete", "stop": "1"}},
+	{Kind: "blocked_term", Name: "spam phrases", Enabled: true, Position: 2,
+		Params: map[string]string{"terms": "buy viewers, follow me for follow back, join my discord, cheap followers", "collapse_repeats": "1", "ladder": "delete, 60, 600, ban", "stop": "1", "severity": "high"}},
+	{Kind: "repeat", Name: "repeated lines", Enabled: true, Position: 3,
+		Params: map[string]string{"count": "3", "window_seconds": "30", "ladder": "delete, 60, 600", "stop": "1"}},
+	{Kind: "blocked_regex", Name: "markup", Enabled: true, Position: 4,
+		Params: map[string]string{"pattern": `(?i)<\s*(script|img|svg|iframe)`, "match_name": "1", "action": "delete", "severity": "high"}},
+	{Kind: "links", Name: "links", Enabled: true, Position: 5,
+		Params: map[string]string{"allow": "velora.tv, kick.com, glimesh.tv", "obfuscated": "1", "ladder": "hold, 300, ban"}},
+	{Kind: "caps", Name: "caps flood", Enabled: true, Position: 6,
+		Params: map[string]string{"ratio": "0.7", "min_letters": "10", "action": "delete"}},
 }
-
-// firstTimeChannel is where the demo holds first-time chatters: in a busy
-// channel they would bury the queue.
-const firstTimeChannel = "pixelpaws"
 
 // seedDemo points the demo accounts at this run's simulators with their
 // tokens, joins their channels and adds the default rules once.
@@ -238,7 +244,6 @@ func seedDemo(ctx context.Context, svc *service.Service, worlds []*demoWorld) er
 	for _, a := range accts {
 		byName[a.Name] = a
 	}
-	var firstTimeIn int64
 	for _, w := range worlds {
 		for _, da := range w.accounts {
 			in := service.AccountInput{ID: byName[da.name].ID, Platform: da.platform, Name: da.name,
@@ -254,12 +259,8 @@ func seedDemo(ctx context.Context, svc *service.Service, worlds []*demoWorld) er
 				return fmt.Errorf("account %s: %w", da.name, err)
 			}
 			for _, name := range da.channels {
-				ch, err := svc.JoinChannel(ctx, a.ID, name)
-				if err != nil {
+				if _, err := svc.JoinChannel(ctx, a.ID, name); err != nil {
 					return fmt.Errorf("channel %s: %w", name, err)
-				}
-				if name == firstTimeChannel {
-					firstTimeIn = ch.ID
 				}
 			}
 		}
@@ -271,13 +272,8 @@ func seedDemo(ctx context.Context, svc *service.Service, worlds []*demoWorld) er
 	if len(rules) > 0 {
 		return nil
 	}
-	all := demoRules
-	if firstTimeIn != 0 {
-		all = append(all, service.RuleView{Kind: "first_time", Name: "first-time chatters (" + firstTimeChannel + ")",
-			Enabled: true, Params: map[string]string{}, ChannelID: firstTimeIn})
-	}
 	var errs []error
-	for _, r := range all {
+	for _, r := range demoRules {
 		if _, err := svc.SaveRule(ctx, r); err != nil {
 			errs = append(errs, fmt.Errorf("rule %s: %w", r.Name, err))
 		}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +73,15 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 		return ok
 	})
+
+	// The starter rules remove most junk by themselves; for the round trips
+	// below, the channels under test hold every message for the moderator.
+	for _, key := range []string{"velora/lumen", "kichat/neonrally", "glimesh/aurora"} {
+		if _, err := svc.SaveRule(ctx, service.RuleView{Kind: "length", Name: "hold all (test)", Enabled: true, ChannelID: chans[key].ID, Position: -100,
+			Params: map[string]string{"max": "1", "stop": "1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	act := func(t *testing.T, req service.ActionRequest) service.ActionView {
 		t.Helper()
@@ -199,5 +210,135 @@ func waitFor(t *testing.T, d time.Duration, what string, f func() bool) {
 			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDemoQueueStaysWorkable plays DEMO_WORKLOAD_MINUTES (4) demo minutes
+// of every simulator's traffic, at DEMO_WORKLOAD_SCALE (4) times the demo's
+// rates, through the starter rules, and checks that one moderator could keep
+// up: the rules act on the obvious junk themselves, and after the first
+// demo minute (when every chatter is new to a fresh log) the open queue of
+// the channels the console can moderate grows by at most 60 items per ten
+// demo minutes. A faster scale squeezes the rules' time windows, so it
+// overstates the work rather than hiding it.
+func TestDemoQueueStaysWorkable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts five simulators")
+	}
+	scale := 4.0
+	if v, err := strconv.ParseFloat(os.Getenv("DEMO_WORKLOAD_SCALE"), 64); err == nil && v > 0 {
+		scale = v
+	}
+	demoMinutes := 4.0
+	if v, err := strconv.ParseFloat(os.Getenv("DEMO_WORKLOAD_MINUTES"), 64); err == nil && v > 0 {
+		demoMinutes = v
+	}
+	var worlds []*demoWorld
+	t.Cleanup(func() {
+		for _, w := range worlds {
+			w.close()
+		}
+	})
+	for _, start := range demoWorlds {
+		w, err := start(scale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worlds = append(worlds, w)
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "console.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry(), Platforms: platforms()})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	if err := seedDemo(ctx, svc, worlds); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "every demo channel connected", func() bool {
+		list, _ := svc.ListChannels(ctx)
+		for _, c := range list {
+			if c.Health.Status != chat.StatusConnected && c.Health.Status != chat.StatusGuest {
+				return false
+			}
+		}
+		return len(list) > 0
+	})
+	run := time.Duration(demoMinutes * 60 / scale * float64(time.Second))
+	warm := time.Now().Add(run / time.Duration(demoMinutes)) // one demo minute
+	trafficCtx, stop := context.WithTimeout(ctx, run)
+	defer stop()
+	for _, w := range worlds {
+		for _, run := range w.traffic {
+			go run(trafficCtx)
+		}
+	}
+	<-trafficCtx.Done()
+	time.Sleep(2 * time.Second) // the last batches and automatic actions
+	var msgs, open, actioned int
+	err = st.ScanMessages(ctx, store.ScanScope{}, func(*store.ScannedMessage) error {
+		msgs++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The work is what a moderator can clear: channels where the console
+	// can remove messages. Read-only channels (guests, relays without a
+	// token) and platforms where nothing can be deleted (socket-base,
+	// VeroAI's support conversations) only inform: the rules' deletes
+	// cannot happen there, so everything they catch waits.
+	chans, _ := svc.ListChannels(ctx)
+	var page service.QueuePageView
+	informOnly := 0
+	for _, c := range chans {
+		p, err := svc.QueuePage(ctx, service.QueueQuery{ChannelID: c.ID, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ReadOnly || !c.Capabilities.Supports(chat.ActDelete) {
+			informOnly += p.Total
+			continue
+		}
+		for _, it := range p.Items {
+			if it.At >= warm.UnixMilli() {
+				open++
+			}
+		}
+		page.Items = append(page.Items, p.Items...)
+	}
+	audit, _ := svc.AuditLog(ctx, 0, 5000)
+	for _, a := range audit {
+		if strings.HasPrefix(a.Actor, "rule:") {
+			actioned++
+		}
+	}
+	if os.Getenv("DEMO_WORKLOAD_DEBUG") != "" {
+		kinds := map[string]int{}
+		for _, a := range audit {
+			kinds[a.Actor+" "+string(a.Kind)+" "+a.Status+" "+string(a.Platform)]++
+		}
+		t.Logf("actions: %v", kinds)
+		reasons := map[string]int{}
+		for _, it := range page.Items {
+			reasons[string(it.Message.Platform)+": "+strings.Join(it.Reasons, "; ")]++
+		}
+		t.Logf("open (first page): %v", reasons)
+	}
+	t.Logf("%.1f demo minutes at %.0fx: %d messages, %d acted on by rules, %d left open for the moderator after the first minute (and %d caught in channels the console cannot moderate)", demoMinutes, scale, msgs, actioned, open, informOnly)
+	if msgs < 1000 {
+		t.Fatalf("only %d messages in ten demo minutes: the traffic did not run", msgs)
+	}
+	if actioned == 0 {
+		t.Errorf("the starter rules acted on nothing")
+	}
+	if perTen := float64(open) * 10 / (demoMinutes - 1); perTen > 60 {
+		t.Errorf("%d items left open in %.1f demo minutes after the first (%.0f per ten), want at most 60 per ten minutes (one moderator's pace)", open, demoMinutes-1, perTen)
 	}
 }

@@ -75,15 +75,16 @@ func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
 		NewcomerFormat: "newcomer_%s%d", Hello: "hi everyone, first time here :glimwave:", Look: "look ", SpamRepeats: 3, CapsBangs: 6,
 	}
 	return &Traffic{sim: sim, opts: opts, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
-		{Weight: 55, Make: (*traffic.Gen).Chatter},
+		{Weight: 76, Make: (*traffic.Gen).Chatter},
 		{Weight: 12, Make: func(g *traffic.Gen) traffic.Item {
 			return traffic.Item{Kind: TrafficEmote, User: g.Regular(), Text: g.Pick(emoteLines)}
 		}},
-		{Weight: 7, Make: (*traffic.Gen).Spam},
-		{Weight: 6, Make: (*traffic.Gen).Link},
-		{Weight: 6, Make: (*traffic.Gen).Caps},
-		{Weight: 8, Make: (*traffic.Gen).FirstTime},
-		{Weight: 6, Make: (*traffic.Gen).Hostile},
+		{Weight: 3, Make: (*traffic.Gen).Spam},
+		{Weight: 1, Make: (*traffic.Gen).Link},
+		{Weight: 2, Make: (*traffic.Gen).Caps},
+		{Weight: 3, Make: (*traffic.Gen).FirstTime},
+		{Weight: 2, Make: (*traffic.Gen).Hostile},
+		{Weight: 1, Make: (*traffic.Gen).Wave},
 	})}
 }
 

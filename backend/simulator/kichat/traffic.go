@@ -86,21 +86,22 @@ func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
 		NewcomerFormat: "newbie_%s%d", Hello: "hi! first time here " + emotes[0], Look: "look: ", SpamRepeats: 4, CapsBangs: 8,
 	}
 	return &Traffic{sim: sim, opts: opts, votes: []int{0, 0, 0}, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
-		{Weight: 50, Make: (*traffic.Gen).Chatter},
-		{Weight: 10, Make: func(g *traffic.Gen) traffic.Item {
+		{Weight: 67, Make: (*traffic.Gen).Chatter},
+		{Weight: 12, Make: func(g *traffic.Gen) traffic.Item {
 			e := g.Pick(emotes)
 			return traffic.Item{Kind: TrafficEmote, User: g.Regular(), Text: g.Pick(chatterLines) + " " + e + " " + e}
 		}},
 		{Weight: 5, Make: func(g *traffic.Gen) traffic.Item {
 			return traffic.Item{Kind: TrafficReply, User: g.Regular(), Text: "@chat agreed " + g.Pick(emotes)}
 		}},
-		{Weight: 7, Make: (*traffic.Gen).Spam},
-		{Weight: 5, Make: (*traffic.Gen).Link},
-		{Weight: 5, Make: (*traffic.Gen).Caps},
-		{Weight: 7, Make: (*traffic.Gen).FirstTime},
-		{Weight: 6, Make: (*traffic.Gen).Hostile},
+		{Weight: 2, Make: (*traffic.Gen).Spam},
+		{Weight: 1, Make: (*traffic.Gen).Link},
+		{Weight: 2, Make: (*traffic.Gen).Caps},
+		{Weight: 3, Make: (*traffic.Gen).FirstTime},
+		{Weight: 1, Make: (*traffic.Gen).Hostile},
+		{Weight: 1, Make: (*traffic.Gen).Wave},
 		{Weight: 2, Make: func(g *traffic.Gen) traffic.Item { return traffic.Item{Kind: TrafficSub, User: g.Regular()} }},
-		{Weight: 3, Make: func(*traffic.Gen) traffic.Item { return traffic.Item{Kind: TrafficPoll} }},
+		{Weight: 2, Make: func(*traffic.Gen) traffic.Item { return traffic.Item{Kind: TrafficPoll} }},
 	})}
 }
 

@@ -87,12 +87,12 @@ func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
 		NewcomerFormat: "newbie_%s%d", Hello: "hi! first time here", Look: "look: ", SpamRepeats: 4, CapsBangs: 8, CapsLineFirst: true,
 	}
 	return &Traffic{sim: sim, opts: opts, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
-		{Weight: 60, Make: (*traffic.Gen).Chatter},
-		{Weight: 8, Make: (*traffic.Gen).Spam},
-		{Weight: 6, Make: (*traffic.Gen).Link},
-		{Weight: 6, Make: (*traffic.Gen).Caps},
-		{Weight: 8, Make: (*traffic.Gen).FirstTime},
-		{Weight: 6, Make: (*traffic.Gen).Hostile},
+		{Weight: 84, Make: (*traffic.Gen).Chatter},
+		{Weight: 2, Make: (*traffic.Gen).Spam},
+		{Weight: 1, Make: (*traffic.Gen).Link},
+		{Weight: 2, Make: (*traffic.Gen).Caps},
+		{Weight: 3, Make: (*traffic.Gen).FirstTime},
+		{Weight: 2, Make: (*traffic.Gen).Hostile},
 		{Weight: 5, Make: func(g *traffic.Gen) traffic.Item {
 			it := traffic.Item{Kind: TrafficObject, User: g.Regular(), Text: g.Pick(chatterLines)}
 			if g.Intn(3) == 0 {

@@ -27,6 +27,7 @@ const (
 	KindCaps      = "caps"       // a caps flood
 	KindFirstTime = "first_time" // a first-time chatter saying hello
 	KindHostile   = "hostile"    // markup/script payloads in the text or the user name
+	KindWave      = "wave"       // a spam wave: several newcomers paste the same line
 )
 
 // Item is one generated step: Text from User. Join marks a user new to the
@@ -45,6 +46,7 @@ type Lines struct {
 	Chatter, Spam, Caps []string
 	Link                []string // a "%d" in a line is replaced with a number below 10000
 	Hostile             []string // markup and script payloads, sent as text and as user names
+	Wave                []string // copypastas a spam wave pastes (default: Copypastas)
 
 	NamePrefixes, NameSuffixes []string
 	NameFormat                 string // a regular's name from a prefix, a suffix and a number below 100, e.g. "%s_%s%d"
@@ -180,6 +182,29 @@ func (g *Gen) Hostile() Item {
 		return Item{Kind: KindHostile, User: g.Regular(), Text: g.lines.Look + h}
 	}
 	return Item{Kind: KindHostile, User: h, Join: true, Text: "hello " + g.Pick(g.lines.Hostile)}
+}
+
+// Copypastas are the long lines spam waves paste when a platform gives none.
+var Copypastas = []string{
+	"THIS STREAMER IS A FRAUD unfollow now and spam the chat with this",
+	"copy this message if you think chat deserves free skins today",
+	"JOIN THE RAID TRAIN NOW every viewer gets a free gift card",
+	"I am a robot and I approve of this stream beep boop beep boop beep",
+}
+
+// Wave makes a spam wave: 4 to 8 accounts nobody has seen before join and
+// paste the same copypasta one after another (a copy-paste raid).
+func (g *Gen) Wave() Item {
+	list := g.lines.Wave
+	if len(list) == 0 {
+		list = Copypastas
+	}
+	line := g.Pick(list)
+	n := 4 + g.rng.Intn(5)
+	for i := 1; i < n; i++ {
+		g.queue = append(g.queue, Item{Kind: KindWave, User: g.Name(), Join: true, Text: line})
+	}
+	return Item{Kind: KindWave, User: g.Name(), Join: true, Text: line}
 }
 
 // Run calls step rate times a second (default 2) until ctx ends or stop is

@@ -86,13 +86,14 @@ func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
 		NewcomerFormat: "newbie_%s%d", Hello: "hi! first time here", Look: "look: ", SpamRepeats: 4, CapsBangs: 8, CapsLineFirst: true,
 	}
 	return &Traffic{sim: sim, opts: opts, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
-		{Weight: 62, Make: (*traffic.Gen).Chatter},
-		{Weight: 8, Make: (*traffic.Gen).Spam},
-		{Weight: 6, Make: (*traffic.Gen).Link},
-		{Weight: 6, Make: (*traffic.Gen).Caps},
-		{Weight: 8, Make: (*traffic.Gen).FirstTime},
-		{Weight: 5, Make: (*traffic.Gen).Hostile},
-		{Weight: 5, Make: raid},
+		{Weight: 85, Make: (*traffic.Gen).Chatter},
+		{Weight: 3, Make: (*traffic.Gen).Spam},
+		{Weight: 1, Make: (*traffic.Gen).Link},
+		{Weight: 2, Make: (*traffic.Gen).Caps},
+		{Weight: 4, Make: (*traffic.Gen).FirstTime},
+		{Weight: 1, Make: (*traffic.Gen).Hostile},
+		{Weight: 2, Make: raid},
+		{Weight: 2, Make: (*traffic.Gen).Wave},
 	})}
 }
 

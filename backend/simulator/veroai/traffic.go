@@ -92,12 +92,12 @@ func NewTraffic(sim *Sim, opts TrafficOptions) *Traffic {
 	}
 	agent := opts.Agent
 	return &Traffic{sim: sim, opts: opts, last: map[string]string{}, gen: traffic.New(opts.Seed, opts.Chatters, lines, []traffic.Share{
-		{Weight: 50, Make: (*traffic.Gen).Chatter},
-		{Weight: 6, Make: (*traffic.Gen).Spam},
-		{Weight: 5, Make: (*traffic.Gen).Link},
-		{Weight: 5, Make: (*traffic.Gen).Caps},
-		{Weight: 6, Make: (*traffic.Gen).FirstTime},
-		{Weight: 5, Make: (*traffic.Gen).Hostile},
+		{Weight: 70, Make: (*traffic.Gen).Chatter},
+		{Weight: 1, Make: (*traffic.Gen).Spam},
+		{Weight: 1, Make: (*traffic.Gen).Link},
+		{Weight: 1, Make: (*traffic.Gen).Caps},
+		{Weight: 3, Make: (*traffic.Gen).FirstTime},
+		{Weight: 1, Make: (*traffic.Gen).Hostile},
 		{Weight: 7, Make: func(g *traffic.Gen) traffic.Item {
 			return traffic.Item{Kind: TrafficTyping, User: g.Regular(), Text: g.Pick(chatterLines)}
 		}},
