@@ -1,19 +1,14 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"modconsole/backend/chat"
-	"modconsole/backend/secrets"
-	"modconsole/backend/service"
-	"modconsole/backend/store"
 )
 
 // TestDemoEmotesServedBySimulators: the demo's emote images come from the
@@ -23,42 +18,14 @@ func TestDemoEmotesServedBySimulators(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts simulators")
 	}
-	var worlds []*demoWorld
-	t.Cleanup(func() {
-		for _, w := range worlds {
-			w.close()
-		}
-	})
-	for _, start := range []func(float64) (*demoWorld, error){kichatWorld, glimeshWorld} {
-		w, err := start(20)
-		if err != nil {
-			t.Fatal(err)
-		}
+	d := startDemo(t, 20, kichatWorld, glimeshWorld)
+	for _, w := range d.worlds {
 		if !strings.HasPrefix(w.images, "http://127.0.0.1:") {
 			t.Errorf("image origin %q is not the simulator's loopback listener", w.images)
 		}
-		worlds = append(worlds, w)
 	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "console.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry(), Platforms: platforms()})
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	if err := seedDemo(ctx, svc, worlds); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range worlds {
-		for _, run := range w.traffic {
-			go run(ctx)
-		}
-	}
+	svc, ctx, worlds := d.svc, d.ctx, d.worlds
+	d.play(ctx)
 	emotes := map[chat.Platform]map[string]bool{}
 	waitFor(t, 30*time.Second, "emotes from Kichat and Glimesh", func() bool {
 		chans, err := svc.ListChannels(ctx)

@@ -25,39 +25,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts five simulators")
 	}
-	var worlds []*demoWorld
-	t.Cleanup(func() {
-		for _, w := range worlds {
-			w.close()
-		}
-	})
-	for _, start := range demoWorlds {
-		w, err := start(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		worlds = append(worlds, w)
-	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "console.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry(), Platforms: platforms()})
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	if err := seedDemo(ctx, svc, worlds); err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range worlds {
-		for _, run := range w.traffic {
-			go run(ctx)
-		}
-	}
+	d := startDemo(t, 1)
+	svc, ctx := d.svc, d.ctx
+	d.play(ctx)
 	chans := map[string]service.ChannelView{}
 	waitFor(t, 15*time.Second, "every demo channel connected", func() bool {
 		list, err := svc.ListChannels(ctx)
@@ -233,34 +203,8 @@ func TestDemoQueueStaysWorkable(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("DEMO_WORKLOAD_MINUTES"), 64); err == nil && v > 0 {
 		demoMinutes = v
 	}
-	var worlds []*demoWorld
-	t.Cleanup(func() {
-		for _, w := range worlds {
-			w.close()
-		}
-	})
-	for _, start := range demoWorlds {
-		w, err := start(scale)
-		if err != nil {
-			t.Fatal(err)
-		}
-		worlds = append(worlds, w)
-	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "console.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry(), Platforms: platforms()})
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := svc.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	if err := seedDemo(ctx, svc, worlds); err != nil {
-		t.Fatal(err)
-	}
+	d := startDemo(t, scale)
+	svc, st, ctx := d.svc, d.st, d.ctx
 	waitFor(t, 15*time.Second, "every demo channel connected", func() bool {
 		list, _ := svc.ListChannels(ctx)
 		for _, c := range list {
@@ -274,15 +218,11 @@ func TestDemoQueueStaysWorkable(t *testing.T) {
 	warm := time.Now().Add(run / time.Duration(demoMinutes)) // one demo minute
 	trafficCtx, stop := context.WithTimeout(ctx, run)
 	defer stop()
-	for _, w := range worlds {
-		for _, run := range w.traffic {
-			go run(trafficCtx)
-		}
-	}
+	d.play(trafficCtx)
 	<-trafficCtx.Done()
 	time.Sleep(2 * time.Second) // the last batches and automatic actions
 	var msgs, open, actioned int
-	err = st.ScanMessages(ctx, store.ScanScope{}, func(*store.ScannedMessage) error {
+	err := st.ScanMessages(ctx, store.ScanScope{}, func(*store.ScannedMessage) error {
 		msgs++
 		return nil
 	})
@@ -340,5 +280,62 @@ func TestDemoQueueStaysWorkable(t *testing.T) {
 	}
 	if perTen := float64(open) * 10 / (demoMinutes - 1); perTen > 60 {
 		t.Errorf("%d items left open in %.1f demo minutes after the first (%.0f per ten), want at most 60 per ten minutes (one moderator's pace)", open, demoMinutes-1, perTen)
+	}
+}
+
+// demoRun is the demo started in a test: the given simulators at scale, the
+// service over a fresh store in t's temp dir, the demo's accounts,
+// channels and rules seeded. Everything stops with the test.
+type demoRun struct {
+	svc    *service.Service
+	st     *store.Store
+	worlds []*demoWorld
+	ctx    context.Context
+}
+
+func startDemo(t *testing.T, scale float64, starts ...func(float64) (*demoWorld, error)) *demoRun {
+	t.Helper()
+	if len(starts) == 0 {
+		starts = demoWorlds
+	}
+	d := &demoRun{}
+	t.Cleanup(func() {
+		for _, w := range d.worlds {
+			w.close()
+		}
+	})
+	for _, start := range starts {
+		w, err := start(scale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.worlds = append(d.worlds, w)
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "console.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	d.st = st
+	d.svc = service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: registry(), Platforms: platforms()})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	d.ctx = ctx
+	if err := d.svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.svc.Close)
+	if err := seedDemo(ctx, d.svc, d.worlds); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// play runs every simulator's traffic until ctx ends.
+func (d *demoRun) play(ctx context.Context) {
+	for _, w := range d.worlds {
+		for _, run := range w.traffic {
+			go run(ctx)
+		}
 	}
 }
