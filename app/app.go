@@ -242,3 +242,72 @@ func exportTo(ctx context.Context, ex service.Exporter, path string, req service
 	}
 	return n, nil
 }
+// UserCard mirrors service.API.
+func (a *App) UserCard(req service.UserCardRequest) (service.UserCardView, error) {
+	return a.api.UserCard(a.c(), req)
+}
+
+// UserMessages mirrors service.API.
+func (a *App) UserMessages(u service.UserRef, channelID, beforeID int64, limit int) (service.UserMessagesView, error) {
+	return a.api.UserMessages(a.c(), u, channelID, beforeID, limit)
+}
+
+// FindUsers mirrors service.API.
+func (a *App) FindUsers(query string, near service.UserRef) ([]service.UserSuggestion, error) {
+	return a.api.FindUsers(a.c(), query, near)
+}
+
+// LinkUsers mirrors service.API.
+func (a *App) LinkUsers(x, y service.UserRef) (service.PersonView, error) {
+	return a.api.LinkUsers(a.c(), x, y)
+}
+
+// UnlinkUser mirrors service.API.
+func (a *App) UnlinkUser(u service.UserRef) error { return a.api.UnlinkUser(a.c(), u) }
+
+// AddNote mirrors service.API.
+func (a *App) AddNote(in service.NoteInput) (service.NoteView, error) {
+	return a.api.AddNote(a.c(), in)
+}
+
+// DeleteNote mirrors service.API.
+func (a *App) DeleteNote(id int64) error { return a.api.DeleteNote(a.c(), id) }
+
+// Watch mirrors service.API.
+func (a *App) Watch(req service.WatchRequest) (service.WatchView, error) {
+	return a.api.Watch(a.c(), req)
+}
+
+// Unwatch mirrors service.API.
+func (a *App) Unwatch(u service.UserRef) error { return a.api.Unwatch(a.c(), u) }
+
+// PeopleMarks mirrors service.API.
+func (a *App) PeopleMarks() (service.PeopleMarksView, error) { return a.api.PeopleMarks(a.c()) }
+
+// ResolveUserItems mirrors service.API.
+func (a *App) ResolveUserItems(channelID int64, userID, username, status string) (int, error) {
+	return a.api.ResolveUserItems(a.c(), channelID, userID, username, status)
+}
+
+// Reverse mirrors service.API.
+func (a *App) Reverse(actionID int64) (service.ActionView, error) {
+	return a.api.Reverse(a.c(), actionID)
+}
+
+// PlanEverywhere mirrors service.API.
+func (a *App) PlanEverywhere(req service.EverywhereRequest) (service.EverywhereView, error) {
+	return a.api.PlanEverywhere(a.c(), req)
+}
+
+// BanEverywhere mirrors service.API.
+func (a *App) BanEverywhere(req service.EverywhereRequest) (service.EverywhereView, error) {
+	return a.api.BanEverywhere(a.c(), req)
+}
+
+// ActionGroup mirrors service.API.
+func (a *App) ActionGroup(id int64) (service.ActionGroupView, error) {
+	return a.api.ActionGroup(a.c(), id)
+}
+
+// RetryAction mirrors service.API.
+func (a *App) RetryAction(id int64) (service.ActionView, error) { return a.api.RetryAction(a.c(), id) }

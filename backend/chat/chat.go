@@ -308,6 +308,10 @@ type Capabilities struct {
 	// Modes lists the chat modes ActMode can switch on this connection
 	// (ModeSlow, ModeFollowers, ...); empty = none.
 	Modes []string `json:"modes,omitempty"`
+	// NoTimeoutLift, when not empty, says why an unban cannot lift a
+	// timeout early on this platform (the reversal of a timeout is refused
+	// with it).
+	NoTimeoutLift string `json:"noTimeoutLift,omitempty"`
 }
 
 // Supports reports whether kind is supported.

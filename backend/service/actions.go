@@ -120,7 +120,11 @@ func (s *Service) Act(ctx context.Context, req ActionRequest) (ActionView, error
 	if err := checkLimits(c.info, c.sup.Connector(), a); err != nil {
 		return ActionView{}, err
 	}
-	return s.outbox.submit(ctx, ch, a, evidence, req.ItemID)
+	v, err := s.outbox.submit(ctx, ch, a, evidence, req.ItemID)
+	if err != nil {
+		return v, err
+	}
+	return s.actOnPerson(ctx, ch, a, v), nil
 }
 
 // buildAction validates req and resolves its target from our own rows.
@@ -348,7 +352,7 @@ func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, ev
 			if itemID != 0 {
 				o.s.setItemStatus(ctx, itemID, "actioned")
 			}
-			return actionView(prev, ch.Platform), nil
+			return o.s.actionView(prev, ch.Platform), nil
 		}
 		gen = generation(prev.Key) + 1
 	case !errors.Is(err, store.ErrNotFound):
@@ -359,7 +363,7 @@ func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, ev
 		return ActionView{}, fmt.Errorf("%d actions are already waiting for this %s account; try again when they have gone out", len(q.ids), ch.Platform)
 	}
 	a.ID = ck + "." + strconv.Itoa(gen)
-	row := &store.ActionRow{Key: a.ID, ChannelID: ch.ID, Action: a, Status: statusPending, Evidence: evidence, Actor: actorOf(ctx)}
+	row := &store.ActionRow{Key: a.ID, ChannelID: ch.ID, Action: a, Status: statusPending, Evidence: evidence, Actor: actorOf(ctx), ParentID: parentOf(ctx)}
 	created, err := o.s.st.InsertAction(ctx, row)
 	if err != nil {
 		return ActionView{}, err
@@ -367,7 +371,7 @@ func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, ev
 	if itemID != 0 {
 		o.s.setItemStatus(ctx, itemID, "actioned")
 	}
-	v := actionView(*row, ch.Platform)
+	v := o.s.actionView(*row, ch.Platform)
 	if created {
 		o.pushLocked(q, row.ID)
 		o.s.ui.action(v)
@@ -619,7 +623,7 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 	s.st.UpdateAction(ctx, id, statusSent, "")
 	s.st.IncAttempts(ctx, id)
 	row.Status, row.Outcome = statusSent, ""
-	s.ui.action(actionView(row, platform))
+	s.ui.action(o.s.actionView(row, platform))
 
 	// The call ends at the action timeout, or when the shutdown grace is over.
 	actx, cancel := context.WithTimeout(o.interrupt, s.opts.ActionTimeout)
@@ -631,7 +635,7 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		if err := s.st.UpdateAction(ctx, id, queued.Status, queued.Outcome); err != nil {
 			s.log.Warn("action progress not stored", "id", id, "err", err)
 		}
-		s.ui.action(actionView(queued, platform))
+		s.ui.action(o.s.actionView(queued, platform))
 	})
 	res, err := c.sup.Connector().Do(actx, row.Action)
 	cancel()
@@ -695,7 +699,7 @@ func (o *outbox) setPending(row store.ActionRow, p chat.Platform, outcome string
 		o.s.log.Warn("action state not stored", "id", row.ID, "err", err)
 	}
 	row.Status, row.Outcome, row.Updated = statusPending, outcome, time.Now()
-	o.s.ui.action(actionView(row, p))
+	o.s.ui.action(o.s.actionView(row, p))
 }
 
 func (o *outbox) finish(row store.ActionRow, p chat.Platform, status, outcome string) {
@@ -703,7 +707,7 @@ func (o *outbox) finish(row store.ActionRow, p chat.Platform, status, outcome st
 		o.s.log.Error("action outcome not stored", "id", row.ID, "err", err)
 	}
 	row.Status, row.Outcome, row.Updated = status, outcome, time.Now()
-	o.s.ui.action(actionView(row, p))
+	o.s.ui.action(o.s.actionView(row, p))
 }
 
 // AuditLog implements API.
@@ -714,7 +718,7 @@ func (s *Service) AuditLog(ctx context.Context, channelID int64, limit int) ([]A
 	}
 	out := make([]ActionView, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, actionView(r, s.platformOfChannel(ctx, r.ChannelID)))
+		out = append(out, s.actionView(r, s.platformOfChannel(ctx, r.ChannelID)))
 	}
 	return out, nil
 }
@@ -732,12 +736,17 @@ func (s *Service) platformOfChannel(ctx context.Context, id int64) chat.Platform
 	return ""
 }
 
-func actionView(r store.ActionRow, p chat.Platform) ActionView {
+// actionView is an action as the UI sees it, with its reversal.
+func (s *Service) actionView(r store.ActionRow, p chat.Platform) ActionView {
 	a := r.Action
 	v := ActionView{
 		ID: r.ID, Key: r.Key, ChannelID: r.ChannelID, Platform: p, Kind: a.Kind,
 		Status: r.Status, Outcome: r.Outcome, Evidence: r.Evidence, Actor: r.Actor,
 		Created: r.Created.UnixMilli(), Updated: r.Updated.UnixMilli(),
+		ParentID: r.ParentID, ResolvedItems: r.ResolvedItems,
+	}
+	if caps, _, ok := s.capsOf(r.ChannelID); ok {
+		_, v.Undo, v.UndoRefused = reversal(caps, p, a, r.Status)
 	}
 	if a.User != nil {
 		v.Target = a.User.Name()

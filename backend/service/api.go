@@ -89,6 +89,45 @@ type API interface {
 	// mode the ticket's url streams the file (GET); the desktop binding asks
 	// for a save path and writes the file there (Exporter.WriteExport).
 	Export(ctx context.Context, req ExportRequest) (ExportTicket, error)
+	// UserCard returns everything about a user in a channel: messages,
+	// linked users, moderation history, strikes, notes and watch.
+	UserCard(ctx context.Context, req UserCardRequest) (UserCardView, error)
+	// UserMessages pages a user's messages in a channel (0 = every channel
+	// of their platform), newest first, before beforeID (0 = latest).
+	UserMessages(ctx context.Context, u UserRef, channelID, beforeID int64, limit int) (UserMessagesView, error)
+	// FindUsers searches users by name across platforms, ranked by name
+	// similarity and shared message text with near (optional).
+	FindUsers(ctx context.Context, query string, near UserRef) ([]UserSuggestion, error)
+	// LinkUsers makes two platform users one person.
+	LinkUsers(ctx context.Context, a, b UserRef) (PersonView, error)
+	// UnlinkUser takes a user out of their person.
+	UnlinkUser(ctx context.Context, u UserRef) error
+	// AddNote adds a note on a user.
+	AddNote(ctx context.Context, in NoteInput) (NoteView, error)
+	// DeleteNote removes a note.
+	DeleteNote(ctx context.Context, id int64) error
+	// Watch puts a user on the watchlist (optionally holding their messages).
+	Watch(ctx context.Context, req WatchRequest) (WatchView, error)
+	// Unwatch takes a user off the watchlist.
+	Unwatch(ctx context.Context, u UserRef) error
+	// PeopleMarks returns the watched users and the users with notes.
+	PeopleMarks(ctx context.Context) (PeopleMarksView, error)
+	// ResolveUserItems approves or dismisses every open queue item of a
+	// user in a channel; it returns how many.
+	ResolveUserItems(ctx context.Context, channelID int64, userID, username, status string) (int, error)
+	// Reverse undoes a ban (unban) or timeout (lift) where the platform can,
+	// and says why not where it cannot.
+	Reverse(ctx context.Context, actionID int64) (ActionView, error)
+	// PlanEverywhere lists the targets of a ban or timeout of a person
+	// everywhere, with what each platform allows, without sending anything.
+	PlanEverywhere(ctx context.Context, req EverywhereRequest) (EverywhereView, error)
+	// BanEverywhere bans or times out every linked user in every joined
+	// channel of their platform: one group, one action per target.
+	BanEverywhere(ctx context.Context, req EverywhereRequest) (EverywhereView, error)
+	// ActionGroup returns a "ban everywhere" group and its actions.
+	ActionGroup(ctx context.Context, id int64) (ActionGroupView, error)
+	// RetryAction makes a failed ban, timeout, unban or delete again.
+	RetryAction(ctx context.Context, id int64) (ActionView, error)
 }
 
 var _ API = (*Service)(nil)

@@ -83,7 +83,8 @@ func (s *Service) autoAct(a autoAct) {
 	m := a.item.Msg.Msg
 	strikes := 0
 	if len(resp.Ladder) > 0 {
-		n, err := s.st.Strikes(ctx, a.item.ChannelID, m.User.ID, m.User.Username, s.now().Add(-resp.LadderWindow))
+		// Strikes of the person: every linked user, every channel of their platform.
+		n, err := s.personStrikes(ctx, UserRef{Platform: s.platformOf(a.item.ChannelID), UserID: m.User.ID, Username: m.User.Username}, s.now().Add(-resp.LadderWindow))
 		if err != nil {
 			s.log.Warn("automatic action: strikes", "rule", a.rule, "err", err)
 			return // the item stays open for a moderator

@@ -25,6 +25,7 @@ type uiBuffer struct {
 	notices  []Notice
 	shieldV  *ShieldView
 	rates    map[rateKey]*RatePointView
+	peopleV  *PeopleMarksView
 	dirty    bool
 	// wake tells the emit loop that something changed.
 	wake chan struct{}
@@ -49,6 +50,7 @@ func (b *uiBuffer) reset() {
 	b.notices = nil
 	b.shieldV = nil
 	b.rates = map[rateKey]*RatePointView{}
+	b.peopleV = nil
 	b.dirty = false
 }
 
@@ -116,6 +118,16 @@ func (b *uiBuffer) queue(q QueueItemView) {
 	b.mu.Unlock()
 }
 
+// queues records many queue item changes at once, so they go out in one batch.
+func (b *uiBuffer) queues(qs []QueueItemView) {
+	b.mu.Lock()
+	for _, q := range qs {
+		b.items[q.ID] = q
+	}
+	b.markLocked()
+	b.mu.Unlock()
+}
+
 func (b *uiBuffer) action(a ActionView) {
 	b.mu.Lock()
 	b.actions[a.ID] = a
@@ -168,6 +180,14 @@ func (b *uiBuffer) shield(v ShieldView) {
 	b.mu.Unlock()
 }
 
+// people records the watched and noted users after a change.
+func (b *uiBuffer) people(v PeopleMarksView) {
+	b.mu.Lock()
+	b.peopleV = &v
+	b.markLocked()
+	b.mu.Unlock()
+}
+
 // take returns the pending batch and empties the buffer; ok is false when
 // nothing changed.
 func (b *uiBuffer) take() (Batch, bool) {
@@ -176,7 +196,7 @@ func (b *uiBuffer) take() (Batch, bool) {
 	if !b.dirty {
 		return Batch{}, false
 	}
-	out := Batch{Updates: b.updates, Events: b.events, Notices: b.notices, Dropped: b.dropped, Shield: b.shieldV}
+	out := Batch{Updates: b.updates, Events: b.events, Notices: b.notices, Dropped: b.dropped, Shield: b.shieldV, People: b.peopleV}
 	// Keep at most maxPerChannel of the newest messages per channel.
 	if len(b.messages) > 0 {
 		skip := map[int64]int{}

@@ -164,6 +164,7 @@ func (p *pipe) add(in inbound) {
 			p.s.surge.observe(chID, ev.At)
 		}
 		row := &store.MessageRow{ChannelID: chID, Msg: m, ChatterKnown: known}
+		var item *store.QueueRow
 		if rs != nil && rs.eng != nil {
 			hits := rs.eng.Evaluate(moderation.Input{ChannelID: chID, Msg: m, FirstTime: first}, ev.At)
 			if len(hits) > 0 {
@@ -176,7 +177,7 @@ func (p *pipe) add(in inbound) {
 						ruleIDs = append(ruleIDs, h.RuleID)
 					}
 				}
-				item := &store.QueueRow{ChannelID: chID, Msg: row, Reasons: reasons, RuleIDs: ruleIDs, Status: "open", Created: ev.At}
+				item = &store.QueueRow{ChannelID: chID, Msg: row, Reasons: reasons, RuleIDs: ruleIDs, Status: "open", Created: ev.At}
 				p.b.Queue = append(p.b.Queue, item)
 				// The first hit whose rule acts decides the automatic action.
 				for _, h := range hits {
@@ -186,6 +187,20 @@ func (p *pipe) add(in inbound) {
 					}
 				}
 			}
+		}
+		// A watch that restricts holds every message of the user (never a
+		// moderator's, as with rules).
+		if w, ok := p.s.watchOf(p.s.platformOf(chID), m.User); ok && w.Hold && !m.User.Privileged() {
+			reason := "watched"
+			if w.Reason != "" {
+				reason += ": " + w.Reason
+			}
+			if item == nil {
+				row.Held = true
+				item = &store.QueueRow{ChannelID: chID, Msg: row, Reasons: []string{}, RuleIDs: []int64{}, Status: "open", Created: ev.At}
+				p.b.Queue = append(p.b.Queue, item)
+			}
+			item.Reasons = append(item.Reasons, reason)
 		}
 		p.b.Messages = append(p.b.Messages, row)
 	case chat.KindBan, chat.KindTimeout:
@@ -598,8 +613,7 @@ func queueView(q store.QueueRow, p chat.Platform) QueueItemView {
 func modEventView(e store.ModEventRow) ModEventView {
 	v := ModEventView{ID: e.ID, ChannelID: e.ChannelID, Kind: e.Ev.Kind, Type: store.ModEventType(e.Ev.Kind, e.Ev.Text), Text: e.Ev.Text, At: e.Ev.At.UnixMilli()}
 	if e.Ev.User != nil {
-		v.User = e.Ev.User.Name()
-		v.UserID = e.Ev.User.ID
+		v.User, v.UserID, v.Username = e.Ev.User.Name(), e.Ev.User.ID, e.Ev.User.Username
 	}
 	if e.Ev.Actor != nil {
 		v.Actor = e.Ev.Actor.Name()

@@ -32,6 +32,7 @@ func (s *Service) Queue(ctx context.Context, channelID int64, limit int) ([]Queu
 	for _, r := range rows {
 		out = append(out, queueView(r, s.platformOfChannel(ctx, r.ChannelID)))
 	}
+	s.strikesOf(ctx, out)
 	return out, nil
 }
 

@@ -82,6 +82,9 @@ type Options struct {
 	// connector finish (default 3 s); then they are interrupted and stay
 	// pending for the next start, like every action not started yet.
 	ShutdownGrace time.Duration
+	// ModeratorName is the local moderator's name on notes, links and
+	// watches (stored with an empty author); default "local moderator".
+	ModeratorName string
 }
 
 // Service is the console's application core.
@@ -118,6 +121,7 @@ type Service struct {
 	shieldMu sync.Mutex
 	shield   ShieldView
 	surge    *surgeDetector
+	watches  atomicWatches
 
 	storeMu  sync.Mutex
 	storeErr error // last batch write error, nil after a success
@@ -221,6 +225,9 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.loadShield(ctx); err != nil {
 		return fmt.Errorf("service: load shield: %w", err)
 	}
+	if err := s.loadWatches(ctx, false); err != nil {
+		return fmt.Errorf("service: load watches: %w", err)
+	}
 	chans, err := s.st.Channels(ctx)
 	if err != nil {
 		return fmt.Errorf("service: load channels: %w", err)
@@ -237,12 +244,13 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	s.wg.Add(5)
+	s.wg.Add(6)
 	go func() { defer s.wg.Done(); s.pipeline() }()
 	go func() { defer s.wg.Done(); s.writer() }()
 	go func() { defer s.wg.Done(); s.emitLoop() }()
 	go func() { defer s.wg.Done(); s.autoActor() }()
 	go func() { defer s.wg.Done(); s.shieldLoop() }()
+	go func() { defer s.wg.Done(); s.watchLoop() }()
 
 	accts, err := s.st.Accounts(ctx)
 	if err != nil {

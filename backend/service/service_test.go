@@ -38,6 +38,8 @@ type fakeConn struct {
 	limits *chat.Capabilities
 	// compose, when set, is the text the fake puts on the wire (Composer).
 	compose func(chat.Action) (string, error)
+	// info, when set, replaces Info (a real connector's capabilities).
+	info *connector.Info
 }
 
 // Compose implements connector.Composer: by default the action's own text
@@ -53,6 +55,9 @@ func (f *fakeConn) Compose(a chat.Action) (string, error) {
 }
 
 func (f *fakeConn) Info() connector.Info {
+	if f.info != nil {
+		return *f.info
+	}
 	caps := chat.Capabilities{MaxMessage: 500}
 	if f.limits != nil {
 		caps = *f.limits

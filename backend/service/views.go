@@ -108,6 +108,8 @@ type QueueItemView struct {
 	RuleIDs   []int64       `json:"ruleIds"` // ids of the rules that held it (empty for items from before they were kept)
 	Status    string        `json:"status"`  // open, approved, dismissed, actioned
 	At        int64         `json:"at"`
+	// Strikes of the person within StrikeDays (QueuePage and Queue only).
+	Strikes int `json:"strikes,omitempty"`
 }
 
 // ActionRequest is a moderator's action from the UI.
@@ -149,6 +151,15 @@ type ActionView struct {
 	// by FilterAuditLog.
 	Moderator string `json:"moderator,omitempty"`
 	Channel   string `json:"channel,omitempty"`
+	// ParentID is the action group ("ban everywhere") it belongs to.
+	ParentID int64 `json:"parentId,omitempty"`
+	// ResolvedItems is how many other held messages of the user the action
+	// resolved ("and N held messages").
+	ResolvedItems int `json:"resolvedItems,omitempty"`
+	// Undo names the reversal ("unban", "lift timeout", "unpin") when there
+	// is one; UndoRefused says why it cannot be done when it cannot.
+	Undo        string `json:"undo,omitempty"`
+	UndoRefused string `json:"undoRefused,omitempty"`
 }
 
 // ModEventView is a moderation event observed on a platform.
@@ -159,13 +170,15 @@ type ModEventView struct {
 	Kind      chat.Kind     `json:"kind"`
 	// Type groups kinds for the type filter: moderation, pin, notice, state,
 	// raid, typing, presence, activity, other.
-	Type    string `json:"type"`
-	User    string `json:"user,omitempty"`
-	UserID  string `json:"userId,omitempty"`
-	Actor   string `json:"actor,omitempty"`
-	Text    string `json:"text,omitempty"`
-	Expires int64  `json:"expires,omitempty"`
-	At      int64  `json:"at"`
+	Type   string `json:"type"`
+	User   string `json:"user,omitempty"`
+	UserID string `json:"userId,omitempty"`
+	// Username is the user's login name (User is the display name).
+	Username string `json:"username,omitempty"`
+	Actor    string `json:"actor,omitempty"`
+	Text     string `json:"text,omitempty"`
+	Expires  int64  `json:"expires,omitempty"`
+	At       int64  `json:"at"`
 }
 
 // RuleView is an auto-moderation rule.
@@ -197,7 +210,8 @@ type Batch struct {
 	// Rates are this batch's additions to the per-minute rates (messages,
 	// held, actions per channel and minute, as ChannelRates counts them),
 	// dropped messages included: add them to the charts.
-	Rates []RatePointView `json:"rates,omitempty"`
+	Rates  []RatePointView  `json:"rates,omitempty"`
+	People *PeopleMarksView `json:"people,omitempty"` // watched and noted users, when they changed
 }
 
 // MessageUpdate changes messages already shown: deleted, purged by a ban or
@@ -229,4 +243,158 @@ type Notice struct {
 type MessageVersionView struct {
 	Text       string `json:"text"`
 	ReplacedAt int64  `json:"replacedAt"` // unix ms
+}
+
+// UserCardRequest names the user a card is for, in a channel.
+type UserCardRequest struct {
+	ChannelID int64  `json:"channelId"`
+	UserID    string `json:"userId,omitempty"`
+	Username  string `json:"username,omitempty"`
+}
+
+// UserCardView is everything the user card shows about a user in a channel
+// and the person they are linked into.
+type UserCardView struct {
+	ChannelID    int64         `json:"channelId"`
+	User         UserRef       `json:"user"`
+	DisplayName  string        `json:"displayName,omitempty"`
+	Role         string        `json:"role,omitempty"`
+	Badges       []string      `json:"badges,omitempty"`
+	FirstSeen    int64         `json:"firstSeen,omitempty"` // unix ms, in this channel
+	MessageCount int           `json:"messageCount"`        // logged in this channel
+	Messages     []MessageView `json:"messages"`            // newest first, in this channel
+	// MessagesNext is the beforeId of UserMessages for the next page (0 = no more).
+	MessagesNext int64            `json:"messagesNext,omitempty"`
+	PersonID     int64            `json:"personId,omitempty"` // 0 = linked to no one
+	Linked       []LinkedUserView `json:"linked"`             // the other users of the person, with their latest messages
+	// History is our actions and the platforms' moderation events on the
+	// person (every linked user), newest first.
+	History    []HistoryEntry `json:"history"`
+	Strikes    int            `json:"strikes"`    // per person, within StrikeDays
+	StrikeDays int            `json:"strikeDays"` // the strikes' window
+	Notes      []NoteView     `json:"notes"`      // on any linked user, newest first
+	Watch      *WatchView     `json:"watch,omitempty"`
+}
+
+// LinkedUserView is a user linked into a person.
+type LinkedUserView struct {
+	User     UserRef       `json:"user"`
+	LinkedBy string        `json:"linkedBy,omitempty"`
+	LinkedAt int64         `json:"linkedAt,omitempty"`
+	Messages []MessageView `json:"messages,omitempty"` // newest first, every channel of their platform
+}
+
+// PersonView is a person: the users linked into one.
+type PersonView struct {
+	ID      int64            `json:"id"`
+	Members []LinkedUserView `json:"members"`
+}
+
+// HistoryEntry is one moderation step on a user: ours ("action", with the
+// audit entry) or one the platform reported ("platform").
+type HistoryEntry struct {
+	Source          string        `json:"source"`
+	At              int64         `json:"at"`
+	ChannelID       int64         `json:"channelId"`
+	Platform        chat.Platform `json:"platform"`
+	Kind            string        `json:"kind"`
+	Actor           string        `json:"actor,omitempty"`
+	Reason          string        `json:"reason,omitempty"`
+	DurationSeconds int64         `json:"durationSeconds,omitempty"`
+	Expires         int64         `json:"expires,omitempty"`
+	Action          *ActionView   `json:"action,omitempty"`
+	EventID         int64         `json:"eventId,omitempty"`
+}
+
+// UserMessagesView is a page of a user's messages.
+type UserMessagesView struct {
+	Messages []MessageView `json:"messages"`       // newest first
+	Next     int64         `json:"next,omitempty"` // beforeId of the next page; 0 = no more
+}
+
+// UserSuggestion is a user that may be the same person.
+type UserSuggestion struct {
+	User      UserRef  `json:"user"`
+	ChannelID int64    `json:"channelId"` // a channel they were seen in
+	Score     float64  `json:"score"`
+	Why       []string `json:"why"`
+}
+
+// NoteInput is a note to add on a user (platform from the channel when empty).
+type NoteInput struct {
+	ChannelID int64   `json:"channelId,omitempty"`
+	User      UserRef `json:"user"`
+	Text      string  `json:"text"`
+}
+
+// NoteView is a note on a user.
+type NoteView struct {
+	ID        int64   `json:"id"`
+	User      UserRef `json:"user"`
+	ChannelID int64   `json:"channelId,omitempty"`
+	Text      string  `json:"text"`
+	Author    string  `json:"author"`
+	Created   int64   `json:"created"`
+}
+
+// WatchRequest puts a user on the watchlist.
+type WatchRequest struct {
+	User     UserRef `json:"user"`
+	Reason   string  `json:"reason,omitempty"`
+	Minutes  int     `json:"minutes,omitempty"`  // 0 = until removed
+	Restrict bool    `json:"restrict,omitempty"` // hold every message of theirs
+}
+
+// WatchView is a watched user.
+type WatchView struct {
+	User     UserRef `json:"user"`
+	Reason   string  `json:"reason,omitempty"`
+	Restrict bool    `json:"restrict,omitempty"`
+	Expires  int64   `json:"expires,omitempty"` // unix ms; 0 = until removed
+	Author   string  `json:"author"`
+	Created  int64   `json:"created"`
+}
+
+// PeopleMarksView is what chat marks on people: watched users and users
+// with notes.
+type PeopleMarksView struct {
+	Watches []WatchView `json:"watches"`
+	Noted   []UserRef   `json:"noted"`
+}
+
+// EverywhereRequest bans or times out a person everywhere.
+type EverywhereRequest struct {
+	User            UserRef         `json:"user"` // any user of the person
+	Kind            chat.ActionKind `json:"kind"` // ban or timeout
+	DurationSeconds int64           `json:"durationSeconds,omitempty"`
+	Reason          string          `json:"reason,omitempty"`
+}
+
+// EverywhereTarget is one user in one channel of a "ban everywhere".
+type EverywhereTarget struct {
+	ChannelID int64         `json:"channelId"`
+	Channel   string        `json:"channel"`
+	Platform  chat.Platform `json:"platform"`
+	User      UserRef       `json:"user"`
+	Allowed   bool          `json:"allowed"`          // the platform can do it here
+	Note      string        `json:"note,omitempty"`   // what the platform does (rounding) or why not
+	Error     string        `json:"error,omitempty"`  // refused when sent
+	Action    *ActionView   `json:"action,omitempty"` // its audit entry
+}
+
+// EverywhereView is a "ban everywhere": its plan, or its group and actions.
+type EverywhereView struct {
+	GroupID int64              `json:"groupId,omitempty"` // 0 = a plan only
+	Kind    chat.ActionKind    `json:"kind"`
+	Targets []EverywhereTarget `json:"targets"`
+}
+
+// ActionGroupView is a parent action and its actions.
+type ActionGroupView struct {
+	ID      int64        `json:"id"`
+	Kind    string       `json:"kind"`
+	Summary string       `json:"summary"`
+	Actor   string       `json:"actor,omitempty"`
+	Created int64        `json:"created"`
+	Actions []ActionView `json:"actions"`
 }

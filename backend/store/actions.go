@@ -41,9 +41,15 @@ type ActionRow struct {
 	Evidence  []int64 // our message row ids
 	// Actor is who made the action: "" the local moderator, "rule:<name>"
 	// a rule's automatic action.
-	Actor   string
-	Created time.Time
-	Updated time.Time
+	Actor string
+	// ParentID is the action group ("ban everywhere") this action is one
+	// target of; 0 = none.
+	ParentID int64
+	// ResolvedItems is how many open queue items of the target the action
+	// resolved besides its own (a ban or timeout acts on the person).
+	ResolvedItems int
+	Created       time.Time
+	Updated       time.Time
 }
 
 // InsertAction writes a to the outbox, idempotent on Key: when the key is
@@ -89,10 +95,10 @@ func (s *Store) InsertAction(ctx context.Context, a *ActionRow) (bool, error) {
 		t := now()
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO actions(key, channel_id, kind, target_user_id, target_username, message_id,
-				params, status, outcome, attempts, created, updated, actor)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING id`,
+				params, status, outcome, attempts, created, updated, actor, parent_id)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING id`,
 			a.Key, a.ChannelID, string(a.Action.Kind), userID, username, a.Action.MessageID,
-			params, a.Status, a.Outcome, a.Attempts, t, t, a.Actor).Scan(&id)
+			params, a.Status, a.Outcome, a.Attempts, t, t, a.Actor, a.ParentID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // existing key: read it back below
 		}
@@ -144,7 +150,7 @@ func (s *Store) IncAttempts(ctx context.Context, id int64) error {
 	return mustAffect(res, "action", id)
 }
 
-const actionCols = `a.id, a.key, a.channel_id, a.params, a.status, a.outcome, a.attempts, a.created, a.updated, a.actor,
+const actionCols = `a.id, a.key, a.channel_id, a.params, a.status, a.outcome, a.attempts, a.created, a.updated, a.actor, a.parent_id, a.resolved_items,
 	(SELECT json_group_array(message_id) FROM (SELECT message_id FROM action_evidence e WHERE e.action_id = a.id ORDER BY message_id))`
 
 // scanAction reads a row selected with actionCols.
@@ -154,7 +160,7 @@ func scanAction(r rowScanner) (ActionRow, error) {
 		params, evidence []byte
 		created, updated int64
 	)
-	if err := r.Scan(&a.ID, &a.Key, &a.ChannelID, &params, &a.Status, &a.Outcome, &a.Attempts, &created, &updated, &a.Actor, &evidence); err != nil {
+	if err := r.Scan(&a.ID, &a.Key, &a.ChannelID, &params, &a.Status, &a.Outcome, &a.Attempts, &created, &updated, &a.Actor, &a.ParentID, &a.ResolvedItems, &evidence); err != nil {
 		return ActionRow{}, err
 	}
 	a.Created, a.Updated = fromMS(created), fromMS(updated)

@@ -39,6 +39,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 	caps := chat.Capabilities{
 		ReadOnly:       c.guest(),
 		TimeoutPresets: append([]int(nil), TimeoutPresets...),
+		NoTimeoutLift:  "Glimesh cannot lift a timeout early: it ends by itself (5 or 15 minutes)",
 		Actions: map[chat.ActionKind]chat.ActionSpec{
 			chat.ActSend: {Supported: true, Note: "createChatMessage; needs the token's chat scope. The channel's rules apply (bans, timeouts, links disabled, confirmed email, account age) and Glimesh's refusal is shown."},
 			chat.ActBan:  {Supported: true, Note: "Permanent ban (banUser)." + noReasonNote},
