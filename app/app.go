@@ -242,6 +242,7 @@ func exportTo(ctx context.Context, ex service.Exporter, path string, req service
 	}
 	return n, nil
 }
+
 // UserCard mirrors service.API.
 func (a *App) UserCard(req service.UserCardRequest) (service.UserCardView, error) {
 	return a.api.UserCard(a.c(), req)

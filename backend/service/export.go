@@ -306,7 +306,7 @@ func (s *Service) exportAudit(ctx context.Context, w io.Writer, format string, q
 		return err
 	}
 	err = s.st.EachAction(ctx, f, func(r store.ActionRecord) error {
-		v := actionView(r.ActionRow, r.Platform)
+		v := s.actionView(r.ActionRow, r.Platform)
 		v.Moderator, v.Channel = r.Moderator, r.Channel
 		var targetID string
 		if r.Action.User != nil {

@@ -284,7 +284,9 @@ func TestUserCard(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10))) }
+func itoa(i int) string {
+	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10)))
+}
 
 // TestActOnPersonResolvesItems: a moderator's ban from one queue item
 // resolves every open item of that user in that channel as actioned, in
@@ -507,7 +509,9 @@ func TestNotes(t *testing.T) {
 	if len(marks.Noted) != 1 || marks.Noted[0].UserID != "u-troll" {
 		t.Fatalf("noted: %+v", marks.Noted)
 	}
-	eventually(t, "people marks pushed", func() bool { return w.ui.find(func(b Batch) bool { return b.People != nil && len(b.People.Noted) == 1 }) })
+	eventually(t, "people marks pushed", func() bool {
+		return w.ui.find(func(b Batch) bool { return b.People != nil && len(b.People.Noted) == 1 })
+	})
 	if _, err := w.svc.AddNote(ctx, NoteInput{ChannelID: vc.ID, User: ref(chat.Velora, "troll"), Text: "   "}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("empty note: %v", err)
 	}

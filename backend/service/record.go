@@ -145,7 +145,7 @@ func (s *Service) FilterAuditLog(ctx context.Context, q AuditQuery) (AuditPageVi
 		out.Next = rows[limit-1].ID
 	}
 	for _, r := range rows {
-		v := actionView(r.ActionRow, r.Platform)
+		v := s.actionView(r.ActionRow, r.Platform)
 		v.Moderator, v.Channel = r.Moderator, r.Channel
 		out.Actions = append(out.Actions, v)
 	}
