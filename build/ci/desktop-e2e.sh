@@ -59,7 +59,9 @@ node build/ci/desktop-e2e.mjs "$endpoint" "$token" || status=1
 echo "desktop-e2e: from start to the end of the drive: $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 
 # The window opened where it was saved, at the saved size.
-geo=$(xwininfo -name "$(xwininfo -root -tree | sed -n 's/.*"\(Moderation console[^"]*\)".*/\1/p' | head -n1)" 2>/dev/null || true)
+# (by window id: the title changes with the queue count)
+wid=$(xwininfo -root -tree | awk '/"Moderation console/ { print $1; exit }')
+geo=$(xwininfo -id "$wid" 2>/dev/null || true)
 x=$(sed -n 's/.*Absolute upper-left X: *//p' <<<"$geo") y=$(sed -n 's/.*Absolute upper-left Y: *//p' <<<"$geo")
 w=$(sed -n 's/.*Width: *//p' <<<"$geo") h=$(sed -n 's/.*Height: *//p' <<<"$geo")
 if [ "$w" = 1300 ] && [ "$h" = 820 ] && [ "$x" = 20 ] && [ "$y" = 30 ]; then
