@@ -43,6 +43,7 @@ test-all: deps build lint test-go test-frontend e2e package-test
 
 test-go:
 	MODCONSOLE_FULL_TESTS=1 build/ci/with-keyring.sh $(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -run 'TestDemoQueueStaysWorkable' .
 
 test-frontend:
 	cd frontend && npm run typecheck && npm test

@@ -17,7 +17,7 @@ import (
 // Waits end as soon as what they wait for has happened; the deadlines only
 // matter on failure and are generous for -race on a busy machine.
 const (
-	eventWait = 15 * time.Second
+	eventWait = 30 * time.Second
 	// probeEvery is how often a channel that has not delivered a probe yet
 	// gets another one.
 	probeEvery = 100 * time.Millisecond

@@ -27,8 +27,8 @@ import (
 // The heartbeat every rig runs with: short, so that a dead link is detected
 // in a test's time, and far above the proxy's slow-link latency.
 const (
-	hbInterval = 400 * time.Millisecond
-	hbTimeout  = 400 * time.Millisecond
+	hbInterval = time.Second
+	hbTimeout  = time.Second
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

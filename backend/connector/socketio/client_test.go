@@ -295,9 +295,9 @@ func TestClientServerDisconnect(t *testing.T) {
 }
 
 func TestClientAnswersPings(t *testing.T) {
-	_, base, _ := veloraLike(t, siosrv.ServerOptions{PingInterval: 30 * time.Millisecond, PingTimeout: 60 * time.Millisecond})
+	_, base, _ := veloraLike(t, siosrv.ServerOptions{PingInterval: 50 * time.Millisecond, PingTimeout: 500 * time.Millisecond})
 	c := mustDial(t, socketio.ClientOptions{URL: base, Namespace: "/chat"})
-	time.Sleep(400 * time.Millisecond) // > 4 ping rounds
+	time.Sleep(1200 * time.Millisecond) // > 4 rounds of ping interval + timeout: the link lives only if pongs go back
 	if _, err := c.EmitWithAck(ctx5(t), "joinChannel", map[string]string{"channelId": "c"}); err != nil {
 		t.Fatalf("link died despite pongs: %v", err)
 	}

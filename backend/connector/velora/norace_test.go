@@ -1,0 +1,5 @@
+//go:build !race
+
+package velora
+
+const raceEnabled = false
