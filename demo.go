@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"modconsole/backend/chat"
 	"modconsole/backend/service"
@@ -35,6 +37,10 @@ type demoWorld struct {
 	// images is the origin the simulator serves its emote images from
 	// (browser mode's CSP lets the page load them), or "".
 	images string
+	// people, when set, posts the lines of the demo's people (see
+	// seedPeople) once the channels are joined: phase 0 before the people
+	// are set up, phase 1 after.
+	people func(phase int) error
 }
 
 // demoWorlds starts every simulator, in the order the channel list shows
@@ -73,6 +79,27 @@ func veloraWorld(scale float64) (*demoWorld, error) {
 		v.Close()
 		return nil, err
 	}
+	w.people = func(phase int) error {
+		lines := []struct{ ch, user, text string }{
+			{"lumen", demoTrollVelora, "lol this stream again"},
+			{"lumen", demoTrollVelora, "buy viewers cheap, 1000 for $5"},
+			{"lumen", demoTrollVelora, "mods are asleep, buy viewers now"},
+			{"orbitcast", demoTrollVelora, "same jokes, new channel"},
+			{"lumen", demoWatched, "hi all, first time here"},
+		}
+		if phase == 1 {
+			lines = lines[:0]
+			lines = append(lines,
+				struct{ ch, user, text string }{"lumen", demoWatched, "anyone know where to get viewer bots?"},
+				struct{ ch, user, text string }{"lumen", demoWatched, "asking for a friend"})
+		}
+		for _, l := range lines {
+			if _, err := v.Inject(l.ch, l.user, l.text); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	w.accounts = []demoAccount{
 		{name: "nightmod (demo)", platform: chat.Velora, settings: map[string]string{"url": url}, token: demoToken,
 			channels: []string{"lumen", "orbitcast", "pixelpaws"}},
@@ -95,6 +122,17 @@ func kichatWorld(scale float64) (*demoWorld, error) {
 	}
 	return &demoWorld{
 		close: k.Close, images: url,
+		people: func(phase int) error {
+			if phase == 1 {
+				return nil
+			}
+			for _, text := range []string{"raid incoming lol", "buy viewers cheap, 1000 for $5"} {
+				if _, err := k.Inject(d.Channel, demoTrollKick, text); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 		traffic: []func(context.Context) error{
 			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.Channel, Rate: scale * 2, Seed: 11}).Run,
 			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.OtherChannel, Rate: scale * 0.7, Seed: 12}).Run,
@@ -206,6 +244,11 @@ func runDemo(cfg config, stdout io.Writer) error {
 				go run(ctx)
 			}
 		}
+		go func() {
+			if err := seedPeople(ctx, svc, worlds); err != nil {
+				fmt.Fprintln(os.Stderr, "demo: people:", err)
+			}
+		}()
 		return nil
 	}
 	if cfg.window {
@@ -279,4 +322,125 @@ func seedDemo(ctx context.Context, svc *service.Service, worlds []*demoWorld) er
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// The demo's people: a returning troll with a Velora and a Kick user
+// (linked, with a note and a Kick timeout in their history) and a watched
+// newcomer whose messages are held.
+const (
+	demoTrollVelora = "gr1efer_returns"
+	demoTrollKick   = "gr1efer_again"
+	demoWatched     = "suspicious_sam"
+)
+
+// seedPeople posts the people's lines and, on a fresh demo (no notes yet),
+// links the troll's users, writes a note, times the Kick user out and
+// watches the newcomer. It waits (up to 20 s) for the lines to be stored,
+// since the links name users by the ids the platforms gave them.
+func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) error {
+	marks, err := svc.PeopleMarks(ctx)
+	if err != nil {
+		return err
+	}
+	if len(marks.Noted) > 0 || len(marks.Watches) > 0 {
+		return nil
+	}
+	find := func(name string, p chat.Platform) (service.UserRef, bool) {
+		sug, err := svc.FindUsers(ctx, name, service.UserRef{})
+		if err != nil {
+			return service.UserRef{}, false
+		}
+		for _, s := range sug {
+			if s.User.Platform == p && strings.EqualFold(s.User.Username, name) {
+				return s.User, true
+			}
+		}
+		return service.UserRef{}, false
+	}
+	post := func(phase int) error {
+		for _, w := range worlds {
+			if w.people != nil {
+				if err := w.people(phase); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	// The lines go out once the Velora and Kick channels are joined (a line
+	// posted before would not reach the console).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		chans, err := svc.ListChannels(ctx)
+		if err != nil {
+			return err
+		}
+		joined := 0
+		for _, c := range chans {
+			if (c.Platform == chat.Velora && !c.ReadOnly || c.Platform == chat.Kichat) && c.Health.Status == chat.StatusConnected {
+				joined++
+			}
+		}
+		if joined >= 5 { // lumen, orbitcast, pixelpaws; Kick's two
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the Velora and Kick channels were not joined in time")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if err := post(0); err != nil {
+		return err
+	}
+	var troll, trollKick, watched service.UserRef
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var ok1, ok2, ok3 bool
+		troll, ok1 = find(demoTrollVelora, chat.Velora)
+		trollKick, ok2 = find(demoTrollKick, chat.Kichat)
+		watched, ok3 = find(demoWatched, chat.Velora)
+		if ok1 && ok2 && ok3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the people's lines were not stored in time")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if _, err := svc.LinkUsers(ctx, troll, trollKick); err != nil {
+		return err
+	}
+	if _, err := svc.AddNote(ctx, service.NoteInput{User: troll, Text: "Returning troll: banned on Kick last week for raid spam as " + demoTrollKick + ". Same jokes here."}); err != nil {
+		return err
+	}
+	if _, err := svc.Watch(ctx, service.WatchRequest{User: watched, Reason: "new account, asked about viewer bots", Minutes: 24 * 60, Restrict: true}); err != nil {
+		return err
+	}
+	if err := post(1); err != nil { // held: watched
+		return err
+	}
+	chans, err := svc.ListChannels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range chans {
+		if c.Platform == chat.Kichat && c.Name != "" {
+			card, err := svc.UserCard(ctx, service.UserCardRequest{ChannelID: c.ID, UserID: trollKick.UserID, Username: trollKick.Username})
+			if err != nil || card.MessageCount == 0 {
+				continue
+			}
+			_, err = svc.Act(ctx, service.ActionRequest{ChannelID: c.ID, Kind: chat.ActTimeout, UserID: trollKick.UserID, Username: trollKick.Username,
+				DurationSeconds: 60, Reason: "raid spam"})
+			return err
+		}
+	}
+	return nil
 }

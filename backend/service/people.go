@@ -225,6 +225,11 @@ func (s *Service) UserCard(ctx context.Context, req UserCardRequest) (UserCardVi
 		if card.User.Username == "" {
 			card.User.Username = lu.Username
 		}
+		// Named by name only, on a platform that gives ids: the id it
+		// gave finds the links, notes and watches.
+		if u.UserID == "" && lu.ID != "" {
+			u.UserID, card.User.UserID = lu.ID, lu.ID
+		}
 	}
 	first, n, err := s.st.ChatterStats(ctx, ch.ID, u)
 	if err != nil {
