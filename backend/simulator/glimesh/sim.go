@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"modconsole/backend/simulator/idp"
 	"net/http"
 	"sort"
 	"strconv"
@@ -85,6 +86,7 @@ type ChannelOptions struct {
 
 // Sim is a simulated Glimesh API socket.
 type Sim struct {
+	auth *idp.Server
 	opts Options
 	log  *slog.Logger
 
@@ -169,7 +171,7 @@ func New(opts Options) *Sim {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Sim{
+	s := &Sim{
 		opts: opts, log: opts.Logger.With("component", "glimesh_sim"),
 		users: map[string]*user{}, byName: map[string]*user{}, tokens: map[string]*token{}, apps: map[string]bool{},
 		channels: map[string]*channel{}, conns: map[*conn]bool{}, stop: make(chan struct{}),
@@ -180,7 +182,23 @@ func New(opts Options) *Sim {
 			"glimsmile": EmoteURL("glimsmile.svg"),
 		},
 	}
+	// Glimesh's OAuth server: authorize on the site, token and revoke under
+	// /api/oauth/.
+	s.auth = idp.New(idp.Options{
+		Paths: idp.Paths{Authorize: "/oauth/authorize", Token: "/api/oauth/token", Revoke: "/api/oauth/revoke"},
+		Issue: func(access, user string, scopes []string) {
+			if err := s.AddToken(user, access, scopes...); err != nil {
+				s.log.Warn("oauth token for unknown user", "user", user)
+			}
+		},
+		Expire: s.RevokeToken,
+	})
+	return s
 }
+
+// Auth is the simulator's OAuth server; set its app and user before
+// signing in.
+func (s *Sim) Auth() *idp.Server { return s.auth }
 
 // Handler returns the HTTP handler serving the socket at Path and the
 // emote images under EmotePath.
@@ -188,6 +206,7 @@ func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(Path, s.serveSocket)
 	mux.HandleFunc("GET "+EmotePath+"{file}", s.serveEmote)
+	s.auth.Register(mux)
 	return mux
 }
 

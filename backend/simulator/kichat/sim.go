@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand"
+	"modconsole/backend/simulator/idp"
 	"net"
 	"net/http"
 	"strconv"
@@ -98,6 +99,7 @@ type Sim struct {
 	users    map[int64]*user
 	byName   map[string]*user // lower-case username or slug
 	tokens   map[string]*token
+	auth     *idp.Server
 	channels map[string]*channel // by slug
 	rooms    map[int64]*channel  // by chatroom id
 	msgs     map[string]*message // by message id
@@ -215,6 +217,13 @@ func New(opts Options) *Sim {
 		apiLog:   map[string][]time.Time{},
 		stop:     make(chan struct{}),
 	}
+	// Kick's OAuth server (id.kick.com's paths; on the simulator's own host).
+	s.auth = idp.New(idp.Options{
+		Paths:         idp.Paths{Authorize: "/oauth/authorize", Token: "/oauth/token", Revoke: "/oauth/revoke"},
+		RevokeInQuery: true,
+		Issue:         func(access, user string, scopes []string) { s.AddToken(access, user, scopes...) },
+		Expire:        s.ExpireToken,
+	})
 	s.io = socketio.NewServer(socketio.ServerOptions{PingInterval: opts.PingInterval, PingTimeout: opts.PingTimeout, Logger: s.log})
 	s.root = s.io.Of("/")
 	s.root.OnConnection(s.onConnect)
@@ -233,8 +242,13 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("DELETE /public/v1/chat/{id}", s.apiHandler(ScopeChatManage, s.apiDelete))
 	mux.HandleFunc("POST /public/v1/chat", s.apiHandler(ScopeChatWrite, s.apiSend))
 	mux.HandleFunc("GET /emotes/{id}/fullsize", s.serveEmote)
+	s.auth.Register(mux)
 	return mux
 }
+
+// Auth is the simulator's OAuth server (id.kick.com's authorize, token and
+// revoke paths); set its app and user before signing in.
+func (s *Sim) Auth() *idp.Server { return s.auth }
 
 // Start serves the simulator on addr (default "127.0.0.1:0"; only loopback
 // hosts are accepted) and returns its base URL, e.g. http://127.0.0.1:41234.

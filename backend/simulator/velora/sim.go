@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand"
+	"modconsole/backend/simulator/idp"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -67,6 +68,7 @@ type Modes struct {
 
 // Sim is a simulated Velora gateway.
 type Sim struct {
+	auth *idp.Server
 	opts Options
 	log  *slog.Logger
 	io   *socketio.Server
@@ -174,6 +176,23 @@ func New(opts Options) *Sim {
 		Logger: s.log, AllowRequest: allowOrigin})
 	root := s.io.Of("/")
 	root.OnConnection(s.onRoot)
+	// Velora's OAuth server. Its docs name the flow but not the URLs: these
+	// paths are the console's defaults, inferred.
+	s.auth = idp.New(idp.Options{
+		Paths: idp.Paths{Authorize: "/oauth/authorize", Token: "/oauth/token", Revoke: "/oauth/revoke"},
+		Issue: func(access, user string, _ []string) {
+			s.mu.Lock()
+			if u := s.byName[strings.ToLower(user)]; u != nil {
+				s.byToken[access] = u
+			}
+			s.mu.Unlock()
+		},
+		Expire: func(access string) {
+			s.mu.Lock()
+			delete(s.byToken, access)
+			s.mu.Unlock()
+		},
+	})
 	s.chat = s.io.Of("/chat")
 	s.chat.Use(s.authenticate)
 	s.chat.OnConnection(s.onChat)
@@ -188,8 +207,13 @@ func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", s.io)
 	mux.HandleFunc("POST /streamerbot/messages", s.serveBridge)
+	s.auth.Register(mux)
 	return mux
 }
+
+// Auth is the simulator's OAuth server; set its app and user before
+// signing in.
+func (s *Sim) Auth() *idp.Server { return s.auth }
 
 // Start serves the gateway on addr (default "127.0.0.1:0"; only loopback
 // hosts are accepted) and returns its base URL, e.g. http://127.0.0.1:41234.
