@@ -79,6 +79,22 @@ func (a *App) SaveAccount(in service.AccountInput) (service.AccountView, error) 
 // RemoveAccount mirrors service.API.
 func (a *App) RemoveAccount(id int64) error { return a.api.RemoveAccount(a.c(), id) }
 
+// SignIn mirrors service.API and opens the authorize page in the system
+// browser (RFC 8252: never in the app's own webview).
+func (a *App) SignIn(id int64) (service.SignInView, error) {
+	v, err := a.api.SignIn(a.c(), id)
+	a.mu.RLock()
+	ctx, ready := a.ctx, a.ready
+	a.mu.RUnlock()
+	if err == nil && ready {
+		runtime.BrowserOpenURL(ctx, v.URL)
+	}
+	return v, err
+}
+
+// SignOut mirrors service.API.
+func (a *App) SignOut(id int64) error { return a.api.SignOut(a.c(), id) }
+
 // ListChannels mirrors service.API.
 func (a *App) ListChannels() ([]service.ChannelView, error) { return a.api.ListChannels(a.c()) }
 

@@ -38,6 +38,59 @@ type Info struct {
 	// Settings are the account's non-secret options the connector reads.
 	Settings     []Field           `json:"settings,omitempty"`
 	Capabilities chat.Capabilities `json:"capabilities"`
+	// OAuth describes how the platform signs in through the browser; nil:
+	// tokens are pasted only.
+	OAuth *OAuth `json:"oauth,omitempty"`
+}
+
+// OAuth declares a platform's OAuth 2 sign-in: its server's default
+// endpoints (each overridable by the account setting named in the
+// Setting* constants), the scopes asked and what each action needs.
+type OAuth struct {
+	Authorize string `json:"authorize"`
+	Token     string `json:"token"`
+	Revoke    string `json:"revoke,omitempty"`
+	// RevokeInQuery sends revoke parameters in the query (Kick).
+	RevokeInQuery bool `json:"-"`
+	// Inferred marks endpoints guessed rather than documented (Velora).
+	Inferred bool     `json:"inferred,omitempty"`
+	Scopes   []string `json:"scopes"`
+	// SecretRequired: the app's client secret is needed at the token endpoint.
+	SecretRequired bool `json:"secretRequired,omitempty"`
+	// TokenSecret names the secret the access token fills ("" = the main
+	// token; Kichat: "kick").
+	TokenSecret string `json:"tokenSecret,omitempty"`
+	// ActionScopes maps an action kind to the scope it needs.
+	ActionScopes map[chat.ActionKind]string `json:"actionScopes,omitempty"`
+}
+
+// Account settings and secrets of an OAuth sign-in. The settings' names
+// avoid the words the store refuses in setting names ("token", "oauth"):
+// they hold URLs, never secrets.
+const (
+	SettingOAuthAuthorize = "signin_authorize_url"
+	SettingOAuthToken     = "signin_exchange_url"
+	SettingOAuthRevoke    = "signin_revoke_url"
+	SecretClientID        = "oauth_client_id"
+	SecretClientSecret    = "oauth_client_secret"
+)
+
+// OAuthFields are the settings and secrets every OAuth platform declares.
+func OAuthFields(o OAuth) (settings, secrets []Field) {
+	settings = []Field{
+		{Key: SettingOAuthAuthorize, Label: "OAuth authorize URL", Default: o.Authorize},
+		{Key: SettingOAuthToken, Label: "OAuth token URL", Default: o.Token},
+	}
+	if o.Revoke != "" {
+		settings = append(settings, Field{Key: SettingOAuthRevoke, Label: "OAuth revoke URL", Default: o.Revoke})
+	}
+	secrets = []Field{{Key: SecretClientID, Label: "Your developer app's client id (for Sign in)"}}
+	label := "Your developer app's client secret (if the app has one)"
+	if o.SecretRequired {
+		label = "Your developer app's client secret (required)"
+	}
+	secrets = append(secrets, Field{Key: SecretClientSecret, Label: label})
+	return settings, secrets
 }
 
 // Field declares one setting or secret of a connector.
@@ -101,6 +154,10 @@ type Config struct {
 	// Secrets holds further named secrets from the keyring (for example the
 	// Streamer.bot bridge token), never persisted by the connector.
 	Secrets map[string]string
+	// Live, when not nil, holds the current value of the token signed in by
+	// OAuth (Token, or Kick's secret for Kichat), refreshed while the
+	// connection lives: read it at each dial or call instead of the field.
+	Live *TokenCell
 }
 
 // SettingAllowInsecure is the account setting that, when "1", lets the

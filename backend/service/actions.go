@@ -609,6 +609,13 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		o.finish(row, platform, statusFailed, "the account cannot connect: "+c.built.Error())
 		return stepDone
 	}
+	if r := s.signInReason(acct); r != "" {
+		// The token is dead: the action waits for a new sign-in.
+		if row.Status != statusPending || row.Outcome != "waiting for sign-in" {
+			o.setPending(row, platform, "waiting for sign-in")
+		}
+		return stepWaitConn
+	}
 	switch h := c.sup.Health(); h.Status {
 	case chat.StatusConnected, chat.StatusGuest:
 	case chat.StatusFailed:
@@ -661,6 +668,9 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		return stepInterrupt
 	case errors.Is(err, chat.ErrNotConnected):
 		o.setPending(row, platform, "waiting for the connection")
+		return stepWaitConn
+	case errors.As(err, &rej) && rej.Code == "auth" && s.signInReason(acct) != "":
+		o.setPending(row, platform, "waiting for sign-in")
 		return stepWaitConn
 	case errors.As(err, &rej) && rej.Code == rateLimitedCode && retries+1 < maxRateLimited:
 		o.setPending(row, platform, "queued: "+rej.Reason)

@@ -23,6 +23,12 @@ type API interface {
 	SaveAccount(ctx context.Context, in AccountInput) (AccountView, error)
 	// RemoveAccount deletes an account, its secrets and its channels.
 	RemoveAccount(ctx context.Context, id int64) error
+	// SignIn starts the OAuth sign-in of an account in the system browser
+	// and returns the page to open; the account reconnects once it is done.
+	SignIn(ctx context.Context, id int64) (SignInView, error)
+	// SignOut revokes the signed-in tokens where the platform can and
+	// deletes them from the keyring.
+	SignOut(ctx context.Context, id int64) error
 	// ListChannels returns every joined channel with health and state.
 	ListChannels(ctx context.Context) ([]ChannelView, error)
 	// JoinChannel joins a channel (by the platform's name or id) on an account.

@@ -93,7 +93,11 @@ func storedNames(h heldSecrets) []string {
 	if h.token {
 		out = append(out, "")
 	}
-	return append(out, h.names...)
+	out = append(out, h.names...)
+	if h.oauth {
+		out = append(out, oauthSecret)
+	}
+	return out
 }
 
 // heldBackError explains why a connection does not start.
@@ -109,6 +113,9 @@ func heldBackError(names, hosts []string) error {
 func displayName(n string) string {
 	if n == "" {
 		return tokenName
+	}
+	if n == oauthSecret {
+		return "signed-in token"
 	}
 	return "secret " + n
 }
@@ -140,6 +147,7 @@ func (s *Service) rebind(a *store.Account, oldSettings map[string]string, existi
 		}
 	}
 	set("", in.Token, in.ClearToken)
+	set(oauthSecret, "", false) // a signed-in grant: rebound only when confirmed
 	for _, name := range s.secretNames(a.Platform) {
 		v, given := in.Secrets[name]
 		set(name, v, given && v == "")

@@ -108,6 +108,9 @@ type leakCase struct {
 	// after runs once the account exists (join, act); it returns when the
 	// failure it provokes has been recorded.
 	after func(t *testing.T, svc *Service, acct AccountView)
+	// more lists canaries known only after the run (tokens issued by a
+	// simulator's OAuth server).
+	more func() []string
 }
 
 // healthError is the account's Health.Error as the API reports it.
@@ -233,10 +236,62 @@ func TestTokenInDialURLLeaksNowhere(t *testing.T) {
 			},
 		},
 	}
+	// Signed in through the browser flow: access and refresh tokens
+	// (several, rotated) and the app's client secret appear nowhere, across
+	// refreshes, a 401, a revoked grant and a sign-out.
+	clientSecret := "LEAKCANARY-kick-client-secret-8d21"
+	oauthSettings := kickOAuthSettings(simURL)
+	oauthSettings["api_base"] = simURL
+	cases = append(cases, leakCase{
+		platform: chat.Kichat,
+		settings: oauthSettings,
+		secrets:  map[string]string{connector.SecretClientID: "leak-app", connector.SecretClientSecret: clientSecret},
+		canaries: []string{clientSecret},
+		more:     sim.Auth().Issued,
+		after: func(t *testing.T, svc *Service, acct AccountView) {
+			ctx := context.Background()
+			sim.Auth().SetApp("leak-app", clientSecret)
+			sim.Auth().SetUser(demo.ModUser)
+			sim.Auth().SetLifetimes(2*time.Second, 0)
+			v, err := svc.SignIn(ctx, acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Get(v.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			ch, err := svc.JoinChannel(ctx, acct.ID, demo.Channel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "two refreshes", func() bool { n, _ := sim.Auth().Counts(); return n >= 2 })
+			act, err := svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActSend, Text: "hello"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the send confirmed", func() bool {
+				list, _ := svc.AuditLog(ctx, ch.ID, 10)
+				return len(list) > 0 && list[0].ID == act.ID && list[0].Status == statusConfirmed
+			})
+			sim.Auth().RevokeAll()
+			eventually(t, "sign in again", func() bool {
+				list, _ := svc.ListAccounts(ctx)
+				return len(list) == 1 && list[0].OAuth != nil && list[0].OAuth.SignIn != ""
+			})
+			if err := svc.SignOut(ctx, acct.ID); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
 	for _, c := range cases {
 		name := string(c.platform)
 		if c.after != nil {
 			name += "-action"
+		}
+		if c.more != nil {
+			name += "-signin"
 		}
 		t.Run(name, func(t *testing.T) { runLeakCase(t, c) })
 	}
@@ -281,6 +336,13 @@ func runLeakCase(t *testing.T, c leakCase) {
 		health = waitFailure(t, svc, acct)
 		// Let it fail again after a backoff, so a retry's error is seen too.
 		time.Sleep(250 * time.Millisecond)
+	}
+	if c.more != nil {
+		issued := c.more()
+		if len(issued) == 0 {
+			t.Fatal("no tokens issued: the sign-in did not happen")
+		}
+		c.canaries = append(c.canaries, issued...)
 	}
 	health += "\n" + healthError(svc, acct.ID)
 	t.Logf("Health.Error: %s", health)

@@ -21,6 +21,7 @@ import (
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
 	"modconsole/backend/moderation"
+	"modconsole/backend/oauth"
 	"modconsole/backend/secrets"
 	"modconsole/backend/store"
 )
@@ -112,6 +113,8 @@ type Service struct {
 	// view (a health change on a connector's reader, ListAccounts) ever
 	// waits on the keyring.
 	held map[int64]heldSecrets
+	// auth holds the browser sign-ins: grants, refresh timers, flows.
+	auth *authRegistry
 
 	rules  atomicRules
 	ui     *uiBuffer
@@ -143,6 +146,9 @@ type conn struct {
 type heldSecrets struct {
 	token bool
 	names []string // extra named secrets, in secretNames order
+	oauth bool     // a signed-in grant (oauthSecret)
+	// expires is a pasted token's expiry (a JWT's exp), zero when unknown.
+	expires time.Time
 }
 
 // channelState is what the service keeps in memory per joined channel.
@@ -206,6 +212,7 @@ func New(opts Options) *Service {
 		channels: map[int64]*channelState{},
 		index:    map[int64]map[string]int64{},
 		held:     map[int64]heldSecrets{},
+		auth:     newAuthRegistry(),
 		ui:       newUIBuffer(opts.MaxUIMessages),
 		autos:    make(chan autoAct, autoQueue),
 		surge:    newSurgeDetector(),
@@ -278,6 +285,7 @@ func (s *Service) Close() {
 		return
 	}
 	s.outbox.close(s.opts.ShutdownGrace)
+	s.auth.closeAll()
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
 	for _, c := range s.conns {
@@ -332,6 +340,16 @@ func (s *Service) startConn(a store.Account) {
 			cfg.Secrets[name] = v
 			held.names = append(held.names, name)
 		}
+	}
+	if !s.loadGrant(a, &cfg) {
+		// A pasted token that says when it expires is warned about.
+		for _, t := range append([]string{cfg.Token}, mapValues(cfg.Secrets)...) {
+			if exp, ok := oauth.JWTExpiry(t); ok && (held.expires.IsZero() || exp.Before(held.expires)) {
+				held.expires = exp
+			}
+		}
+	} else {
+		held.oauth = true
 	}
 	s.mu.Lock()
 	s.held[a.ID] = held
@@ -449,8 +467,16 @@ func (s *Service) accountViewOf(a store.Account, c *conn) AccountView {
 	s.mu.RLock()
 	held := s.held[a.ID]
 	s.mu.RUnlock()
-	v.HasToken = held.token
+	v.HasToken = held.token || held.oauth
 	v.SecretKeys = append([]string(nil), held.names...)
+	if !held.expires.IsZero() {
+		v.TokenExpires = held.expires.UnixMilli()
+	}
+	v.OAuth = s.oauthView(a, c)
+	if v.OAuth != nil && v.OAuth.SignIn != "" {
+		v.Health.Status = chat.StatusFailed
+		v.Health.Error = "Sign in again: " + v.OAuth.SignIn
+	}
 	if names, hosts := s.heldBack(a, storedNames(held)); len(names) > 0 {
 		for _, n := range names {
 			if n == "" {
@@ -645,6 +671,9 @@ func (s *Service) RemoveAccount(ctx context.Context, id int64) error {
 	s.mu.Unlock()
 	if c != nil {
 		c.stop()
+	}
+	if err := s.dropGrant(ctx, a); err != nil {
+		s.log.Warn("signed-in token not removed", "account", id, "err", err)
 	}
 	for _, name := range append([]string{""}, s.secretNames(a.Platform)...) {
 		if err := s.sec.Delete(secrets.Key(a.Platform, id, name)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
@@ -854,4 +883,14 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// mapValues lists m's values, sorted.
+func mapValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }

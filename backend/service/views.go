@@ -25,6 +25,11 @@ type AccountView struct {
 	// again, or save with ConfirmHosts.
 	Held      []string `json:"held,omitempty"`
 	HeldHosts []string `json:"heldHosts,omitempty"`
+	// OAuth is the browser sign-in (nil: the platform has none).
+	OAuth *OAuthView `json:"oauth,omitempty"`
+	// TokenExpires is a pasted token's expiry when it carries one (a JWT's
+	// exp), unix ms; the accounts screen warns before it passes.
+	TokenExpires int64 `json:"tokenExpires,omitempty"`
 }
 
 // AccountInput creates or edits an account. ID 0 creates. Token, when not

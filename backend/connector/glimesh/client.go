@@ -139,7 +139,11 @@ func (c *Connector) socketURL() string {
 	if c.guest() {
 		q.Set("client_id", c.clientID)
 	} else {
-		q.Set("token", c.cfg.Token)
+		tok := c.cfg.Token
+		if live := c.cfg.Live.Get(); live != "" {
+			tok = live // signed in: the token as last refreshed
+		}
+		q.Set("token", tok)
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

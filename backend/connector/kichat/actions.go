@@ -273,11 +273,13 @@ func (c *Connector) call(ctx context.Context, method, path string, body any, sco
 		}
 	}
 	start := time.Now()
+	refreshed := false
 	for attempt := 0; ; attempt++ {
 		if err := c.kickLimit.Wait(ctx); err != nil {
 			return apiResponse{}, fmt.Errorf("kichat: kick api: waiting for the Kick request budget: %w", err)
 		}
-		status, header, raw, err := c.do(ctx, method, path, payload)
+		tok := c.token()
+		status, header, raw, err := c.do(ctx, method, path, payload, tok)
 		if err != nil {
 			return apiResponse{}, err
 		}
@@ -306,6 +308,13 @@ func (c *Connector) call(ctx context.Context, method, path string, body any, sco
 			case <-t.C:
 			}
 			continue
+		case status == http.StatusUnauthorized && c.cfg.Live != nil && !refreshed:
+			// A signed-in token: refresh once and try again.
+			refreshed = true
+			if _, err := c.cfg.Live.Refresh(ctx, tok); err != nil {
+				return apiResponse{}, &chat.RejectedError{Code: "auth", Reason: "Kick refused the token and it could not be refreshed: " + err.Error()}
+			}
+			continue
 		case status == http.StatusUnauthorized:
 			return apiResponse{}, &chat.RejectedError{Code: "auth", Reason: "Kick token expired or invalid — sign in again"}
 		case status == http.StatusForbidden:
@@ -332,7 +341,7 @@ func (c *Connector) call(ctx context.Context, method, path string, body any, sco
 }
 
 // do performs one HTTP request; the token goes in the header only.
-func (c *Connector) do(ctx context.Context, method, path string, payload []byte) (int, http.Header, []byte, error) {
+func (c *Connector) do(ctx context.Context, method, path string, payload []byte, token string) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -341,7 +350,7 @@ func (c *Connector) do(ctx context.Context, method, path string, payload []byte)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("kichat: kick api: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.kickToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -168,6 +168,17 @@ func (c *Connector) Info() connector.Info {
 // ReadOnly reports whether the connector lacks a Kick token.
 func (c *Connector) ReadOnly() bool { return c.kickToken == "" }
 
+// token is the Kick token to send now: the signed-in one as last refreshed,
+// or the pasted one.
+func (c *Connector) token() string {
+	if c.cfg.Live != nil {
+		if t := c.cfg.Live.Get(); t != "" {
+			return t
+		}
+	}
+	return c.kickToken
+}
+
 // Run connects to the relay's root namespace and streams its events into
 // sink until ctx ends (nil) or the link fails (the reason). Kichat has no
 // socket auth, so nothing here is permanent: a refused handshake (the relay's

@@ -221,7 +221,11 @@ func (c *Connector) guest() bool { return c.cfg.Token == "" }
 // dialOptions builds the Socket.IO options for the chosen auth method.
 func (c *Connector) dialOptions() socketio.ClientOptions {
 	o := socketio.ClientOptions{URL: c.baseURL, Path: "/socket.io/", Namespace: c.namespace, ConnectTimeout: 20 * time.Second, Transport: c.httpc}
-	if tok := c.cfg.Token; tok != "" {
+	tok := c.cfg.Token
+	if live := c.cfg.Live.Get(); live != "" {
+		tok = live // signed in: the token as last refreshed
+	}
+	if tok != "" {
 		switch c.auth {
 		case "header":
 			o.Header = http.Header{"Authorization": {"Bearer " + tok}}

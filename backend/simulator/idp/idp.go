@@ -56,6 +56,7 @@ type Server struct {
 	revoked  int
 	refreshN int
 	closed   bool
+	issued   []string // every access and refresh token handed out
 }
 
 type grant struct {
@@ -135,6 +136,14 @@ func (s *Server) Counts() (refreshes, revoked int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.refreshN, s.revoked
+}
+
+// Issued lists every access and refresh token handed out so far (leak
+// tests look for them where they must not be).
+func (s *Server) Issued() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // Close stops the expiry timers.
@@ -265,6 +274,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	access, refresh := random(), random()
+	s.issued = append(s.issued, access, refresh)
 	ttl := s.opts.AccessTTL
 	s.refresh[refresh] = &grant{user: g.user, scopes: g.scopes, expires: time.Now().Add(s.opts.RefreshTTL)}
 	if !s.closed {

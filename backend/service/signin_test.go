@@ -1,0 +1,289 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/connector"
+	"modconsole/backend/connector/kichat"
+	"modconsole/backend/secrets"
+	kichatsim "modconsole/backend/simulator/kichat"
+	"modconsole/backend/store"
+)
+
+// oauthWorld is the service with a Kick account signed in through the
+// simulator's OAuth server.
+type oauthWorld struct {
+	svc  *Service
+	sec  *secrets.Memory
+	sim  *kichatsim.Sim
+	acct AccountView
+	ch   ChannelView
+}
+
+func newOAuthWorld(t *testing.T, lifetime time.Duration) *oauthWorld {
+	t.Helper()
+	sim := kichatsim.New(kichatsim.Options{PingInterval: 500 * time.Millisecond, PingTimeout: 500 * time.Millisecond})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	if _, err := sim.AddChannel("xqc"); err != nil {
+		t.Fatal(err)
+	}
+	sim.AddUser("kickmod")
+	if err := sim.SetModerator("xqc", "kickmod", true); err != nil {
+		t.Fatal(err)
+	}
+	sim.Auth().SetApp("console-app", "app-secret-value")
+	sim.Auth().SetUser("kickmod")
+	sim.Auth().SetLifetimes(lifetime, 0)
+
+	st, err := store.Open(filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &oauthWorld{sec: secrets.NewMemory(), sim: sim}
+	reg := connector.Registry{chat.Kichat: func(cfg connector.Config) (connector.Connector, error) { return kichat.New(cfg) }}
+	w.svc = New(Options{Store: st, Secrets: w.sec, Registry: reg, Platforms: allPlatforms(), EmitInterval: 10 * time.Millisecond,
+		ActionRetry: connector.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
+	if err := w.svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.svc.Close(); st.Close() })
+	ctx := context.Background()
+	w.acct, err = w.svc.SaveAccount(ctx, AccountInput{Platform: chat.Kichat, Name: "kick",
+		Settings: kickOAuthSettings(base),
+		Secrets:  map[string]string{connector.SecretClientID: "console-app", connector.SecretClientSecret: "app-secret-value"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.ch, err = w.svc.JoinChannel(ctx, w.acct.ID, "xqc"); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func kickOAuthSettings(base string) map[string]string {
+	return map[string]string{kichat.SettingURL: base, kichat.SettingKickAPI: base,
+		connector.SettingOAuthAuthorize: base + "/oauth/authorize", connector.SettingOAuthToken: base + "/oauth/token",
+		connector.SettingOAuthRevoke: base + "/oauth/revoke"}
+}
+
+// account returns the account's current view.
+func (w *oauthWorld) account(t *testing.T) AccountView {
+	t.Helper()
+	list, err := w.svc.ListAccounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range list {
+		if a.ID == w.acct.ID {
+			return a
+		}
+	}
+	t.Fatal("account gone")
+	return AccountView{}
+}
+
+// signIn runs the browser sign-in: SignIn, then the "browser" opens the
+// page (the simulator approves at once and redirects to the loopback).
+func (w *oauthWorld) signIn(t *testing.T) {
+	t.Helper()
+	v, err := w.svc.SignIn(context.Background(), w.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(v.Redirect, "http://127.0.0.1:") {
+		t.Fatalf("redirect %s is not on 127.0.0.1", v.Redirect)
+	}
+	resp, err := http.Get(v.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the callback page answered %d", resp.StatusCode)
+	}
+	eventually(t, "signed in", func() bool { o := w.account(t).OAuth; return o != nil && o.SignedIn && !o.Pending })
+}
+
+// grant reads the stored grant from the keyring.
+func (w *oauthWorld) grant(t *testing.T) grant {
+	t.Helper()
+	raw, err := w.sec.Get(secrets.Key(chat.Kichat, w.acct.ID, oauthSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g grant
+	if err := json.Unmarshal([]byte(raw), &g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func (w *oauthWorld) send(t *testing.T, text string) ActionView {
+	t.Helper()
+	a, err := w.svc.Act(context.Background(), ActionRequest{ChannelID: w.ch.ID, Kind: chat.ActSend, Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (w *oauthWorld) status(t *testing.T, id int64) ActionView {
+	t.Helper()
+	list, err := w.svc.AuditLog(context.Background(), w.ch.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range list {
+		if a.ID == id {
+			return a
+		}
+	}
+	return ActionView{}
+}
+
+// TestKickShortLivedTokenKeepsModerating: Kick tokens living 5 s; the
+// channel is moderated for 20 s (a shorter total than a minute proves the
+// same: four or more refreshes, each rotating the refresh token) with an
+// action every 1.2 s, and none fails.
+func TestKickShortLivedTokenKeepsModerating(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 s of refreshes")
+	}
+	w := newOAuthWorld(t, 5*time.Second)
+	w.signIn(t)
+	first := w.grant(t)
+	if first.Refresh == "" || first.Expiry.IsZero() || first.TokenHost == "" {
+		t.Fatalf("grant incomplete: refresh %v expiry %v host %q", first.Refresh != "", first.Expiry, first.TokenHost)
+	}
+	if o := w.account(t).OAuth; o.ClientID != "console-app" || len(o.Missing) != 0 {
+		t.Fatalf("oauth view: %+v", o)
+	}
+	var ids []int64
+	end := time.Now().Add(20 * time.Second)
+	for i := 0; time.Now().Before(end); i++ {
+		ids = append(ids, w.send(t, fmt.Sprintf("still here %d", i)).ID)
+		time.Sleep(1200 * time.Millisecond)
+	}
+	for _, id := range ids {
+		eventually(t, "every action confirmed", func() bool { return w.status(t, id).Status == statusConfirmed })
+	}
+	refreshes, _ := w.sim.Auth().Counts()
+	if refreshes < 4 {
+		t.Fatalf("%d refreshes in 20 s of 5 s tokens, want ≥ 4", refreshes)
+	}
+	if g := w.grant(t); g.Refresh == first.Refresh || g.Access == first.Access {
+		t.Fatal("the stored grant was not rotated")
+	}
+	for _, r := range w.sim.Requests() {
+		if r.Status == http.StatusUnauthorized {
+			t.Fatalf("Kick answered 401 once: the token was not refreshed ahead of its expiry")
+		}
+	}
+	t.Logf("%d actions, %d refreshes", len(ids), refreshes)
+}
+
+// TestKick401RefreshesOnce: a token Kick stops accepting before its expiry
+// is refreshed on the 401 and the action goes through.
+func TestKick401RefreshesOnce(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	w.signIn(t)
+	g := w.grant(t)
+	w.sim.ExpireToken(g.Access)
+	a := w.send(t, "after expiry")
+	eventually(t, "the action confirmed", func() bool { return w.status(t, a.ID).Status == statusConfirmed })
+	if n, _ := w.sim.Auth().Counts(); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+	if w.grant(t).Access == g.Access {
+		t.Fatal("the new token was not stored")
+	}
+}
+
+// TestRevokedRefreshTokenWaitsForSignIn: the user revokes the app's access;
+// the next refresh is refused, the account says "sign in again" with the
+// platform's reason, actions wait (not fail), and go out after a new
+// sign-in.
+func TestRevokedRefreshTokenWaitsForSignIn(t *testing.T) {
+	w := newOAuthWorld(t, 2*time.Second)
+	w.signIn(t)
+	w.sim.Auth().RevokeAll()
+	eventually(t, "sign in again", func() bool {
+		a := w.account(t)
+		return a.OAuth.SignIn != "" && strings.Contains(a.Health.Error, "Sign in again")
+	})
+	a := w.account(t)
+	if !strings.Contains(a.OAuth.SignIn, "revoked") {
+		t.Fatalf("reason %q does not carry the platform's", a.OAuth.SignIn)
+	}
+	act := w.send(t, "queued while signed out")
+	eventually(t, "the action waits", func() bool {
+		v := w.status(t, act.ID)
+		return v.Status == statusPending && strings.Contains(v.Outcome, "sign-in")
+	})
+	time.Sleep(300 * time.Millisecond)
+	if v := w.status(t, act.ID); v.Status != statusPending {
+		t.Fatalf("action %s (%s), want pending", v.Status, v.Outcome)
+	}
+	w.signIn(t)
+	eventually(t, "the queued action goes out", func() bool { return w.status(t, act.ID).Status == statusConfirmed })
+	if w.account(t).OAuth.SignIn != "" {
+		t.Fatal("still sign in again")
+	}
+}
+
+// TestSignOutRevokesAndDeletes: sign-out revokes both tokens at Kick's
+// revoke endpoint and deletes the grant; the app's credentials stay.
+func TestSignOutRevokesAndDeletes(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	w.signIn(t)
+	if err := w.svc.SignOut(context.Background(), w.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, revoked := w.sim.Auth().Counts(); revoked != 2 {
+		t.Fatalf("%d tokens revoked, want 2", revoked)
+	}
+	if _, err := w.sec.Get(secrets.Key(chat.Kichat, w.acct.ID, oauthSecret)); err == nil {
+		t.Fatal("the grant is still in the keyring")
+	}
+	if _, err := w.sec.Get(secrets.Key(chat.Kichat, w.acct.ID, connector.SecretClientID)); err != nil {
+		t.Fatal("the client id was deleted")
+	}
+	if o := w.account(t).OAuth; o.SignedIn {
+		t.Fatal("still signed in")
+	}
+}
+
+// TestScopesCheckedUpFront: a grant without moderation:ban says which
+// actions will not work.
+func TestScopesCheckedUpFront(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	w.sim.Auth().SetGrant([]string{"user:read", "chat:write", "moderation:chat_message:manage"})
+	w.signIn(t)
+	eventually(t, "missing scopes listed", func() bool {
+		m := strings.Join(w.account(t).OAuth.Missing, ",")
+		return strings.Contains(m, "ban: needs moderation:ban") && strings.Contains(m, "timeout: needs moderation:ban") && !strings.Contains(m, "delete")
+	})
+}
+
+func TestSignInNeedsClientID(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	if _, err := w.svc.SaveAccount(context.Background(), AccountInput{ID: w.acct.ID, Platform: chat.Kichat, Name: "kick",
+		Settings: w.account(t).Settings, Secrets: map[string]string{connector.SecretClientID: ""}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.SignIn(context.Background(), w.acct.ID); err == nil || !strings.Contains(err.Error(), "client id") {
+		t.Fatalf("err %v, want a missing client id", err)
+	}
+}
