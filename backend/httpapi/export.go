@@ -35,6 +35,9 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", t.ContentType)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": t.Filename}))
+	if r.Method == http.MethodHead {
+		return // the headers only: no rows are read
+	}
 	n, err := ex.WriteExport(r.Context(), cw, req)
 	if err != nil {
 		if !cw.started {

@@ -134,6 +134,18 @@ func TestExportRouteStreamsWithAuth(t *testing.T) {
 		t.Errorf("oldest row (the formula) = %v", first)
 	}
 
+	// HEAD answers the headers without reading the rows.
+	head, _ := http.NewRequest(http.MethodHead, ts.URL+ticket.URL, nil)
+	head.Header.Set("Cookie", session(s))
+	hr, err := http.DefaultTransport.RoundTrip(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Body.Close()
+	if hr.StatusCode != 200 || hr.Header.Get("Content-Type") != "text/csv; charset=utf-8" || hr.Header.Get("Content-Disposition") == "" {
+		t.Errorf("HEAD: %d %v", hr.StatusCode, hr.Header)
+	}
+
 	// JSONL: one object per line.
 	resp = get(t, ts, exportURL(t, service.ExportRequest{Kind: service.ExportSearch, Format: service.FormatJSONL, Search: service.SearchRequest{Query: "line 4999"}}), auth)
 	if ct := resp.Header.Get("Content-Type"); ct != "application/x-ndjson; charset=utf-8" {
