@@ -4,6 +4,7 @@ import type { Transport } from './transport';
 import type {
   AccountInput, AccountView, ActionRequest, ActionView, ChannelView, DryRunRequest, DryRunResult, MessageVersionView, MessageView,
   ModEventView, Overview, QueueItemView, RuleView, ShieldAuto, ShieldRequest, ShieldView,
+  EverywhereRequest, EverywhereView, NoteView, PeopleMarksView, UserCardView, UserRef, UserSuggestion, WatchView,
 } from './types';
 
 export function makeApi(t: Transport) {
@@ -34,6 +35,24 @@ export function makeApi(t: Transport) {
     messageVersions: (messageId: number) => t.call<MessageVersionView[] | null>(Methods.MessageVersions, messageId),
     search: (query: string, channelId: number, limit: number) =>
       t.call<MessageView[] | null>(Methods.Search, query, channelId, limit),
+    userCard: (channelId: number, userId: string, username: string) =>
+      t.call<UserCardView>(Methods.UserCard, { channelId, userId, username }),
+    userMessages: (u: UserRef, channelId: number, beforeId: number, limit: number) =>
+      t.call<{ messages: MessageView[]; next?: number }>(Methods.UserMessages, u, channelId, beforeId, limit),
+    findUsers: (query: string, near: UserRef) => t.call<UserSuggestion[] | null>(Methods.FindUsers, query, near),
+    linkUsers: (a: UserRef, b: UserRef) => t.call<unknown>(Methods.LinkUsers, a, b),
+    unlinkUser: (u: UserRef) => t.call<void>(Methods.UnlinkUser, u),
+    addNote: (channelId: number, user: UserRef, text: string) => t.call<NoteView>(Methods.AddNote, { channelId, user, text }),
+    deleteNote: (id: number) => t.call<void>(Methods.DeleteNote, id),
+    watch: (user: UserRef, reason: string, minutes: number, restrict: boolean) =>
+      t.call<WatchView>(Methods.Watch, { user, reason, minutes, restrict }),
+    unwatch: (u: UserRef) => t.call<void>(Methods.Unwatch, u),
+    peopleMarks: () => t.call<PeopleMarksView>(Methods.PeopleMarks),
+    resolveUserItems: (channelId: number, userId: string, username: string, status: 'approved' | 'dismissed') =>
+      t.call<number>(Methods.ResolveUserItems, channelId, userId, username, status),
+    reverse: (actionId: number) => t.call<ActionView>(Methods.Reverse, actionId),
+    planEverywhere: (req: EverywhereRequest) => t.call<EverywhereView>(Methods.PlanEverywhere, req),
+    banEverywhere: (req: EverywhereRequest) => t.call<EverywhereView>(Methods.BanEverywhere, req),
   };
 }
 

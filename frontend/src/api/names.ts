@@ -40,6 +40,22 @@ export const Methods = {
   FilterModEvents: 'FilterModEvents',
   Export: 'Export',
   ChannelRates: 'ChannelRates',
+  UserCard: 'UserCard',
+  UserMessages: 'UserMessages',
+  FindUsers: 'FindUsers',
+  LinkUsers: 'LinkUsers',
+  UnlinkUser: 'UnlinkUser',
+  AddNote: 'AddNote',
+  DeleteNote: 'DeleteNote',
+  Watch: 'Watch',
+  Unwatch: 'Unwatch',
+  PeopleMarks: 'PeopleMarks',
+  ResolveUserItems: 'ResolveUserItems',
+  Reverse: 'Reverse',
+  PlanEverywhere: 'PlanEverywhere',
+  BanEverywhere: 'BanEverywhere',
+  ActionGroup: 'ActionGroup',
+  RetryAction: 'RetryAction',
 } as const;
 
 export type MethodName = (typeof Methods)[keyof typeof Methods];

@@ -154,6 +154,8 @@ export interface QueueItemView {
   reasons: string[] | null;
   status: string;
   at: number;
+  /** strikes of the person in 30 days (from Queue/QueuePage; absent on live items). */
+  strikes?: number;
 }
 
 export interface ActionRequest {
@@ -189,6 +191,13 @@ export interface ActionView {
   actor?: string;
   created: number;
   updated: number;
+  /** parentId is the "ban everywhere" group it belongs to. */
+  parentId?: number;
+  /** resolvedItems: other held messages of the user this ban or timeout resolved. */
+  resolvedItems?: number;
+  /** undo names the reversal (unban, lift timeout, unpin); undoRefused says why it cannot be done. */
+  undo?: string;
+  undoRefused?: string;
 }
 
 export interface ModEventView {
@@ -358,4 +367,106 @@ export interface ShieldAuto {
   windowSeconds: number;
   minutes: number;
   channelIds?: number[] | null;
+}
+
+// ---- people (user card, links, notes, watchlist, ban everywhere) ----
+
+export interface UserRef {
+  platform: Platform;
+  userId?: string;
+  username?: string;
+}
+
+export interface LinkedUserView {
+  user: UserRef;
+  linkedBy?: string;
+  linkedAt?: number;
+  messages?: MessageView[];
+}
+
+export interface HistoryEntry {
+  source: 'action' | 'platform';
+  at: number;
+  channelId: number;
+  platform: Platform;
+  kind: string;
+  actor?: string;
+  reason?: string;
+  durationSeconds?: number;
+  expires?: number;
+  action?: ActionView;
+  eventId?: number;
+}
+
+export interface NoteView {
+  id: number;
+  user: UserRef;
+  channelId?: number;
+  text: string;
+  author: string;
+  created: number;
+}
+
+export interface WatchView {
+  user: UserRef;
+  reason?: string;
+  restrict?: boolean;
+  expires?: number;
+  author: string;
+  created: number;
+}
+
+export interface UserCardView {
+  channelId: number;
+  user: UserRef;
+  displayName?: string;
+  role?: string;
+  badges?: string[];
+  firstSeen?: number;
+  messageCount: number;
+  messages: MessageView[];
+  messagesNext?: number;
+  personId?: number;
+  linked: LinkedUserView[];
+  history: HistoryEntry[];
+  strikes: number;
+  strikeDays: number;
+  notes: NoteView[];
+  watch?: WatchView;
+}
+
+export interface UserSuggestion {
+  user: UserRef;
+  channelId: number;
+  score: number;
+  why: string[];
+}
+
+export interface PeopleMarksView {
+  watches: WatchView[];
+  noted: UserRef[];
+}
+
+export interface EverywhereRequest {
+  user: UserRef;
+  kind: 'ban' | 'timeout';
+  durationSeconds?: number;
+  reason?: string;
+}
+
+export interface EverywhereTarget {
+  channelId: number;
+  channel: string;
+  platform: Platform;
+  user: UserRef;
+  allowed: boolean;
+  note?: string;
+  error?: string;
+  action?: ActionView;
+}
+
+export interface EverywhereView {
+  groupId?: number;
+  kind: string;
+  targets: EverywhereTarget[];
 }

@@ -122,6 +122,7 @@ export function showHelp(host: HTMLElement): void {
     ['T', 'time out with options'],
     ['x', 'delete message; hide (or unhide) it locally where the platform cannot delete'],
     ['p', 'pin message'],
+    ['u', 'user card of the author (inside: b ban, t timeout, n note, w watch, Esc close)'],
     ['r', 'reply to the message from the send box (where the platform has replies); Esc cancels'],
     ['g', 'jump to newest chat'],
     ['/', 'focus search'],

@@ -1,6 +1,7 @@
 // The main moderation screen: for one channel, its queue and live chat side
 // by side (tabs on narrow windows), header, detail bar and composer; for
 // "All queues", the queue across channels with channel labels.
+import { openUserCard } from './usercard';
 import { PLATFORM_NAMES, type ActionKind, type ActionSpec, type ChannelView, type MessageVersionView, type MessageView, type Notice, type QueueItemView } from '../api/types';
 import type { HiddenKind } from '../state/hidden';
 import { chatWindow, openQueue, toRow, type Changes, type ChatRow } from '../state/store';
@@ -475,6 +476,7 @@ export class QueuesPage implements Page {
         this.channelId ? null : this.channelLabel(it.channelId),
         renderUser(m.user),
         ...(it.reasons ?? []).slice(0, 3).map((r) => h('span', { class: 'tag tag-reason' }, r)),
+        it.strikes ? h('span', { class: 'strike-badge', attrs: { 'data-testid': 'strikes' } }, `${it.strikes} strike${it.strikes === 1 ? '' : 's'} in 30 days`) : null,
         editedTag(m),
         ...hid.nodes),
       h('div', { class: 'qtext msg-text' }, renderText(m)),
@@ -589,6 +591,7 @@ export class QueuesPage implements Page {
       btn('approve', 'Approve', 'a', 'btn-ok');
       btn('dismiss', 'Dismiss', 'd');
     }
+    btns.push(h('button', { class: 'btn', attrs: { type: 'button', 'data-testid': 'open-card' }, on: { click: () => this.openCard(t.msg) } }, 'User card', h('kbd', null, 'u')));
     if (this.channelId && replyable(c, t.msg, t.deleted)) btn('reply', 'Reply', 'r', '', false, 'answer this message from the send box');
     for (const k of MOD_KINDS) {
       const s = spec(c, k);
@@ -922,6 +925,11 @@ export class QueuesPage implements Page {
     this.queueList.schedule();
   }
 
+  /** openCard shows the user card of m's author. */
+  private openCard(m: MessageView): void {
+    openUserCard(this.ctx, document.querySelector<HTMLElement>('.dialog-host') ?? document.body, m.channelId, m.user.id, m.user.username);
+  }
+
   key(e: KeyboardEvent): boolean {
     const t = this.target();
     switch (e.key) {
@@ -958,6 +966,9 @@ export class QueuesPage implements Page {
         return true;
       case 'p':
         if (t) void this.run('pin', t);
+        return true;
+      case 'u':
+        if (t) this.openCard(t.msg);
         return true;
       case 'r':
         if (!t || !this.channelId || !replyable(this.channel(), t.msg, t.deleted)) return false;
