@@ -55,9 +55,19 @@ const maxKnownPerChannel = 50_000
 // batch is stored. Every FlushInterval, or at FlushSize events, it hands the
 // batch to the writer (one batch may wait while the writer commits the
 // previous one, so rules and storage run side by side) and starts the next.
+//
+// Chat messages go to the UI from here, as soon as their rules ran, not
+// after the commit: the pipeline numbers them itself (it feeds the only
+// writer of messages, so the next row ids are known: the log's largest id
+// at start, counted up) and drops repeats against its dedupe window. The
+// writer then tells the UI about any row the log did not take (a failed
+// commit, a repeat older than the window). Queue items, marks, edits and
+// events still go out after the commit: they carry ids the log assigns,
+// and a moderator acts on them.
 func (s *Service) pipeline() {
 	defer close(s.jobs)
 	p := &pipe{s: s, known: map[int64]map[string]struct{}{}}
+	p.seedIDs()
 	tick := time.NewTicker(s.opts.FlushInterval)
 	defer tick.Stop()
 	for {
@@ -119,6 +129,47 @@ type pipe struct {
 	job                                 // the batch being built
 	n     int                           // events in it
 	known map[int64]map[string]struct{} // chatters known per channel
+	// lastID is the last message row id given out. numbering is off (and
+	// the writer publishes messages after the commit) while the log's
+	// largest id could not be read.
+	lastID    int64
+	numbering bool
+}
+
+// seedIDs starts (or, after the writer asked, restarts) the numbering of
+// messages from the log's largest row id.
+func (p *pipe) seedIDs() {
+	p.s.reseed.Store(false)
+	max, err := p.s.st.MaxMessageID(p.s.ctxOrBackground())
+	if err != nil {
+		p.s.log.Warn("message ids not known: messages reach the UI after the commit", "err", err)
+		p.numbering = false
+		return
+	}
+	p.lastID, p.numbering = maxInt(p.lastID, max), true
+}
+
+func maxInt(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// seen tells whether the channel's message pid already passed (this run,
+// or among the channel's last stored messages), seeding the channel's
+// dedupe window from the log the first time.
+func (p *pipe) seen(chID int64, pid string) bool {
+	if !p.s.recent.seeded(chID) {
+		rows, err := p.s.st.RecentPlatformIDs(p.s.ctxOrBackground(), chID, recentWindow)
+		if err != nil {
+			// The log's unique index still refuses the repeat.
+			p.s.log.Warn("dedupe window not seeded", "channel", chID, "err", err)
+		}
+		p.s.recent.seed(chID, rows)
+	}
+	_, ok := p.s.recent.lookup(chID, pid)
+	return ok
 }
 
 func (p *pipe) channelOf(acct int64, key string) (int64, bool) {
@@ -156,6 +207,13 @@ func (p *pipe) add(in inbound) {
 		m := *ev.Message
 		if m.At.IsZero() {
 			m.At = ev.At
+		}
+		if p.s.reseed.Load() {
+			p.seedIDs()
+		}
+		if p.numbering && p.seen(chID, m.ID) {
+			p.n-- // a repeat: already shown and stored (or on its way)
+			return
 		}
 		rs := p.s.rules.Load()
 		surge := p.s.surge.on()
@@ -203,6 +261,12 @@ func (p *pipe) add(in inbound) {
 			item.Reasons = append(item.Reasons, reason)
 		}
 		p.b.Messages = append(p.b.Messages, row)
+		if p.numbering {
+			p.lastID++
+			row.AssignedID, row.ID = p.lastID, p.lastID
+			p.s.recent.add(chID, m.ID, row.ID)
+			p.s.ui.message(messageView(*row, p.s.platformOf(chID)))
+		}
 	case chat.KindBan, chat.KindTimeout:
 		p.modEvent(chID, ev)
 		// Velora says "clients should purge their visible messages"; a
@@ -347,7 +411,9 @@ func (s *Service) commit(j job) {
 	if batchSize(b) > 0 {
 		if err := s.storeBatch(b); err != nil {
 			s.reportLoss(b, err)
+			s.retract(b, "not stored: the log could not be written")
 		} else {
+			s.retractRepeats(b)
 			s.publish(b)
 			s.handOffAutos(j.autos)
 		}
@@ -435,10 +501,46 @@ func (s *Service) reportLoss(b *store.Batch, err error) {
 		s.opts.WriteRetries+1, len(b.Messages), int(n)-len(b.Messages), err), At: time.Now().UnixMilli()})
 }
 
+// retract tells the UI that the batch's messages it was shown before the
+// commit are not in the log, and lets the dedupe window forget them (a
+// replay may store them after all). An assigned id the log refused (it
+// was already used) makes the pipeline read the log's largest id again.
+func (s *Service) retract(b *store.Batch, note string) {
+	byChan := map[int64][]int64{}
+	var order []int64
+	for _, m := range b.Messages {
+		if m.AssignedID == 0 {
+			continue
+		}
+		s.recent.forget(m.ChannelID, m.Msg.ID, m.AssignedID)
+		if byChan[m.ChannelID] == nil {
+			order = append(order, m.ChannelID)
+		}
+		byChan[m.ChannelID] = append(byChan[m.ChannelID], m.AssignedID)
+	}
+	if len(order) > 0 {
+		s.reseed.Store(true)
+	}
+	for _, ch := range order {
+		s.ui.update(MessageUpdate{ChannelID: ch, IDs: byChan[ch], Note: note})
+	}
+}
+
+// retractRepeats tells the UI about messages shown before the commit that
+// the log found to be repeats of a message older than the dedupe window:
+// they were not stored again.
+func (s *Service) retractRepeats(b *store.Batch) {
+	for _, m := range b.Messages {
+		if m.AssignedID != 0 && m.Dup {
+			s.ui.update(MessageUpdate{ChannelID: m.ChannelID, IDs: []int64{m.AssignedID}, Note: fmt.Sprintf("repeat of message #%d: not stored again", m.ID)})
+		}
+	}
+}
+
 func (s *Service) publish(b *store.Batch) {
 	for _, m := range b.Messages {
-		if m.Dup {
-			continue
+		if m.Dup || m.AssignedID != 0 {
+			continue // a repeat, or already shown by the pipeline
 		}
 		s.ui.message(messageView(*m, s.platformOf(m.ChannelID)))
 	}

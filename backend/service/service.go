@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modconsole/backend/chat"
@@ -120,6 +121,11 @@ type Service struct {
 	ui     *uiBuffer
 	outbox *outbox
 	autos  chan autoAct // writer → auto-actor
+	// recent is the pipeline's dedupe window of platform message ids.
+	recent *recentIDs
+	// reseed asks the pipeline to read the log's largest message id again
+	// (set by the writer when a batch's assigned ids were refused).
+	reseed atomic.Bool
 
 	shieldMu sync.Mutex
 	shield   ShieldView
@@ -216,6 +222,7 @@ func New(opts Options) *Service {
 		ui:       newUIBuffer(opts.MaxUIMessages),
 		autos:    make(chan autoAct, autoQueue),
 		surge:    newSurgeDetector(),
+		recent:   newRecentIDs(),
 	}
 	s.outbox = newOutbox(s)
 	return s

@@ -15,9 +15,14 @@ import (
 // reads fill every field.
 type MessageRow struct {
 	// ID is our row id, set by WriteBatch (for a duplicate: the existing row's id).
-	ID        int64
-	ChannelID int64
-	Msg       chat.Message
+	ID int64
+	// AssignedID, when set by the caller, is the row id WriteBatch gives the
+	// message (the ingest pipeline numbers messages itself, from
+	// MaxMessageID, so it can show them before the commit). It must be
+	// greater than every id already stored; 0 lets SQLite choose.
+	AssignedID int64
+	ChannelID  int64
+	Msg        chat.Message
 	// Held tells that a queue item holds the message.
 	Held bool
 	// Dup is set by WriteBatch when (channel, platform message id) was already stored.
@@ -128,6 +133,11 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 		var last int64
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&last); err != nil {
 			return fmt.Errorf("store: batch: %w", err)
+		}
+		for _, m := range b.Messages {
+			if m.AssignedID != 0 && m.AssignedID <= last {
+				return fmt.Errorf("%w: batch: message id %d is already used (the log holds ids up to %d)", ErrInvalid, m.AssignedID, last)
+			}
 		}
 		if err := insertMessages(ctx, tx, b.Messages, prep); err != nil {
 			return err
@@ -260,7 +270,15 @@ func checkChannels(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	return nil
 }
 
-// msgChunk is how many messages one multi-row INSERT carries (11 bound
+// idOrNull is an assigned row id, or NULL for SQLite to choose one.
+func idOrNull(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// msgChunk is how many messages one multi-row INSERT carries (12 bound
 // values each, well under SQLite's limit of 32766).
 const msgChunk = 200
 
@@ -273,7 +291,7 @@ func valuesSQL(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
-const insertMessageSQL = `INSERT INTO messages(channel_id, platform_id, user_id, username, user, text, tokens, reply, effect, at, held) VALUES `
+const insertMessageSQL = `INSERT INTO messages(id, channel_id, platform_id, user_id, username, user, text, tokens, reply, effect, at, held) VALUES `
 
 // dedupeKey identifies a message on its platform within one channel.
 type dedupeKey struct {
@@ -292,13 +310,13 @@ func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []
 		if len(chunk) == 0 {
 			return nil
 		}
-		args := make([]any, 0, len(chunk)*11)
+		args := make([]any, 0, len(chunk)*12)
 		for _, i := range chunk {
 			m, p := msgs[i], &prep[i]
-			args = append(args, m.ChannelID, p.platformID, m.Msg.User.ID, m.Msg.User.Username, p.user,
+			args = append(args, idOrNull(m.AssignedID), m.ChannelID, p.platformID, m.Msg.User.ID, m.Msg.User.Username, p.user,
 				m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held))
 		}
-		rows, err := tx.QueryContext(ctx, insertMessageSQL+valuesSQL(len(chunk), 11)+
+		rows, err := tx.QueryContext(ctx, insertMessageSQL+valuesSQL(len(chunk), 12)+
 			` ON CONFLICT(channel_id, platform_id) DO NOTHING RETURNING id, channel_id, platform_id`, args...)
 		if err != nil {
 			return fmt.Errorf("store: batch: insert messages: %w", err)
@@ -332,13 +350,13 @@ func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []
 			// row by in a multi-row RETURNING, so insert it alone.
 			if single == nil {
 				var err error
-				single, err = tx.PrepareContext(ctx, insertMessageSQL+valuesSQL(1, 11)+` RETURNING id`)
+				single, err = tx.PrepareContext(ctx, insertMessageSQL+valuesSQL(1, 12)+` RETURNING id`)
 				if err != nil {
 					return fmt.Errorf("store: batch: prepare message insert: %w", err)
 				}
 			}
 			p := &prep[i]
-			if err := single.QueryRowContext(ctx, m.ChannelID, nil, m.Msg.User.ID, m.Msg.User.Username, p.user,
+			if err := single.QueryRowContext(ctx, idOrNull(m.AssignedID), m.ChannelID, nil, m.Msg.User.ID, m.Msg.User.Username, p.user,
 				m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held)).Scan(&m.ID); err != nil {
 				return fmt.Errorf("store: batch: insert message: %w", err)
 			}
@@ -711,4 +729,48 @@ func ftsQuery(q string) string {
 		b.WriteByte('"')
 	}
 	return b.String()
+}
+
+// MaxMessageID returns the largest message row id stored (0 for an empty
+// log). The ingest pipeline numbers new messages from it.
+func (s *Store) MaxMessageID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: max message id: %w", err)
+	}
+	return id, nil
+}
+
+// RecentPlatformIDs returns the platform ids of the channel's last n
+// stored messages (those that have one), newest first, with their row
+// ids: the ingest pipeline's starting dedupe window for the channel.
+func (s *Store) RecentPlatformIDs(ctx context.Context, channelID int64, n int) ([]PlatformRowID, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, platform_id FROM messages INDEXED BY messages_channel
+		WHERE channel_id = ? ORDER BY id DESC LIMIT ?`, channelID, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: recent platform ids: %w", err)
+	}
+	defer rows.Close()
+	var out []PlatformRowID
+	for rows.Next() {
+		var r PlatformRowID
+		var pid sql.NullString
+		if err := rows.Scan(&r.ID, &pid); err != nil {
+			return nil, fmt.Errorf("store: recent platform ids: %w", err)
+		}
+		if pid.Valid && pid.String != "" {
+			r.PlatformID = pid.String
+			out = append(out, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: recent platform ids: %w", err)
+	}
+	return out, nil
+}
+
+// PlatformRowID pairs a message's platform id with our row id.
+type PlatformRowID struct {
+	PlatformID string
+	ID         int64
 }

@@ -380,3 +380,40 @@ func TestEditsKeepVersionsAndReindex(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteBatchAssignedIDs: messages the caller numbered are stored (and
+// indexed for search) under those ids; an id not above the log's largest is
+// refused as invalid with nothing stored; a repeat of a stored message
+// keeps the stored row's id; RecentPlatformIDs and MaxMessageID see them.
+func TestWriteBatchAssignedIDs(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c := seedChannel(t, s, "n")
+	a, b := msg(c.ID, "p1", "amy", "alpha zebra"), msg(c.ID, "p2", "bob", "beta")
+	a.AssignedID, b.AssignedID = 100, 101
+	writeMsgs(t, s, a, b)
+	if a.ID != 100 || b.ID != 101 || a.Dup || b.Dup {
+		t.Fatalf("stored as %d, %d (dup %v %v), want 100, 101", a.ID, b.ID, a.Dup, b.Dup)
+	}
+	if hits, err := s.Search(ctx, "zebra", 0, 10); err != nil || len(hits) != 1 || hits[0].ID != 100 {
+		t.Errorf("search for the numbered row: %v, %v", hits, err)
+	}
+	if max, err := s.MaxMessageID(ctx); err != nil || max != 101 {
+		t.Errorf("MaxMessageID = %d, %v", max, err)
+	}
+	taken := msg(c.ID, "p3", "cid", "gamma")
+	taken.AssignedID = 101
+	if err := s.WriteBatch(ctx, &Batch{Messages: []*MessageRow{taken}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("taken id: %v, want ErrInvalid", err)
+	}
+	again := msg(c.ID, "p1", "amy", "alpha zebra")
+	again.AssignedID = 102
+	writeMsgs(t, s, again)
+	if !again.Dup || again.ID != 100 {
+		t.Errorf("repeat: %+v, want Dup with id 100", again)
+	}
+	recent, err := s.RecentPlatformIDs(ctx, c.ID, 10)
+	if err != nil || len(recent) != 2 || recent[0] != (PlatformRowID{"p2", 101}) || recent[1] != (PlatformRowID{"p1", 100}) {
+		t.Errorf("RecentPlatformIDs = %v, %v", recent, err)
+	}
+}

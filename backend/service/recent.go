@@ -1,0 +1,100 @@
+package service
+
+import (
+	"sync"
+
+	"modconsole/backend/store"
+)
+
+// recentWindow is how many platform message ids the pipeline remembers per
+// channel to recognise a message it has seen before (a reconnect's replay,
+// VeroAI's catch-up overlapping the live stream). It is seeded from the
+// log the first time a channel speaks. A repeat older than the window is
+// still refused by the log's UNIQUE(channel_id, platform_id); the UI is
+// then told the row it was shown was not stored.
+const recentWindow = 2048
+
+// recentIDs is the pipeline's dedupe window: per channel, the last
+// recentWindow platform ids it passed on, with the row ids it gave them.
+// The pipeline adds and looks up; the writer forgets the ids of a batch
+// that could not be stored, so that a replay may store them after all.
+type recentIDs struct {
+	mu    sync.Mutex
+	chans map[int64]*idWindow
+}
+
+// idWindow is one channel's window: ids by platform id, and a ring that
+// says which to forget next.
+type idWindow struct {
+	ids  map[string]int64
+	ring []string
+	next int
+}
+
+func newRecentIDs() *recentIDs { return &recentIDs{chans: map[int64]*idWindow{}} }
+
+// seeded tells whether the channel has a window yet.
+func (r *recentIDs) seeded(ch int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.chans[ch] != nil
+}
+
+// seed starts the channel's window with rows, newest first (as
+// store.RecentPlatformIDs returns them).
+func (r *recentIDs) seed(ch int64, rows []store.PlatformRowID) {
+	w := &idWindow{ids: make(map[string]int64, len(rows)), ring: make([]string, 0, min(len(rows), recentWindow))}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.chans[ch] = w
+	for i := min(len(rows), recentWindow) - 1; i >= 0; i-- {
+		w.add(rows[i].PlatformID, rows[i].ID)
+	}
+}
+
+// lookup returns the row id the channel's window holds for pid.
+func (r *recentIDs) lookup(ch int64, pid string) (int64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w := r.chans[ch]; w != nil {
+		id, ok := w.ids[pid]
+		return id, ok
+	}
+	return 0, false
+}
+
+// add remembers pid as row id in the channel's window.
+func (r *recentIDs) add(ch int64, pid string, id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.chans[ch]
+	if w == nil {
+		w = &idWindow{ids: map[string]int64{}}
+		r.chans[ch] = w
+	}
+	w.add(pid, id)
+}
+
+// forget drops pid from the channel's window if it still stands for id.
+func (r *recentIDs) forget(ch int64, pid string, id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w := r.chans[ch]; w != nil && w.ids[pid] == id {
+		delete(w.ids, pid)
+	}
+}
+
+func (w *idWindow) add(pid string, id int64) {
+	if _, ok := w.ids[pid]; ok {
+		w.ids[pid] = id
+		return
+	}
+	if len(w.ring) < recentWindow {
+		w.ring = append(w.ring, pid)
+	} else {
+		delete(w.ids, w.ring[w.next])
+		w.ring[w.next] = pid
+		w.next = (w.next + 1) % recentWindow
+	}
+	w.ids[pid] = id
+}
