@@ -270,6 +270,9 @@ func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
 	svc := service.New(service.Options{
 		Store: st, Secrets: sec, Registry: registry(), Platforms: platforms(), Emitter: em, Logger: log,
 		Mode: mode, Version: version,
+		// The P3 benchmark (frontend/e2e/latency.bench.mjs) asks for
+		// per-stage timestamps on each message.
+		TraceLatency: os.Getenv("MODCONSOLE_TRACE_LATENCY") == "1",
 	})
 	return &core{st: st, svc: svc, log: log}, nil
 }

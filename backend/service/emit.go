@@ -206,7 +206,14 @@ func (b *uiBuffer) take() (Batch, bool) {
 			}
 		}
 		out.Messages = make([]MessageView, 0, len(b.messages))
+		var taken int64
 		for _, m := range b.messages {
+			if m.Trace != nil {
+				if taken == 0 {
+					taken = time.Now().UnixMicro()
+				}
+				m.Trace.Emitted = taken
+			}
 			if skip[m.ChannelID] > 0 {
 				skip[m.ChannelID]--
 				out.Dropped++

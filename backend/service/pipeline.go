@@ -23,6 +23,17 @@ type inbound struct {
 	// like the platform's event would, but is not a moderation event seen
 	// on the platform (the audit log already holds the action).
 	own bool
+	// recv is when the service received the event (only with
+	// Options.TraceLatency).
+	recv time.Time
+}
+
+// traceNow is the time for a latency trace, or zero when not tracing.
+func (s *Service) traceNow() time.Time {
+	if s.opts.TraceLatency {
+		return time.Now()
+	}
+	return time.Time{}
 }
 
 // rules is the compiled rule set the pipeline runs, swapped whole when the
@@ -265,7 +276,11 @@ func (p *pipe) add(in inbound) {
 			p.lastID++
 			row.AssignedID, row.ID = p.lastID, p.lastID
 			p.s.recent.add(chID, m.ID, row.ID)
-			p.s.ui.message(messageView(*row, p.s.platformOf(chID)))
+			v := messageView(*row, p.s.platformOf(chID))
+			if !in.recv.IsZero() {
+				v.Trace = &MessageTrace{Received: in.recv.UnixMicro(), Ruled: time.Now().UnixMicro()}
+			}
+			p.s.ui.message(v)
 		}
 	case chat.KindBan, chat.KindTimeout:
 		p.modEvent(chID, ev)

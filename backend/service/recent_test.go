@@ -189,3 +189,25 @@ func TestAssignedIDTakenIsReported(t *testing.T) {
 		return false
 	})
 }
+
+// TestMessageTrace: with TraceLatency each message view carries when the
+// service received it, ran its rules and emitted its batch, in that order;
+// without it, no trace.
+func TestMessageTrace(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		h, _ := startHarness(t, t.TempDir(), &fakeConn{up: make(chan struct{}), online: true}, nil, nil, func(o *Options) { o.TraceLatency = on })
+		h.setup(t)
+		h.fake.emit(msg("t-1", "alice", "hello"))
+		eventually(t, "shown", func() bool { return len(h.ui.shown("t-1")) == 1 })
+		tr := h.ui.shown("t-1")[0].Trace
+		if !on {
+			if tr != nil {
+				t.Errorf("trace without TraceLatency: %+v", tr)
+			}
+			continue
+		}
+		if tr == nil || tr.Received <= 0 || tr.Ruled < tr.Received || tr.Emitted < tr.Ruled {
+			t.Errorf("trace %+v, want 0 < received ≤ ruled ≤ emitted", tr)
+		}
+	}
+}

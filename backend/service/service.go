@@ -61,6 +61,10 @@ type Options struct {
 	// 30 ms: about 33 emits/s at most); a change after a quiet spell goes at
 	// once.
 	EmitInterval time.Duration
+	// TraceLatency adds a MessageTrace to each chat message the UI gets
+	// (when the service received it, ran its rules, emitted its batch), for
+	// the P3 benchmark's stage shares. Off in normal use.
+	TraceLatency bool
 	// MaxUIMessages caps the messages of one channel in one UI batch
 	// (default 150); the rest are counted in Batch.Dropped and paged from
 	// history by the UI.
@@ -400,7 +404,7 @@ func (s *Service) startConn(a store.Account) {
 	}
 	sink := connector.SinkFunc(func(ev chat.Event) {
 		select {
-		case s.in <- inbound{acct: a.ID, ev: ev}:
+		case s.in <- inbound{acct: a.ID, ev: ev, recv: s.traceNow()}:
 		case <-ctx.Done():
 		}
 	})

@@ -101,6 +101,17 @@ type MessageView struct {
 	Held       bool          `json:"held"`            // a queue item holds it
 	Note       string        `json:"note,omitempty"`  // why it was deleted: "banned", "timed out until 21:04"
 	Edits      int           `json:"edits,omitempty"` // times the text was edited; MessageVersions has the earlier texts
+	// Trace is set only with Options.TraceLatency (the P3 benchmark).
+	Trace *MessageTrace `json:"trace,omitempty"`
+}
+
+// MessageTrace holds when a message passed the service's stages, in unix
+// microseconds: received from its connector (decoded), its rules run (and
+// put in the UI buffer), its UI batch taken for the emitter.
+type MessageTrace struct {
+	Received int64 `json:"received"`
+	Ruled    int64 `json:"ruled"`
+	Emitted  int64 `json:"emitted"`
 }
 
 // QueueItemView is a held message waiting for a moderator.
