@@ -2,7 +2,7 @@
 // is already running (its own start-up is not the console's), the time from
 // starting `modconsole demo` to the first chat row rendered in the page, and
 // as the same-run baseline the time until the binary printed its URL (server
-// up). Fresh data directory every run; medians of RUNS (default 5).
+// up). Fresh data directory every run; median and worst of RUNS (default 10).
 //
 //   node frontend/e2e/coldstart.bench.mjs ./modconsole
 import { spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { launch } from './lib.mjs';
 
 const bin = process.argv[2] || './modconsole';
-const runs = Number(process.env.RUNS || 5);
+const runs = Number(process.env.RUNS || 10);
 
 function startDemo(dir) {
   const t0 = performance.now();
@@ -53,4 +53,5 @@ try {
   await browser.close();
 }
 const f = median(firstRow), s = median(serverUp);
-console.log(`P6  cold start to first message on screen: ${f.toFixed(0)} ms (server up after ${s.toFixed(0)} ms; medians of ${runs}) (target ≤ 1000 ms: ${f <= 1000 ? 'met' : 'NOT met'})`);
+const worst = Math.max(...firstRow);
+console.log(`P6  cold start to first message on screen: median ${f.toFixed(0)} ms, worst ${worst.toFixed(0)} ms of ${runs} starts (server up after ${s.toFixed(0)} ms, median) (target ≤ 1000 ms reliably, i.e. the worst: ${worst <= 1000 ? 'met' : 'NOT met'})`);
