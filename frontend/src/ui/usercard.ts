@@ -220,7 +220,11 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
           } catch (e) {
             ctx.toast('error', (e as Error).message, 'Could not link');
           }
-        } } }, 'Link'))));
+        } } }, 'Link'), ' ',
+        h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'open-found' }, on: { click: () => {
+          close();
+          openUserCard(ctx, host, s.channelId, s.user.userId ?? '', s.user.username ?? '');
+        } } }, 'Open card'))));
     };
     q.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); void search(); } });
     const findBtn = h('button', { class: 'btn btn-small', attrs: { type: 'button' }, on: { click: () => void search() } }, 'Find');
@@ -267,7 +271,11 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
       h('h3', null, 'Linked users'),
       h('ul', { attrs: { 'data-testid': 'card-linked' } }, ...c.linked.map((l) => h('li', null, `${l.user.platform} · ${nameOf(l.user)}`,
         h('span', { class: 'muted' }, ` linked by ${l.linkedBy ?? '?'} ${when(l.linkedAt)} `),
-        h('button', { class: 'btn btn-small', attrs: { type: 'button' }, on: { click: async () => { await ctx.api.unlinkUser(l.user).catch(() => undefined); void load(); } } }, 'Unlink'),
+        h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'unlink' }, on: { click: async () => { await ctx.api.unlinkUser(l.user).catch(() => undefined); void load(); } } }, 'Unlink'),
+        l.messages?.[0] ? h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'open-linked' }, on: { click: () => {
+          close();
+          openUserCard(ctx, host, l.messages![0]!.channelId, l.user.userId ?? '', l.user.username ?? '');
+        } } }, 'Open card') : null,
         h('ul', { class: 'card-msgs' }, ...(l.messages ?? []).slice(0, 5).map(msgRow))))),
       h('div', { class: 'link-find' }, q, findBtn, results),
       h('h3', null, 'Moderation history'),

@@ -1,0 +1,144 @@
+// People in a real browser against `modconsole demo` (the mock server has no
+// people): open a user card from a queue item with "u"; ban from the card
+// and the user's other held items leave the queue; undo within 10 s reaches
+// the simulator as an unban; find the demo's returning troll by name,
+// unlink and link their Kick user again and ban everywhere (both simulators
+// report the ban); a note written on the Velora card shows on the Kick
+// card; markup in notes and reasons renders as text. Screenshots go to
+// docs/screenshots/ (SCREENSHOTS to change).
+//
+//   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/people.e2e.mjs
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, Results, target, waitFor } from './lib.mjs';
+
+if (!process.env.CONSOLE_URL) {
+  console.log('people.e2e: needs the real console (CONSOLE_URL, see build/ci/e2e.sh); the mock server has no people: skipped');
+  process.exit(0);
+}
+const shots = process.env.SCREENSHOTS || join(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
+mkdirSync(shots, { recursive: true });
+const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+const r = new Results();
+const t = await target();
+const browser = await launch();
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(t.url);
+  const api = (m, ...args) => page.evaluate(async ([m, args]) => {
+    const res = await fetch(`/api/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(args) });
+    return res.json();
+  }, [m, args]);
+  await waitFor(() => page.locator('[data-testid=channel]').count(), 10_000);
+  await page.click('[data-testid=all-queues]');
+
+  // 1. The watched newcomer's held items; open the card with "u".
+  const samRow = page.locator('[data-testid=queue-item]:has-text("suspicious_sam")').first();
+  const found = await waitFor(async () => (await samRow.count()) > 0, 30_000, 250);
+  r.check('the demo holds the watched user\'s messages', found);
+  const chans = await api('ListChannels');
+  const lumen = chans.find((c) => c.platform === 'velora' && c.name === 'lumen');
+  const kick = chans.filter((c) => c.platform === 'kichat');
+  const samItems = async () => ((await api('Queue', lumen.id, 1000)) ?? []).filter((q) => q.message.user.username === 'suspicious_sam');
+  r.check('two of them are open', (await samItems()).length >= 2, `${(await samItems()).length}`);
+  await samRow.click();
+  await page.keyboard.press('u');
+  const card = page.locator('[data-testid=user-card]');
+  const opened = await waitFor(async () => (await card.locator('[data-testid=card-name]').textContent().catch(() => '')) === 'suspicious_sam', 5000);
+  r.check('"u" opens the user card of the selected item\'s author', opened);
+  r.check('the card shows the watch', (await card.locator('[data-testid=watch-state]').textContent()).includes('Watched (messages held)'));
+  r.check('the card shows the messages, held ones marked', (await card.locator('[data-testid=card-messages] .held').count()) >= 2);
+  await page.screenshot({ path: join(shots, 'user-card.png') });
+
+  // 2. Ban from the card (b): the other held item leaves the queue too.
+  await card.focus();
+  await page.keyboard.press('b');
+  await waitFor(() => page.locator('[data-testid=confirm-ok]').count(), 3000);
+  await page.fill('[data-testid=dialog-reason]', `e2e ${XSS}`);
+  const t0 = Date.now();
+  await page.click('[data-testid=confirm-ok]');
+  const undo = card.locator('[data-testid=undo]');
+  const undoShown = await waitFor(() => undo.count(), 10_000, 100);
+  r.check('a confirmed ban offers undo', undoShown > 0, await card.locator('[data-testid=undo-bar]').textContent());
+  r.check('the undo bar says how many held messages went with it', /and \d+ held message/.test(await card.locator('[data-testid=undo-bar]').textContent()));
+  r.check('the user\'s held items left the queue', await waitFor(async () => (await samItems()).length === 0, 5000));
+  r.check('… and the queue view', await waitFor(async () => (await page.locator('[data-testid=queue-item]:has-text("suspicious_sam")').count()) === 0, 5000));
+
+  // 3. Undo within 10 s reaches the simulator as an unban.
+  r.check('undo clicked within 10 s of the confirmation', Date.now() - t0 < 10_000);
+  await undo.click();
+  // Velora answers an unban with a command result (no unban event): the
+  // audit entry carries the simulator's own words.
+  const unbanned = await waitFor(async () => {
+    const log = (await api('AuditLog', lumen.id, 100)) ?? [];
+    return log.find((a) => a.kind === 'unban' && a.target === 'suspicious_sam' && a.created >= t0 - 2000 && a.status === 'confirmed');
+  }, 10_000, 200);
+  r.check('the Velora simulator confirms the unban', !!unbanned && /unbanned/.test(unbanned.outcome ?? ''), unbanned?.outcome);
+
+  // 4. Find the returning troll by name, open their card.
+  await card.locator('[data-testid=link-search]').fill('gr1efer');
+  await card.locator('[data-testid=link-search]').press('Enter');
+  const veloraTroll = card.locator('[data-testid=link-results] li:has-text("velora · gr1efer_returns") [data-testid=open-found]');
+  r.check('name search finds the troll on Velora', await waitFor(() => veloraTroll.count(), 5000) > 0);
+  await veloraTroll.click();
+  const trollOpen = await waitFor(async () => (await card.locator('[data-testid=card-name]').textContent().catch(() => '')) === 'gr1efer_returns', 5000);
+  r.check('the troll\'s card opens', trollOpen);
+  r.check('the seeded link shows', (await card.locator('[data-testid=card-linked]').textContent()).includes('gr1efer_again'));
+  r.check('the history shows the Kick timeout by the other platform', (await card.locator('[data-testid=card-history]').textContent()).includes('kichat'));
+
+  // Unlink and link again through the search (suggested by name).
+  await card.locator('[data-testid=unlink]').first().click();
+  await waitFor(async () => (await card.locator('[data-testid=card-linked] li').count()) === 0, 5000);
+  await card.locator('[data-testid=link-search]').fill('');
+  await card.locator('[data-testid=link-search]').press('Enter');
+  const kickSuggestion = card.locator('[data-testid=link-results] li:has-text("kichat · gr1efer_again") [data-testid=link-user]');
+  r.check('the Kick user is suggested (name alike)', await waitFor(() => kickSuggestion.count(), 5000) > 0);
+  await kickSuggestion.click();
+  r.check('linked again', await waitFor(async () => (await card.locator('[data-testid=card-linked]').textContent()).includes('gr1efer_again'), 5000));
+
+  // 5. A note with markup on the Velora card.
+  await card.locator('[data-testid=note-input]').fill(`returning troll ${XSS}`);
+  await card.locator('[data-testid=note-add]').click();
+  r.check('the note shows as text', await waitFor(async () => (await card.locator('[data-testid=card-notes]').textContent()).includes('<img src=x'), 5000));
+
+  // 6. Ban everywhere: the plan lists each target; both simulators report the ban.
+  const t1 = Date.now();
+  await card.locator('[data-testid=card-everywhere]').click();
+  const targets = card.locator('[data-testid=everywhere-targets] li');
+  await waitFor(() => targets.count(), 5000);
+  const planText = await card.locator('[data-testid=everywhere-targets]').textContent();
+  r.check('the plan lists Velora and Kick targets', planText.includes('velora · lumen') && planText.includes('kichat'), planText.slice(0, 200));
+  await page.screenshot({ path: join(shots, 'ban-everywhere.png') });
+  await card.locator('[data-testid=everywhere-go]').click();
+  await waitFor(() => card.locator('[data-testid=everywhere-result] div').count(), 5000);
+  const bannedBoth = await waitFor(async () => {
+    const v = ((await api('ModEvents', lumen.id, 200)) ?? []).some((e) => e.kind === 'ban' && e.username === 'gr1efer_returns' && e.at >= t1 - 2000);
+    let k = false;
+    for (const c of kick) k = k || ((await api('ModEvents', c.id, 200)) ?? []).some((e) => e.kind === 'ban' && e.username === 'gr1efer_again' && e.at >= t1 - 2000);
+    return v && k;
+  }, 15_000, 300);
+  r.check('both simulators report the ban', bannedBoth);
+  const audit = ((await api('AuditLog', 0, 100)) ?? []).filter((a) => a.kind === 'ban' && a.parentId && a.created >= t1 - 2000);
+  r.check('each target is its own audit entry under one parent', audit.length >= 2 && new Set(audit.map((a) => a.parentId)).size === 1, `${audit.length} entries`);
+
+  // 7. The note shows on the same person's card in another channel (Kick).
+  await page.waitForTimeout(1600); // the card reloads after the ban
+  await card.locator('[data-testid=open-linked]').first().click();
+  const kickOpen = await waitFor(async () => (await card.locator('[data-testid=card-name]').textContent().catch(() => '')) === 'gr1efer_again', 5000);
+  r.check('the Kick user\'s card opens from the link', kickOpen);
+  r.check('the note written on Velora shows on the Kick card', (await card.locator('[data-testid=card-notes]').textContent()).includes('returning troll'));
+  r.check('the ban reason shows as text in the history', (await card.locator('[data-testid=card-history]').textContent()).length > 0);
+  r.check('no markup ran or became an element', !(await page.evaluate(() => window.__xss)) && (await card.locator('img[src=x], script').count()) === 0);
+  await page.keyboard.press('Escape');
+  r.check('Esc closes the card', await waitFor(async () => (await card.count()) === 0, 3000));
+  r.check('no page errors', errors.length === 0, errors.join('; '));
+} catch (e) {
+  r.check('people flow ran', false, String(e?.stack ?? e));
+} finally {
+  await browser.close();
+  await t.close();
+}
+r.finish();
