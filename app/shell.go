@@ -436,7 +436,7 @@ func (d *Desktop) Settings() DesktopSettings {
 
 // SetNotify turns notifications on or off (saved in the data directory).
 func (d *Desktop) SetNotify(on bool) (DesktopSettings, error) {
-	if on && d.Settings().CanNotify == false {
+	if on && !d.Settings().CanNotify {
 		return d.Settings(), errors.New("app: this session has no notification service")
 	}
 	if err := d.shell.SetNotify(on); err != nil {
