@@ -56,8 +56,12 @@ e2e: build
 # P4_DURATION (the first half warm-up; shorter soaks measure the page caches
 # filling, not growth; an hour: P4_DURATION=1h). About 6 minutes on a 2-core
 # machine, plus two MEMORY_DURATION runs (10 min) for the whole-app memory. P5 searches SEARCH_ROWS rows. P2 needs node and `npm ci` in
-# backend/connector/socketio/testdata/node, else it is skipped.
+# backend/connector/socketio/testdata/node, else it is skipped. P7 fills a log
+# of P7_ROWS rows by raw bulk insert (1,000,000 by default: 10,000,000 took
+# too long to generate on the shared 2-core machine; P7_ROWS=10000000 for the
+# issue's size) and compares ingest into it with an empty log.
 SEARCH_ROWS ?= 1000000
+P7_ROWS ?= 1000000
 DRYRUN_ROWS ?= 1000000
 P4_DURATION ?= 4m
 bench: deps build
@@ -67,6 +71,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./backend/moderation/ && \
 	$(GO) test -run '^$$' -bench 'WriteBatch|RawInsert|FTSFeed' -benchtime 50x -count 3 ./backend/store/ && \
 	STORE_BENCH_SEARCH_ROWS=$(SEARCH_ROWS) $(GO) test -run '^$$' -bench Search -benchtime 500x -count 3 -timeout 30m ./backend/store/ && \
+	STORE_BENCH_P7_ROWS=$(P7_ROWS) $(GO) test -run '^$$' -bench P7 -benchtime 1x -count 1 -timeout 90m ./backend/store/ && \
 	$(GO) test -run '^$$' -bench P2 -benchtime 1x -count 3 -timeout 30m ./backend/bench/ && \
 	P4_DURATION=$(P4_DURATION) $(GO) test -run '^$$' -bench P4 -benchtime 1x -count 1 -timeout 0 ./backend/bench/ ; \
 	} | tee /tmp/modconsole-bench.txt

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"modconsole/backend/chat"
+)
+
+// p7Rows is the size of the pre-filled log for BenchmarkP7Ingest
+// (STORE_BENCH_P7_ROWS, default 1,000,000; make bench passes P7_ROWS).
+func p7Rows() int {
+	if n, err := strconv.Atoi(os.Getenv("STORE_BENCH_P7_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}
+
+// p7Batches is how many batches of benchBatch rows each P7 run ingests.
+const p7Batches = 30
+
+// openP7 opens a store at path with four channels.
+func openP7(b *testing.B, path string) (*Store, []int64) {
+	b.Helper()
+	s, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	a := &Account{Platform: chat.Velora, Name: "bench"}
+	if err := s.CreateAccount(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	var chs []int64
+	for i := range 4 {
+		c, err := s.UpsertChannel(ctx, a.ID, chat.Velora, fmt.Sprintf("chan%d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		chs = append(chs, c.ID)
+	}
+	return s, chs
+}
+
+// bulkFill writes n generated rows straight into messages (multi-row
+// INSERTs of msgChunk rows, 50,000 rows per transaction) and feeds the FTS
+// index per transaction: a log as big as months of chat, made quickly.
+func bulkFill(ctx context.Context, s *Store, chs []int64, n int) error {
+	c := newCorpus(7)
+	for done := 0; done < n; {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&last); err != nil {
+			tx.Rollback()
+			return err
+		}
+		for end := min(n, done+50_000); done < end; {
+			k := min(msgChunk, end-done)
+			rows := c.rows(k, chs)
+			args := make([]any, 0, k*9)
+			for _, m := range rows {
+				user, err := marshal("user", m.Msg.User)
+				if err != nil {
+					tx.Rollback()
+					return err
+				}
+				args = append(args, m.ChannelID, m.Msg.ID, m.Msg.User.ID, m.Msg.User.Username, user, m.Msg.Text, "", m.Msg.At.UnixMilli(), 0)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO messages(channel_id, platform_id, user_id, username, user, text, effect, at, held) VALUES `+
+				valuesSQL(k, 9), args...); err != nil {
+				tx.Rollback()
+				return err
+			}
+			done += k
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id > ?`, last); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ingestP7 writes p7Batches fresh batches through WriteBatch and returns
+// rows/s. The corpus seed differs from the fill's, so the ids are new.
+func ingestP7(b *testing.B, s *Store, chs []int64, seed int64) float64 {
+	b.Helper()
+	c := newCorpus(seed)
+	c.seq = 1_000_000_000 // platform ids the fill does not use
+	batches := make([][]*MessageRow, p7Batches)
+	for i := range batches {
+		batches[i] = c.rows(benchBatch, chs)
+	}
+	ctx := context.Background()
+	t0 := time.Now()
+	for _, rows := range batches {
+		if err := s.WriteBatch(ctx, &Batch{Messages: rows}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(p7Batches*benchBatch) / time.Since(t0).Seconds()
+}
+
+// BenchmarkP7Ingest (P7) measures WriteBatch ingest into a log already
+// holding p7Rows() messages against an empty log, in the same run (each
+// the median of 3 ingests of p7Batches batches; the empty ones each on a
+// fresh log, the filled ones one after the other on the big log), and
+// reports the pre-filled log's bytes per stored message (database file
+// after a checkpoint, FTS index included), how long the bulk fill took, and
+// P5 at that size: the p95 of 200 searches over the filled log.
+func BenchmarkP7Ingest(b *testing.B) {
+	n := p7Rows()
+	dir := b.TempDir()
+	filled, chs := openP7(b, filepath.Join(dir, "filled.db"))
+	defer filled.Close()
+	ctx := context.Background()
+	t0 := time.Now()
+	if err := bulkFill(ctx, filled, chs, n); err != nil {
+		b.Fatal(err)
+	}
+	fill := time.Since(t0)
+	if _, err := filled.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		b.Fatal(err)
+	}
+	size := int64(0)
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(filepath.Join(dir, "filled.db"+suffix)); err == nil {
+			size += fi.Size()
+		}
+	}
+	b.Run("empty", func(b *testing.B) {
+		var rates []float64
+		for i := range 3 * b.N {
+			s, ec := openP7(b, filepath.Join(b.TempDir(), fmt.Sprintf("empty%d.db", i)))
+			rates = append(rates, ingestP7(b, s, ec, int64(100+i)))
+			s.Close()
+		}
+		b.ReportMetric(medianOf(rates), "rows/s")
+	})
+	b.Run("filled", func(b *testing.B) {
+		var rates []float64
+		for i := range 3 * b.N {
+			rates = append(rates, ingestP7(b, filled, chs, int64(200+i)))
+		}
+		b.ReportMetric(medianOf(rates), "rows/s")
+		b.ReportMetric(float64(n), "rows")
+		b.ReportMetric(float64(size)/float64(n), "bytes/msg")
+		b.ReportMetric(fill.Seconds(), "fill_s")
+		b.ReportMetric(p95Search(b, filled, chs), "search_p95_ms")
+	})
+}
+
+func medianOf(xs []float64) float64 {
+	slices.Sort(xs)
+	return xs[len(xs)/2]
+}
+
+// p95Search returns the p95 latency in ms of 200 searches (common, rare,
+// two-word, per-channel, missing) over s.
+func p95Search(b *testing.B, s *Store, chs []int64) float64 {
+	c := newCorpus(7)
+	qs := []string{c.vocab[0], c.vocab[50], c.vocab[3000], c.vocab[5] + " " + c.vocab[9], "nosuchwordanywhere"}
+	var lat []time.Duration
+	for i := range 200 {
+		ch := int64(0)
+		if i%3 == 0 {
+			ch = chs[i%len(chs)]
+		}
+		t0 := time.Now()
+		if _, err := s.Search(context.Background(), qs[i%len(qs)], ch, 50); err != nil && !strings.Contains(err.Error(), "syntax") {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	return float64(lat[len(lat)*95/100].Microseconds()) / 1000
+}
