@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"modconsole/backend/chat"
+	"modconsole/backend/connector"
 	"modconsole/backend/service"
 	glimeshsim "modconsole/backend/simulator/glimesh"
 	kichatsim "modconsole/backend/simulator/kichat"
@@ -109,6 +110,12 @@ func veloraWorld(scale float64) (*demoWorld, error) {
 	return w, nil
 }
 
+// The demo's Kick developer app, registered with the simulator's OAuth server.
+const (
+	demoKickClientID     = "modconsole-demo"
+	demoKickClientSecret = "demo-kick-client-secret"
+)
+
 func kichatWorld(scale float64) (*demoWorld, error) {
 	k := kichatsim.New(kichatsim.Options{})
 	url, err := k.Start("127.0.0.1:0")
@@ -120,6 +127,12 @@ func kichatWorld(scale float64) (*demoWorld, error) {
 		k.Close()
 		return nil, err
 	}
+	// "Sign in with Kick" works in the demo: the simulator's OAuth server
+	// knows the demo app and approves kickmod at once; its tokens live
+	// 10 minutes, so refreshes show in the demo too.
+	k.Auth().SetApp(demoKickClientID, demoKickClientSecret)
+	k.Auth().SetUser(d.ModUser)
+	k.Auth().SetLifetimes(10*time.Minute, 0)
 	return &demoWorld{
 		close: k.Close, images: url,
 		people: func(phase int) error {
@@ -139,8 +152,11 @@ func kichatWorld(scale float64) (*demoWorld, error) {
 		},
 		accounts: []demoAccount{{
 			name: "kickmod (demo)", platform: chat.Kichat,
-			settings: map[string]string{"url": url, "api_base": url, "kick_api": url, "emote_url": url + kichatsim.EmotePath},
-			secrets:  map[string]string{"kick": d.ModToken},
+			settings: map[string]string{"url": url, "api_base": url, "kick_api": url, "emote_url": url + kichatsim.EmotePath,
+				connector.SettingOAuthAuthorize: url + "/oauth/authorize", connector.SettingOAuthToken: url + "/oauth/token",
+				connector.SettingOAuthRevoke: url + "/oauth/revoke"},
+			secrets: map[string]string{"kick": d.ModToken,
+				connector.SecretClientID: demoKickClientID, connector.SecretClientSecret: demoKickClientSecret},
 			channels: []string{d.Channel, d.OtherChannel},
 		}},
 	}, nil

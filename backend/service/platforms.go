@@ -16,6 +16,9 @@ type PlatformInfo struct {
 	TokenLabel string        `json:"tokenLabel"` // empty: the platform takes no main token
 	Secrets    []FieldInfo   `json:"secrets,omitempty"`
 	Settings   []FieldInfo   `json:"settings"`
+	// OAuth is set when the platform signs in through the browser: its
+	// default endpoints, the scopes asked, what each action needs.
+	OAuth *connector.OAuth `json:"oauth,omitempty"`
 }
 
 // FieldInfo describes one setting or secret, as the connector declares it:
@@ -26,7 +29,7 @@ type FieldInfo = connector.Field
 // platformInfoOf turns a connector's declaration into the accounts screen's.
 func platformInfoOf(i connector.Info) PlatformInfo {
 	p := PlatformInfo{Platform: i.Platform, Label: i.Name, TokenLabel: i.TokenLabel,
-		Secrets: append([]FieldInfo(nil), i.Secrets...), Settings: append([]FieldInfo{}, i.Settings...)}
+		Secrets: append([]FieldInfo(nil), i.Secrets...), Settings: append([]FieldInfo{}, i.Settings...), OAuth: i.OAuth}
 	if p.Label == "" {
 		p.Label = string(i.Platform)
 	}

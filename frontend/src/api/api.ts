@@ -3,7 +3,7 @@ import { Methods } from './names';
 import type { Transport } from './transport';
 import type {
   AccountInput, AccountView, ActionRequest, ActionView, ChannelView, DryRunRequest, DryRunResult, MessageVersionView, MessageView,
-  ModEventView, Overview, QueueItemView, RuleView, ShieldAuto, ShieldRequest, ShieldView,
+  ModEventView, Overview, QueueItemView, RuleView, ShieldAuto, ShieldRequest, ShieldView, SignInView,
   EverywhereRequest, EverywhereView, NoteView, PeopleMarksView, UserCardView, UserRef, UserSuggestion, WatchView,
 } from './types';
 
@@ -13,6 +13,8 @@ export function makeApi(t: Transport) {
     listAccounts: () => t.call<AccountView[]>(Methods.ListAccounts),
     saveAccount: (a: AccountInput) => t.call<AccountView>(Methods.SaveAccount, a),
     removeAccount: (id: number) => t.call<void>(Methods.RemoveAccount, id),
+    signIn: (id: number) => t.call<SignInView>(Methods.SignIn, id),
+    signOut: (id: number) => t.call<void>(Methods.SignOut, id),
     listChannels: () => t.call<ChannelView[]>(Methods.ListChannels),
     joinChannel: (accountId: number, name: string) => t.call<ChannelView>(Methods.JoinChannel, accountId, name),
     retryChannel: (channelId: number) => t.call<ChannelView>(Methods.RetryChannel, channelId),

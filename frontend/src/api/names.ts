@@ -13,6 +13,8 @@ export const Methods = {
   ListAccounts: 'ListAccounts',
   SaveAccount: 'SaveAccount',
   RemoveAccount: 'RemoveAccount',
+  SignIn: 'SignIn',
+  SignOut: 'SignOut',
   ListChannels: 'ListChannels',
   JoinChannel: 'JoinChannel',
   RetryChannel: 'RetryChannel',

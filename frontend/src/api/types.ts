@@ -87,6 +87,32 @@ export interface AccountView {
   held?: string[];
   /** the endpoint hosts the held secrets would go to. */
   heldHosts?: string[];
+  /** the browser sign-in (absent: the platform has none). */
+  oauth?: OAuthView;
+  /** a pasted token's expiry (a JWT's exp), unix ms. */
+  tokenExpires?: number;
+}
+
+/** OAuthView mirrors service.OAuthView: an account's browser sign-in, never a token. */
+export interface OAuthView {
+  signedIn: boolean;
+  /** the developer app in use. */
+  clientId?: string;
+  scopes?: string[];
+  /** actions the granted scopes do not allow, e.g. "ban: needs moderation:ban". */
+  missing?: string[];
+  /** the access token's expiry, unix ms. */
+  expires?: number;
+  /** set: sign in again, with the platform's reason (actions wait). */
+  signIn?: string;
+  pending?: boolean;
+  error?: string;
+}
+
+/** SignInView mirrors service.SignInView: the page to open in the system browser. */
+export interface SignInView {
+  url: string;
+  redirect: string;
 }
 
 export interface AccountInput {
@@ -318,6 +344,8 @@ export interface PlatformInfo {
   tokenLabel: string;
   secrets?: FieldInfo[] | null;
   settings: FieldInfo[] | null;
+  /** present: the platform signs in through the browser (OAuth). */
+  oauth?: { scopes: string[] | null; inferred?: boolean; secretRequired?: boolean } | null;
 }
 
 /** DryRunRequest asks what a rule would have caught in the logged history (mirrors service.DryRunRequest). */

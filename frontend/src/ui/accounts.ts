@@ -13,6 +13,16 @@ function isInsecure(a: AccountView): boolean {
   return v === '1' || v === 'true';
 }
 
+/** expiryWarning warns about a token that expires within a day (or has). */
+function expiryWarning(at: number | undefined, what: string): HTMLElement | null {
+  if (!at) return null;
+  const left = at - Date.now();
+  if (left > 24 * 3600 * 1000) return null;
+  const text = left <= 0 ? `${what} expired ${new Date(at).toLocaleString()}: enter a new one`
+    : `${what} expires ${new Date(at).toLocaleString()}`;
+  return h('span', { class: 'tag tag-warn', attrs: { 'data-testid': 'account-token-expiry' } }, text);
+}
+
 export class AccountsPage implements Page {
   readonly el: HTMLElement;
   private readonly keyring = h('div', { class: 'keyring', attrs: { 'data-testid': 'keyring' } });
@@ -63,6 +73,8 @@ export class AccountsPage implements Page {
         a.held?.length ? h('span', { class: 'token-none', attrs: { 'data-testid': 'account-held', title: 'Edit the account to enter them again or confirm the new host' } },
           `not sent: ${a.held.join(', ')} (endpoint moved to ${(a.heldHosts ?? []).join(', ') || 'a new host'})`) : null,
         isInsecure(a) ? h('span', { class: 'tag tag-warn', attrs: { 'data-testid': 'account-insecure' } }, 'plain ws:/http: allowed') : null,
+        this.signInBox(a),
+        expiryWarning(a.tokenExpires, 'pasted token'),
         h('span', { class: `health ${healthClass(a.health)}` }, h('span', { class: 'dot' }), healthText(a.health, a.guest)),
         settings ? h('span', { class: 'muted settings' }, settings) : null,
         h('span', { class: 'grow' }),
@@ -90,6 +102,54 @@ export class AccountsPage implements Page {
 
   private info(p: Platform): PlatformInfo | undefined {
     return this.infos().find((x) => x.platform === p);
+  }
+
+  /** signInBox shows the browser sign-in of a platform with OAuth: the app and
+   * scopes in use, the actions the scopes do not allow, and the buttons. */
+  private signInBox(a: AccountView): HTMLElement | null {
+    const o = a.oauth;
+    if (!o || !this.info(a.platform)?.oauth) return null;
+    const label = this.platformLabel(a.platform).replace(/ \(.*\)$/, '');
+    const box = h('span', { class: 'signin', attrs: { 'data-testid': 'account-signin' } });
+    const signIn = h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'account-signin-button', disabled: !!o.pending } },
+      o.pending ? 'Waiting for the browser…' : o.signIn ? `Sign in to ${label} again` : o.signedIn ? 'Sign in again' : `Sign in with ${label}`);
+    signIn.addEventListener('click', () => void this.signIn(a));
+    if (o.signedIn) {
+      box.append(h('span', { class: 'token-ok', attrs: { 'data-testid': 'account-signin-state' } },
+        `signed in${o.clientId ? ` (app ${o.clientId})` : ''}${o.scopes?.length ? ` · scopes ${o.scopes.join(' ')}` : ''}`));
+      const out = h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'account-signout-button' } }, 'Sign out');
+      out.addEventListener('click', () => void this.signOut(a));
+      box.append(signIn, out);
+    } else {
+      box.append(signIn);
+    }
+    if (o.signIn) box.append(h('span', { class: 'token-none', attrs: { 'data-testid': 'account-signin-again' } }, `Sign in again: ${o.signIn} — actions wait until then`));
+    if (o.error) box.append(h('span', { class: 'token-none' }, `Sign-in failed: ${o.error}`));
+    if (o.missing?.length) box.append(h('span', { class: 'tag tag-warn', attrs: { 'data-testid': 'account-missing-scopes' } }, `will not work: ${o.missing.join('; ')}`));
+    return box;
+  }
+
+  private async signIn(a: AccountView): Promise<void> {
+    try {
+      const v = await this.ctx.api.signIn(a.id);
+      // The desktop app opens the system browser itself; in browser mode
+      // the page opens the authorize page in a new tab.
+      if (this.ctx.overview()?.mode !== 'desktop') {
+        // noopener: the platform's page gets no handle on this one (and
+        // window.open then returns null, so there is nothing to check).
+        window.open(v.url, '_blank', 'noopener');
+      }
+    } catch (e) {
+      this.ctx.toast('error', (e as Error).message, 'Could not start the sign-in');
+    }
+  }
+
+  private async signOut(a: AccountView): Promise<void> {
+    try {
+      await this.ctx.api.signOut(a.id);
+    } catch (e) {
+      this.ctx.toast('error', (e as Error).message, 'Could not sign out');
+    }
   }
 
   /** tokenText says how the account signs in, without ever showing a secret. */
