@@ -12,8 +12,10 @@ import (
 
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
+	"modconsole/backend/connector/glimesh"
 	"modconsole/backend/connector/kichat"
 	"modconsole/backend/secrets"
+	glimeshsim "modconsole/backend/simulator/glimesh"
 	kichatsim "modconsole/backend/simulator/kichat"
 	"modconsole/backend/store"
 )
@@ -285,5 +287,88 @@ func TestSignInNeedsClientID(t *testing.T) {
 	}
 	if _, err := w.svc.SignIn(context.Background(), w.acct.ID); err == nil || !strings.Contains(err.Error(), "client id") {
 		t.Fatalf("err %v, want a missing client id", err)
+	}
+}
+
+// TestGlimeshSignInReconnectsWithRefreshedToken: Glimesh carries the token
+// in the socket URL and its simulator refuses an ended token at connect. A
+// signed-in account whose first token expired (after refreshes) reconnects
+// when the server drops it, with the refreshed token, keeps its channel and
+// sends an action queued during the drop.
+func TestGlimeshSignInReconnectsWithRefreshedToken(t *testing.T) {
+	sim := glimeshsim.New(glimeshsim.Options{})
+	wsURL, err := sim.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sim.AddUser("glimmod", "")
+	key := sim.AddChannel("aurora")
+	if err := sim.SetModerator(key, "glimmod", glimeshsim.AllPerms); err != nil {
+		t.Fatal(err)
+	}
+	sim.Auth().SetApp("glim-app", "")
+	sim.Auth().SetUser("glimmod")
+	sim.Auth().SetLifetimes(2*time.Second, 0)
+	base := "http://" + strings.TrimPrefix(strings.SplitN(wsURL, "/api/", 2)[0], "ws://")
+
+	st, err := store.Open(filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := connector.Registry{chat.Glimesh: func(cfg connector.Config) (connector.Connector, error) { return glimesh.New(cfg) }}
+	svc := New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: allPlatforms(), EmitInterval: 10 * time.Millisecond,
+		Backoff: connector.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
+	ctx := context.Background()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(); st.Close() })
+	acct, err := svc.SaveAccount(ctx, AccountInput{Platform: chat.Glimesh, Name: "glim",
+		Settings: map[string]string{"url": wsURL, connector.SettingOAuthAuthorize: base + "/oauth/authorize",
+			connector.SettingOAuthToken: base + "/api/oauth/token", connector.SettingOAuthRevoke: base + "/api/oauth/revoke"},
+		Secrets: map[string]string{connector.SecretClientID: "glim-app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := svc.SignIn(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(v.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	ch, err := svc.JoinChannel(ctx, acct.ID, "aurora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected := func() bool {
+		cv, ok := svc.channelView(ch.ID)
+		return ok && cv.Health.Status == chat.StatusConnected
+	}
+	eventually(t, "joined with the signed-in token", connected)
+	// Past the first token's life: at least two refreshes.
+	deadline := time.Now().Add(10 * time.Second)
+	for n, _ := sim.Auth().Counts(); n < 2; n, _ = sim.Auth().Counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no refreshes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	sim.DropAll()
+	act, err := svc.Act(ctx, ActionRequest{ChannelID: ch.ID, Kind: chat.ActSend, Text: "back again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "rejoined after the drop", connected)
+	eventually(t, "the action sent", func() bool {
+		list, _ := svc.AuditLog(ctx, ch.ID, 10)
+		return len(list) == 1 && list[0].ID == act.ID && list[0].Status == statusConfirmed
+	})
+	list, _ := svc.ListAccounts(ctx)
+	if list[0].Health.Status != chat.StatusConnected || list[0].OAuth.SignIn != "" {
+		t.Fatalf("account health %+v oauth %+v", list[0].Health, list[0].OAuth)
 	}
 }
