@@ -53,6 +53,7 @@ export function makeApi(t: Transport) {
     resolveUserItems: (channelId: number, userId: string, username: string, status: 'approved' | 'dismissed') =>
       t.call<number>(Methods.ResolveUserItems, channelId, userId, username, status),
     reverse: (actionId: number) => t.call<ActionView>(Methods.Reverse, actionId),
+    retryAction: (actionId: number) => t.call<ActionView>(Methods.RetryAction, actionId),
     planEverywhere: (req: EverywhereRequest) => t.call<EverywhereView>(Methods.PlanEverywhere, req),
     banEverywhere: (req: EverywhereRequest) => t.call<EverywhereView>(Methods.BanEverywhere, req),
   };

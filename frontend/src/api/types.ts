@@ -44,6 +44,8 @@ export interface ActionSpec {
 }
 
 export interface Capabilities {
+  /** noTimeoutLift says why an unban cannot lift a timeout early (Glimesh). */
+  noTimeoutLift?: string;
   actions: Partial<Record<ActionKind, ActionSpec>> | null;
   /** The platform's limit on the text a send/announce puts on the wire, in messageUnit; the API checks it. */
   maxMessage?: number;
@@ -231,6 +233,9 @@ export interface ModEventView {
   channelId: number;
   kind: string;
   user?: string;
+  /** userId and username name the user for the card and for reversals. */
+  userId?: string;
+  username?: string;
   actor?: string;
   text?: string;
   expires?: number;

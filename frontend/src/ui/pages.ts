@@ -3,6 +3,7 @@ import { PLATFORM_NAMES, type ActionView, type MessageView, type ModEventView, t
 import type { Changes } from '../state/store';
 import { spec, type Ctx, type Page } from './ctx';
 import { h, replace } from './dom';
+import { openUserCard } from './usercard';
 import { fmtTime, renderText, renderUser } from './render';
 
 function channelSelect(ctx: Ctx, allLabel: string): HTMLSelectElement {
@@ -30,7 +31,7 @@ export class AuditPage implements Page {
     this.el = h('div', { class: 'page page-audit' },
       h('div', { class: 'page-head' }, h('h1', null, 'Audit log'), this.filter),
       h('div', { class: 'table-wrap' }, h('table', { class: 'grid', attrs: { 'data-testid': 'audit' } },
-        h('thead', null, h('tr', null, ...['Time', 'Channel', 'Action', 'Target', 'Params', 'Status', 'Outcome'].map((t) => h('th', null, t)))),
+        h('thead', null, h('tr', null, ...['Time', 'Channel', 'Action', 'Target', 'Params', 'Status', 'Outcome', 'Undo'].map((t) => h('th', null, t)))),
         this.body)));
     for (const a of ctx.state.actions.values()) this.rows.set(a.id, a);
     void this.load();
@@ -64,8 +65,41 @@ export class AuditPage implements Page {
         h('td', { class: 'target' }, a.target ?? ''),
         h('td', null, a.params ?? ''),
         h('td', null, h('span', { class: `status status-${a.status.replace(/[^a-z]/g, '')}`, attrs: { 'data-testid': 'audit-status' } }, a.status)),
-        h('td', { class: a.status === 'failed' ? 'fail-reason' : '' }, a.outcome ?? ''));
+        h('td', { class: a.status === 'failed' ? 'fail-reason' : '' }, a.outcome ?? '',
+          a.resolvedItems ? h('span', { class: 'muted' }, ` and ${a.resolvedItems} held message${a.resolvedItems === 1 ? '' : 's'}`) : null),
+        h('td', null, this.undoCell(a)));
     }));
+  }
+
+  /** undoCell offers the reversal of a ban or timeout (unban, lift timeout), or says why there is none. */
+  private undoCell(a: ActionView): HTMLElement | null {
+    if (a.status === 'failed') {
+      if (a.kind !== 'ban' && a.kind !== 'timeout' && a.kind !== 'unban' && a.kind !== 'delete') return null;
+      const retry = h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'audit-retry' } }, 'Retry');
+      retry.addEventListener('click', async () => {
+        retry.disabled = true;
+        try {
+          await this.ctx.api.retryAction(a.id);
+        } catch (e) {
+          this.ctx.toast('error', (e as Error).message, 'Could not retry');
+          retry.disabled = false;
+        }
+      });
+      return retry;
+    }
+    if (a.undoRefused) return h('span', { class: 'muted', attrs: { title: a.undoRefused, 'data-testid': 'audit-undo-refused' } }, a.undo ? `no ${a.undo}` : 'cannot be undone');
+    if (!a.undo) return null;
+    const b = h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'audit-undo' } }, a.undo);
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try {
+        await this.ctx.api.reverse(a.id);
+      } catch (e) {
+        this.ctx.toast('error', (e as Error).message, `Cannot ${a.undo}`);
+        b.disabled = false;
+      }
+    });
+    return b;
   }
 
   update(ch: Changes): void {
@@ -107,11 +141,29 @@ export class EventsPage implements Page {
         h('span', { class: 'time' }, fmtTime(ev.at)),
         h('span', { class: 'chan-label' }, chanName(this.ctx, ev.channelId)),
         h('span', { class: 'tag' }, ev.kind),
-        ev.user ? h('span', { class: 'user' }, ev.user) : null,
+        ev.user ? h('button', { class: 'user link-like', attrs: { type: 'button', title: 'open the user card', 'data-testid': 'event-user' }, on: { click: () =>
+          openUserCard(this.ctx, document.querySelector<HTMLElement>('.dialog-host') ?? document.body, ev.channelId, ev.userId ?? '', ev.username ?? ev.user ?? '') } }, ev.user) : null,
         ev.actor ? h('span', { class: 'muted' }, `by ${ev.actor}`) : null,
         ev.text ? h('span', { class: 'feed-text' }, ev.text) : null,
-        ev.expires ? h('span', { class: 'muted' }, `until ${fmtTime(ev.expires)}`) : null)));
+        ev.expires ? h('span', { class: 'muted' }, `until ${fmtTime(ev.expires)}`) : null,
+        this.reversal(ev))));
     if (!this.events.length) replace(this.list, h('div', { class: 'empty' }, 'No moderation events yet.'));
+  }
+
+  /** reversal offers the unban of a ban or timeout the platform reported, or says why not. */
+  private reversal(ev: ModEventView): HTMLElement | null {
+    if ((ev.kind !== 'ban' && ev.kind !== 'timeout') || !(ev.userId || ev.username)) return null;
+    const c = this.ctx.state.channels.get(ev.channelId);
+    const s = spec(c, 'unban');
+    const label = ev.kind === 'ban' ? 'unban' : 'lift timeout';
+    if (ev.kind === 'timeout' && c?.capabilities.noTimeoutLift) return h('span', { class: 'muted', attrs: { title: c.capabilities.noTimeoutLift } }, `no ${label}`);
+    if (!s.supported) return h('span', { class: 'muted', attrs: { title: s.note ?? '' } }, `no ${label}`);
+    const b = h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'event-undo' } }, label);
+    b.addEventListener('click', () => {
+      b.disabled = true;
+      void this.ctx.act({ channelId: ev.channelId, kind: 'unban', userId: ev.userId, username: ev.username ?? ev.user }, `${label} ${ev.user ?? ''}`);
+    });
+    return b;
   }
 
   update(ch: Changes): void {
