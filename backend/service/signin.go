@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modconsole/backend/chat"
@@ -46,6 +47,23 @@ type authState struct {
 	timer *time.Timer
 	app   oauth.App
 	done  bool // replaced or signed out: its timer must not refresh
+	// seen is a copy of g for the views and the outbox, which must not
+	// wait on mu while a refresh is on the wire.
+	seen atomic.Pointer[grant]
+}
+
+// publishLocked makes st.g visible to snapshot. st.mu is held.
+func (st *authState) publishLocked() {
+	g := st.g
+	st.seen.Store(&g)
+}
+
+// snapshot is the grant as last published, without waiting for a refresh.
+func (st *authState) snapshot() grant {
+	if g := st.seen.Load(); g != nil {
+		return *g
+	}
+	return grant{}
 }
 
 // SignInView is a browser sign-in in progress: open URL in the system
@@ -164,6 +182,11 @@ func (s *Service) loadGrant(a store.Account, cfg *connector.Config) bool {
 	if !ok {
 		return false
 	}
+	// A refresh of the previous connection's grant finishes (and stores
+	// the rotated refresh token) before the keyring is read.
+	if old := s.auth.get(a.ID); old != nil {
+		old.stop()
+	}
 	raw, err := s.sec.Get(secrets.Key(a.Platform, a.ID, oauthSecret))
 	if err != nil {
 		if !errors.Is(err, secrets.ErrNotFound) {
@@ -190,6 +213,7 @@ func (s *Service) loadGrant(a store.Account, cfg *connector.Config) bool {
 	}
 	s.auth.put(a.ID, st)
 	st.mu.Lock()
+	st.publishLocked()
 	s.scheduleLocked(id, st)
 	st.mu.Unlock()
 	return true
@@ -271,6 +295,7 @@ func (s *Service) refreshGrant(ctx context.Context, id int64, st *authState, sta
 		return "", fmt.Errorf("service: refresh: %w", err)
 	}
 	st.g.Token = tok
+	st.publishLocked()
 	if err := s.storeGrant(a, st.g); err != nil {
 		// The new refresh token lives in memory until the next start.
 		s.log.Warn("refreshed token not saved", "account", id, "err", err)
@@ -285,6 +310,7 @@ func (s *Service) refreshGrant(ctx context.Context, id int64, st *authState, sta
 // deadGrantLocked records that the account must sign in again. st.mu is held.
 func (s *Service) deadGrantLocked(a store.Account, st *authState, reason string) error {
 	st.g.SignIn = reason
+	st.publishLocked()
 	if st.timer != nil {
 		st.timer.Stop()
 	}
@@ -310,9 +336,7 @@ func (s *Service) signInReason(id int64) string {
 	if st == nil {
 		return ""
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.g.SignIn
+	return st.snapshot().SignIn
 }
 
 // SignIn implements API: it starts the browser sign-in of an account whose
@@ -437,7 +461,7 @@ func (s *Service) dropGrant(ctx context.Context, a store.Account) error {
 	st := s.auth.get(a.ID)
 	s.auth.put(a.ID, nil)
 	if spec, ok := s.oauthSpec(a.Platform); ok && st != nil {
-		st.mu.Lock()
+		st.mu.Lock() // after a refresh in flight: revoke what it stored
 		g, app := st.g, st.app
 		st.mu.Unlock()
 		ep := endpointsOf(spec, a.Settings)
@@ -471,10 +495,8 @@ func (s *Service) oauthView(a store.Account, c *conn) *OAuthView {
 	if st == nil {
 		return v
 	}
-	st.mu.Lock()
-	g := st.g
-	v.ClientID = st.app.ClientID
-	st.mu.Unlock()
+	g := st.snapshot()
+	v.ClientID = st.app.ClientID // set once, before st is shared
 	v.SignedIn = g.SignIn == ""
 	v.SignIn = g.SignIn
 	v.Scopes = g.Scopes
