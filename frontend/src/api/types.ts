@@ -288,6 +288,8 @@ export interface Batch {
   dropped?: number;
   /** shield is Shield mode's new state, when it changed. */
   shield?: ShieldView;
+  /** people: watched and noted users, after a change (not yet shown in chat). */
+  people?: PeopleMarksView;
 }
 
 export interface KeyringStatus {
