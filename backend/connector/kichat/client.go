@@ -33,12 +33,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"modconsole/backend/chat"
 	"modconsole/backend/connector"
 	"modconsole/backend/connector/setting"
 	"modconsole/backend/connector/socketio"
 	"modconsole/backend/connector/transport"
-	"modconsole/backend/moderation"
 )
 
 // Settings keys understood by New, and their defaults.
@@ -75,8 +76,8 @@ type Connector struct {
 	emoteURL  string
 	kickToken string
 	httpc     *transport.Client
-	rest      *moderation.Bucket // Kichat REST, under 100/min/IP
-	kickLimit *moderation.Bucket // Kick public API
+	rest      *rate.Limiter // Kichat REST, under 100/min/IP
+	kickLimit *rate.Limiter // Kick public API
 	retry     retryPolicy
 	log       *slog.Logger
 	now       func() time.Time
@@ -136,8 +137,8 @@ func New(cfg connector.Config) (*Connector, error) {
 		emoteURL:  emote,
 		kickToken: tok,
 		httpc:     transport.New(transport.Options{Timeout: requestTimeout, AllowInsecure: cfg.AllowInsecure()}),
-		rest:      moderation.PerWindow(restRate, time.Minute, min(10, restRate), nil),
-		kickLimit: moderation.PerWindow(kickRate, time.Minute, min(10, kickRate), nil),
+		rest:      perWindow(restRate, time.Minute, min(10, restRate)),
+		kickLimit: perWindow(kickRate, time.Minute, min(10, kickRate)),
 		retry:     defaultRetry,
 		log:       slog.Default().With("platform", "kichat", "account", cfg.AccountID),
 		now:       time.Now,
