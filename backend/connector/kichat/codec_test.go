@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"modconsole/backend/chat"
-	"modconsole/internal/golden"
+	"modconsole/backend/golden"
 )
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)

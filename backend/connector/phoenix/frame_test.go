@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"modconsole/internal/golden"
+	"modconsole/backend/golden"
 )
 
 // goldenResult is what a golden file's expected part holds: the decoded frame,

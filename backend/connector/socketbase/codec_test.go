@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"modconsole/backend/chat"
-	"modconsole/internal/golden"
+	"modconsole/backend/golden"
 )
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)

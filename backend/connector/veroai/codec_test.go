@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"modconsole/internal/golden"
+	"modconsole/backend/golden"
 )
 
 var goldenNow = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
