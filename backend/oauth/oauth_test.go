@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -276,5 +277,28 @@ func TestJWTExpiry(t *testing.T) {
 		if _, ok := JWTExpiry(bad); ok {
 			t.Fatalf("%q: expiry found", bad)
 		}
+	}
+}
+
+// TestExpiryFollowsThisClock: the expiry is this machine's time at arrival
+// plus expires_in, whatever the server's clock says (a Date header a day
+// off changes nothing).
+func TestExpiryFollowsThisClock(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", time.Now().Add(-24*time.Hour).UTC().Format(http.TimeFormat))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"a-new-access","refresh_token":"r2","expires_in":7200,"scope":"chat"}`))
+	}))
+	defer srv.Close()
+	before := time.Now()
+	tok, err := Refresh(context.Background(), nil, Endpoints{Token: srv.URL}, App{ClientID: "x"}, Token{Refresh: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := tok.Expiry.Sub(before); d < 7199*time.Second || d > 7201*time.Second+time.Since(before) {
+		t.Fatalf("expiry %v after the call, want 2 h", d)
+	}
+	if tok.Refresh != "r2" || len(tok.Scopes) != 1 {
+		t.Fatalf("token %+v", tok)
 	}
 }

@@ -372,3 +372,32 @@ func TestGlimeshSignInReconnectsWithRefreshedToken(t *testing.T) {
 		t.Fatalf("account health %+v oauth %+v", list[0].Health, list[0].OAuth)
 	}
 }
+
+// TestConcurrentRefreshesMakeOne: a timer's refresh, a 401's and a dial's
+// racing for the same stale token make one call to the token endpoint
+// (a second would spend the rotated refresh token) and all get its token.
+func TestConcurrentRefreshesMakeOne(t *testing.T) {
+	w := newOAuthWorld(t, time.Hour)
+	w.signIn(t)
+	st := w.svc.auth.get(w.acct.ID)
+	stale := w.grant(t).Access
+	got := make(chan string, 8)
+	for range 8 {
+		go func() {
+			tok, err := st.cell.Refresh(context.Background(), stale)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- tok
+		}()
+	}
+	first := <-got
+	for range 7 {
+		if tok := <-got; tok != first || tok == stale {
+			t.Fatal("racing refreshes returned different or stale tokens")
+		}
+	}
+	if n, _ := w.sim.Auth().Counts(); n != 1 {
+		t.Fatalf("%d refresh calls, want 1", n)
+	}
+}
