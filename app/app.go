@@ -158,6 +158,14 @@ func (a *App) SetShield(req service.ShieldRequest) (service.ShieldView, error) {
 	return a.api.SetShield(a.c(), req)
 }
 
+// Retention mirrors service.API.
+func (a *App) Retention() (service.RetentionView, error) { return a.api.Retention(a.c()) }
+
+// SetRetention mirrors service.API.
+func (a *App) SetRetention(v service.RetentionView) (service.RetentionView, error) {
+	return a.api.SetRetention(a.c(), v)
+}
+
 // SetShieldAuto mirrors service.API.
 func (a *App) SetShieldAuto(auto service.ShieldAuto) (service.ShieldView, error) {
 	return a.api.SetShieldAuto(a.c(), auto)

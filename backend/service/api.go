@@ -64,6 +64,11 @@ type API interface {
 	SetShield(ctx context.Context, req ShieldRequest) (ShieldView, error)
 	// SetShieldAuto sets whether a surge of first-time chatters arms Shield.
 	SetShieldAuto(ctx context.Context, auto ShieldAuto) (ShieldView, error)
+	// Retention returns how long chat is kept (global and per channel).
+	Retention(ctx context.Context) (RetentionView, error)
+	// SetRetention sets how long chat is kept; older chat is deleted in the
+	// background, except action evidence and messages open queue items hold.
+	SetRetention(ctx context.Context, v RetentionView) (RetentionView, error)
 	// DryRunRule runs a rule (new or edited) over the logged history and
 	// says what it would have caught, without holding anything.
 	DryRunRule(ctx context.Context, req DryRunRequest) (DryRunResult, error)

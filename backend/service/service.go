@@ -81,6 +81,9 @@ type Options struct {
 	// wait, doubling up to 2 s (default 50 ms: about 6 s of retries).
 	WriteRetries    int
 	WriteRetryDelay time.Duration
+	// PruneInterval is how often chat past its retention is deleted
+	// (default 10 minutes; also at once after SetRetention).
+	PruneInterval time.Duration
 	// Now is the clock of rule windows that reach into the stored past
 	// (escalation ladders' strikes); nil means time.Now. Tests inject it.
 	Now func() time.Time
@@ -130,6 +133,8 @@ type Service struct {
 	// reseed asks the pipeline to read the log's largest message id again
 	// (set by the writer when a batch's assigned ids were refused).
 	reseed atomic.Bool
+	// pruneNow wakes the retention loop after the setting changed.
+	pruneNow chan struct{}
 
 	shieldMu sync.Mutex
 	shield   ShieldView
@@ -194,6 +199,9 @@ func New(opts Options) *Service {
 	if opts.WriteRetries <= 0 {
 		opts.WriteRetries = 8
 	}
+	if opts.PruneInterval <= 0 {
+		opts.PruneInterval = 10 * time.Minute
+	}
 	if opts.WriteRetryDelay <= 0 {
 		opts.WriteRetryDelay = 50 * time.Millisecond
 	}
@@ -227,6 +235,7 @@ func New(opts Options) *Service {
 		autos:    make(chan autoAct, autoQueue),
 		surge:    newSurgeDetector(),
 		recent:   newRecentIDs(),
+		pruneNow: make(chan struct{}, 1),
 	}
 	s.outbox = newOutbox(s)
 	return s
@@ -262,7 +271,8 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	s.wg.Add(6)
+	s.wg.Add(7)
+	go func() { defer s.wg.Done(); s.retentionLoop() }()
 	go func() { defer s.wg.Done(); s.pipeline() }()
 	go func() { defer s.wg.Done(); s.writer() }()
 	go func() { defer s.wg.Done(); s.emitLoop() }()

@@ -32,6 +32,8 @@ export const Methods = {
   ShieldStatus: 'ShieldStatus',
   SetShield: 'SetShield',
   SetShieldAuto: 'SetShieldAuto',
+  Retention: 'Retention',
+  SetRetention: 'SetRetention',
   MessageVersions: 'MessageVersions',
   Search: 'Search',
   QueuePage: 'QueuePage',
