@@ -151,7 +151,7 @@ type pipe struct {
 // messages from the log's largest row id.
 func (p *pipe) seedIDs() {
 	p.s.reseed.Store(false)
-	max, err := p.s.st.MaxMessageID(p.s.ctxOrBackground())
+	max, err := p.s.st.MaxMessageID(context.Background())
 	if err != nil {
 		p.s.log.Warn("message ids not known: messages reach the UI after the commit", "err", err)
 		p.numbering = false
