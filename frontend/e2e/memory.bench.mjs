@@ -93,6 +93,7 @@ console.log(`memory.bench: whole-app memory after ${duration} s of the demo (13 
 // Desktop: the window under Xvfb on a private D-Bus session.
 {
   const dir = mkdtempSync(join(tmpdir(), 'modconsole-mem-desktop-'));
+  let appPid = 0;
   const child = spawn('dbus-run-session', ['--', 'xvfb-run', '-a', '-s', '-screen 0 1400x900x24',
     desktopBin, 'demo', '--window', '--test-debug', '--data', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
@@ -101,9 +102,17 @@ console.log(`memory.bench: whole-app memory after ${duration} s of the demo (13 
     const all = procs();
     const app = tree(child.pid, all).find((p) => p.comm === 'modconsole');
     if (!app) throw new Error('the desktop process was not found');
+    appPid = app.pid;
     const rows = tree(app.pid, all).map((p) => ({ pid: p.pid, label: p.pid === app.pid ? 'modconsole (Go, GTK main)' : p.comm }));
     results.desktop = report('desktop (Wails + WebKitGTK): the app process tree', rows);
   } finally {
+    // Stop the app itself (xvfb-run and dbus-run-session do not pass the
+    // signal on), then its wrappers.
+    if (appPid) {
+      try { process.kill(appPid, 'SIGTERM'); } catch { /* gone */ }
+      for (let i = 0; i < 50 && procs().some((p) => p.pid === appPid); i++) await sleep(100);
+    }
+    child.stdout.destroy();
     await stop(child);
     rmSync(dir, { recursive: true, force: true });
   }
