@@ -5,7 +5,7 @@ BIN := modconsole
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
+.PHONY: screenshots help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
 .PHONY: package package-test screenshot bench-memory
 
 help:
@@ -140,6 +140,11 @@ package-test: package
 # make screenshot: the desktop end-to-end run's screenshot, for the README.
 screenshot: desktop
 	build/ci/desktop-e2e.sh build/bin/$(BIN) docs/images/desktop.png
+
+# make screenshots: refresh the browser screenshots in docs/screenshots from
+# a run of the real-browser tests (make test writes them to a temp dir).
+screenshots: build
+	SCREENSHOTS=$(CURDIR)/docs/screenshots build/ci/e2e.sh ./$(BIN)
 
 lint:
 	$(GO) vet ./...

@@ -4,20 +4,22 @@
 // the simulator as an unban; find the demo's returning troll by name,
 // unlink and link their Kick user again and ban everywhere (both simulators
 // report the ban); a note written on the Velora card shows on the Kick
-// card; markup in notes and reasons renders as text. Screenshots go to
-// docs/screenshots/ (SCREENSHOTS to change).
+// card; markup in notes and reasons renders as text. Screenshots go to a
+// temporary directory, or to SCREENSHOTS when set (`make screenshots` sets it
+// to docs/screenshots to refresh the committed pictures; make test must
+// leave the tree as it found it).
 //
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/people.e2e.mjs
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launch, Results, target, waitFor } from './lib.mjs';
 
 if (!process.env.CONSOLE_URL) {
   console.log('people.e2e: needs the real console (CONSOLE_URL, see build/ci/e2e.sh); the mock server has no people: skipped');
   process.exit(0);
 }
-const shots = process.env.SCREENSHOTS || join(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
+const shots = process.env.SCREENSHOTS || mkdtempSync(join(tmpdir(), 'people-e2e-'));
 mkdirSync(shots, { recursive: true });
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 const r = new Results();
