@@ -22,7 +22,11 @@ help:
 deps:
 	build/ci/deps.sh
 
-frontend:
+# types: the frontend's API types (frontend/src/api/gen.ts) from the Go types.
+types:
+	$(GO) run ./build/ci/tsgen
+
+frontend: types
 	cd frontend && npm run build
 
 build: frontend
@@ -150,6 +154,7 @@ lint:
 	$(GO) vet ./...
 	cd backend/connector/socketio/libprobe && $(GO) vet .
 	@out=$$(gofmt -l app backend *.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run ./build/ci/tsgen -check
 	cd frontend && npm run check:dom
 
 # make reliability: R1-R5 of TARGETS.md at full count (docs/decisions/reliability.md):

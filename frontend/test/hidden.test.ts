@@ -25,7 +25,7 @@ class MemStorage {
 const msg = (id: number, channelId = 1, userId = 'u1', text = `m${id}`): MessageView => ({
   id, channelId, platform: 'socketbase', platformId: `p${id}`, user: { id: userId, username: userId }, text, at: 1_700_000_000_000 + id, deleted: false, held: false,
 });
-const item = (id: number, m: MessageView): QueueItemView => ({ id, channelId: m.channelId, message: m, reasons: ['links'], status: 'open', at: m.at });
+const item = (id: number, m: MessageView): QueueItemView => ({ id, channelId: m.channelId, platform: m.platform, message: m, ruleIds: [1], reasons: ['links'], status: 'open', at: m.at });
 
 describe('HiddenSet', () => {
   it('hides users and messages per channel', () => {

@@ -5,7 +5,7 @@ import { applyBatch, newState, openQueue } from '../src/state/store';
 const msg = (id: number, channelId = 1, userId = 'u1'): MessageView => ({
   id, channelId, platform: 'velora', platformId: `p${id}`, user: { id: userId, username: userId }, text: `m${id}`, at: id, deleted: false, held: false,
 });
-const item = (id: number, m: MessageView, status = 'open'): QueueItemView => ({ id, channelId: m.channelId, message: m, reasons: ['r'], status, at: id });
+const item = (id: number, m: MessageView, status = 'open'): QueueItemView => ({ id, channelId: m.channelId, platform: m.platform, message: m, ruleIds: [1], reasons: ['r'], status, at: id });
 
 describe('applyBatch', () => {
   it('appends messages per channel and reports what changed', () => {
