@@ -1,13 +1,41 @@
-// Shared helpers for the real-browser tests: start the target (CONSOLE_URL
-// or the mock server), launch Debian's chromium through playwright-core, and
-// count results.
-import { existsSync } from 'node:fs';
+// Shared helpers for the real-browser tests: the target (CONSOLE_URL, or a
+// `modconsole demo` started here from MODCONSOLE_BIN, default ../modconsole),
+// Debian's chromium through playwright-core, and counting results.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+/** startDemo runs `modconsole demo` on a free loopback port with a throwaway data dir. */
+export async function startDemo(extra = []) {
+  const bin = process.env.MODCONSOLE_BIN || fileURLToPath(new URL('../../modconsole', import.meta.url));
+  if (!existsSync(bin)) throw new Error(`no console binary at ${bin}: run make build, or set CONSOLE_URL or MODCONSOLE_BIN`);
+  const dir = mkdtempSync(join(tmpdir(), 'modconsole-e2e-'));
+  const child = spawn(bin, ['demo', '--no-open', '--addr', '127.0.0.1:0', '--data', dir, ...extra], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const url = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/browser mode at (\S+)/);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`demo exited (${code})`)));
+  });
+  return {
+    url,
+    close: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export async function target() {
   if (process.env.CONSOLE_URL) return { url: process.env.CONSOLE_URL, close: async () => {} };
-  const { startMock } = await import('../dev/mock-server.mjs');
-  return startMock({ quiet: true });
+  return startDemo();
 }
 
 export async function launch() {

@@ -4,7 +4,7 @@
 // with a spy as Browser.OpenURL) it goes to the system browser through the
 // bound opener; a script navigation to another origin is cancelled.
 //
-//   node e2e/links.e2e.mjs                   (starts the mock server)
+//   node e2e/links.e2e.mjs                   (starts ../modconsole demo)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/links.e2e.mjs
 import { launch, Results, target, waitFor } from './lib.mjs';
 

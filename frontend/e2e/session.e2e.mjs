@@ -4,7 +4,7 @@
 // session cookie is HttpOnly and SameSite=Strict, and a page of another
 // origin can neither call the API nor open the event stream.
 //
-//   node e2e/session.e2e.mjs                 (starts the mock server)
+//   node e2e/session.e2e.mjs                 (starts ../modconsole demo)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/session.e2e.mjs
 import { launch, Results, target, waitFor } from './lib.mjs';
 

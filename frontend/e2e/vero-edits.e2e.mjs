@@ -1,5 +1,5 @@
 // Edited messages in a real browser. VeroAI conversations edit messages in
-// place (the demo's traffic does, now and then; the mock every few seconds):
+// place (the demo's traffic does, now and then):
 // a message that arrived live and was then edited shows its new text with an
 // "edited" marker, and selecting it lists its earlier texts (MessageVersions)
 // in the detail bar, oldest first, as text.
@@ -8,7 +8,7 @@
 // 30–60 s once chatters have written something): the test waits up to
 // EDIT_WAIT_MS (default 90 s) for one and fails when none came.
 //
-//   node e2e/vero-edits.e2e.mjs                      (starts the mock server)
+//   node e2e/vero-edits.e2e.mjs                      (starts ../modconsole demo)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/vero-edits.e2e.mjs
 import { launch, Results, target, waitFor } from './lib.mjs';
 

@@ -3,7 +3,7 @@
 // checks that each shows up verbatim as text, that no element or on*
 // attribute came from them, that none ran, and that the CSP saw nothing.
 //
-//   node e2e/xss.e2e.mjs                      (starts the mock server)
+//   node e2e/xss.e2e.mjs                      (starts ../modconsole demo)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/xss.e2e.mjs
 import { launch, Results, target, waitFor } from './lib.mjs';
 

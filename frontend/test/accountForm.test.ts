@@ -175,10 +175,10 @@ describe('buildAccountFields', () => {
     expect(box.type).toBe('checkbox');
     expect(box.checked).toBe(true);
     const a = on.collect();
-    expect(a.ok && a.value.settings.allow_insecure).toBe('1');
+    expect(a.ok && a.value.settings?.allow_insecure).toBe('1');
     box.click();
     const b = on.collect();
-    expect(b.ok && 'allow_insecure' in b.value.settings).toBe(false);
+    expect(b.ok && 'allow_insecure' in (b.value.settings ?? {})).toBe(false);
     const off = buildAccountFields(info, account({ settings: { hash: 'h' } }));
     expect(q<HTMLInputElement>(off.el, '[data-testid=allow-insecure]')!.checked).toBe(false);
   });

@@ -1,11 +1,11 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
-import type { Api } from '../src/api/api';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelView, MessageView, QueueItemView } from '../src/api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet } from '../src/state/hidden';
-import { applyBatch, chatWindow, emptyChanges, newState } from '../src/state/store';
-import type { Ctx, Dialogs } from '../src/ui/ctx';
-import { capNote, localHide, QueuesPage } from '../src/ui/queues';
+import { applyBatch, chatWindow, newState } from '../src/state/store';
+import QueuesPage from '../src/ui/c/QueuesPage.svelte';
+import { capNote, localHide } from '../src/ui/queues';
+import { fakeConsole, mountWith, settle, type Mounted } from './harness';
 
 /** MemStorage is a Storage stand-in that can also be told to fail. */
 class MemStorage {
@@ -174,94 +174,99 @@ function channel(id: number, platform: ChannelView['platform'], supportsModerati
   };
 }
 
-function fakeCtx(hidden: HiddenSet) {
-  const state = newState();
-  state.channels.set(12, channel(12, 'socketbase', false));
-  state.channels.set(1, channel(1, 'velora', true));
-  state.historyLoaded.add(12);
-  state.historyLoaded.add(1);
-  const toasts: string[] = [];
-  const confirms: string[] = [];
-  const dialog: Dialogs = {
-    confirm: async (title) => { confirms.push(title); return { reason: '' }; },
-    timeout: async () => null,
-    isOpen: () => false,
-  };
-  const acted: unknown[] = [];
-  const api = { modEvents: async () => [], recentMessages: async () => [] } as unknown as Api;
-  const ctx: Ctx = {
-    api, state, hidden, dialog,
-    overview: () => null,
-    go: () => {},
-    toast: (_l, text) => { toasts.push(text); },
-    act: async (req) => { acted.push(req); return true; },
-    queueLoaded: () => true,
-  };
-  return { ctx, toasts, confirms, acted };
+function setup() {
+  localStorage.clear();
+  const { ctx, calls } = fakeConsole();
+  ctx.state.channels.set(12, channel(12, 'socketbase', false));
+  ctx.state.channels.set(1, channel(1, 'velora', true));
+  ctx.state.historyLoaded.add(12);
+  ctx.state.historyLoaded.add(1);
+  const acted = () => calls.filter(([m]) => m === 'Act');
+  return { ctx, acted };
 }
 
-interface PageInternals {
-  chatRow(r: unknown): HTMLElement;
-  queueRow(it: QueueItemView): HTMLElement;
-  run(verb: string, t: { msg: MessageView; deleted: boolean; item?: QueueItemView }): Promise<void>;
+function page(ctx: ReturnType<typeof setup>['ctx'], channelId: number): Mounted {
+  const m = mountWith(QueuesPage, { channelId }, ctx);
+  mounted.push(m);
+  return m;
 }
+
+let mounted: Mounted[] = [];
+afterEach(() => {
+  for (const m of mounted) m.destroy();
+  mounted = [];
+});
+
+const verbsOf = (row: Element | null) => [...(row?.querySelectorAll('.row-actions button') ?? [])].map((b) => b.getAttribute('data-verb'));
+const key = (ctx: ReturnType<typeof setup>['ctx'], k: string) => ctx.pageKey?.(new KeyboardEvent('keydown', { key: k }));
 
 describe('QueuesPage with local hiding', () => {
-  it('offers local hides only where the platform cannot moderate', () => {
-    const hs = new HiddenSet(null);
-    const { ctx } = fakeCtx(hs);
+  it('offers local hides only where the platform cannot moderate', async () => {
+    const { ctx } = setup();
     expect(localHide(ctx.state.channels.get(12))).toMatchObject({ user: true, message: true });
     expect(localHide(ctx.state.channels.get(1))).toMatchObject({ user: false, message: false });
-    const page = new QueuesPage(ctx, 12) as unknown as PageInternals;
-    const row = page.chatRow({ id: 5, m: msg(5, 12, 'sb:alice', 'hello'), deleted: false, rev: 0 });
-    const verbs = [...row.querySelectorAll('button')].map((b) => b.getAttribute('data-verb'));
-    expect(verbs).toEqual(['hideUser', 'hideMessage']);
-    const velora = new QueuesPage(ctx, 1) as unknown as PageInternals;
-    const vrow = velora.chatRow({ id: 6, m: { ...msg(6, 1), platform: 'velora' }, deleted: false, rev: 0 });
-    const vverbs = [...vrow.querySelectorAll('button')].map((b) => b.getAttribute('data-verb'));
+    applyBatch(ctx.state, { messages: [msg(5, 12, 'sb:alice', 'hello'), { ...msg(6, 1), platform: 'velora' }] });
+    const sb = page(ctx, 12);
+    await settle();
+    expect(verbsOf(sb.el.querySelector('[data-testid=chat-row][data-msg-id="5"]'))).toEqual(['hideUser', 'hideMessage']);
+    sb.destroy();
+    const velora = page(ctx, 1);
+    await settle();
+    const vverbs = verbsOf(velora.el.querySelector('[data-testid=chat-row][data-msg-id="6"]'));
     expect(vverbs).not.toContain('hideUser');
     expect(vverbs).toContain('ban');
   });
 
-  it('renders hidden chat and queue rows collapsed as "hidden locally · show", with no chat text', () => {
-    const hs = new HiddenSet(null);
-    const { ctx } = fakeCtx(hs);
-    const page = new QueuesPage(ctx, 12) as unknown as PageInternals;
+  it('renders hidden chat and queue rows collapsed as "hidden locally · show", with no chat text', async () => {
+    const { ctx } = setup();
     const m = msg(5, 12, 'sb:alice', '<b>secret spam</b>');
-    hs.hideUser(12, 'sb:alice', 'alice');
-    const row = page.chatRow({ id: 5, m, deleted: false, rev: 0 });
-    expect(row.getAttribute('data-hidden')).toBe('user');
-    expect(row.textContent).toContain('hidden locally · show');
-    expect(row.textContent).not.toContain('secret spam');
-    const q = page.queueRow(item(20, m));
+    applyBatch(ctx.state, { messages: [m], queue: [item(20, m)] });
+    const p = page(ctx, 12);
+    ctx.hidden.hideUser(12, 'sb:alice', 'alice');
+    await settle();
+    const row = () => p.el.querySelector('[data-testid=chat-row][data-msg-id="5"]')!;
+    expect(row().getAttribute('data-hidden')).toBe('user');
+    expect(row().textContent).toContain('hidden locally · show');
+    expect(row().textContent).not.toContain('secret spam');
+    const q = p.el.querySelector('[data-testid=queue-item][data-item-id="20"]')!;
     expect(q.getAttribute('data-hidden')).toBe('user');
     expect(q.textContent).not.toContain('secret spam');
     // "show" reveals the row for this session
-    (row.querySelector('[data-testid=show-hidden]') as HTMLButtonElement).click();
-    const shown = page.chatRow({ id: 5, m, deleted: false, rev: 0 });
-    expect(shown.getAttribute('data-hidden')).toBeNull();
-    expect(shown.textContent).toContain('<b>secret spam</b>'); // as text
-    expect(shown.querySelector('b')).toBeNull();
-    expect(hs.isUserHidden(12, 'sb:alice')).toBe(true); // still hidden for good
+    (row().querySelector('[data-testid=show-hidden]') as HTMLButtonElement).click();
+    await settle();
+    expect(row().getAttribute('data-hidden')).toBeNull();
+    expect(row().textContent).toContain('<b>secret spam</b>'); // as text
+    expect(row().querySelector('b')).toBeNull();
+    expect(ctx.hidden.isUserHidden(12, 'sb:alice')).toBe(true); // still hidden for good
   });
 
   it('maps b (with confirmation), t and x to local hides on such channels', async () => {
-    const hs = new HiddenSet(null);
-    const { ctx, confirms, acted } = fakeCtx(hs);
-    const page = new QueuesPage(ctx, 12) as unknown as PageInternals;
+    const { ctx, acted } = setup();
     const m = msg(5, 12, 'sb:alice');
-    await page.run('ban', { msg: m, deleted: false });
-    expect(confirms).toHaveLength(1);
-    expect(hs.isUserHidden(12, 'sb:alice')).toBe(true);
-    hs.unhide('user', 12, 'sb:alice');
-    await page.run('timeout', { msg: m, deleted: false });
-    expect(confirms).toHaveLength(1); // t does not ask
-    expect(hs.isUserHidden(12, 'sb:alice')).toBe(true);
-    await page.run('delete', { msg: m, deleted: false });
-    expect(hs.isMessageHidden(12, 5)).toBe(true);
-    await page.run('delete', { msg: m, deleted: false }); // x again unhides
-    expect(hs.isMessageHidden(12, 5)).toBe(false);
-    expect(acted).toEqual([]); // nothing went to the platform
+    applyBatch(ctx.state, { messages: [m] });
+    const p = page(ctx, 12);
+    await settle();
+    p.el.querySelector('[data-testid=chat-row][data-msg-id="5"]')!.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }));
+    await settle();
+    key(ctx, 'b');
+    await settle();
+    expect(ctx.dialog?.kind).toBe('confirm');
+    ctx.dialog!.done({ reason: '' } as never);
+    await settle();
+    expect(ctx.hidden.isUserHidden(12, 'sb:alice')).toBe(true);
+    ctx.hidden.unhide('user', 12, 'sb:alice');
+    await settle();
+    key(ctx, 't');
+    await settle();
+    expect(ctx.dialog).toBeNull(); // t does not ask
+    expect(ctx.hidden.isUserHidden(12, 'sb:alice')).toBe(true);
+    key(ctx, 'x');
+    await settle();
+    expect(ctx.hidden.isMessageHidden(12, 5)).toBe(true);
+    key(ctx, 'x'); // x again unhides
+    await settle();
+    expect(ctx.hidden.isMessageHidden(12, 5)).toBe(false);
+    expect(acted()).toEqual([]); // nothing went to the platform
   });
 });
 
@@ -275,18 +280,21 @@ describe('capNote', () => {
 });
 
 describe('QueuesPage composer', () => {
-  it('is rebuilt when the channel\'s capabilities change, keeping typed text', () => {
-    const hs = new HiddenSet(null);
-    const { ctx } = fakeCtx(hs);
+  it('follows the channel\'s capabilities, keeping typed text', async () => {
+    const { ctx } = setup();
     const c = ctx.state.channels.get(12)!;
     ctx.state.channels.set(12, { ...c, capabilities: { actions: { send: { supported: true }, announce: { supported: false, note: 'not yet' } } } });
-    const page = new QueuesPage(ctx, 12);
-    expect(page.el.querySelector('[data-testid=announce-input]')).toBeNull();
-    expect(page.el.querySelector('[data-testid=channel-cap-notes] [data-kind=announce]')?.textContent).toBe('Announce: not yet');
-    (page.el.querySelector('[data-testid=send-input]') as HTMLInputElement).value = 'half typed';
+    const p = page(ctx, 12);
+    await settle();
+    expect(p.el.querySelector('[data-testid=announce-input]')).toBeNull();
+    expect(p.el.querySelector('[data-testid=channel-cap-notes] [data-kind=announce]')?.textContent).toBe('Announce: not yet');
+    const input = p.el.querySelector('[data-testid=send-input]') as HTMLInputElement;
+    input.value = 'half typed';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
     ctx.state.channels.set(12, c);
-    page.update({ ...emptyChanges(), channels: true });
-    expect(page.el.querySelector('[data-testid=announce-input]')).not.toBeNull();
-    expect((page.el.querySelector('[data-testid=send-input]') as HTMLInputElement).value).toBe('half typed');
+    ctx.touch({ channels: true });
+    await settle();
+    expect(p.el.querySelector('[data-testid=announce-input]')).not.toBeNull();
+    expect((p.el.querySelector('[data-testid=send-input]') as HTMLInputElement).value).toBe('half typed');
   });
 });

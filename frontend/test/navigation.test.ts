@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from 'vitest';
 import { guardNavigation } from '../src/api/transport';
-import { renderToken } from '../src/ui/render';
+import MessageText from '../src/ui/c/MessageText.svelte';
+import { mountWith } from './harness';
 
 describe('guardNavigation', () => {
   let off: (() => void) | null = null;
@@ -25,11 +26,11 @@ describe('guardNavigation', () => {
 
   it('sends a chat link click to the opener and cancels the navigation', () => {
     const opened = setup();
-    const link = renderToken({ kind: 'link', text: 'clip', url: 'https://clips.example/v?id=1' });
+    const m = mountWith(MessageText, { m: { text: '', tokens: [{ kind: 'link', text: 'clip', url: 'https://clips.example/v?id=1' }] } });
+    const link = m.el.querySelector('a')!;
     const span = document.createElement('span');
     span.textContent = 'inner';
     link.appendChild(span); // a click on a child of the link counts too
-    document.body.appendChild(link);
     const e = click(span);
     expect(e.defaultPrevented).toBe(true);
     expect(opened).toEqual(['https://clips.example/v?id=1']);

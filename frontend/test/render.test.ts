@@ -1,7 +1,11 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
-import { renderText, renderToken, renderUser, safeColor, safeHttpUrl } from '../src/ui/render';
+import { afterEach, describe, expect, it } from 'vitest';
+import MessageText from '../src/ui/c/MessageText.svelte';
+import UserName from '../src/ui/c/UserName.svelte';
+import { safeColor, safeHttpUrl } from '../src/ui/render';
 import { h } from '../src/ui/dom';
+import { mountWith, type Mounted } from './harness';
+import type { Token } from '../src/api/types';
 
 const HOSTILE = [
   '<img src=x onerror="window.__xss=1">',
@@ -12,61 +16,73 @@ const HOSTILE = [
   '&lt;b&gt;&amp;',
 ];
 
-function elementsIn(n: Node): Element[] {
-  const d = document.createElement('div');
-  d.appendChild(n);
-  return [...d.querySelectorAll('*')];
-}
+let mounted: Mounted[] = [];
+const text = (props: { text: string; tokens?: Token[] | null }) => {
+  const m = mountWith(MessageText, { m: props });
+  mounted.push(m);
+  return m.el.querySelector('.msg-text')!;
+};
+afterEach(() => {
+  for (const m of mounted) m.destroy();
+  mounted = [];
+});
 
-describe('render', () => {
-  it('turns hostile text into text nodes only', () => {
+describe('MessageText', () => {
+  it('turns hostile text into text only', () => {
     for (const s of HOSTILE) {
-      const f = renderText({ text: s, tokens: null });
-      expect(f.childNodes.length).toBe(1);
-      expect(f.firstChild?.nodeType).toBe(Node.TEXT_NODE);
-      const d = document.createElement('div');
-      d.appendChild(f);
-      expect(d.textContent).toBe(s);
-      expect(d.querySelectorAll('*').length).toBe(0);
+      const el = text({ text: s, tokens: null });
+      expect(el.textContent).toBe(s);
+      expect(el.querySelectorAll('*').length).toBe(0);
     }
   });
 
   it('renders emotes as img only for http(s) URLs, with text alt/title', () => {
-    const img = renderToken({ kind: 'emote', text: HOSTILE[0]!, url: 'https://cdn.example/e.png' }) as HTMLImageElement;
-    expect(img.tagName).toBe('IMG');
+    const el = text({ text: '', tokens: [{ kind: 'emote', text: HOSTILE[0]!, url: 'https://cdn.example/e.png' }] });
+    const img = el.querySelector('img')!;
     expect(img.getAttribute('src')).toBe('https://cdn.example/e.png');
-    expect(img.alt).toBe(HOSTILE[0]);
+    expect(img.getAttribute('alt')).toBe(HOSTILE[0]);
     expect([...img.attributes].some((a) => a.name.startsWith('on'))).toBe(false);
     for (const url of ['javascript:alert(1)', 'data:image/svg+xml,<svg onload=alert(1)>', 'x', '']) {
-      const n = renderToken({ kind: 'emote', text: 'Kappa', url });
-      expect(n.nodeType).toBe(Node.TEXT_NODE);
+      const t = text({ text: '', tokens: [{ kind: 'emote', text: 'Kappa', url }] });
+      expect(t.querySelectorAll('*').length).toBe(0);
+      expect(t.textContent).toBe('Kappa');
     }
   });
 
   it('renders links safely', () => {
-    const a = renderToken({ kind: 'link', text: '<b>x</b>', url: 'https://example.org/' }) as HTMLAnchorElement;
-    expect(a.tagName).toBe('A');
-    expect(a.rel).toContain('noopener');
-    expect(a.target).toBe('_blank');
+    const el = text({ text: '', tokens: [{ kind: 'link', text: '<b>x</b>', url: 'https://example.org/' }] });
+    const a = el.querySelector('a')!;
+    expect(a.getAttribute('rel')).toContain('noopener');
+    expect(a.getAttribute('target')).toBe('_blank');
     expect(a.textContent).toBe('<b>x</b>');
-    const bad = renderToken({ kind: 'link', text: 'javascript:alert(1)', url: 'javascript:alert(1)' });
-    expect(bad.nodeType).toBe(Node.TEXT_NODE);
+    expect(a.querySelectorAll('*').length).toBe(0);
+    const bad = text({ text: '', tokens: [{ kind: 'link', text: 'javascript:alert(1)', url: 'javascript:alert(1)' }] });
+    expect(bad.querySelector('a')).toBeNull();
+    expect(bad.textContent).toBe('javascript:alert(1)');
   });
 
   it('mixes tokens without creating other elements', () => {
-    const f = renderText({ text: '', tokens: HOSTILE.map((t) => ({ kind: 'text' as const, text: t })) });
-    expect(elementsIn(f).length).toBe(0);
+    const el = text({ text: '', tokens: HOSTILE.map((t) => ({ kind: 'text' as const, text: t })) });
+    expect(el.querySelectorAll('*').length).toBe(0);
+    expect(el.textContent).toBe(HOSTILE.join(''));
   });
+});
 
+describe('names and colours', () => {
   it('uses only safe colours and text names', () => {
     expect(safeColor('#a1b2c3')).toBe('#a1b2c3');
     expect(safeColor('red;background:url(x)')).toBe('');
     expect(safeColor('#12345678')).toBe('#12345678');
     expect(safeHttpUrl('javascript:alert(1)')).toBe('');
-    const u = renderUser({ id: '1', username: 'x', displayName: HOSTILE[2], color: 'expression(alert(1))' });
+    const m = mountWith(UserName, { u: { id: '1', username: 'x', displayName: HOSTILE[2], color: 'expression(alert(1))' } });
+    mounted.push(m);
+    const u = m.el.querySelector('.user')!;
     expect(u.textContent).toBe(HOSTILE[2]);
     expect(u.children.length).toBe(0);
     expect(u.getAttribute('style')).toBeNull();
+    const ok = mountWith(UserName, { u: { id: '2', username: 'y', color: '#ff0000' } });
+    mounted.push(ok);
+    expect((ok.el.querySelector('.user') as HTMLElement).style.color).not.toBe('');
   });
 
   it('h() never parses strings and refuses event-handler attributes', () => {

@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import ReplyContext from '../src/ui/c/ReplyContext.svelte';
+import { mountWith, type Mounted } from './harness';
 import type { ChannelView, MessageView } from '../src/api/types';
-import { canReply, effectsOf, renderReplyContext, replyable, replyLabel, sendRequest, snippet, SNIPPET_LENGTH } from '../src/ui/reply';
+import { canReply, effectsOf, replyContext, replyable, replyLabel, sendRequest, snippet, SNIPPET_LENGTH } from '../src/ui/reply';
 
 const HOSTILE = '<img src=x onerror="window.__xss=1">';
 
@@ -16,6 +18,12 @@ function channel(id: number, caps: Partial<ChannelView['capabilities']> = {}, ex
 function message(id: number, channelId: number, text = 'hello there', extra: Partial<MessageView> = {}): MessageView {
   return { id, channelId, platform: 'velora', platformId: `p${id}`, user: { id: 'u1', username: 'alice', displayName: 'Alice' }, text, at: 0, deleted: false, held: false, ...extra };
 }
+
+let mounted: Mounted[] = [];
+afterEach(() => {
+  for (const m of mounted) m.destroy();
+  mounted = [];
+});
 
 describe('replies and effects', () => {
   it('offers replies and effects only where the channel says so and can send', () => {
@@ -59,19 +67,23 @@ describe('replies and effects', () => {
   });
 
   it('shows reply context as text only', () => {
-    const el = renderReplyContext({ messageId: 'm1', username: HOSTILE, snippet: `${HOSTILE} and more` }, true)!;
+    const render = (r: Parameters<typeof replyContext>[0], full = false) => {
+      const m = mountWith(ReplyContext, { r, full });
+      mounted.push(m);
+      return m.el.querySelector('[data-testid=reply-context]');
+    };
+    const el = render({ messageId: 'm1', username: HOSTILE, snippet: `${HOSTILE} and more` }, true)!;
     expect(el.textContent).toBe(`↩ ${HOSTILE}: ${HOSTILE} and more`);
-    const short = renderReplyContext({ messageId: 'm1', username: HOSTILE, snippet: `${HOSTILE} and more` })!;
+    const short = render({ messageId: 'm1', username: HOSTILE, snippet: `${HOSTILE} and more` })!;
     expect(short.textContent!.startsWith(`↩ ${HOSTILE}: <img`)).toBe(true);
     expect(short.querySelectorAll('*').length).toBe(0);
     expect(el.querySelectorAll('*').length).toBe(0);
     expect(el.getAttribute('data-reply-user')).toBe(HOSTILE);
-    expect(el.getAttribute('data-testid')).toBe('reply-context');
-    expect(renderReplyContext(null)).toBeNull();
-    expect(renderReplyContext({ messageId: 'm2' })?.textContent).toBe('↩ a message');
-    const long = renderReplyContext({ messageId: 'm3', username: 'bob', snippet: 'x'.repeat(80) })!;
-    expect([...long.textContent!].length).toBeLessThan(60);
-    expect(renderReplyContext({ messageId: 'm3', username: 'bob', snippet: 'x'.repeat(80) }, true)!.textContent).toBe(`↩ bob: ${'x'.repeat(80)}`);
+    expect(render(null)).toBeNull();
+    expect(render({ messageId: 'm2' })?.textContent).toBe('↩ a message');
+    const long = replyContext({ messageId: 'm3', username: 'bob', snippet: 'x'.repeat(80) })!;
+    expect([...long.text].length).toBeLessThan(60);
+    expect(replyContext({ messageId: 'm3', username: 'bob', snippet: 'x'.repeat(80) }, true)!.text).toBe(`↩ bob: ${'x'.repeat(80)}`);
   });
 
   it('labels the send box with the user and a snippet', () => {

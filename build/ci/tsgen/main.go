@@ -53,6 +53,18 @@ var roots = []reflect.Type{
 	reflect.TypeFor[service.ExportRequest](),
 	reflect.TypeFor[service.ExportTicket](),
 	reflect.TypeFor[service.ShieldRequest](),
+	reflect.TypeFor[service.UserCardRequest](),
+	reflect.TypeFor[service.UserCardView](),
+	reflect.TypeFor[service.UserMessagesView](),
+	reflect.TypeFor[service.NoteInput](),
+	reflect.TypeFor[service.WatchRequest](),
+	reflect.TypeFor[service.EverywhereRequest](),
+	reflect.TypeFor[service.EverywhereView](),
+	reflect.TypeFor[service.UserSuggestion](),
+	reflect.TypeFor[service.ActionGroupView](),
+	reflect.TypeFor[service.PersonView](),
+	reflect.TypeFor[service.SignInView](),
+	reflect.TypeFor[service.RetentionView](),
 }
 
 // enumNames are the named string types of backend/chat rendered as unions.
@@ -127,6 +139,13 @@ func generate() ([]byte, error) {
 		fmt.Fprintf(&b, "export type %s = %s;\n", enumNames[t], strings.Join(q, " | "))
 		fmt.Fprintf(&b, "export const %s_VALUES: readonly %s[] = [%s];\n\n", strings.ToUpper(enumNames[t]), enumNames[t], strings.Join(q, ", "))
 	}
+	api := reflect.TypeFor[service.API]()
+	methods := make([]string, 0, api.NumMethod())
+	for i := 0; i < api.NumMethod(); i++ {
+		methods = append(methods, strconv.Quote(api.Method(i).Name))
+	}
+	b.WriteString("/** API_METHODS are the methods of service.API (bound in app/app.go, routed as /api/<Method>). */\n")
+	fmt.Fprintf(&b, "export const API_METHODS = [%s] as const;\n\n", strings.Join(methods, ", "))
 	sort.Strings(g.order)
 	for _, name := range g.order {
 		t := g.structs[name]

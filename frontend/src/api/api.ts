@@ -3,8 +3,9 @@ import { Methods } from './names';
 import type { Transport } from './transport';
 import type {
   AccountInput, AccountView, ActionRequest, ActionView, ChannelView, DryRunRequest, DryRunResult, MessageVersionView, MessageView,
-  ModEventView, Overview, QueueItemView, RuleView, ShieldAuto, ShieldRequest, ShieldView, SignInView,
+  MessageContextView, ModEventView, Overview, QueueCountsView, QueueItemView, QueuePageView, QueueQuery, RuleView, ShieldAuto, ShieldRequest, ShieldView, SignInView,
   EverywhereRequest, EverywhereView, NoteView, PeopleMarksView, UserCardView, UserRef, UserSuggestion, WatchView,
+  SearchRequest, SearchPageView, AuditQuery, AuditPageView, ModEventQuery, ModEventPageView, RatesView, ExportRequest, ExportTicket,
 } from './types';
 
 export function makeApi(t: Transport) {
@@ -22,6 +23,9 @@ export function makeApi(t: Transport) {
     recentMessages: (channelId: number, beforeId: number, limit: number) =>
       t.call<MessageView[] | null>(Methods.RecentMessages, channelId, beforeId, limit),
     queue: (channelId: number, limit: number) => t.call<QueueItemView[] | null>(Methods.Queue, channelId, limit),
+    queuePage: (q: QueueQuery) => t.call<QueuePageView>(Methods.QueuePage, q),
+    queueCounts: () => t.call<QueueCountsView>(Methods.QueueCounts),
+    messageContext: (messageId: number, n: number) => t.call<MessageContextView>(Methods.MessageContext, messageId, n),
     resolveItem: (itemId: number, status: 'approved' | 'dismissed') =>
       t.call<QueueItemView>(Methods.ResolveItem, itemId, status),
     act: (req: ActionRequest) => t.call<ActionView>(Methods.Act, req),
@@ -56,6 +60,11 @@ export function makeApi(t: Transport) {
     retryAction: (actionId: number) => t.call<ActionView>(Methods.RetryAction, actionId),
     planEverywhere: (req: EverywhereRequest) => t.call<EverywhereView>(Methods.PlanEverywhere, req),
     banEverywhere: (req: EverywhereRequest) => t.call<EverywhereView>(Methods.BanEverywhere, req),
+    searchMessages: (req: SearchRequest) => t.call<SearchPageView>(Methods.SearchMessages, req),
+    filterAuditLog: (q: AuditQuery) => t.call<AuditPageView>(Methods.FilterAuditLog, q),
+    filterModEvents: (q: ModEventQuery) => t.call<ModEventPageView>(Methods.FilterModEvents, q),
+    channelRates: (channelId: number, minutes: number) => t.call<RatesView>(Methods.ChannelRates, channelId, minutes),
+    exportFile: (req: ExportRequest) => t.call<ExportTicket>(Methods.Export, req),
   };
 }
 

@@ -16,6 +16,9 @@ export const STATUS_VALUES: readonly Status[] = ["connecting", "connected", "gue
 export type TokenKind = "text" | "emote" | "link";
 export const TOKENKIND_VALUES: readonly TokenKind[] = ["text", "emote", "link"];
 
+/** API_METHODS are the methods of service.API (bound in app/app.go, routed as /api/<Method>). */
+export const API_METHODS = ["Act", "ActionGroup", "AddNote", "AuditLog", "BanEverywhere", "ChannelRates", "DeleteNote", "DeleteRule", "DryRunRule", "Export", "FilterAuditLog", "FilterModEvents", "FindUsers", "JoinChannel", "LeaveChannel", "LinkUsers", "ListAccounts", "ListChannels", "ListRules", "MessageContext", "MessageVersions", "ModEvents", "Overview", "PeopleMarks", "PlanEverywhere", "Queue", "QueueCounts", "QueuePage", "RecentMessages", "RemoveAccount", "ResolveItem", "ResolveUserItems", "Retention", "RetryAction", "RetryChannel", "Reverse", "SaveAccount", "SaveRule", "Search", "SearchMessages", "SetRetention", "SetShield", "SetShieldAuto", "ShieldStatus", "SignIn", "SignOut", "UnlinkUser", "Unwatch", "UserCard", "UserMessages", "Watch"] as const;
+
 /** AccountInput mirrors service.AccountInput. */
 export interface AccountInput {
   id: number;
@@ -40,6 +43,18 @@ export interface AccountView {
   secretKeys?: string[] | null;
   held?: string[] | null;
   heldHosts?: string[] | null;
+  oauth?: OAuthView | null;
+  tokenExpires?: number;
+}
+
+/** ActionGroupView mirrors service.ActionGroupView. */
+export interface ActionGroupView {
+  id: number;
+  kind: string;
+  summary: string;
+  actor?: string;
+  created: number;
+  actions: ActionView[] | null;
 }
 
 /** ActionRequest mirrors service.ActionRequest. */
@@ -84,6 +99,10 @@ export interface ActionView {
   updated: number;
   moderator?: string;
   channel?: string;
+  parentId?: number;
+  resolvedItems?: number;
+  undo?: string;
+  undoRefused?: string;
 }
 
 /** AuditPageView mirrors service.AuditPageView. */
@@ -119,6 +138,7 @@ export interface Batch {
   dropped?: number;
   shield?: ShieldView | null;
   rates?: RatePointView[] | null;
+  people?: PeopleMarksView | null;
 }
 
 /** Capabilities mirrors chat.Capabilities. */
@@ -135,6 +155,7 @@ export interface Capabilities {
   replies?: boolean;
   effects?: string[] | null;
   modes?: string[] | null;
+  noTimeoutLift?: string;
 }
 
 /** ChannelView mirrors service.ChannelView. */
@@ -185,6 +206,33 @@ export interface DryRunResult {
   tookMs: number;
 }
 
+/** EverywhereRequest mirrors service.EverywhereRequest. */
+export interface EverywhereRequest {
+  user: UserRef;
+  kind: ActionKind;
+  durationSeconds?: number;
+  reason?: string;
+}
+
+/** EverywhereTarget mirrors service.EverywhereTarget. */
+export interface EverywhereTarget {
+  channelId: number;
+  channel: string;
+  platform: Platform;
+  user: UserRef;
+  allowed: boolean;
+  note?: string;
+  error?: string;
+  action?: ActionView | null;
+}
+
+/** EverywhereView mirrors service.EverywhereView. */
+export interface EverywhereView {
+  groupId?: number;
+  kind: ActionKind;
+  targets: EverywhereTarget[] | null;
+}
+
 /** ExportRequest mirrors service.ExportRequest. */
 export interface ExportRequest {
   kind: string;
@@ -224,6 +272,21 @@ export interface Health {
   unrouted?: Record<string, number> | null;
 }
 
+/** HistoryEntry mirrors service.HistoryEntry. */
+export interface HistoryEntry {
+  source: string;
+  at: number;
+  channelId: number;
+  platform: Platform;
+  kind: string;
+  actor?: string;
+  reason?: string;
+  durationSeconds?: number;
+  expires?: number;
+  action?: ActionView | null;
+  eventId?: number;
+}
+
 /** KeyringStatus mirrors service.KeyringState. */
 export interface KeyringStatus {
   ok: boolean;
@@ -240,11 +303,26 @@ export interface KindSpec {
   params: ParamSpec[] | null;
 }
 
+/** LinkedUserView mirrors service.LinkedUserView. */
+export interface LinkedUserView {
+  user: UserRef;
+  linkedBy?: string;
+  linkedAt?: number;
+  messages?: MessageView[] | null;
+}
+
 /** MessageContextView mirrors service.MessageContextView. */
 export interface MessageContextView {
   before: MessageView[] | null;
   message: MessageView;
   after: MessageView[] | null;
+}
+
+/** MessageTrace mirrors service.MessageTrace. */
+export interface MessageTrace {
+  received: number;
+  ruled: number;
+  emitted: number;
 }
 
 /** MessageUpdate mirrors service.MessageUpdate. */
@@ -281,6 +359,7 @@ export interface MessageView {
   held: boolean;
   note?: string;
   edits?: number;
+  trace?: MessageTrace | null;
 }
 
 /** ModEventPageView mirrors service.ModEventPageView. */
@@ -314,10 +393,28 @@ export interface ModEventView {
   type: string;
   user?: string;
   userId?: string;
+  username?: string;
   actor?: string;
   text?: string;
   expires?: number;
   at: number;
+}
+
+/** NoteInput mirrors service.NoteInput. */
+export interface NoteInput {
+  channelId?: number;
+  user: UserRef;
+  text: string;
+}
+
+/** NoteView mirrors service.NoteView. */
+export interface NoteView {
+  id: number;
+  user: UserRef;
+  channelId?: number;
+  text: string;
+  author: string;
+  created: number;
 }
 
 /** Notice mirrors service.Notice. */
@@ -326,6 +423,30 @@ export interface Notice {
   channelId?: number;
   text: string;
   at: number;
+}
+
+/** OAuth mirrors connector.OAuth. */
+export interface OAuth {
+  authorize: string;
+  token: string;
+  revoke?: string;
+  inferred?: boolean;
+  scopes: string[] | null;
+  secretRequired?: boolean;
+  tokenSecret?: string;
+  actionScopes?: Partial<Record<ActionKind, string>> | null;
+}
+
+/** OAuthView mirrors service.OAuthView. */
+export interface OAuthView {
+  signedIn: boolean;
+  clientId?: string;
+  scopes?: string[] | null;
+  missing?: string[] | null;
+  expires?: number;
+  signIn?: string;
+  pending?: boolean;
+  error?: string;
 }
 
 /** Overview mirrors service.Overview. */
@@ -351,6 +472,18 @@ export interface ParamSpec {
   help?: string;
 }
 
+/** PeopleMarksView mirrors service.PeopleMarksView. */
+export interface PeopleMarksView {
+  watches: WatchView[] | null;
+  noted: UserRef[] | null;
+}
+
+/** PersonView mirrors service.PersonView. */
+export interface PersonView {
+  id: number;
+  members: LinkedUserView[] | null;
+}
+
 /** PinView mirrors service.PinView. */
 export interface PinView {
   text: string;
@@ -365,6 +498,7 @@ export interface PlatformInfo {
   tokenLabel: string;
   secrets?: Field[] | null;
   settings: Field[] | null;
+  oauth?: OAuth | null;
 }
 
 /** QueueCountsView mirrors service.QueueCountsView. */
@@ -384,6 +518,7 @@ export interface QueueItemView {
   ruleIds: number[] | null;
   status: string;
   at: number;
+  strikes?: number;
 }
 
 /** QueuePageView mirrors service.QueuePageView. */
@@ -424,6 +559,12 @@ export interface Reply {
   messageId: string;
   username?: string;
   snippet?: string;
+}
+
+/** RetentionView mirrors service.RetentionView. */
+export interface RetentionView {
+  days: number;
+  channels: Record<number, number> | null;
 }
 
 /** RuleView mirrors service.RuleView. */
@@ -502,6 +643,12 @@ export interface ShieldView {
   auto: ShieldAuto;
 }
 
+/** SignInView mirrors service.SignInView. */
+export interface SignInView {
+  url: string;
+  redirect: string;
+}
+
 /** StorageState mirrors service.StorageState. */
 export interface StorageState {
   ok: boolean;
@@ -525,4 +672,70 @@ export interface User {
   badges?: string[] | null;
   role?: string;
   isBot?: boolean;
+}
+
+/** UserCardRequest mirrors service.UserCardRequest. */
+export interface UserCardRequest {
+  channelId: number;
+  userId?: string;
+  username?: string;
+}
+
+/** UserCardView mirrors service.UserCardView. */
+export interface UserCardView {
+  channelId: number;
+  user: UserRef;
+  displayName?: string;
+  role?: string;
+  badges?: string[] | null;
+  firstSeen?: number;
+  messageCount: number;
+  messages: MessageView[] | null;
+  messagesNext?: number;
+  personId?: number;
+  linked: LinkedUserView[] | null;
+  history: HistoryEntry[] | null;
+  strikes: number;
+  strikeDays: number;
+  notes: NoteView[] | null;
+  watch?: WatchView | null;
+}
+
+/** UserMessagesView mirrors service.UserMessagesView. */
+export interface UserMessagesView {
+  messages: MessageView[] | null;
+  next?: number;
+}
+
+/** UserRef mirrors store.UserRef. */
+export interface UserRef {
+  platform: Platform;
+  userId?: string;
+  username?: string;
+}
+
+/** UserSuggestion mirrors service.UserSuggestion. */
+export interface UserSuggestion {
+  user: UserRef;
+  channelId: number;
+  score: number;
+  why: string[] | null;
+}
+
+/** WatchRequest mirrors service.WatchRequest. */
+export interface WatchRequest {
+  user: UserRef;
+  reason?: string;
+  minutes?: number;
+  restrict?: boolean;
+}
+
+/** WatchView mirrors service.WatchView. */
+export interface WatchView {
+  user: UserRef;
+  reason?: string;
+  restrict?: boolean;
+  expires?: number;
+  author: string;
+  created: number;
 }

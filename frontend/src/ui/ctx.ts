@@ -1,9 +1,7 @@
-// Ctx is what every view gets from the app: the API, the state and a few
-// shared services (toasts, dialogs, navigation, actions).
+// Routes, capability lookups and failure reporting shared by the views.
 import type { Api } from '../api/api';
-import type { ActionKind, ActionRequest, ActionSpec, ActionView, ChannelView, Overview } from '../api/types';
-import type { HiddenSet } from '../state/hidden';
-import type { Changes, State } from '../state/store';
+import type { ActionKind, ActionSpec, ActionView, ChannelView } from '../api/types';
+import type { State } from '../state/store';
 
 export type Route =
   | { page: 'queues'; channelId: number } // 0 = all queues
@@ -13,34 +11,18 @@ export type Route =
   | { page: 'rules' }
   | { page: 'accounts' };
 
-export interface Page {
-  el: HTMLElement;
-  update?(ch: Changes): void;
-  tick?(): void;
-  /** key handles a shortcut; returns true when it did. */
-  key?(e: KeyboardEvent): boolean;
-  destroy?(): void;
-}
-
-export interface Ctx {
-  api: Api;
-  state: State;
-  overview(): Overview | null;
-  go(r: Route): void;
-  toast(level: 'info' | 'warn' | 'error', text: string, title?: string): void;
-  /** act sends a moderator action and reports failures; resolves to whether it was accepted.
-   * onFailed runs once if the action fails, now or when its outcome arrives (to give back typed text). */
-  act(req: ActionRequest, label: string, onFailed?: () => void): Promise<boolean>;
-  dialog: Dialogs;
-  /** hidden holds what the moderator hid locally (platforms without moderation). */
-  hidden: HiddenSet;
-  queueLoaded(): boolean;
-}
-
+/** Dialogs are the modal questions a view can ask. */
 export interface Dialogs {
   confirm(title: string, body: string, ok: string, withReason: boolean): Promise<{ reason: string } | null>;
   timeout(title: string, presets: number[], note?: string): Promise<{ seconds: number; reason: string } | null>;
-  isOpen(): boolean;
+}
+
+/** Ctx is what the DOM-built user card (usercard.ts) gets from the console. */
+export interface Ctx {
+  api: Api;
+  state: State;
+  toast(level: 'info' | 'warn' | 'error', text: string, title?: string): void;
+  dialog: Dialogs;
 }
 
 /** spec returns the channel's spec for kind, treating missing data as unsupported. */

@@ -1,7 +1,7 @@
-// Rendering of untrusted chat content. Everything a platform or a chatter
-// controls becomes text nodes; the only elements created from data are <img>
-// for emotes and <a> for links, and only with http(s) URLs.
-import type { MessageView, Token, User } from '../api/types';
+// Helpers for rendering untrusted chat content (c/MessageText.svelte,
+// c/UserName.svelte): only http(s) URLs become emote <img> or link <a>, only
+// plain hex colours colour a name; everything else is text, escaped by Svelte.
+import type { User } from '../api/types';
 
 const COLOR = /^#[0-9a-f]{3,8}$/i;
 
@@ -22,65 +22,19 @@ export function safeHttpUrl(u: string | undefined | null): string {
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : '';
 }
 
-/** renderToken turns one token into a node without ever parsing HTML. */
-export function renderToken(t: Token): Node {
-  const label = typeof t.text === 'string' ? t.text : '';
-  if (t.kind === 'emote') {
-    const src = safeHttpUrl(t.url);
-    if (!src) return document.createTextNode(label);
-    const img = document.createElement('img');
-    img.className = 'emote';
-    img.alt = label;
-    img.title = label;
-    img.loading = 'lazy';
-    img.referrerPolicy = 'no-referrer';
-    img.decoding = 'async';
-    img.src = src;
-    return img;
-  }
-  if (t.kind === 'link') {
-    const href = safeHttpUrl(t.url ?? label);
-    if (!href) return document.createTextNode(label);
-    const a = document.createElement('a');
-    a.className = 'link';
-    a.href = href;
-    a.rel = 'noopener noreferrer nofollow';
-    a.target = '_blank';
-    a.textContent = label || href;
-    return a;
-  }
-  return document.createTextNode(label);
+/** roleClass is the CSS class of a user's role (letters only), or ''. */
+export function roleClass(role: string | undefined): string {
+  return role ? `role-${role.replace(/[^a-z]/gi, '').slice(0, 20)}` : '';
 }
 
-/** renderText renders a message's body: its tokens when present, else its text. */
-export function renderText(m: Pick<MessageView, 'text' | 'tokens'>): DocumentFragment {
-  const f = document.createDocumentFragment();
-  if (m.tokens && m.tokens.length) {
-    for (const t of m.tokens) f.appendChild(renderToken(t));
-  } else {
-    f.appendChild(document.createTextNode(typeof m.text === 'string' ? m.text : ''));
-  }
-  return f;
+/** userTitle is the tooltip of a user's name when the display name differs from the login. */
+export function userTitle(u: User): string | undefined {
+  return u.displayName && u.username && u.displayName.toLowerCase() !== u.username.toLowerCase() ? `${u.displayName} (${u.username})` : undefined;
 }
 
 /** displayName is the best name of u. */
 export function displayName(u: User): string {
   return u.displayName || u.username || u.id || '?';
-}
-
-/** renderUser renders a user's name (coloured only with a safe colour) as a span. */
-export function renderUser(u: User): HTMLSpanElement {
-  const s = document.createElement('span');
-  s.className = 'user';
-  if (u.role) s.classList.add(`role-${u.role.replace(/[^a-z]/gi, '').slice(0, 20)}`);
-  const name = displayName(u);
-  s.textContent = name;
-  if (u.displayName && u.username && u.displayName.toLowerCase() !== u.username.toLowerCase()) {
-    s.title = `${u.displayName} (${u.username})`;
-  }
-  const c = safeColor(u.color);
-  if (c) s.style.color = c;
-  return s;
 }
 
 /** fmtTime formats unix ms as HH:MM:SS local time. */

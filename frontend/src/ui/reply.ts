@@ -3,7 +3,6 @@
 // the send request built from them.
 import type { ActionRequest, ChannelView, MessageView, Reply } from '../api/types';
 import { spec } from './ctx';
-import { h } from './dom';
 import { displayName, safeColor } from './render';
 
 /** SNIPPET_LENGTH mirrors the backend's reply preview length (service.SnippetLength). */
@@ -40,18 +39,14 @@ export function replyLabel(m: MessageView): string {
   return `Replying to ${displayName(m.user)}${s ? `: ${s}` : ''}`;
 }
 
-/** renderReplyContext shows the message a message answers, as text: "↩ user: snippet". */
-export function renderReplyContext(r: Reply | null | undefined, full = false): HTMLElement | null {
+/** replyContext is the text shown for the message a message answers ("↩ user: snippet"), with its tooltip, or null. */
+export function replyContext(r: Reply | null | undefined, full = false): { text: string; user: string; title: string } | null {
   if (!r || typeof r !== 'object') return null;
   const user = typeof r.username === 'string' ? r.username : '';
   const snip = typeof r.snippet === 'string' ? r.snippet : '';
   if (!user && !snip && !r.messageId) return null;
   const who = user || 'a message';
-  const text = `↩ ${who}${snip ? `: ${full ? snip : snippet(snip, 40)}` : ''}`;
-  return h('span', {
-    class: `reply${full ? ' reply-full' : ''}`,
-    attrs: { 'data-testid': 'reply-context', 'data-reply-user': user || undefined, title: `in reply to ${who}${snip ? `: ${snip}` : ''}` },
-  }, text);
+  return { text: `↩ ${who}${snip ? `: ${full ? snip : snippet(snip, 40)}` : ''}`, user, title: `in reply to ${who}${snip ? `: ${snip}` : ''}` };
 }
 
 /** SendExtras is what the send box adds to a message besides its text. */

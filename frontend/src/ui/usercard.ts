@@ -145,7 +145,7 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
       return;
     }
     const list = h('ul', { class: 'targets', attrs: { 'data-testid': 'everywhere-targets' } },
-      ...plan.targets.map((t) => h('li', { class: t.allowed ? '' : 'muted' }, `${t.platform} · ${t.channel} · ${nameOf(t.user)}`,
+      ...(plan.targets ?? []).map((t) => h('li', { class: t.allowed ? '' : 'muted' }, `${t.platform} · ${t.channel} · ${nameOf(t.user)}`,
         t.note ? h('span', { class: 'cap-note' }, ` — ${t.note}`) : null, t.allowed ? null : ' (not possible here)')));
     const reason = h('input', { class: 'input', attrs: { type: 'text', placeholder: 'reason (optional)', maxlength: 500 } });
     const result = h('div', { attrs: { 'data-testid': 'everywhere-result' } });
@@ -154,7 +154,7 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
       go.disabled = true;
       try {
         const res = await ctx.api.banEverywhere({ ...req, reason: reason.value.trim() || undefined as unknown as string });
-        replace(result, ...res.targets.map((t) => h('div', { class: t.error || t.action?.status === 'failed' ? 'error' : '' },
+        replace(result, ...(res.targets ?? []).map((t) => h('div', { class: t.error || t.action?.status === 'failed' ? 'error' : '' },
           `${t.platform} · ${t.channel}: `, t.action ? `${t.action.status}${t.action.outcome ? ` — ${t.action.outcome}` : ''}` : t.error || t.note || 'skipped')));
         window.setTimeout(() => void load(), 1500);
       } catch (e) {
@@ -197,7 +197,7 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
     const c = card;
     if (!c) return;
     const ch = channel();
-    const msgs = h('ul', { class: 'card-msgs', attrs: { 'data-testid': 'card-messages' } }, ...c.messages.map(msgRow));
+    const msgs = h('ul', { class: 'card-msgs', attrs: { 'data-testid': 'card-messages' } }, ...(c.messages ?? []).map(msgRow));
     let next = c.messagesNext ?? 0;
     const more = h('button', { class: 'btn btn-small', attrs: { type: 'button' } }, 'Older messages');
     more.hidden = !next;
@@ -212,7 +212,7 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
     const results = h('ul', { class: 'link-results', attrs: { 'data-testid': 'link-results' } });
     const search = async () => {
       const sug = (await ctx.api.findUsers(q.value.trim(), c.user).catch(() => null)) ?? [];
-      replace(results, ...sug.map((s) => h('li', null, `${s.user.platform} · ${nameOf(s.user)} `, h('span', { class: 'muted' }, s.why.join(', ')), ' ',
+      replace(results, ...sug.map((s) => h('li', null, `${s.user.platform} · ${nameOf(s.user)} `, h('span', { class: 'muted' }, (s.why ?? []).join(', ')), ' ',
         h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'link-user' }, on: { click: async () => {
           try {
             await ctx.api.linkUsers(c.user, s.user);
@@ -269,7 +269,7 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
       sectionEverywhere,
       h('h3', null, 'Messages here'), msgs, more,
       h('h3', null, 'Linked users'),
-      h('ul', { attrs: { 'data-testid': 'card-linked' } }, ...c.linked.map((l) => h('li', null, `${l.user.platform} · ${nameOf(l.user)}`,
+      h('ul', { attrs: { 'data-testid': 'card-linked' } }, ...(c.linked ?? []).map((l) => h('li', null, `${l.user.platform} · ${nameOf(l.user)}`,
         h('span', { class: 'muted' }, ` linked by ${l.linkedBy ?? '?'} ${when(l.linkedAt)} `),
         h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'unlink' }, on: { click: async () => { await ctx.api.unlinkUser(l.user).catch(() => undefined); void load(); } } }, 'Unlink'),
         l.messages?.[0] ? h('button', { class: 'btn btn-small', attrs: { type: 'button', 'data-testid': 'open-linked' }, on: { click: () => {
@@ -279,9 +279,9 @@ export function openUserCard(ctx: Ctx, host: HTMLElement, channelId: number, use
         h('ul', { class: 'card-msgs' }, ...(l.messages ?? []).slice(0, 5).map(msgRow))))),
       h('div', { class: 'link-find' }, q, findBtn, results),
       h('h3', null, 'Moderation history'),
-      h('ul', { class: 'card-history', attrs: { 'data-testid': 'card-history' } }, ...c.history.map(historyRow)),
+      h('ul', { class: 'card-history', attrs: { 'data-testid': 'card-history' } }, ...(c.history ?? []).map(historyRow)),
       h('h3', null, 'Notes'),
-      h('ul', { class: 'card-notes', attrs: { 'data-testid': 'card-notes' } }, ...c.notes.map((n) => h('li', null,
+      h('ul', { class: 'card-notes', attrs: { 'data-testid': 'card-notes' } }, ...(c.notes ?? []).map((n) => h('li', null,
         h('span', { class: 'note-text' }, n.text), h('span', { class: 'muted' }, ` — ${n.author}, ${when(n.created)} (${n.user.platform} · ${nameOf(n.user)}) `),
         h('button', { class: 'btn btn-small', attrs: { type: 'button' }, on: { click: async () => { await ctx.api.deleteNote(n.id).catch(() => undefined); void load(); } } }, 'Delete')))),
       noteInput, addNote,

@@ -1,0 +1,201 @@
+// Console is the app's shared context: the API, the in-memory state (the
+// plain store of state/store.ts, folded by applyBatch), and the few reactive
+// values the components read. `rev` goes up on every flushed batch: a
+// component that shows state derives from it; `onFlush` hands it the
+// Changes of the batch (what the old views' update(ch) got).
+import { makeApi, type Api } from '../api/api';
+import type { StreamState, Transport } from '../api/transport';
+import type { ActionRequest, Batch, Overview } from '../api/types';
+import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
+import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
+import { ActionFailures, type Route } from './ctx';
+
+const QUEUE_LIMIT = 1000;
+
+export type ToastLevel = 'info' | 'warn' | 'error';
+export interface ToastItem {
+  id: number;
+  level: ToastLevel;
+  title?: string;
+  text: string;
+}
+
+export type DialogReq =
+  | { kind: 'confirm'; title: string; body: string; ok: string; withReason: boolean; done: (v: { reason: string } | null) => void }
+  | { kind: 'timeout'; title: string; presets: number[]; note?: string; done: (v: { seconds: number; reason: string } | null) => void }
+  | { kind: 'help'; done: (v: null) => void };
+
+export class Console {
+  readonly api: Api;
+  readonly state: State = newState();
+  readonly hidden = new HiddenSet(localStore());
+  route = $state<Route>({ page: 'queues', channelId: 0 });
+  stream = $state<StreamState>({ state: 'connecting', attempt: 0 });
+  ov = $state.raw<Overview | null>(null);
+  /** rev counts flushed changes to state; derive views from it. */
+  rev = $state(0);
+  /** hiddenRev counts changes to the locally hidden set. */
+  hiddenRev = $state(0);
+  /** now is the clock, updated every second (countdowns). */
+  now = $state(Date.now());
+  toasts = $state<ToastItem[]>([]);
+  dialog = $state.raw<DialogReq | null>(null);
+  loadedQueue = $state(false);
+  private pending: Changes | null = null;
+  private scheduled = false;
+  private flushers = new Set<(ch: Changes) => void>();
+  private toastSeq = 0;
+  /** failures reports each failed action once, with the platform's reason. */
+  private readonly failures = new ActionFailures((a, label) => {
+    const c = this.state.channels.get(a.channelId);
+    this.toast('error', a.outcome || 'no reason given',
+      `${label ?? a.kind} failed${c ? ` in ${c.name}` : ''}${a.target && !label ? ` (${a.target})` : ''}`);
+  });
+  /** pageKey is the shown page's shortcut handler (returns true when it used the key). */
+  pageKey: ((e: KeyboardEvent) => boolean) | null = null;
+  /** pageSearch focuses the shown page's own search box, when it has one. */
+  pageSearch: (() => void) | null = null;
+
+  constructor(private readonly transport: Transport) {
+    this.api = makeApi(transport);
+    this.hidden.onChange(() => { this.hiddenRev++; });
+    window.addEventListener('storage', (e) => {
+      if (e.key === HIDDEN_STORAGE_KEY || e.key === null) this.hidden.reload();
+    });
+    window.setInterval(() => { this.now = Date.now(); }, 1000);
+  }
+
+  get kind(): 'desktop' | 'browser' {
+    return this.transport.kind;
+  }
+
+  async start(): Promise<void> {
+    this.transport.subscribe((b) => this.onBatch(b), (s) => { this.stream = s; }, () => void this.resync());
+    await this.resync();
+  }
+
+  /** resync reloads the overview and the open queue (at start and after the event stream reconnects). */
+  async resync(): Promise<void> {
+    try {
+      const ov = await this.api.overview();
+      this.ov = ov;
+      this.state.accounts = new Map((ov.accounts ?? []).map((a) => [a.id, a]));
+      this.state.channels = new Map((ov.channels ?? []).map((c) => [c.id, c]));
+    } catch (e) {
+      this.toast('error', (e as Error).message, 'Could not reach the console backend');
+    }
+    try {
+      const q = (await this.api.queue(0, QUEUE_LIMIT)) ?? [];
+      this.state.queue = new Map(q.filter((x) => x.status === 'open').map((x) => [x.id, x]));
+      this.loadedQueue = q.length < QUEUE_LIMIT;
+    } catch (e) {
+      this.toast('error', (e as Error).message, 'Could not load the queue');
+    }
+    const ch = emptyChanges();
+    ch.channels = ch.accounts = ch.queue = true;
+    this.flush(ch);
+  }
+
+  /** onFlush registers fn for every flushed batch; the returned function removes it. */
+  onFlush(fn: (ch: Changes) => void): () => void {
+    this.flushers.add(fn);
+    return () => this.flushers.delete(fn);
+  }
+
+  /** touch tells the views that state changed outside a batch (after an API answer). */
+  touch(ch: Partial<Changes> = {}): void {
+    this.flush({ ...emptyChanges(), ...ch });
+  }
+
+  private flush(ch: Changes): void {
+    this.rev++;
+    for (const fn of this.flushers) fn(ch);
+  }
+
+  private onBatch(b: Batch): void {
+    this.pending = applyBatch(this.state, b, this.pending ?? emptyChanges());
+    for (const a of b.actions ?? []) this.failures.update(a);
+    for (const n of b.notices ?? []) {
+      const c = n.channelId ? this.state.channels.get(n.channelId) : undefined;
+      if (n.level === 'error' || n.level === 'warn') this.toast(n.level, n.text, c ? c.name : undefined);
+    }
+    if (this.pending && !this.scheduled) {
+      this.scheduled = true;
+      requestAnimationFrame(() => {
+        this.scheduled = false;
+        const ch = this.pending;
+        this.pending = null;
+        if (ch) this.flush(ch);
+      });
+    }
+  }
+
+  go(r: Route): void {
+    this.route = r;
+  }
+
+  toast(level: ToastLevel, text: string, title?: string): void {
+    const id = ++this.toastSeq;
+    this.toasts = [...this.toasts, { id, level, text, title }].slice(-6);
+    window.setTimeout(() => this.closeToast(id), level === 'error' ? 12_000 : 4_000);
+  }
+
+  closeToast(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** act sends a moderator action and reports failures; resolves to whether it was accepted.
+   * onFailed runs once if the action fails, now or when its outcome arrives (to give back typed text). */
+  async act(req: ActionRequest, label: string, onFailed?: () => void): Promise<boolean> {
+    try {
+      const a = await this.api.act(req);
+      if (a && typeof a.id === 'number') {
+        const prev = this.state.actions.get(a.id);
+        if (!prev || prev.updated <= a.updated) this.state.actions.set(a.id, a);
+        this.failures.submitted(this.state.actions.get(a.id) ?? a, label, onFailed);
+      }
+      return true;
+    } catch (e) {
+      // Refused by the API (a limit, a missing target): the one notice.
+      this.toast('error', (e as Error).message, `${label} failed`);
+      onFailed?.();
+      return false;
+    }
+  }
+
+  confirm(title: string, body: string, ok: string, withReason: boolean): Promise<{ reason: string } | null> {
+    return new Promise((resolve) => this.openDialog({ kind: 'confirm', title, body, ok, withReason, done: resolve }));
+  }
+
+  timeout(title: string, presets: number[], note?: string): Promise<{ seconds: number; reason: string } | null> {
+    return new Promise((resolve) => this.openDialog({ kind: 'timeout', title, presets, note, done: resolve }));
+  }
+
+  help(): void {
+    this.openDialog({ kind: 'help', done: () => {} });
+  }
+
+  private openDialog(d: DialogReq): void {
+    const prev = document.activeElement as HTMLElement | null;
+    const done = d.done as (v: unknown) => void;
+    let finished = false;
+    this.dialog = {
+      ...d,
+      done: (v: unknown) => {
+        if (finished) return;
+        finished = true;
+        this.dialog = null;
+        prev?.focus?.();
+        done(v);
+      },
+    } as DialogReq;
+  }
+
+  isDialogOpen(): boolean {
+    return this.dialog !== null;
+  }
+
+  queueLoaded(): boolean {
+    return this.loadedQueue;
+  }
+}
