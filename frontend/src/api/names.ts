@@ -60,8 +60,6 @@ export const Methods = {
   BanEverywhere: 'BanEverywhere',
   ActionGroup: 'ActionGroup',
   RetryAction: 'RetryAction',
-  SignIn: 'SignIn',
-  SignOut: 'SignOut',
 } as const;
 
 export type MethodName = (typeof Methods)[keyof typeof Methods];
