@@ -5,7 +5,7 @@ BIN := modconsole
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: screenshots help deps frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
+.PHONY: screenshots help deps types frontend build demo test test-all test-go test-frontend e2e bench fuzz desktop lint clean socketio-compare reliability
 .PHONY: package package-test screenshot bench-memory
 
 help:
