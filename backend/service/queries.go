@@ -3,9 +3,6 @@ package service
 import (
 	"context"
 	"strings"
-
-	"modconsole/backend/moderation"
-	"modconsole/backend/store"
 )
 
 // RecentMessages implements API.
@@ -85,56 +82,6 @@ func (s *Service) ModEvents(ctx context.Context, channelID int64, limit int) ([]
 		out = append(out, modEventView(r))
 	}
 	return out, nil
-}
-
-// ListRules implements API.
-func (s *Service) ListRules(ctx context.Context) ([]RuleView, error) {
-	rows, err := s.st.Rules(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RuleView, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, ruleView(r))
-	}
-	return out, nil
-}
-
-func ruleView(r store.Rule) RuleView {
-	v := RuleView{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID, Position: r.Position}
-	if v.Params == nil {
-		v.Params = map[string]string{}
-	}
-	return v
-}
-
-// SaveRule implements API. The rule is validated (a regex that does not
-// compile is refused with the compiler's message) before it is stored.
-func (s *Service) SaveRule(ctx context.Context, r RuleView) (RuleView, error) {
-	r.Name = strings.TrimSpace(r.Name)
-	if r.Name == "" {
-		r.Name = r.Kind
-	}
-	mr := moderation.Rule{ID: r.ID, Kind: moderation.RuleKind(r.Kind), Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID}
-	if err := moderation.ValidateRule(mr); err != nil {
-		return RuleView{}, invalid("%v", err)
-	}
-	row := store.Rule{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID, Position: r.Position}
-	if err := s.st.SaveRule(ctx, &row); err != nil {
-		return RuleView{}, notFound(err, "rule %d", r.ID)
-	}
-	if err := s.reloadRules(ctx); err != nil {
-		return RuleView{}, err
-	}
-	return ruleView(row), nil
-}
-
-// DeleteRule implements API.
-func (s *Service) DeleteRule(ctx context.Context, id int64) error {
-	if err := s.st.DeleteRule(ctx, id); err != nil {
-		return notFound(err, "rule %d", id)
-	}
-	return s.reloadRules(ctx)
 }
 
 // Search implements API: the query's filters (see ParseSearch) apply.
