@@ -5,7 +5,7 @@
 // Changes of the batch (what the old views' update(ch) got).
 import { makeApi, type Api } from '../api/api';
 import type { StreamState, Transport } from '../api/transport';
-import type { ActionRequest, Batch, Overview } from '../api/types';
+import type { ActionRequest, Batch, Overview, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { ActionFailures, type Route } from './ctx';
@@ -32,6 +32,8 @@ export class Console {
   route = $state<Route>({ page: 'queues', channelId: 0 });
   stream = $state<StreamState>({ state: 'connecting', attempt: 0 });
   ov = $state.raw<Overview | null>(null);
+  /** shield is Shield mode's state, from the overview and then the batches. */
+  shield = $state.raw<ShieldView | null>(null);
   /** rev counts flushed changes to state; derive views from it. */
   rev = $state(0);
   /** hiddenRev counts changes to the locally hidden set. */
@@ -79,6 +81,7 @@ export class Console {
     try {
       const ov = await this.api.overview();
       this.ov = ov;
+      this.shield = ov.shield ?? null;
       this.state.accounts = new Map((ov.accounts ?? []).map((a) => [a.id, a]));
       this.state.channels = new Map((ov.channels ?? []).map((c) => [c.id, c]));
     } catch (e) {
@@ -113,6 +116,7 @@ export class Console {
   }
 
   private onBatch(b: Batch): void {
+    if (b.shield) this.shield = b.shield;
     this.pending = applyBatch(this.state, b, this.pending ?? emptyChanges());
     for (const a of b.actions ?? []) this.failures.update(a);
     for (const n of b.notices ?? []) {
