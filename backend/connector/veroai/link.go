@@ -197,11 +197,10 @@ func (c *Connector) readLoop(ctx context.Context, l *link, lastRead *atomic.Int6
 // pingLoop pings whenever nothing was read for a ping interval; a ping not
 // answered within the ping timeout ends the link.
 func (c *Connector) pingLoop(ctx context.Context, l *link, lastRead *atomic.Int64) error {
-	check := c.pingInterval / 4
-	if check < 5*time.Millisecond {
-		check = 5 * time.Millisecond
-	}
-	t := time.NewTicker(check)
+	// The timer fires when the link has been quiet for exactly one ping
+	// interval (not on a polling tick), so a dead link is detected within
+	// one interval plus the pong timeout (R2).
+	t := time.NewTimer(c.pingInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -211,7 +210,8 @@ func (c *Connector) pingLoop(ctx context.Context, l *link, lastRead *atomic.Int6
 			return nil
 		case <-t.C:
 		}
-		if time.Since(time.Unix(0, lastRead.Load())) < c.pingInterval {
+		if quiet := time.Since(time.Unix(0, lastRead.Load())); quiet < c.pingInterval {
+			t.Reset(c.pingInterval - quiet)
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.pingTimeout)
@@ -230,5 +230,6 @@ func (c *Connector) pingLoop(ctx context.Context, l *link, lastRead *atomic.Int6
 			return fmt.Errorf("%w within %s of a ping on a quiet link", ErrPongTimeout, c.pingTimeout)
 		}
 		lastRead.Store(time.Now().UnixNano())
+		t.Reset(c.pingInterval)
 	}
 }
