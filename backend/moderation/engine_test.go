@@ -350,6 +350,18 @@ func BenchmarkEvaluateEveryKind(b *testing.B) {
 	benchEvaluate(b, mustCompile(b, everyKind()...))
 }
 
+// BenchmarkKind is one enabled rule of each kind alone, normalization on
+// (the rule of everyKind for that kind): ns per message per kind, which make
+// bench lists.
+func BenchmarkKind(b *testing.B) {
+	for _, r := range everyKind() {
+		b.Run(string(r.Kind), func(b *testing.B) {
+			r.Enabled = true
+			benchEvaluate(b, mustCompile(b, r))
+		})
+	}
+}
+
 func benchEvaluate(b *testing.B, e *Engine) {
 	texts := []string{
 		"hello everyone, how is the stream going today?",

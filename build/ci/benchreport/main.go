@@ -99,6 +99,21 @@ func rules(metrics map[string][]float64) {
 	}
 	fmt.Printf("  —   rules per message, every kind + normalization vs six kinds without: %.0f ns / %.0f ns = %.2f× (target ≤ 3×: %s)\n",
 		all, base, all/base, verdict(all/base <= 3))
+	var kinds []string
+	for k := range metrics {
+		if name, ok := strings.CutPrefix(k, "BenchmarkKind/"); ok && strings.HasSuffix(name, " ns/op") {
+			kinds = append(kinds, strings.TrimSuffix(name, " ns/op"))
+		}
+	}
+	sort.Strings(kinds)
+	var parts []string
+	for _, k := range kinds {
+		v, _ := median(metrics["BenchmarkKind/"+k+" ns/op"])
+		parts = append(parts, fmt.Sprintf("%s %.0f", k, v))
+	}
+	if len(parts) > 0 {
+		fmt.Printf("  —   one rule alone, ns per message: %s\n", strings.Join(parts, ", "))
+	}
 }
 
 // flatMBPerMin is the growth P4 still calls flat: 60 MB over an hour.
