@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -111,9 +112,27 @@ func (s *Service) autoAct(a autoAct) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, chat.ErrUnsupported) || errors.Is(err, chat.ErrReadOnly) || errors.Is(err, chat.ErrNotConnected) {
+			// What the channel cannot do it will not do next time either:
+			// say it once per rule, channel and action, not per message.
+			if !s.firstRefusal(a.rule, a.item.ChannelID, req.Kind) {
+				return
+			}
+			s.log.Info("automatic action not possible here; catches wait in the queue", "rule", a.rule, "channel", a.item.ChannelID, "kind", req.Kind, "err", err)
+			s.ui.notice(Notice{Level: "info", ChannelID: a.item.ChannelID, Text: fmt.Sprintf("Rule %q cannot %s here (%v): what it catches in this channel waits in the queue.", a.rule, req.Kind, err), At: time.Now().UnixMilli()})
+			return
+		}
 		s.log.Warn("automatic action refused", "rule", a.rule, "kind", req.Kind, "err", err)
 		s.ui.notice(Notice{Level: "warn", ChannelID: a.item.ChannelID, Text: fmt.Sprintf("Rule %q could not %s %s: %v. The message stays in the queue.", a.rule, req.Kind, m.User.Name(), err), At: time.Now().UnixMilli()})
 	}
+}
+
+// firstRefusal reports whether this is the first time the rule's action
+// kind was impossible in the channel (since start).
+func (s *Service) firstRefusal(rule string, channel int64, kind chat.ActionKind) bool {
+	k := fmt.Sprintf("%s\x00%d\x00%s", rule, channel, kind)
+	_, seen := s.refusals.LoadOrStore(k, true)
+	return !seen
 }
 
 // clipReason keeps an automatic action's reason within what platforms take.

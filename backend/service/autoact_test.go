@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -114,5 +115,44 @@ func TestRuleEscalates(t *testing.T) {
 	case a := <-callCh:
 		t.Fatalf("after the window the ladder acted: %+v", a)
 	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestImpossibleRuleActionSaidOnce: a rule whose action the channel's
+// platform cannot carry out leaves its catches in the queue and says so
+// once, not once per message.
+func TestImpossibleRuleActionSaidOnce(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.fake.noDelete = true
+	h.setup(t)
+	ctx := context.Background()
+	if _, err := h.svc.SaveRule(ctx, RuleView{Kind: "blocked_term", Name: "no links talk", Enabled: true, Position: -1,
+		Params: map[string]string{"terms": "free skins", "action": "delete", "stop": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "join", func() bool { h.fake.mu.Lock(); defer h.fake.mu.Unlock(); return len(h.fake.joined) == 1 })
+	for i := 0; i < 3; i++ {
+		h.fake.emit(msg(fmt.Sprint("fs", i), fmt.Sprint("user", i), "free skins here"))
+	}
+	eventually(t, "three catches held", func() bool {
+		items, _ := h.svc.Queue(ctx, h.ch.ID, 10)
+		return len(items) == 3
+	})
+	time.Sleep(300 * time.Millisecond) // the auto-actor has seen all three
+	notices := 0
+	h.ui.mu.Lock()
+	for _, b := range h.ui.batches {
+		for _, n := range b.Notices {
+			if strings.Contains(n.Text, "no links talk") {
+				notices++
+			}
+		}
+	}
+	h.ui.mu.Unlock()
+	if notices != 1 {
+		t.Fatalf("%d notices about the impossible delete, want 1", notices)
+	}
+	if n := h.fake.calls.Load(); n != 0 {
+		t.Fatalf("%d upstream calls for an unsupported action", n)
 	}
 }

@@ -125,6 +125,9 @@ type Service struct {
 	ui     *uiBuffer
 	outbox *outbox
 	autos  chan autoAct // writer → auto-actor
+	// refusals remembers the rule actions a channel cannot carry out
+	// (said once each; see firstRefusal).
+	refusals sync.Map
 	// recent is the pipeline's dedupe window of platform message ids.
 	recent *recentIDs
 	// reseed asks the pipeline to read the log's largest message id again

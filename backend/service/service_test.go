@@ -34,6 +34,7 @@ type fakeConn struct {
 	replies  bool     // Capabilities.Replies (set before setup)
 	effects  []string // Capabilities.Effects (set before setup)
 	modes    []string // Capabilities.Modes (set before setup)
+	noDelete bool     // delete unsupported (set before setup)
 	// limits, when set, replaces the Capabilities limits (set before setup).
 	limits *chat.Capabilities
 	// compose, when set, is the text the fake puts on the wire (Composer).
@@ -66,7 +67,7 @@ func (f *fakeConn) Info() connector.Info {
 		MaxMessage: caps.MaxMessage, MessageUnit: caps.MessageUnit, MaxTimeout: caps.MaxTimeout, LimitsBy: caps.LimitsBy,
 		Replies: f.replies, Effects: f.effects, Modes: f.modes,
 		Actions: map[chat.ActionKind]chat.ActionSpec{
-			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: true}, chat.ActUnban: {Supported: true},
+			chat.ActBan: {Supported: true}, chat.ActTimeout: {Supported: true}, chat.ActDelete: {Supported: !f.noDelete, Note: "no delete here"}, chat.ActUnban: {Supported: true},
 			chat.ActAnnounce: {Supported: true}, chat.ActSend: {Supported: true},
 			chat.ActPin:  {Supported: false, Note: "no pin here"},
 			chat.ActMode: {Supported: len(f.modes) > 0, Note: "modes as listed"},
