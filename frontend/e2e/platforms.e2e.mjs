@@ -44,7 +44,7 @@ async function openChannel(page, channels, platform, name) {
 }
 
 /** auditEntry waits for an action of kind created since t0 (and matching pick) to settle, on the audit page. */
-async function auditEntry(page, kind, t0, pick = () => true, timeoutMs = 20_000) {
+async function auditEntry(page, kind, t0, pick = () => true, timeoutMs = 45_000) {
   await page.click('[data-page=audit]');
   return waitFor(async () => {
     const rows = await page.$$eval(`[data-testid=audit-row][data-kind=${kind}]`, (els) => els.map((e) => ({
