@@ -87,15 +87,24 @@ try {
     }, 30000);
     if (!row) return { error: 'no queue item offers ban' };
     const id = row.getAttribute('data-item-id');
+    const user = row.querySelector('.user')?.textContent?.trim() ?? '';
     row.click();
     await sleep(200);
-    row.querySelector('button[data-verb=ban]').click();
-    const ok = await until(() => document.querySelector('[data-testid=confirm-ok]'), 5000);
+    // The virtual list recycles rows as chat arrives: find the item's button
+    // again by its id, and fall back to the b key on the selection.
+    const button = () => document.querySelector('[data-testid=queue-item][data-item-id="' + id + '"] button[data-verb=ban]');
+    let ok = null;
+    for (let i = 0; i < 3 && !ok; i++) {
+      const b = button();
+      if (b) b.click();
+      else document.dispatchEvent(new KeyboardEvent('keydown', { key: 'b', bubbles: true }));
+      ok = await until(() => document.querySelector('[data-testid=confirm-ok]'), 3000);
+    }
     if (!ok) return { error: 'no confirmation dialog', id };
     const reason = document.querySelector('[data-testid=dialog-reason]');
     if (reason) { reason.value = 'desktop e2e'; reason.dispatchEvent(new Event('input', { bubbles: true })); }
     ok.click();
-    return { id, user: row.querySelector('.user')?.textContent?.trim() ?? '' };`, 40_000);
+    return { id, user };`, 40_000);
   check('a queue item is banned from the window', ban && !ban.error, JSON.stringify(ban));
   const confirmed = await waitFor(async () => { const s = await get('/state'); return s.actions['ban/confirmed'] > 0 ? s.actions : null; }, 45_000);
   check('the ban is confirmed by the platform (the window was sent the confirmation)', !!confirmed, JSON.stringify(confirmed ?? (await get('/state')).actions));
