@@ -287,7 +287,7 @@ var demoRules = []service.RuleView{
 	{Kind: "blocked_regex", Name: "markup", Enabled: true, Position: 4,
 		Params: map[string]string{"pattern": `(?i)<\s*(script|img|svg|iframe)`, "match_name": "1", "action": "delete", "severity": "high"}},
 	{Kind: "links", Name: "links", Enabled: true, Position: 5,
-		Params: map[string]string{"allow": "velora.tv, kick.com, glimesh.tv", "obfuscated": "1", "ladder": "hold, 300, ban"}},
+		Params: map[string]string{"allow": "velora.tv, kick.com, glimesh.tv", "obfuscated": "1", "ladder": "hold, 300, ban", "severity": "high"}},
 	{Kind: "caps", Name: "caps flood", Enabled: true, Position: 6,
 		Params: map[string]string{"ratio": "0.7", "min_letters": "10", "action": "delete"}},
 }

@@ -62,6 +62,17 @@ try {
     return { channels: document.querySelectorAll('[data-testid=channel]').length, mode: document.documentElement.outerHTML.length };`);
   check('the page lists the demo\'s thirteen channels', dom?.channels >= 13, JSON.stringify(dom));
 
+  // A high-severity rule that holds what lumen says, so that held messages
+  // (and so a native notification, checked by desktop-e2e.sh) come within
+  // seconds: the demo's own rules remove most junk by themselves.
+  const rule = await page(`
+    const app = window.go.app.App;
+    const lumen = (await app.ListChannels()).find((c) => c.platform === 'velora' && c.name === 'lumen');
+    const r = await app.SaveRule({ id: 0, kind: 'length', name: 'hold lumen (desktop e2e)', enabled: true, position: -100,
+      params: { max: '1', severity: 'high', stop: '1' }, channelId: lumen.id });
+    return { id: r.id, channel: lumen.id };`);
+  check('a high-severity rule that holds lumen\'s chat is added from the window', rule?.id > 0, JSON.stringify(rule));
+
   // 3. the title counts the open queue items
   const titled = await waitFor(async () => { const s = await get('/state'); return /— \d+ open$/.test(s.title) ? s.title : null; }, 30_000);
   check('the window title shows the open-queue count', !!titled, titled ?? (await get('/state')).title);
