@@ -72,6 +72,12 @@ try {
       params: { max: '1', severity: 'high', stop: '1' }, channelId: lumen.id });
     return { id: r.id, channel: lumen.id };`);
   check('a high-severity rule that holds lumen\'s chat is added from the window', rule?.id > 0, JSON.stringify(rule));
+  // The window in the background (no window manager gives it focus; a
+  // click may): a blur tells the shell, and what the rule holds next
+  // raises a native notification (desktop-e2e.sh checks the server got it).
+  await page(`window.dispatchEvent(new Event('blur')); return true;`);
+  const noted = await waitFor(async () => { const s = await get('/state'); return s.notifications?.length ? s.notifications : null; }, 30_000);
+  check('a held message raises a native notification while the window is in the background', !!noted, JSON.stringify(noted ?? (await get('/state')).focused));
 
   // 3. the title counts the open queue items
   const titled = await waitFor(async () => { const s = await get('/state'); return /— \d+ open$/.test(s.title) ? s.title : null; }, 30_000);
