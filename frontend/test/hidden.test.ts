@@ -287,7 +287,11 @@ describe('QueuesPage composer', () => {
     const p = page(ctx, 12);
     await settle();
     expect(p.el.querySelector('[data-testid=announce-input]')).toBeNull();
-    expect(p.el.querySelector('[data-testid=channel-cap-notes] [data-kind=announce]')?.textContent).toBe('Announce: not yet');
+    // The note is a tooltip on the composer's "i" mark, not text in the working area.
+    const info = p.el.querySelector('[data-testid=channel-cap-notes]');
+    expect(info?.getAttribute('title')).toContain('Announce: not yet');
+    expect(info?.getAttribute('data-kinds')).toContain('announce');
+    expect(p.el.querySelector('.composer')?.textContent).not.toContain('not yet');
     const input = p.el.querySelector('[data-testid=send-input]') as HTMLInputElement;
     input.value = 'half typed';
     input.dispatchEvent(new Event('input', { bubbles: true }));

@@ -18,6 +18,8 @@ export interface ToastItem {
   level: ToastLevel;
   title?: string;
   text: string;
+  /** count is how many times this same notice came while it was up (absent: once). */
+  count?: number;
 }
 
 export type DialogReq =
@@ -47,6 +49,7 @@ export class Console {
   private scheduled = false;
   private flushers = new Set<(ch: Changes) => void>();
   private toastSeq = 0;
+  private readonly toastTimers = new Map<number, number>();
   /** failures reports each failed action once, with the platform's reason. */
   private readonly failures = new ActionFailures((a, label) => {
     const c = this.state.channels.get(a.channelId);
@@ -138,13 +141,30 @@ export class Console {
     this.route = r;
   }
 
+  /** toast shows a notice; the same notice while it is still up counts up on it ("×2") instead of stacking. */
   toast(level: ToastLevel, text: string, title?: string): void {
+    const ms = level === 'error' ? 12_000 : 4_000;
+    const same = this.toasts.find((t) => t.level === level && t.text === text && t.title === title);
+    if (same) {
+      this.toasts = this.toasts.map((t) => (t.id === same.id ? { ...t, count: (t.count ?? 1) + 1 } : t));
+      this.toastTimer(same.id, ms);
+      return;
+    }
     const id = ++this.toastSeq;
-    this.toasts = [...this.toasts, { id, level, text, title }].slice(-6);
-    window.setTimeout(() => this.closeToast(id), level === 'error' ? 12_000 : 4_000);
+    const next = [...this.toasts, { id, level, text, title }];
+    for (const t of next.slice(0, -6)) this.closeToast(t.id);
+    this.toasts = next.slice(-6);
+    this.toastTimer(id, ms);
+  }
+
+  private toastTimer(id: number, ms: number): void {
+    window.clearTimeout(this.toastTimers.get(id));
+    this.toastTimers.set(id, window.setTimeout(() => this.closeToast(id), ms));
   }
 
   closeToast(id: number): void {
+    window.clearTimeout(this.toastTimers.get(id));
+    this.toastTimers.delete(id);
     this.toasts = this.toasts.filter((t) => t.id !== id);
   }
 
