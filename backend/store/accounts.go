@@ -104,7 +104,7 @@ func (s *Store) UpdateAccount(ctx context.Context, a *Account) error {
 // in them.
 func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := unindexMessages(ctx, tx, `SELECT m.id, m.text FROM messages m JOIN channels c ON c.id = m.channel_id WHERE c.account_id = ?`, id); err != nil {
+		if err := s.unindexMessages(ctx, tx, `SELECT m.id, m.text FROM messages m JOIN channels c ON c.id = m.channel_id WHERE c.account_id = ?`, id); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)

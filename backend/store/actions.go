@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"modconsole/backend/chat"
 )
@@ -110,7 +111,7 @@ func (s *Store) InsertAction(ctx context.Context, a *ActionRow) (bool, error) {
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE id = ?`, mid).Scan(&one); err != nil {
 				return fmt.Errorf("store: action %q evidence: %w", a.Key, notFound(err, "message", mid))
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO action_evidence(action_id, message_id) VALUES(?, ?)`, id, mid); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO action_evidence(action_id, message_id) VALUES(?, ?) ON CONFLICT DO NOTHING`, id, mid); err != nil {
 				return fmt.Errorf("store: action %q evidence: %w", a.Key, err)
 			}
 		}
@@ -151,7 +152,7 @@ func (s *Store) IncAttempts(ctx context.Context, id int64) error {
 }
 
 const actionCols = `a.id, a.key, a.channel_id, a.params, a.status, a.outcome, a.attempts, a.created, a.updated, a.actor, a.parent_id, a.resolved_items,
-	(SELECT json_group_array(message_id) FROM (SELECT message_id FROM action_evidence e WHERE e.action_id = a.id ORDER BY message_id))`
+	(SELECT json_group_array(message_id) FROM (SELECT message_id FROM action_evidence e WHERE e.action_id = a.id ORDER BY message_id) ev)`
 
 // scanAction reads a row selected with actionCols.
 func scanAction(r rowScanner) (ActionRow, error) {
@@ -249,8 +250,18 @@ func (s *Store) LatestActionWithKeyPrefix(ctx context.Context, prefix string) (A
 	// the key's unique index serves (LIKE would not, being case-insensitive).
 	upper := []byte(prefix)
 	upper[len(upper)-1]++
-	a, err := scanAction(s.r.QueryRowContext(ctx, `SELECT `+actionCols+` FROM actions a
-		WHERE a.key >= ? AND a.key < ? ORDER BY a.id DESC LIMIT 1`, prefix, string(upper)))
+	q := `SELECT ` + actionCols + ` FROM actions a WHERE a.key >= ? AND a.key < ? ORDER BY a.id DESC LIMIT 1`
+	args := []any{prefix, string(upper)}
+	if s.pg {
+		// Byte order whatever the database's collation (an index on
+		// key COLLATE "C" serves it); starts_with where the incremented
+		// byte is no valid UTF-8 (PostgreSQL refuses such text).
+		q = `SELECT ` + actionCols + ` FROM actions a WHERE a.key COLLATE "C" >= ? AND a.key COLLATE "C" < ? ORDER BY a.id DESC LIMIT 1`
+		if !utf8.Valid(upper) {
+			q, args = `SELECT `+actionCols+` FROM actions a WHERE starts_with(a.key, ?) ORDER BY a.id DESC LIMIT 1`, []any{prefix}
+		}
+	}
+	a, err := scanAction(s.r.QueryRowContext(ctx, q, args...))
 	if err != nil {
 		return ActionRow{}, notFound(err, "action with key prefix", prefix)
 	}

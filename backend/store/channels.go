@@ -131,7 +131,7 @@ func (s *Store) Channel(ctx context.Context, id int64) (Channel, error) {
 // queue items, events, actions, chatters, channel rules).
 func (s *Store) DeleteChannel(ctx context.Context, id int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := unindexMessages(ctx, tx, `SELECT id, text FROM messages WHERE channel_id = ?`, id); err != nil {
+		if err := s.unindexMessages(ctx, tx, `SELECT id, text FROM messages WHERE channel_id = ?`, id); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM channels WHERE id = ?`, id)
@@ -144,7 +144,11 @@ func (s *Store) DeleteChannel(ctx context.Context, id int64) error {
 
 // unindexMessages removes the selected messages (query yields id, text) from
 // the external-content FTS index; it must run before the rows are deleted.
-func unindexMessages(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+// PostgreSQL's index follows its rows by itself.
+func (s *Store) unindexMessages(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	if s.pg {
+		return nil
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(messages_fts, rowid, text) SELECT 'delete', id, text FROM (`+query+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("store: remove messages from search index: %w", err)

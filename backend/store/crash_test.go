@@ -88,6 +88,7 @@ func crashIterations() int {
 // integrity_check (and the FTS check), that every batch the child reported
 // committed is complete, and that at most the one in flight is missing.
 func TestCrashSafety(t *testing.T) {
+	sqliteOnly(t)
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}

@@ -31,7 +31,8 @@ type MessageVersion struct {
 // inserted. Rows indexed before this batch (id <= indexed) are re-indexed
 // here; newer rows are indexed with their final text by the batch's bulk
 // index statement.
-func applyEdits(ctx context.Context, tx *sql.Tx, edits []*MessageEdit, indexed int64) error {
+// fts5 tells to keep SQLite's FTS5 index (PostgreSQL's updates itself).
+func applyEdits(ctx context.Context, tx *sql.Tx, edits []*MessageEdit, indexed int64, fts5 bool) error {
 	for _, e := range edits {
 		e.ID = 0
 		if e.ChannelID <= 0 || e.PlatformID == "" {
@@ -60,7 +61,7 @@ func applyEdits(ctx context.Context, tx *sql.Tx, edits []*MessageEdit, indexed i
 		if _, err := tx.ExecContext(ctx, `UPDATE messages SET text = ?, edits = edits + 1 WHERE id = ?`, e.Text, id); err != nil {
 			return fmt.Errorf("store: batch: edit %q: %w", e.PlatformID, err)
 		}
-		if id <= indexed {
+		if fts5 && id <= indexed {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(messages_fts, rowid, text) VALUES('delete', ?, ?)`, id, old); err != nil {
 				return fmt.Errorf("store: batch: edit %q: unindex: %w", e.PlatformID, err)
 			}

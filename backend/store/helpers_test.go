@@ -2,17 +2,17 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"modconsole/backend/chat"
 )
 
-// openTest opens a fresh store in t.TempDir and closes it at cleanup.
+// openTest opens a fresh store (SQLite in t.TempDir, or a new PostgreSQL
+// database in the PostgreSQL run) and closes it at cleanup.
 func openTest(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "sub", "console.db"))
+	s, err := openDB(testDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
@@ -10,6 +11,10 @@ func TestMain(m *testing.M) {
 		os.Exit(crashChild())
 	}
 	code := m.Run()
+	if err := cluster.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
 	if searchDB.dir != "" {
 		os.RemoveAll(searchDB.dir)
 	}

@@ -139,7 +139,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 				return fmt.Errorf("%w: batch: message id %d is already used (the log holds ids up to %d)", ErrInvalid, m.AssignedID, last)
 			}
 		}
-		if err := insertMessages(ctx, tx, b.Messages, prep); err != nil {
+		if err := insertMessages(ctx, tx, b.Messages, prep, s.pg); err != nil {
 			return err
 		}
 		if err := updateChatters(ctx, tx, b.Messages); err != nil {
@@ -154,8 +154,13 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 		if err := applyMarks(ctx, tx, b.Marks); err != nil {
 			return err
 		}
-		if err := applyEdits(ctx, tx, b.Edits, last); err != nil {
+		if err := applyEdits(ctx, tx, b.Edits, last, !s.pg); err != nil {
 			return err
+		}
+		if s.pg {
+			// PostgreSQL indexes the generated tsvector itself; ids the
+			// caller assigned leave the identity sequence behind them.
+			return syncMessageSequence(ctx, tx, b.Messages)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id > ?`, last); err != nil {
 			return fmt.Errorf("store: batch: index messages: %w", err)
@@ -291,7 +296,7 @@ func valuesSQL(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
-const insertMessageSQL = `INSERT INTO messages(id, channel_id, platform_id, user_id, username, user, text, tokens, reply, effect, at, held) VALUES `
+const insertMessageSQL = `INSERT INTO messages(id, channel_id, platform_id, user_id, username, "user", text, tokens, reply, effect, at, held) VALUES `
 
 // dedupeKey identifies a message on its platform within one channel.
 type dedupeKey struct {
@@ -303,7 +308,13 @@ type dedupeKey struct {
 // deduplicating on (channel, platform id): rows that already exist, in the
 // database or earlier in the batch, are not inserted and get Dup=true and the
 // stored row's id. Messages without a platform id are always inserted.
-func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []preparedMsg) error {
+// On PostgreSQL (pg) a NULL id does not take the default, so the rows ask
+// the sequence for one.
+func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []preparedMsg, pg bool) error {
+	values := valuesSQL
+	if pg {
+		values = pgMessageValues
+	}
 	pending := map[dedupeKey]*MessageRow{} // first occurrence in this batch
 	var chunk []int                        // indexes into msgs
 	flush := func() error {
@@ -316,7 +327,7 @@ func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []
 			args = append(args, idOrNull(m.AssignedID), m.ChannelID, p.platformID, m.Msg.User.ID, m.Msg.User.Username, p.user,
 				m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held))
 		}
-		rows, err := tx.QueryContext(ctx, insertMessageSQL+valuesSQL(len(chunk), 12)+
+		rows, err := tx.QueryContext(ctx, insertMessageSQL+values(len(chunk), 12)+
 			` ON CONFLICT(channel_id, platform_id) DO NOTHING RETURNING id, channel_id, platform_id`, args...)
 		if err != nil {
 			return fmt.Errorf("store: batch: insert messages: %w", err)
@@ -350,7 +361,7 @@ func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []
 			// row by in a multi-row RETURNING, so insert it alone.
 			if single == nil {
 				var err error
-				single, err = tx.PrepareContext(ctx, insertMessageSQL+valuesSQL(1, 12)+` RETURNING id`)
+				single, err = tx.PrepareContext(ctx, insertMessageSQL+values(1, 12)+` RETURNING id`)
 				if err != nil {
 					return fmt.Errorf("store: batch: prepare message insert: %w", err)
 				}
@@ -544,7 +555,7 @@ func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
 			return nil
 		}
 		if mk.All {
-			if err := collect(`1`); err != nil {
+			if err := collect(`1 = 1`); err != nil {
 				return err
 			}
 			continue
@@ -705,6 +716,9 @@ func (s *Store) Search(ctx context.Context, query string, channelID int64, limit
 		return nil, nil
 	}
 	limit = clampLimit(limit, 50)
+	if s.pg {
+		return s.SearchMessages(ctx, MessageFilter{Terms: strings.Fields(query), ChannelID: channelID, Limit: limit})
+	}
 	if channelID == 0 {
 		return s.queryMessages(ctx, "search", `SELECT `+messageCols+` FROM messages_fts f
 			JOIN messages m ON m.id = f.rowid JOIN channels c ON c.id = m.channel_id
@@ -745,8 +759,11 @@ func (s *Store) MaxMessageID(ctx context.Context) (int64, error) {
 // stored messages (those that have one), newest first, with their row
 // ids: the ingest pipeline's starting dedupe window for the channel.
 func (s *Store) RecentPlatformIDs(ctx context.Context, channelID int64, n int) ([]PlatformRowID, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, platform_id FROM messages INDEXED BY messages_channel
-		WHERE channel_id = ? ORDER BY id DESC LIMIT ?`, channelID, n)
+	q := `SELECT id, platform_id FROM messages INDEXED BY messages_channel WHERE channel_id = ? ORDER BY id DESC LIMIT ?`
+	if s.pg {
+		q = `SELECT id, platform_id FROM messages WHERE channel_id = ? ORDER BY id DESC LIMIT ?`
+	}
+	rows, err := s.r.QueryContext(ctx, q, channelID, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: recent platform ids: %w", err)
 	}

@@ -270,7 +270,7 @@ func TestCorruptMessageJSON(t *testing.T) {
 	c := seedChannel(t, s, "c")
 	m := msg(c.ID, "1", "amy", "x")
 	writeMsgs(t, s, m)
-	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET user = '[' WHERE id = ?`, m.ID); err != nil {
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET "user" = '[' WHERE id = ?`, m.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.MessageByID(ctx, m.ID)

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // migration is one numbered schema step.
@@ -21,10 +21,17 @@ type migration struct {
 	SQL     string
 }
 
-// embeddedMigrations reads migrations/NNNN_name.sql in order. Numbers must
-// start at 1 and have no gaps: migrations are append-only.
+// embeddedMigrations reads SQLite's migrations/NNNN_name.sql in order.
+// Numbers must start at 1 and have no gaps: migrations are append-only.
+// PostgreSQL's are in migrations/postgres (OpenPostgres).
 func embeddedMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+	return readMigrations(migrationFS, "migrations")
+}
+
+// readMigrations reads dir/NNNN_name.sql of fsys in order, checking that the
+// numbers start at 1 and have no gaps.
+func readMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: read migrations: %w", err)
 	}
@@ -39,7 +46,7 @@ func embeddedMigrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("store: migration file %q is not named NNNN_name.sql", name)
 		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+name)
+		body, err := fs.ReadFile(fsys, dir+"/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("store: read migration %q: %w", name, err)
 		}
@@ -54,15 +61,31 @@ func embeddedMigrations() ([]migration, error) {
 	return migs, nil
 }
 
+// migrator is what *sql.DB and *sql.Conn have in common.
+type migrator interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
 // migrate applies every migration newer than the recorded version, each in its
 // own transaction together with its schema_migrations row. On failure the
-// database stays at the last migration that succeeded.
-func migrate(ctx context.Context, db *sql.DB, migs []migration) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+// database stays at the last migration that succeeded. pg selects
+// PostgreSQL's column types for schema_migrations.
+func migrate(ctx context.Context, db migrator, migs []migration, pg bool) error {
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name    TEXT    NOT NULL,
 		applied INTEGER NOT NULL
-	)`); err != nil {
+	)`
+	if pg {
+		create = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name    TEXT    NOT NULL,
+		applied BIGINT  NOT NULL
+	)`
+	}
+	if _, err := db.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	cur, err := schemaVersion(ctx, db)
@@ -95,7 +118,9 @@ func migrate(ctx context.Context, db *sql.DB, migs []migration) error {
 }
 
 // schemaVersion returns the highest applied migration (0 on a fresh file).
-func schemaVersion(ctx context.Context, db *sql.DB) (int, error) {
+func schemaVersion(ctx context.Context, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (int, error) {
 	var v int
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("store: read schema version: %w", err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMigrationsFreshAndReopen(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	migs, err := embeddedMigrations()
 	if err != nil {
@@ -59,6 +60,7 @@ func TestMigrationsFreshAndReopen(t *testing.T) {
 }
 
 func TestMigrationFailureRollsBack(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	base, err := embeddedMigrations()
 	if err != nil {
@@ -98,6 +100,7 @@ func TestMigrationFailureRollsBack(t *testing.T) {
 }
 
 func TestMigrationNewerDatabaseRefused(t *testing.T) {
+	sqliteOnly(t)
 	base, err := embeddedMigrations()
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +118,7 @@ func TestMigrationNewerDatabaseRefused(t *testing.T) {
 }
 
 func TestOpenBadPath(t *testing.T) {
+	sqliteOnly(t)
 	if _, err := Open(""); err == nil {
 		t.Error("empty path accepted")
 	}
@@ -132,6 +136,7 @@ func TestOpenBadPath(t *testing.T) {
 }
 
 func TestOpenOddPathAndCloseTwice(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dir with space#and?query%20", "db file.sqlite")
 	s, err := Open(path)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
@@ -230,8 +229,8 @@ func TestInsertActionConcurrent(t *testing.T) {
 
 func TestPendingActionsSurviveReopen(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "p.db")
-	s, err := Open(path)
+	path := testDB(t)
+	s, err := openDB(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +242,7 @@ func TestPendingActionsSurviveReopen(t *testing.T) {
 		}
 	}
 	s.Close()
-	s, err = Open(path)
+	s, err = openDB(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -499,8 +499,8 @@ func (s *Store) ResolveItems(ctx context.Context, ids []int64, status string) ([
 			if err != nil {
 				return fmt.Errorf("store: resolve items: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE messages SET held = EXISTS(
-					SELECT 1 FROM queue_items WHERE message_id = ?1 AND status = 'open') WHERE id = ?1`, msgID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE messages SET held = CASE WHEN EXISTS(
+					SELECT 1 FROM queue_items WHERE message_id = ?1 AND status = 'open') THEN 1 ELSE 0 END WHERE id = ?1`, msgID); err != nil {
 				return fmt.Errorf("store: resolve items: %w", err)
 			}
 			moved = append(moved, id)

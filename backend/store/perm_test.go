@@ -14,6 +14,7 @@ import (
 // TestNewDatabaseFilesOwnerOnly: a new database and the -wal and -shm files
 // SQLite creates beside it are 0600 even under a permissive umask.
 func TestNewDatabaseFilesOwnerOnly(t *testing.T) {
+	sqliteOnly(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX modes")
 	}
@@ -38,6 +39,7 @@ func TestNewDatabaseFilesOwnerOnly(t *testing.T) {
 // were left 0644 (an earlier version, a copy) is 0600 after Open, with its
 // data intact.
 func TestExistingDatabaseFilesTightened(t *testing.T) {
+	sqliteOnly(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX modes")
 	}

@@ -175,8 +175,8 @@ func (s *Store) SetQueueStatus(ctx context.Context, id int64, status string) err
 		if err != nil {
 			return notFound(err, "queue item", id)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET held = EXISTS(
-				SELECT 1 FROM queue_items WHERE message_id = ?1 AND status = 'open')
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET held = CASE WHEN EXISTS(
+				SELECT 1 FROM queue_items WHERE message_id = ?1 AND status = 'open') THEN 1 ELSE 0 END
 			WHERE id = ?1`, msgID); err != nil {
 			return fmt.Errorf("store: queue item %d: update message: %w", id, err)
 		}

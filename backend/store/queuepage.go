@@ -28,7 +28,8 @@ type QueueFilter struct {
 }
 
 // where builds the WHERE clause and its arguments (without the cursor).
-func (f QueueFilter) where() (string, []any, error) {
+// pg selects PostgreSQL's JSON functions.
+func (f QueueFilter) where(pg bool) (string, []any, error) {
 	st := f.Status
 	if st == "" {
 		st = QueueOpen
@@ -44,7 +45,11 @@ func (f QueueFilter) where() (string, []any, error) {
 		conds, args = append(conds, "c.platform = ?"), append(args, string(f.Platform))
 	}
 	if f.RuleID != 0 {
-		conds, args = append(conds, "EXISTS (SELECT 1 FROM json_each(q.rule_ids) WHERE value = ?)"), append(args, f.RuleID)
+		if pg {
+			conds, args = append(conds, "q.rule_ids::jsonb @> jsonb_build_array(?::bigint)"), append(args, f.RuleID)
+		} else {
+			conds, args = append(conds, "EXISTS (SELECT 1 FROM json_each(q.rule_ids) WHERE value = ?)"), append(args, f.RuleID)
+		}
 	}
 	return strings.Join(conds, " AND "), args, nil
 }
@@ -52,7 +57,7 @@ func (f QueueFilter) where() (string, []any, error) {
 // QueuePage returns up to f.Limit queue items matching f after the cursor
 // f.After, each with its message and platform.
 func (s *Store) QueuePage(ctx context.Context, f QueueFilter) ([]QueueRow, error) {
-	where, args, err := f.where()
+	where, args, err := f.where(s.pg)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +93,7 @@ func (s *Store) QueuePage(ctx context.Context, f QueueFilter) ([]QueueRow, error
 // CountQueue returns how many queue items match f (its cursor and limit
 // are ignored).
 func (s *Store) CountQueue(ctx context.Context, f QueueFilter) (int, error) {
-	where, args, err := f.where()
+	where, args, err := f.where(s.pg)
 	if err != nil {
 		return 0, err
 	}
@@ -114,7 +119,7 @@ type QueueCount struct {
 // without open items are left out), joined or not.
 func (s *Store) OpenQueueCounts(ctx context.Context) ([]QueueCount, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT q.channel_id, c.platform, count(*) FROM queue_items q
-		JOIN channels c ON c.id = q.channel_id WHERE q.status = 'open' GROUP BY q.channel_id ORDER BY q.channel_id`)
+		JOIN channels c ON c.id = q.channel_id WHERE q.status = 'open' GROUP BY q.channel_id, c.platform ORDER BY q.channel_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: open queue counts: %w", err)
 	}

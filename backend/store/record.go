@@ -201,7 +201,7 @@ type EvidenceMessage struct {
 
 // query builds the SELECT of f; evidence adds the evidence messages as a
 // JSON column.
-func (f ActionFilter) query(limit int, evidence bool) (string, []any) {
+func (f ActionFilter) query(limit int, evidence, pg bool) (string, []any) {
 	conds, args := []string{}, []any{}
 	conds, args = inList(conds, args, `a.kind`, f.Kinds)
 	conds, args = inList(conds, args, `a.status`, f.Statuses)
@@ -227,7 +227,11 @@ func (f ActionFilter) query(limit int, evidence bool) (string, []any) {
 		conds, args = append(conds, `a.id < ?`), append(args, f.BeforeID)
 	}
 	cols := actionCols + `, c.platform, c.name, ` + moderatorExpr
-	if evidence {
+	if evidence && pg {
+		cols += `, (SELECT coalesce(json_agg(json_build_object('id', em.id, 'platformId', coalesce(em.platform_id, ''),
+			'userId', em.user_id, 'username', em.username, 'text', em.text, 'at', em.at, 'deleted', em.deleted <> 0) ORDER BY em.id), '[]')
+			FROM action_evidence ae JOIN messages em ON em.id = ae.message_id WHERE ae.action_id = a.id)`
+	} else if evidence {
 		cols += `, (SELECT json_group_array(json_object('id', em.id, 'platformId', coalesce(em.platform_id, ''),
 			'userId', em.user_id, 'username', em.username, 'text', em.text, 'at', em.at, 'deleted', json(CASE em.deleted WHEN 0 THEN 'false' ELSE 'true' END)))
 			FROM (SELECT em.* FROM action_evidence ae JOIN messages em ON em.id = ae.message_id WHERE ae.action_id = a.id ORDER BY em.id) em)`
@@ -296,7 +300,7 @@ func (s *Store) EachAction(ctx context.Context, f ActionFilter, fn func(ActionRe
 }
 
 func (s *Store) eachAction(ctx context.Context, f ActionFilter, limit int, evidence bool, fn func(ActionRecord) error) error {
-	q, args := f.query(limit, evidence)
+	q, args := f.query(limit, evidence, s.pg)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: actions: %w", err)

@@ -56,30 +56,43 @@ func (s *Store) PruneMessages(ctx context.Context, channelID int64, before time.
 		if len(vs) == 0 {
 			return nil
 		}
+		ids := make([]any, len(vs))
+		for i, v := range vs {
+			ids[i] = v.id
+		}
+		if s.pg {
+			// PostgreSQL's search index follows the rows.
+			return deleteMessages(ctx, tx, ids, &n)
+		}
 		unindex, err := tx.PrepareContext(ctx, `INSERT INTO messages_fts(messages_fts, rowid, text) VALUES('delete', ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("store: prune: %w", err)
 		}
 		defer unindex.Close()
-		ids := make([]any, len(vs))
-		for i, v := range vs {
+		for _, v := range vs {
 			if _, err := unindex.ExecContext(ctx, v.id, v.text); err != nil {
 				return fmt.Errorf("store: prune: unindex %d: %w", v.id, err)
 			}
-			ids[i] = v.id
 		}
-		for len(ids) > 0 {
-			part := ids[:min(len(ids), 500)]
-			ids = ids[len(part):]
-			if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, part...); err != nil {
-				return fmt.Errorf("store: prune: %w", err)
-			}
-		}
-		n = len(vs)
-		return nil
+		return deleteMessages(ctx, tx, ids, &n)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// deleteMessages deletes the messages with row ids ids, 500 per statement,
+// and sets *n to how many there were.
+func deleteMessages(ctx context.Context, tx *sql.Tx, ids []any, n *int) error {
+	total := len(ids)
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), 500)]
+		ids = ids[len(part):]
+		if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, part...); err != nil {
+			return fmt.Errorf("store: prune: %w", err)
+		}
+	}
+	*n = total
+	return nil
 }

@@ -40,6 +40,32 @@ type MessageFilter struct {
 // linkCond is what has:link means: a link token, or a URL-looking text.
 const linkCond = `(coalesce(m.tokens, '') LIKE '%"kind":"link"%' OR m.text LIKE '%http://%' OR m.text LIKE '%https://%' OR m.text LIKE '%www.%')`
 
+// linkCondPG is linkCond on PostgreSQL, whose LIKE minds case (SQLite's
+// does not for ASCII).
+const linkCondPG = `(coalesce(m.tokens, '') LIKE '%"kind":"link"%' OR m.text ILIKE '%http://%' OR m.text ILIKE '%https://%' OR m.text ILIKE '%www.%')`
+
+// tsQuery is phraseQuery on PostgreSQL: a condition on the messages'
+// tsvector requiring every term as a phrase (phraseto_tsquery with the
+// schema's modconsole configuration, as the tsvector: the term is
+// parsed as plain text, never as tsquery syntax) and its arguments. No
+// terms: "".
+func tsQuery(terms []string) (string, []any) {
+	var parts []string
+	var args []any
+	for _, t := range terms {
+		t = strings.TrimSpace(strings.ReplaceAll(t, "\x00", ""))
+		if t == "" {
+			continue
+		}
+		parts = append(parts, `phraseto_tsquery('modconsole', ?)`)
+		args = append(args, t)
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return `m.tsv @@ (` + strings.Join(parts, ` && `) + `)`, args
+}
+
 // phraseQuery turns terms into an FTS5 query: each term a quoted phrase
 // (inner quotes doubled, NUL bytes dropped), implicitly ANDed.
 func phraseQuery(terms []string) string {
@@ -60,11 +86,15 @@ func phraseQuery(terms []string) string {
 }
 
 // messageQuery builds the SELECT of f (without LIMIT when limit is 0).
-func (f MessageFilter) query(limit int) (string, []any) {
+func (f MessageFilter) query(limit int, pg bool) (string, []any) {
 	var conds []string
 	var args []any
 	from := ` FROM messages m JOIN channels c ON c.id = m.channel_id`
-	if match := phraseQuery(f.Terms); match != "" {
+	if pg {
+		if cond, targs := tsQuery(f.Terms); cond != "" {
+			conds, args = append(conds, cond), append(args, targs...)
+		}
+	} else if match := phraseQuery(f.Terms); match != "" {
 		from = ` FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN channels c ON c.id = m.channel_id`
 		conds, args = append(conds, `messages_fts MATCH ?`), append(args, match)
 	}
@@ -94,7 +124,11 @@ func (f MessageFilter) query(limit int) (string, []any) {
 			add(`NOT ` + cond)
 		}
 	}
-	tri(f.HasLink, linkCond)
+	if pg {
+		tri(f.HasLink, linkCondPG)
+	} else {
+		tri(f.HasLink, linkCond)
+	}
 	tri(f.Deleted, `m.deleted = 1`)
 	tri(f.Held, `m.held = 1`)
 	if !f.After.IsZero() {
@@ -128,7 +162,7 @@ func (f MessageFilter) query(limit int) (string, []any) {
 // (oldest first with f.Oldest). Without terms it filters the log alone
 // (a filter on the author or time then scans the log from the newest row).
 func (s *Store) SearchMessages(ctx context.Context, f MessageFilter) ([]MessageRow, error) {
-	q, args := f.query(clampLimit(f.Limit, 50))
+	q, args := f.query(clampLimit(f.Limit, 50), s.pg)
 	return s.queryMessages(ctx, "search", q, args...)
 }
 
@@ -142,7 +176,7 @@ func (s *Store) EachMessage(ctx context.Context, f MessageFilter, fn func(Messag
 	if f.Limit > 0 {
 		limit = f.Limit
 	}
-	q, args := f.query(limit)
+	q, args := f.query(limit, s.pg)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: each message: %w", err)

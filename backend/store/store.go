@@ -42,6 +42,9 @@ type Store struct {
 	path string
 	w    *sql.DB // the single writer connection
 	r    *sql.DB // read-only pool
+	// pg is set on a PostgreSQL store (OpenPostgres): the few statements
+	// that differ from SQLite's check it.
+	pg bool
 }
 
 // Open opens (creating when missing) the database at path, creating its parent
@@ -84,7 +87,7 @@ func open(path string, migs []migration) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open %q: %w", abs, err)
 	}
-	if err := migrate(context.Background(), w, migs); err != nil {
+	if err := migrate(context.Background(), w, migs, false); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -181,6 +184,9 @@ func (s *Store) Close() error {
 // write connection and holds it for its duration (seconds on millions of
 // rows): call it at startup or from tests, not during ingest.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
+	if s.pg {
+		return s.pgIntegrityCheck(ctx)
+	}
 	rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
 		return fmt.Errorf("store: integrity check: %w", err)

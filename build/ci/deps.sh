@@ -22,7 +22,8 @@ elif [ ${#pkgs[@]} -eq 0 ]; then
   # Browser tests, keyring tests, and the desktop app: its build, its .deb
   # (dpkg-dev, lintian) and its end-to-end test under Xvfb.
   pkgs=(chromium gnome-keyring dbus-x11 libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config dpkg-dev lintian
-    xvfb xauth x11-utils imagemagick)
+    xvfb xauth x11-utils imagemagick
+    postgresql) # the throwaway PostgreSQL clusters of the store tests (backend/store/pgtest)
 fi
 missing=()
 for p in "${pkgs[@]+"${pkgs[@]}"}"; do

@@ -1,0 +1,243 @@
+// Package pgtest starts a throwaway PostgreSQL cluster for tests: initdb into
+// a temporary directory, the server on a loopback port and a Unix socket in
+// that directory, removed again by Stop. PostgreSQL refuses to run as root, so
+// when the tests run as root (CI) the cluster belongs to the "postgres" user
+// and its programs run through runuser.
+//
+// A test binary starts one cluster in TestMain (Main does it for packages
+// that need nothing else) and each test takes a fresh database from it with
+// Cluster.NewDatabase.
+package pgtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// BinDirEnv names the environment variable that overrides where the
+// PostgreSQL programs are (default: Debian's /usr/lib/postgresql/15/bin).
+const BinDirEnv = "MODCONSOLE_PG_BIN"
+
+// DefaultBinDir is where Debian's postgresql-15 package installs initdb and pg_ctl.
+const DefaultBinDir = "/usr/lib/postgresql/15/bin"
+
+// ErrUnavailable is wrapped by Start's error when the PostgreSQL programs are
+// not installed (outside CI the tests that need them are skipped then).
+var ErrUnavailable = errors.New("pgtest: PostgreSQL programs not found")
+
+// Cluster is a running throwaway PostgreSQL cluster.
+type Cluster struct {
+	dir   string // temporary directory: data in dir/data, socket in dir
+	bin   string
+	port  int
+	owner string // OS user running the server; "" = the current user
+	admin string // the cluster's superuser role
+
+	mu   sync.Mutex
+	next int
+}
+
+// BinDir returns the directory holding initdb and pg_ctl.
+func BinDir() string {
+	if d := os.Getenv(BinDirEnv); d != "" {
+		return d
+	}
+	return DefaultBinDir
+}
+
+// InCI reports whether the tests run in CI (CI=true), where a missing
+// PostgreSQL is a failure instead of a reason to skip.
+func InCI() bool {
+	v, _ := strconv.ParseBool(os.Getenv("CI"))
+	return v
+}
+
+// Start creates and starts a cluster. The caller must Stop it.
+func Start() (*Cluster, error) {
+	bin := BinDir()
+	for _, p := range []string{"initdb", "pg_ctl", "postgres"} {
+		if _, err := os.Stat(filepath.Join(bin, p)); err != nil {
+			return nil, fmt.Errorf("%w: %s (install Debian's postgresql package, or set %s)", ErrUnavailable, filepath.Join(bin, p), BinDirEnv)
+		}
+	}
+	c := &Cluster{bin: bin}
+	if os.Geteuid() == 0 {
+		c.owner = "postgres"
+		if _, err := user.Lookup(c.owner); err != nil {
+			return nil, fmt.Errorf("pgtest: running as root needs the %q user (Debian's postgresql package creates it): %w", c.owner, err)
+		}
+	}
+	c.admin = "postgres"
+	// A short path: the socket path must stay under 108 bytes.
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	c.dir = dir
+	if c.owner != "" {
+		if out, err := exec.Command("chown", c.owner, dir).CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("pgtest: chown %s: %w: %s", dir, err, out)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := c.run("initdb", "-D", data, "-U", c.admin, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pgtest: initdb: %w: %s", err, out)
+	}
+	// Try a few ports: another process may take the free one we picked
+	// before the server binds it.
+	var lastErr error
+	for range 5 {
+		c.port, err = freePort()
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		// Durability is worthless for a throwaway cluster: fsync off makes
+		// creating databases and committing fast.
+		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.port, dir)
+		out, err := c.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start")
+		if err == nil {
+			return c, nil
+		}
+		lastErr = fmt.Errorf("pgtest: pg_ctl start: %w: %s%s", err, out, c.logTail())
+	}
+	os.RemoveAll(dir)
+	return nil, lastErr
+}
+
+// run runs one of the cluster's programs as the cluster's owner.
+func (c *Cluster) run(prog string, args ...string) ([]byte, error) {
+	path := filepath.Join(c.bin, prog)
+	var cmd *exec.Cmd
+	if c.owner != "" {
+		cmd = exec.Command("runuser", append([]string{"-u", c.owner, "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	cmd.Dir = c.dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.Bytes(), err
+}
+
+// logTail returns the end of the server log, for errors.
+func (c *Cluster) logTail() string {
+	b, err := os.ReadFile(filepath.Join(c.dir, "server.log"))
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return "\nserver log:\n" + string(b)
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("pgtest: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// URL returns the connection URL of database db over loopback TCP.
+func (c *Cluster) URL(db string) string {
+	u := url.URL{Scheme: "postgres", User: url.User(c.admin), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)), Path: "/" + db}
+	u.RawQuery = "sslmode=disable"
+	return u.String()
+}
+
+// Port returns the cluster's TCP port on 127.0.0.1.
+func (c *Cluster) Port() int { return c.port }
+
+// NewDatabase creates an empty database with a unique name and returns its
+// URL. Databases live until the cluster stops.
+func (c *Cluster) NewDatabase(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	c.next++
+	n := c.next
+	c.mu.Unlock()
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	name := fmt.Sprintf("t%d_%s", n, hex.EncodeToString(rnd[:]))
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return "", fmt.Errorf("pgtest: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
+	}
+	return c.URL(name), nil
+}
+
+// Stop stops the server (fast shutdown: open connections are closed) and
+// removes the cluster's directory. It is safe to call on nil.
+func (c *Cluster) Stop() error {
+	if c == nil {
+		return nil
+	}
+	var err error
+	if out, e := c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w", "-t", "30", "stop"); e != nil {
+		err = fmt.Errorf("pgtest: pg_ctl stop: %w: %s", e, strings.TrimSpace(string(out)))
+	}
+	if e := os.RemoveAll(c.dir); e != nil {
+		err = errors.Join(err, fmt.Errorf("pgtest: remove %s: %w", c.dir, e))
+	}
+	return err
+}
+
+// Shared is a cluster started once per test binary, or why it could not be.
+type Shared struct {
+	once    sync.Once
+	cluster *Cluster
+	err     error
+}
+
+// Get starts the cluster on first use and returns it. Where PostgreSQL is
+// not installed it skips t, or fails it in CI (CI=true); any other failure
+// to start fails t.
+func (s *Shared) Get(t testing.TB) *Cluster {
+	t.Helper()
+	s.once.Do(func() {
+		start := time.Now()
+		s.cluster, s.err = Start()
+		if s.err == nil && testing.Verbose() {
+			fmt.Fprintf(os.Stderr, "pgtest: cluster on 127.0.0.1:%d started in %v\n", s.cluster.port, time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if s.err != nil {
+		if errors.Is(s.err, ErrUnavailable) && !InCI() {
+			t.Skipf("PostgreSQL not available, skipping: %v", s.err)
+		}
+		t.Fatal(s.err)
+	}
+	return s.cluster
+}
+
+// Stop stops the cluster if Get started one.
+func (s *Shared) Stop() error {
+	return s.cluster.Stop()
+}

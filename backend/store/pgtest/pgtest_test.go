@@ -1,0 +1,68 @@
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestClusterStartsServesAndIsRemoved(t *testing.T) {
+	c, err := Start()
+	if errors.Is(err, ErrUnavailable) && !InCI() {
+		t.Skipf("PostgreSQL not available, skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := c.dir
+	ctx := context.Background()
+	url1, err := c.NewDatabase(ctx)
+	if err != nil {
+		c.Stop()
+		t.Fatal(err)
+	}
+	url2, err := c.NewDatabase(ctx)
+	if err != nil {
+		c.Stop()
+		t.Fatal(err)
+	}
+	if url1 == url2 {
+		t.Errorf("two databases share the URL %s", url1)
+	}
+	conn, err := pgx.Connect(ctx, url1)
+	if err != nil {
+		c.Stop()
+		t.Fatal(err)
+	}
+	var v string
+	if err := conn.QueryRow(ctx, "SHOW server_version_num").Scan(&v); err != nil {
+		t.Error(err)
+	} else if v < "150000" {
+		t.Errorf("server version %s, want 15 or later", v)
+	}
+	var db string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil || db == "postgres" {
+		t.Errorf("connected to %q (%v), want the new database", db, err)
+	}
+	conn.Close(ctx)
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cluster directory %s still there after Stop (%v)", dir, err)
+	}
+	if _, err := pgx.Connect(ctx, url1); err == nil {
+		t.Error("the server still accepts connections after Stop")
+	}
+}
+
+func TestMissingBinariesAreUnavailable(t *testing.T) {
+	t.Setenv(BinDirEnv, t.TempDir())
+	_, err := Start()
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Start with no programs: %v, want ErrUnavailable", err)
+	}
+}

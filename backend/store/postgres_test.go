@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestRebind(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`SELECT 1`, `SELECT 1`},
+		{`a = ? AND b = ?`, `a = $1 AND b = $2`},
+		{`SET note = ?1 WHERE c = ?2 AND note <> ?1 AND u = ?3 LIMIT ?4`, `SET note = $1 WHERE c = $2 AND note <> $1 AND u = $3 LIMIT $4`},
+		{`?2 then ?`, `$2 then $3`},
+		{`x LIKE '%?%' AND y = ?`, `x LIKE '%?%' AND y = $1`},
+		{`'it''s ?' = ?`, `'it''s ?' = $1`},
+		{`"odd?col" = ?`, `"odd?col" = $1`},
+		{"-- why?\nSELECT ?", "-- why?\nSELECT $1"},
+		{`/* ? */ SELECT ?`, `/* ? */ SELECT $1`},
+		{`SELECT '?`, `SELECT '?`}, // unterminated literal: left alone
+	} {
+		if got := rebind(c.in); got != c.want {
+			t.Errorf("rebind(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestPgText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"a\x00b", "a\uFFFDb"},
+		{"\xff\xfe", "\uFFFD"},
+		{"ok ünïcode", "ok ünïcode"},
+	} {
+		if got := pgText(c.in); got != c.want {
+			t.Errorf("pgText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"postgres://mod:s3cret@db:5432/console", "postgres://mod:xxxxx@db:5432/console"},
+		{"postgres://mod@db/console", "postgres://mod@db/console"},
+		{"postgres://db/console", "postgres://db/console"},
+	} {
+		if got := redactURL(c.in); got != c.want {
+			t.Errorf("redactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// pgOnly skips t outside the PostgreSQL run.
+func pgOnly(t testing.TB) {
+	t.Helper()
+	if !onPostgres() {
+		t.Skip("PostgreSQL only (runs in TestPostgresSuite)")
+	}
+}
+
+// Instances starting together migrate the database once (advisory lock);
+// a reopen finds it current; a database newer than the build is refused.
+func TestPostgresMigrations(t *testing.T) {
+	pgOnly(t)
+	ctx := context.Background()
+	url := testDB(t)
+	var wg sync.WaitGroup
+	stores := make([]*Store, 4)
+	errs := make([]error, 4)
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = OpenPostgres(ctx, url)
+		}()
+	}
+	wg.Wait()
+	migs, err := readMigrations(migrationFS, "migrations/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range stores {
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		defer s.Close()
+	}
+	s := stores[0]
+	v, err := s.SchemaVersion(ctx)
+	if err != nil || v != len(migs) {
+		t.Fatalf("schema version %d, %v; want %d", v, err, len(migs))
+	}
+	var rows int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != len(migs) {
+		t.Fatalf("schema_migrations has %d rows (%v), want %d: a migration ran twice or not at all", rows, err, len(migs))
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	future := migration{Version: len(migs) + 1, Name: "future.sql", SQL: "CREATE TABLE future(x INTEGER)"}
+	s2, err := openPostgres(ctx, url, append(append([]migration{}, migs...), future))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if _, err := OpenPostgres(ctx, url); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("open of a newer database: %v, want a refusal", err)
+	}
+}
+
+// A failing migration leaves the database at the last one that worked.
+func TestPostgresMigrationFailureRollsBack(t *testing.T) {
+	pgOnly(t)
+	ctx := context.Background()
+	url := testDB(t)
+	migs, err := readMigrations(migrationFS, "migrations/postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := migration{Version: len(migs) + 1, Name: "bad.sql", SQL: "CREATE TABLE extra_bad(x INTEGER); SELEC broken;"}
+	if _, err := openPostgres(ctx, url, append(append([]migration{}, migs...), bad)); err == nil {
+		t.Fatal("failing migration: no error")
+	}
+	s, err := OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'extra_bad'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the failed migration left its table (%d, %v)", n, err)
+	}
+}
+
+func TestOpenPostgresBadURL(t *testing.T) {
+	ctx := context.Background()
+	if _, err := OpenPostgres(ctx, "/tmp/console.db"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a path: %v, want ErrInvalid", err)
+	}
+	_, err := OpenPostgres(ctx, "postgres://mod:s3cret@127.0.0.1:1/x?connect_timeout=2&sslmode=disable")
+	if err == nil {
+		t.Fatal("connect to a closed port: no error")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+// Chat text with NUL bytes or invalid UTF-8 (PostgreSQL's text refuses
+// both) is stored with U+FFFD instead, and the batch around it survives.
+func TestPostgresOddBytesInChat(t *testing.T) {
+	pgOnly(t)
+	s := openTest(t)
+	ctx := context.Background()
+	c := seedChannel(t, s, "odd")
+	bad := msg(c.ID, "p\x00id", "n\x00ul", "nul \x00 and \xff bytes")
+	good := msg(c.ID, "p2", "amy", "fine")
+	writeMsgs(t, s, bad, good)
+	if bad.ID == 0 || good.ID == 0 {
+		t.Fatalf("ids %d %d", bad.ID, good.ID)
+	}
+	got, err := s.MessageByID(ctx, bad.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Msg.Text != "nul \uFFFD and \uFFFD bytes" {
+		t.Errorf("text %q", got.Msg.Text)
+	}
+	// Looked up by the same odd id, the message is found.
+	if m, err := s.MessageByPlatformID(ctx, c.ID, "p\x00id"); err != nil || m.ID != bad.ID {
+		t.Errorf("by platform id: %d, %v", m.ID, err)
+	}
+	// The same odd id again is a duplicate.
+	again := msg(c.ID, "p\x00id", "n\x00ul", "again")
+	writeMsgs(t, s, again)
+	if !again.Dup || again.ID != bad.ID {
+		t.Errorf("second write: dup %v id %d, want the first row %d", again.Dup, again.ID, bad.ID)
+	}
+}
