@@ -1,7 +1,9 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AccountView, PlatformInfo } from '../src/api/types';
-import { buildAccountFields, takesToken } from '../src/ui/accountForm';
+import AccountFields, { takesToken, type Collected } from '../src/ui/c/AccountFields.svelte';
+import { mountWith, type Mounted } from './harness';
 
 const SOCKETBASE: PlatformInfo = {
   platform: 'socketbase', label: 'socket-base',
@@ -24,7 +26,35 @@ const account = (over: Partial<AccountView>): AccountView => ({
 });
 const q = <T extends Element>(el: Element, sel: string) => el.querySelector<T>(sel);
 
-describe('buildAccountFields', () => {
+let mounted: Mounted[] = [];
+afterEach(() => {
+  for (const m of mounted) m.destroy();
+  mounted = [];
+});
+
+/** buildAccountFields mounts the fields for a platform and an account (null: a new one). */
+function buildAccountFields(info: PlatformInfo | undefined, a: AccountView | null): { el: HTMLElement; collect(): Collected; forget(): void } {
+  const m = mountWith(AccountFields, { info, account: a });
+  mounted.push(m);
+  const i = m.instance as unknown as { collect(): Collected; forget(): void };
+  return { el: m.el.querySelector<HTMLElement>('[data-testid=account-fields]')!, collect: () => i.collect(), forget: () => { i.forget(); flushSync(); } };
+}
+
+/** type puts v in an input as typing does. */
+function type(input: HTMLInputElement | null | undefined, v: string): void {
+  input!.value = v;
+  input!.dispatchEvent(new Event('input', { bubbles: true }));
+  flushSync();
+}
+
+/** tick sets a checkbox as a click does. */
+function tick(box: HTMLInputElement | null | undefined, on = true): void {
+  box!.checked = on;
+  box!.dispatchEvent(new Event('change', { bubbles: true }));
+  flushSync();
+}
+
+describe('AccountFields', () => {
   it('labels the token field from tokenLabel and builds one field per secret and setting', () => {
     const f = buildAccountFields(SOCKETBASE, null);
     const tokenField = q(f.el, '[data-testid=token-field]')!;
@@ -76,8 +106,8 @@ describe('buildAccountFields', () => {
 
   it('replaces or removes a stored secret and sets or clears the token', () => {
     let f = buildAccountFields(SOCKETBASE, account({ hasToken: true }));
-    q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] input[type=password]')!.value = 'new-secret';
-    q<HTMLInputElement>(f.el, '[data-testid=token-input]')!.value = '  eyJ.jwt  ';
+    type(q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] input[type=password]'), 'new-secret');
+    type(q<HTMLInputElement>(f.el, '[data-testid=token-input]'), '  eyJ.jwt  ');
     let got = f.collect();
     expect(got.ok && got.value.secrets).toEqual({ jwt_secret: 'new-secret' });
     expect(got.ok && got.value.token).toBe('eyJ.jwt');
@@ -85,12 +115,9 @@ describe('buildAccountFields', () => {
     expect(q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] input[type=password]')!.value).toBe('');
 
     f = buildAccountFields(SOCKETBASE, account({ hasToken: true }));
-    const rm = q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] [data-testid=secret-remove]')!;
-    rm.checked = true;
-    rm.dispatchEvent(new Event('change'));
-    const clear = q<HTMLInputElement>(f.el, '[data-testid=token-clear]')!;
-    clear.checked = true;
-    clear.dispatchEvent(new Event('change'));
+    tick(q<HTMLInputElement>(f.el, '[data-testid=secret-field][data-key=jwt_secret] [data-testid=secret-remove]'));
+    tick(q<HTMLInputElement>(f.el, '[data-testid=token-clear]'));
+    expect(q<HTMLInputElement>(f.el, '[data-testid=token-input]')!.disabled).toBe(true);
     got = f.collect();
     expect(got.ok && got.value.secrets).toEqual({ jwt_secret: '' });
     expect(got.ok && got.value.clearToken).toBe(true);
@@ -104,7 +131,8 @@ describe('buildAccountFields', () => {
     expect(!got.ok && got.errors.join(' ')).toContain('hash');
     const hash = q<HTMLInputElement>(f.el, '[data-testid=setting-field][data-key=hash] input')!;
     expect(hash.getAttribute('aria-invalid')).toBe('true');
-    hash.value = '  my-project ';
+    type(hash, '  my-project ');
+    expect(hash.getAttribute('aria-invalid')).toBeNull(); // typing clears the mark
     const ok = f.collect();
     expect(ok).toEqual({ ok: true, value: { settings: { hash: 'my-project' } } });
     expect(hash.getAttribute('aria-invalid')).toBeNull();
@@ -113,11 +141,12 @@ describe('buildAccountFields', () => {
   it('keeps free-form settings and refuses a known key typed there', () => {
     const f = buildAccountFields(SOCKETBASE, account({ settings: { hash: 'h' } }));
     (q<HTMLButtonElement>(f.el, '[data-testid=add-setting]')!).click();
+    flushSync();
     const [k, v] = [...f.el.querySelectorAll<HTMLInputElement>('[data-testid=other-settings] .kv-row input')];
-    k!.value = 'namespace';
-    v!.value = '/mods';
+    type(k, 'namespace');
+    type(v, '/mods');
     expect(f.collect()).toEqual({ ok: true, value: { settings: { hash: 'h', namespace: '/mods' } } });
-    k!.value = 'url';
+    type(k, 'url');
     const bad = f.collect();
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.errors[0]).toContain('url');
@@ -149,6 +178,7 @@ describe('buildAccountFields', () => {
     const got = f.collect();
     expect(got.ok && got.value.confirmHosts).toBeFalsy();
     q<HTMLInputElement>(box, '[data-testid=confirm-hosts]')!.click();
+    flushSync();
     const confirmed = f.collect();
     expect(confirmed.ok && confirmed.value.confirmHosts).toBe(true);
     expect(q(buildAccountFields(info, account({})).el, '[data-testid=held-secrets]')).toBeNull();
@@ -159,11 +189,9 @@ describe('buildAccountFields', () => {
     const f = buildAccountFields(info, account({ hasToken: true, settings: { hash: 'h' } }));
     const input = q<HTMLInputElement>(f.el, '[data-testid=setting-field][data-key=url] input')!;
     const note = q<HTMLElement>(f.el, '[data-testid=endpoint-moved]')!;
-    input.value = 'https://api.socket-base.com/v2';
-    input.dispatchEvent(new Event('input'));
+    type(input, 'https://api.socket-base.com/v2');
     expect(note.hidden).toBe(true);
-    input.value = 'https://collector.example';
-    input.dispatchEvent(new Event('input'));
+    type(input, 'https://collector.example');
     expect(note.hidden).toBe(false);
     expect(note.textContent).toContain('collector.example');
   });
@@ -177,6 +205,7 @@ describe('buildAccountFields', () => {
     const a = on.collect();
     expect(a.ok && a.value.settings?.allow_insecure).toBe('1');
     box.click();
+    flushSync();
     const b = on.collect();
     expect(b.ok && 'allow_insecure' in (b.value.settings ?? {})).toBe(false);
     const off = buildAccountFields(info, account({ settings: { hash: 'h' } }));
