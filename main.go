@@ -71,6 +71,7 @@ type config struct {
 	addr        string
 	allowRemote bool // a non-loopback addr is allowed
 	data        string
+	db          string // serve: a postgres:// URL (--db or MODCONSOLE_DB); "" = SQLite in data
 	noOpen      bool
 	secrets     string
 	window      bool
@@ -140,6 +141,12 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	if err := checkAddr(c.addr, c.allowRemote); err != nil {
 		return c, err
 	}
+	if cmd == "serve" && c.db == "" {
+		c.db = os.Getenv(dbEnv)
+	}
+	if c.db != "" && !store.IsPostgresURL(c.db) {
+		return c, fmt.Errorf("--db (or %s) takes a postgres:// URL; without it the console keeps its SQLite database in --data", dbEnv)
+	}
 	if c.secrets != "keyring" && c.secrets != "memory" {
 		return c, fmt.Errorf("--secrets must be keyring or memory, not %q", c.secrets)
 	}
@@ -155,6 +162,11 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	}
 	return c, nil
 }
+
+// dbEnv names the environment variable that gives serve its PostgreSQL
+// database when --db is not set (a URL with a password is better kept out
+// of the process list this way, or in ~/.pgpass).
+const dbEnv = "MODCONSOLE_DB"
 
 // checkAddr refuses a listen address that is not loopback unless remote
 // access was asked for: browser mode is plain HTTP.
@@ -252,7 +264,7 @@ func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
 	if err := prepareDataDir(cfg.data); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(filepath.Join(cfg.data, "console.db"))
+	st, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +287,22 @@ func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
 		TraceLatency: os.Getenv("MODCONSOLE_TRACE_LATENCY") == "1",
 	})
 	return &core{st: st, svc: svc, log: log}, nil
+}
+
+// openStore opens the PostgreSQL database of cfg.db (team mode's shared
+// store), or else the SQLite file in the data directory.
+func openStore(cfg config, log *slog.Logger) (*store.Store, error) {
+	if cfg.db == "" {
+		return store.Open(filepath.Join(cfg.data, "console.db"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := store.OpenPostgres(ctx, cfg.db)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("store on PostgreSQL", "db", st.Path())
+	return st, nil
 }
 
 func (c *core) close() {

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/store"
+	"modconsole/backend/store/pgtest"
+)
+
+// TestServeDBFlag: serve takes --db or MODCONSOLE_DB, only as a postgres://
+// URL; the other commands have no --db.
+func TestServeDBFlag(t *testing.T) {
+	t.Setenv(dbEnv, "")
+	c, err := parseFlags("serve", []string{"--data", t.TempDir(), "--db", "postgres://u@db/console"}, "keyring", io.Discard)
+	if err != nil || c.db != "postgres://u@db/console" {
+		t.Fatalf("--db: %q, %v", c.db, err)
+	}
+	t.Setenv(dbEnv, "postgresql://u@db/fromenv")
+	if c, err = parseFlags("serve", []string{"--data", t.TempDir()}, "keyring", io.Discard); err != nil || c.db != "postgresql://u@db/fromenv" {
+		t.Fatalf("%s: %q, %v", dbEnv, c.db, err)
+	}
+	if c, err = parseFlags("serve", []string{"--data", t.TempDir(), "--db", "postgres://u@db/flag"}, "keyring", io.Discard); err != nil || c.db != "postgres://u@db/flag" {
+		t.Fatalf("--db over %s: %q, %v", dbEnv, c.db, err)
+	}
+	t.Setenv(dbEnv, "")
+	if _, err := parseFlags("serve", []string{"--data", t.TempDir(), "--db", "/var/lib/console.db"}, "keyring", io.Discard); err == nil || !strings.Contains(err.Error(), "postgres://") {
+		t.Fatalf("a path as --db: %v, want a refusal naming postgres://", err)
+	}
+	if _, err := parseFlags("desktop", []string{"--db", "postgres://u@db/x"}, "keyring", io.Discard); err == nil {
+		t.Fatal("desktop accepted --db")
+	}
+	t.Setenv(dbEnv, "postgres://u@db/x")
+	if c, err := parseFlags("demo", nil, "memory", io.Discard); err != nil || c.db != "" {
+		t.Fatalf("demo took %s: %q, %v", dbEnv, c.db, err)
+	}
+}
+
+// TestServeOpensPostgres: with --db the assembled backend keeps its data in
+// that PostgreSQL database (another connection to it sees what the
+// console's store wrote), and nothing in the data directory.
+func TestServeOpensPostgres(t *testing.T) {
+	var cluster pgtest.Shared
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	url, err := cluster.Get(t).NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(dbEnv, "")
+	data := t.TempDir()
+	cfg, err := parseFlags("serve", []string{"--data", data, "--db", url, "--secrets", "memory"}, "keyring", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newCore(cfg, "browser", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	ctx := context.Background()
+	a := &store.Account{Platform: chat.Velora, Name: "team-acct"}
+	if err := c.st.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	other, err := store.OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	got, err := other.Account(ctx, a.ID)
+	if err != nil || got.Name != "team-acct" {
+		t.Fatalf("the account in PostgreSQL: %+v, %v", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "console.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("serve --db made a SQLite database in --data (%v)", err)
+	}
+}
