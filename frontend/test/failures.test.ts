@@ -30,6 +30,17 @@ describe('ActionFailures: one failure, one notice', () => {
     expect(restored).toBe(1);
   });
 
+  it('gives the text back when the failure came with a batch before Act answered "pending"', () => {
+    const reports: string[] = [];
+    let restored = 0;
+    const f = new ActionFailures((a) => reports.push(a.outcome ?? ''));
+    f.update(action(10, 'failed', 'Your message contains a blocked term')); // the event stream overtook the answer
+    f.submitted(action(10, 'pending'), 'Send', () => restored++); // Act's answer, built before the failure
+    f.update(action(10, 'failed', 'Your message contains a blocked term'));
+    expect(reports).toEqual(['Your message contains a blocked term']);
+    expect(restored).toBe(1);
+  });
+
   it('stays quiet for confirmed actions', () => {
     const reports: string[] = [];
     let restored = 0;

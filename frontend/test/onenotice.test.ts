@@ -48,6 +48,25 @@ describe('one failure, one notice', () => {
     expect(input.value).toBe('no spoiler please');
   });
 
+  it('the failure overtakes Act\'s answer on the event stream: still one toast, the text back', async () => {
+    let answer: (v: ActionView) => void = () => {};
+    const { ctx } = fakeConsole({ Act: () => new Promise<ActionView>((res) => { answer = res; }) });
+    ctx.state.channels.set(CID, channel);
+    const m = mountWith(Composer, { channelId: CID, replyTo: null }, ctx);
+    mounted.push(m);
+    const input = m.el.querySelector<HTMLInputElement>('[data-testid=send-input]')!;
+    input.value = 'spoiler ahead';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    m.el.querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    await settle();
+    batch(ctx, { actions: [action('failed', REASON)] });
+    answer({ ...action('pending'), updated: 5 }); // built before the failure, stamped later
+    await settle();
+    expect(ctx.toasts.map((t) => [t.title, t.text, t.count ?? 1])).toEqual([['Send failed in pixelpaws', REASON, 1]]);
+    expect(ctx.state.actions.get(77)?.status).toBe('failed'); // never back to pending
+    expect(input.value).toBe('spoiler ahead');
+  });
+
   it('the same notice again counts up on the toast that is up', () => {
     const { ctx } = fakeConsole();
     ctx.toast('error', REASON, 'Send failed');

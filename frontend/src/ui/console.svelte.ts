@@ -5,7 +5,7 @@
 // Changes of the batch (what the old views' update(ch) got).
 import { makeApi, type Api } from '../api/api';
 import type { StreamState, Transport } from '../api/transport';
-import type { ActionRequest, Batch, Overview, ShieldView } from '../api/types';
+import type { ActionRequest, ActionView, Batch, Overview, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { ActionFailures, type Route } from './ctx';
@@ -53,8 +53,9 @@ export class Console {
   /** failures reports each failed action once, with the platform's reason. */
   private readonly failures = new ActionFailures((a, label) => {
     const c = this.state.channels.get(a.channelId);
+    const what = label ?? `${a.kind.charAt(0).toUpperCase()}${a.kind.slice(1)}`;
     this.toast('error', a.outcome || 'no reason given',
-      `${label ?? a.kind} failed${c ? ` in ${c.name}` : ''}${a.target && !label ? ` (${a.target})` : ''}`);
+      `${what} failed${c ? ` in ${c.name}` : ''}${a.target && !label ? ` (${a.target})` : ''}`);
   });
   /** pageKey is the shown page's shortcut handler (returns true when it used the key). */
   pageKey: ((e: KeyboardEvent) => boolean) | null = null;
@@ -175,7 +176,9 @@ export class Console {
       const a = await this.api.act(req);
       if (a && typeof a.id === 'number') {
         const prev = this.state.actions.get(a.id);
-        if (!prev || prev.updated <= a.updated) this.state.actions.set(a.id, a);
+        // A settled state (from a batch that overtook this answer) never goes back to pending.
+        const settled = (x: ActionView) => x.status === 'failed' || x.status === 'confirmed';
+        if (!prev || (prev.updated <= a.updated && (settled(a) || !settled(prev)))) this.state.actions.set(a.id, a);
         this.failures.submitted(this.state.actions.get(a.id) ?? a, label, onFailed);
       }
       return true;

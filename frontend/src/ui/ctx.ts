@@ -46,6 +46,12 @@ export class ActionFailures {
   /** submitted records Act's answer for an action the UI sent. current is the
    * newest state known for it (a batch may have brought its outcome first). */
   submitted(current: ActionView, label: string, onFailed?: () => void): void {
+    if (this.reported.has(current.id)) {
+      // Its failure came with a batch before Act answered (the event stream
+      // can overtake the HTTP answer): reported already; give the text back.
+      onFailed?.();
+      return;
+    }
     if (current.status === 'failed') {
       this.fail(current, label);
       onFailed?.();
