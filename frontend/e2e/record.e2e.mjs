@@ -70,14 +70,18 @@ try {
 
   // Enough of the demo's chat: links on two platforms, some held by the links rule and some not (the
   // demo posts them every few seconds). The searches end at t0 so that new chat does not change counts.
+  const stamp = () => new Date(Math.floor(Date.now() / 1000) * 1000 - 2000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  let t0 = '';
   const linkPlats = await waitFor(async () => {
-    const res = await api('SearchMessages', { query: 'has:link', channelId: 0, before: 0, limit: 1000 });
+    const before = stamp();
+    const res = await api('SearchMessages', { query: `has:link before:${before}`, channelId: 0, before: 0, limit: 1000 });
     const ms = res.results ?? [];
     const ps = new Set(ms.map((m) => m.platform));
-    return ps.size >= 2 && ms.some((m) => m.held) && ms.some((m) => !m.held) ? ps : null;
+    if (ps.size < 2 || !ms.some((m) => m.held) || !ms.some((m) => !m.held)) return null;
+    t0 = before;
+    return ps;
   }, 60_000, 1000);
   r.check('the demo has messages with links on two platforms, held and not', !!linkPlats, [...(linkPlats ?? [])].join(','));
-  const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 2000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const LINKQ = `has:link before:${t0}`;
 
   // 1. search: typed filter, then the bar's filters narrow it
@@ -122,8 +126,9 @@ try {
   const now = Date.now();
   const pad = (n) => String(n).padStart(2, '0');
   const local = (ms) => { const d = new Date(ms); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`; };
-  const to = Math.floor((now - 60_000) / 60_000) * 60_000;
-  const from = to - 30 * 60_000;
+  // The last minute or two (the bounds are whole minutes): the demo's chat before it is left out.
+  const to = Math.ceil((now + 1000) / 60_000) * 60_000;
+  const from = Math.floor((now - 60_000) / 60_000) * 60_000;
   await page.selectOption('[data-testid=f-time-preset]', 'custom');
   await page.fill('[data-testid=f-time-from]', local(from));
   await loaded(S, () => page.fill('[data-testid=f-time-to]', local(to)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barWords, composeQuery, emptySearchBar, exportRequest, filterValue, localInput, localInputMs, rangeMs, rfc3339, runExport } from '../src/ui/record';
+import { whenShort, barWords, composeQuery, emptySearchBar, exportRequest, filterValue, localInput, localInputMs, rangeMs, rfc3339, runExport } from '../src/ui/record';
 import type { ExportTicket } from '../src/api/types';
 
 describe('search filter bar', () => {
@@ -59,6 +59,18 @@ describe('time ranges', () => {
     expect(rangeMs({ preset: 'custom', from: localInput(a), to: '' }, now)).toEqual({ after: a, before: 0 });
     expect(localInputMs('2026-01-02')).toBe(0);
     expect(rfc3339(a)).toMatch(/^2026-01-02T03:04:00[+-]\d\d:\d\d$/);
+  });
+});
+
+describe('whenShort', () => {
+  const time = (ms: number) => `t${new Date(ms).getHours()}`;
+  it('gives the time of day today and the date before', () => {
+    const now = new Date(2026, 10, 25, 20).getTime();
+    expect(whenShort(new Date(2026, 10, 25, 9).getTime(), now, time)).toBe('t9');
+    const before = whenShort(new Date(2026, 10, 24, 9).getTime(), now, time);
+    expect(before).not.toBe('t9');
+    expect(before.endsWith(' t9')).toBe(true);
+    expect(whenShort(new Date(2025, 10, 24, 9).getTime(), now, time)).toContain('2025');
   });
 });
 

@@ -69,6 +69,14 @@ export function rfc3339(ms: number): string {
   return `${localDay(ms)}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
+/** whenShort is the time of day for today and "Nov 24 19:18:16" before (full date in the title). */
+export function whenShort(ms: number, now: number, time: (ms: number) => string): string {
+  if (localDay(ms) === localDay(now)) return time(ms);
+  const d = new Date(ms);
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  return `${d.toLocaleDateString(undefined, sameYear ? { month: 'short', day: 'numeric' } : { year: 'numeric', month: 'short', day: 'numeric' })} ${time(ms)}`;
+}
+
 function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
