@@ -101,8 +101,16 @@ try {
   const n2 = await count('[data-testid=search-count]');
   const paged = (await page.getAttribute('[data-testid=search-count]', 'data-more')) === 'true';
   r.check(`platform filter (${plat}) narrows the results to that platform`, n2 > 0 && n2 < n1 && (paged || n2 === platN) && rows.every((x) => x.platform === plat && (x.links > 0 || LINK.test(x.text))), `${n1} → ${n2} (had ${platN} of ${plat})`);
-  // held: only held messages (fewer, or none)
   await loaded(S, () => page.selectOption('[data-testid=f-platform]', ''));
+  // channel: the busiest channel of the link results
+  const byChan = new Map();
+  for (const x of linkRows) byChan.set(x.channelId, (byChan.get(x.channelId) ?? 0) + 1);
+  const [chan, chanN] = [...byChan.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['0', 0];
+  await loaded(S, () => page.selectOption('.page-search .page-head select[aria-label=channel]', chan));
+  rows = await rowsOf('[data-testid=search-row]');
+  r.check('channel menu narrows the results to that channel', rows.length === chanN && rows.every((x) => x.channelId === chan), `${n1} → ${rows.length} in channel ${chan}`);
+  await loaded(S, () => page.selectOption('.page-search .page-head select[aria-label=channel]', '0'));
+  // held: only held messages
   await loaded(S, () => page.selectOption('[data-testid=f-held]', 'yes'));
   rows = await rowsOf('[data-testid=search-row]');
   const n3 = await count('[data-testid=search-count]');
@@ -216,6 +224,15 @@ try {
       r.check(`audit status filter "${s}": every row ${s}`, sr.every((x) => x.status === s) && (s !== 'confirmed' || sr.length > 0), `${sr.length} rows`);
     }
     await loaded(A, () => page.selectOption('[data-testid=f-status]', ''));
+    await loaded(A, () => page.selectOption('[data-testid=audit-filters] select[aria-label=channel]', String(banChan)));
+    const cr = await rowsOf('[data-testid=audit-row]');
+    r.check('audit channel filter: only that channel', cr.length > 0 && cr.every((x) => Number(x.channelId) === banChan), `${cr.length} rows`);
+    await loaded(A, () => page.selectOption('[data-testid=audit-filters] select[aria-label=channel]', '0'));
+    const tPreset = Date.now();
+    await loaded(A, () => page.selectOption('[data-testid=audit-filters] [data-testid=f-time-preset]', '15m'));
+    const tr = await rowsOf('[data-testid=audit-row]');
+    r.check('audit time filter: only the last 15 minutes', tr.length > 0 && tr.every((x) => Number(x.created) >= tPreset - 15 * 60_000 - 1000), `${tr.length} rows`);
+    await loaded(A, () => page.selectOption('[data-testid=audit-filters] [data-testid=f-time-preset]', ''));
     const ruleMod = (await rowsOf('[data-testid=audit-row]')).map((x) => x.moderator).find((m) => m.startsWith('rule:'));
     if (ruleMod) {
       await loaded(A, async () => { await page.fill('[data-testid=f-moderator]', ruleMod); await page.press('[data-testid=f-moderator]', 'Enter'); });
