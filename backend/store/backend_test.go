@@ -8,8 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"modconsole/backend/store/pgtest"
 )
@@ -28,12 +31,45 @@ func onPostgres() bool { return os.Getenv(backendEnv) == "postgres" }
 var cluster pgtest.Shared
 
 // testDB returns a fresh database for t: a SQLite path in t.TempDir, or the
-// URL of a new PostgreSQL database (dropped with the cluster).
+// URL of a new PostgreSQL schema (a database of its own would cost a copy of
+// the template per test; everything is dropped with the cluster).
 func testDB(t testing.TB) string {
 	t.Helper()
 	if !onPostgres() {
 		return filepath.Join(t.TempDir(), "sub", "console.db")
 	}
+	ctx := context.Background()
+	url, err := cluster.Get(t).NewSchema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schemas share one database: its extension goes to public, which
+	// every schema's search_path has, so their migrations find it there.
+	sharedExt.Do(func() {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			sharedExt.err = err
+			return
+		}
+		defer conn.Close(ctx)
+		_, sharedExt.err = conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public`)
+	})
+	if sharedExt.err != nil {
+		t.Fatal(sharedExt.err)
+	}
+	return url
+}
+
+// sharedExt creates the extensions of the schemas' shared database once.
+var sharedExt struct {
+	sync.Once
+	err error
+}
+
+// emptyPostgresDB returns the URL of a new, empty PostgreSQL database (for
+// the tests of migrations).
+func emptyPostgresDB(t testing.TB) string {
+	t.Helper()
 	url, err := cluster.Get(t).NewDatabase(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +106,7 @@ func TestPostgresSuite(t *testing.T) {
 	}
 	// Make sure PostgreSQL is there (skip or fail as pgtest decides) before
 	// spending a child process on it.
-	cluster.Get(t)
+	pgtest.Need(t)
 	args := []string{"-test.count=1", "-test.timeout=15m"}
 	for _, name := range []string{"test.run", "test.skip", "test.v", "test.failfast", "test.short"} {
 		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {

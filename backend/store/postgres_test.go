@@ -65,7 +65,7 @@ func pgOnly(t testing.TB) {
 func TestPostgresMigrations(t *testing.T) {
 	pgOnly(t)
 	ctx := context.Background()
-	url := testDB(t)
+	url := emptyPostgresDB(t)
 	var wg sync.WaitGroup
 	stores := make([]*Store, 4)
 	errs := make([]error, 4)
@@ -114,7 +114,7 @@ func TestPostgresMigrations(t *testing.T) {
 func TestPostgresMigrationFailureRollsBack(t *testing.T) {
 	pgOnly(t)
 	ctx := context.Background()
-	url := testDB(t)
+	url := emptyPostgresDB(t)
 	migs, err := readMigrations(migrationFS, "migrations/postgres")
 	if err != nil {
 		t.Fatal(err)

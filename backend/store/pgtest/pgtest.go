@@ -50,8 +50,9 @@ type Cluster struct {
 	owner string // OS user running the server; "" = the current user
 	admin string // the cluster's superuser role
 
-	mu   sync.Mutex
-	next int
+	mu     sync.Mutex
+	next   int
+	shared string // URL of NewSchema's database
 }
 
 // BinDir returns the directory holding initdb and pg_ctl.
@@ -69,14 +70,35 @@ func InCI() bool {
 	return v
 }
 
-// Start creates and starts a cluster. The caller must Stop it.
-func Start() (*Cluster, error) {
+// Available returns an error wrapping ErrUnavailable when the PostgreSQL
+// programs Start needs are not installed.
+func Available() error {
 	bin := BinDir()
 	for _, p := range []string{"initdb", "pg_ctl", "postgres"} {
 		if _, err := os.Stat(filepath.Join(bin, p)); err != nil {
-			return nil, fmt.Errorf("%w: %s (install Debian's postgresql package, or set %s)", ErrUnavailable, filepath.Join(bin, p), BinDirEnv)
+			return fmt.Errorf("%w: %s (install Debian's postgresql package, or set %s)", ErrUnavailable, filepath.Join(bin, p), BinDirEnv)
 		}
 	}
+	return nil
+}
+
+// Need skips t when PostgreSQL is not installed, or fails it in CI.
+func Need(t testing.TB) {
+	t.Helper()
+	if err := Available(); err != nil {
+		if InCI() {
+			t.Fatal(err)
+		}
+		t.Skipf("PostgreSQL not available, skipping: %v", err)
+	}
+}
+
+// Start creates and starts a cluster. The caller must Stop it.
+func Start() (*Cluster, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	bin := BinDir()
 	c := &Cluster{bin: bin}
 	if os.Geteuid() == 0 {
 		c.owner = "postgres"
@@ -162,6 +184,55 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// NewSchema creates a schema with a unique name in one database of the
+// cluster shared by every NewSchema caller and returns a URL whose
+// search_path is that schema, then public (where extensions are). A schema
+// is much cheaper than a database (catalog rows instead of a copied
+// template), which counts when every test wants its own.
+func (c *Cluster) NewSchema(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	if c.shared == "" {
+		c.mu.Unlock()
+		u, err := c.NewDatabase(ctx)
+		if err != nil {
+			return "", err
+		}
+		c.mu.Lock()
+		if c.shared == "" {
+			c.shared = u
+		}
+	}
+	c.next++
+	n, shared := c.next, c.shared
+	c.mu.Unlock()
+	conn, err := pgx.Connect(ctx, shared)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("s%d", n)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("pgtest: create schema %s: %w", name, err)
+	}
+	u, err := url.Parse(shared)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", name+",public")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// DatabaseName returns the database name of a URL NewDatabase returned.
+func DatabaseName(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
+
 // URL returns the connection URL of database db over loopback TCP.
 func (c *Cluster) URL(db string) string {
 	u := url.URL{Scheme: "postgres", User: url.User(c.admin), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)), Path: "/" + db}
@@ -175,6 +246,13 @@ func (c *Cluster) Port() int { return c.port }
 // NewDatabase creates an empty database with a unique name and returns its
 // URL. Databases live until the cluster stops.
 func (c *Cluster) NewDatabase(ctx context.Context) (string, error) {
+	return c.NewDatabaseFrom(ctx, "")
+}
+
+// NewDatabaseFrom creates a database that is a copy of the database named
+// template ("" = an empty one; nobody may be connected to the template) and
+// returns its URL.
+func (c *Cluster) NewDatabaseFrom(ctx context.Context, template string) (string, error) {
 	c.mu.Lock()
 	c.next++
 	n := c.next
@@ -187,7 +265,11 @@ func (c *Cluster) NewDatabase(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("pgtest: connect: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	stmt := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		stmt += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, stmt); err != nil {
 		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
 	}
 	return c.URL(name), nil

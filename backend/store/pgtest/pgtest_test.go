@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -65,4 +66,51 @@ func TestMissingBinariesAreUnavailable(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Start with no programs: %v, want ErrUnavailable", err)
 	}
+	if err := Available(); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Available with no programs: %v", err)
+	}
+	// Outside CI a missing PostgreSQL skips; in CI it fails.
+	t.Setenv("CI", "")
+	if r := runNeed(); r != "skip" {
+		t.Errorf("Need outside CI: %s, want skip", r)
+	}
+	t.Setenv("CI", "true")
+	if r := runNeed(); r != "fail" {
+		t.Errorf("Need in CI: %s, want fail", r)
+	}
+}
+
+// runNeed runs Need on a recording testing.TB and says what it did.
+func runNeed() string {
+	rec := &recorder{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Need(rec)
+	}()
+	<-done
+	switch {
+	case rec.failed:
+		return "fail"
+	case rec.skipped:
+		return "skip"
+	}
+	return "pass"
+}
+
+// recorder is a testing.TB that records Fatal and Skip (both end the
+// goroutine, as the real ones do).
+type recorder struct {
+	testing.TB
+	failed, skipped bool
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatal(args ...any) {
+	r.failed = true
+	runtime.Goexit()
+}
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skipped = true
+	runtime.Goexit()
 }
