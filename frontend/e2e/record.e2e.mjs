@@ -4,10 +4,14 @@
 // audit log filtered by kind, status and moderator; CSV and JSONL exports of
 // the audit log (with evidence) and of a search download and parse; the
 // Chatterino chat log; mod events hide typing/presence/activity by default.
+// Screenshots of the three screens go to a temporary directory that is removed,
+// or to SCREENSHOTS when set (`make screenshots`: docs/screenshots).
 //
 //   node e2e/record.e2e.mjs                  (starts ../modconsole demo)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/record.e2e.mjs
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launch, Results, target, waitFor } from './lib.mjs';
 
 const AUDIT_COLUMNS = ['id', 'time', 'updated', 'platform', 'channel_id', 'channel', 'moderator', 'kind', 'target_user_id', 'target', 'message_id', 'params', 'status', 'outcome', 'attempts', 'evidence'];
@@ -39,6 +43,8 @@ function parseCSV(text) {
   return rows;
 }
 
+const shots = process.env.SCREENSHOTS || mkdtempSync(join(tmpdir(), 'record-e2e-'));
+mkdirSync(shots, { recursive: true });
 const r = new Results();
 const t = await target();
 const browser = await launch();
@@ -179,6 +185,7 @@ try {
     const chip = page.locator(`[data-testid=search-row][data-msg-id="${banMsg}"] [data-testid=search-action][data-kind=ban]`);
     const st = await waitFor(async () => { const s = await chip.getAttribute('data-status').catch(() => null); return s === 'confirmed' || s === 'failed' ? s : null; }, 20_000, 200);
     r.check('the result shows the ban confirmed', st === 'confirmed', `status=${st} user=${banUser}`);
+    await page.screenshot({ path: join(shots, 'search.png') });
     // the user card opens from the result's name
     await page.locator(`[data-testid=search-row][data-msg-id="${banMsg}"] [data-testid=search-user]`).click();
     r.check('clicking the name opens the user card', (await waitFor(() => page.locator('[data-testid=user-card]').count(), 5000)) > 0);
@@ -240,6 +247,7 @@ try {
       r.check('audit moderator filter: only that moderator', mr.length > 0 && mr.every((x) => x.moderator === ruleMod), `${ruleMod}: ${mr.length}`);
     }
     await loaded(A, () => page.click('[data-testid=f-clear]'));
+    await page.screenshot({ path: join(shots, 'audit.png') });
 
     // 5. the chat log of the ban's channel today, in Chatterino's format
     await page.click('[data-page=search]');
@@ -259,6 +267,7 @@ try {
   await waitFor(() => page.getAttribute(E, 'data-done').then((v) => Number(v) > 0), 10_000);
   let ev = await rowsOf('[data-testid=event-row]');
   const boxes = await page.$$eval('[data-testid=f-type]', (els) => els.map((e) => [e.dataset.type, e.checked]));
+  await page.screenshot({ path: join(shots, 'events.png') });
   r.check('mod events hide typing/presence/activity by default', ev.length > 0 && ev.every((x) => !NOISE.includes(x.type)) && boxes.filter(([ty, on]) => NOISE.includes(ty) && !on).length === 3 && boxes.some(([ty, on]) => ty === 'moderation' && on), `${ev.length} events; ${JSON.stringify(boxes)}`);
   await loaded(E, () => page.check('[data-testid=f-noise]'));
   ev = await rowsOf('[data-testid=event-row]');
@@ -279,5 +288,6 @@ try {
 } finally {
   await browser.close().catch(() => {});
   await t.close();
+  if (!process.env.SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
 }
 r.finish();
