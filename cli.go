@@ -33,8 +33,8 @@ func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
 		fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback --addr (plain HTTP: anyone on the network path can read the session token and the chat)")
 		fs.BoolVar(&c.noOpen, "no-open", false, "do not open a browser")
 	}
-	if name == "serve" {
-		fs.StringVar(&c.db, "db", "", "a postgres:// URL: keep the console's data in that PostgreSQL database (team mode; default: $"+dbEnv+", else SQLite in --data)")
+	if name == "serve" || name == "demo" {
+		fs.StringVar(&c.db, "db", "", "a postgres:// URL: keep the console's data in that PostgreSQL database (team mode; serve reads $"+dbEnv+" when it is not given; default: SQLite in --data)")
 	}
 	if name == "desktop" || name == "demo" {
 		fs.BoolVar(&c.testDebug, "test-debug", false, "tests only: serve the window's state on 127.0.0.1 (address and token printed)")

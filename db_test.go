@@ -36,10 +36,40 @@ func TestServeDBFlag(t *testing.T) {
 	if _, err := parseFlags("desktop", []string{"--db", "postgres://u@db/x"}, "keyring", io.Discard); err == nil {
 		t.Fatal("desktop accepted --db")
 	}
+	// The demo takes --db (its tests run the pipeline on PostgreSQL) but
+	// not the environment variable meant for serve.
 	t.Setenv(dbEnv, "postgres://u@db/x")
 	if c, err := parseFlags("demo", nil, "memory", io.Discard); err != nil || c.db != "" {
 		t.Fatalf("demo took %s: %q, %v", dbEnv, c.db, err)
 	}
+	if c, err := parseFlags("demo", []string{"--db", "postgres://u@db/demo"}, "memory", io.Discard); err != nil || c.db != "postgres://u@db/demo" {
+		t.Fatalf("demo --db: %q, %v", c.db, err)
+	}
+}
+
+// TestKill9Postgres is TestKill9 with the demo's store on PostgreSQL: the
+// real pipeline ingests from the five simulators into a throwaway cluster,
+// the binary is killed during ingest and right after moderator actions,
+// and after every kill the messages the API had returned and the actions
+// it had accepted are in the database; the actions a kill interrupted are
+// carried out at the next start (MODCONSOLE_KILL_ITER/4 kills, at least 4).
+func TestKill9Postgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	var cluster pgtest.Shared
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	url, err := cluster.Get(t).NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kill9(t, t.TempDir(), max(4, killIterations()/4), func() (*store.Store, error) {
+		return store.OpenPostgres(context.Background(), url)
+	}, "--db", url)
 }
 
 // TestServeOpensPostgres: with --db the assembled backend keeps its data in

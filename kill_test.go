@@ -52,10 +52,15 @@ func TestKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
-	bin := buildConsole(t)
 	data := t.TempDir()
 	dbPath := filepath.Join(data, "console.db")
-	iters := killIterations()
+	kill9(t, data, killIterations(), func() (*store.Store, error) { return store.Open(dbPath) })
+}
+
+// kill9 is TestKill9 on the data directory data, with the database that
+// open opens; extra are more flags of `modconsole demo` (--db).
+func kill9(t *testing.T, data string, iters int, open func() (*store.Store, error), extra ...string) {
+	bin := buildConsole(t)
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 8))
 
 	unresolved := map[int64]bool{} // actions a kill left pending or sent
@@ -64,7 +69,7 @@ func TestKill9(t *testing.T) {
 	kept := map[int64]bool{}
 	start := time.Now()
 	for it := range iters {
-		c := startConsole(t, bin, data)
+		c := startConsole(t, bin, data, extra...)
 		// Actions the previous kill interrupted are carried out now.
 		if len(unresolved) > 0 {
 			c.waitResolved(t, unresolved, outcomes)
@@ -85,7 +90,7 @@ func TestKill9(t *testing.T) {
 		}
 		c.kill(t)
 
-		st, err := store.Open(dbPath)
+		st, err := open()
 		if err != nil {
 			t.Fatalf("kill %d: reopen: %v", it, err)
 		}
@@ -117,12 +122,12 @@ func TestKill9(t *testing.T) {
 	}
 	// The last kill's actions resume too.
 	if len(unresolved) > 0 {
-		c := startConsole(t, bin, data)
+		c := startConsole(t, bin, data, extra...)
 		c.waitResolved(t, unresolved, outcomes)
 		resumed += len(unresolved)
 		c.kill(t)
 	}
-	st, err := store.Open(dbPath)
+	st, err := open()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,14 +188,14 @@ type console struct {
 
 // startConsole starts the demo on data and waits until it serves (the demo
 // has seeded its accounts and channels by then).
-func startConsole(t *testing.T, bin, data string) *console {
+func startConsole(t *testing.T, bin, data string, extra ...string) *console {
 	t.Helper()
 	logs, err := os.CreateTemp(t.TempDir(), "stderr-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logs.Close()
-	cmd := exec.Command(bin, "demo", "--no-open", "--addr", "127.0.0.1:0", "--data", data, "--traffic", killTraffic)
+	cmd := exec.Command(bin, append([]string{"demo", "--no-open", "--addr", "127.0.0.1:0", "--data", data, "--traffic", killTraffic}, extra...)...)
 	cmd.Stderr = logs
 	out, err := cmd.StdoutPipe()
 	if err != nil {
