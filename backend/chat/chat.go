@@ -180,6 +180,7 @@ const (
 	ActDelete   ActionKind = "delete"
 	ActClear    ActionKind = "clear"
 	ActPin      ActionKind = "pin"
+	ActUnpin    ActionKind = "unpin" // removes the pin of Action.MessageID
 	ActAnnounce ActionKind = "announce"
 	ActSend     ActionKind = "send"
 	// ActMode switches one of the channel's chat modes (Action.Mode) on or
@@ -188,7 +189,7 @@ const (
 )
 
 // ActionKinds lists every action kind.
-var ActionKinds = []ActionKind{ActBan, ActTimeout, ActUnban, ActDelete, ActClear, ActPin, ActAnnounce, ActSend, ActMode}
+var ActionKinds = []ActionKind{ActBan, ActTimeout, ActUnban, ActDelete, ActClear, ActPin, ActUnpin, ActAnnounce, ActSend, ActMode}
 
 // The chat modes a channel may have (Capabilities.Modes lists the ones a
 // connector can switch).

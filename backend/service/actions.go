@@ -131,7 +131,7 @@ func (s *Service) buildAction(ctx context.Context, ch store.Channel, req ActionR
 			return a, nil, invalid("a timeout of %d seconds is longer than any platform allows", req.DurationSeconds)
 		}
 		a.Duration = time.Duration(req.DurationSeconds) * time.Second
-	case chat.ActDelete, chat.ActPin:
+	case chat.ActDelete, chat.ActPin, chat.ActUnpin:
 		if a.MessageID == "" {
 			return a, nil, invalid("%s needs a message", req.Kind)
 		}

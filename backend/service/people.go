@@ -778,7 +778,15 @@ func reversal(caps chat.Capabilities, p chat.Platform, a chat.Action, status str
 		}
 		return chat.ActUnban, "lift timeout", ""
 	case chat.ActPin:
-		return "", "unpin", fmt.Sprintf("the console has no unpin for %s yet: unpin it on the platform, or pin another message", p)
+		unpin := caps.Actions[chat.ActUnpin]
+		if !unpin.Supported || caps.ReadOnly {
+			note := unpin.Note
+			if note == "" {
+				note = "no unpin"
+			}
+			return "", "unpin", fmt.Sprintf("%s cannot unpin from the console: %s", p, note)
+		}
+		return chat.ActUnpin, "unpin", ""
 	case chat.ActDelete:
 		return "", "", "a deleted message cannot be restored on any platform"
 	}
@@ -801,6 +809,14 @@ func (s *Service) Reverse(ctx context.Context, actionID int64) (ActionView, erro
 	kind, label, refused := reversal(caps, p, row.Action, row.Status)
 	if refused != "" {
 		return ActionView{}, fmt.Errorf("%w: %s", chat.ErrUnsupported, refused)
+	}
+	if kind == chat.ActUnpin {
+		// The pinned message is the action's evidence (our row of it).
+		if len(row.Evidence) == 0 {
+			return ActionView{}, invalid("pin %d has no stored message to unpin", actionID)
+		}
+		return s.Act(ctx, ActionRequest{ChannelID: row.ChannelID, Kind: kind, MessageID: row.Evidence[0],
+			Reason: clipReason(fmt.Sprintf("%s (undo of #%d)", label, row.ID))})
 	}
 	if kind == "" || row.Action.User == nil {
 		return ActionView{}, invalid("a %s cannot be undone", row.Action.Kind)

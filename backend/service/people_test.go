@@ -675,6 +675,52 @@ func TestReversalPerPlatform(t *testing.T) {
 	}
 }
 
+// TestUnpinReversesPin: a confirmed pin on Velora (which can unpin) offers
+// "unpin", and Reverse sends the unpin of the same message; Kick cannot pin,
+// so its capabilities cannot unpin either, and the reversal of a pin there
+// is refused with the platform's note.
+func TestUnpinReversesPin(t *testing.T) {
+	w := newWorld(t, chat.Velora, chat.Kichat)
+	ctx := context.Background()
+	w.say(chat.Velora, "p1", "streamer_fan", "pin me")
+	m := w.stored(t, chat.Velora, "p1")
+	pin, err := w.svc.Act(ctx, ActionRequest{ChannelID: w.chans[chat.Velora].ID, Kind: chat.ActPin, MessageID: m.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin = w.waitStatus(t, pin.ID, "confirmed")
+	if pin.Undo != "unpin" || pin.UndoRefused != "" {
+		t.Fatalf("velora pin: undo %q refused %q", pin.Undo, pin.UndoRefused)
+	}
+	un, err := w.svc.Reverse(ctx, pin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if un.Kind != chat.ActUnpin {
+		t.Fatalf("reversal kind %q", un.Kind)
+	}
+	w.waitStatus(t, un.ID, "confirmed")
+	calls := w.callsTo(chat.Velora, chat.ActUnpin)
+	if len(calls) != 1 || calls[0].MessageID != "p1" {
+		t.Fatalf("unpin calls %+v", calls)
+	}
+	// An unpin has no undo of its own, and needs a message.
+	if _, err := w.svc.Act(ctx, ActionRequest{ChannelID: w.chans[chat.Velora].ID, Kind: chat.ActUnpin}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unpin without a message: %v", err)
+	}
+	caps, _, _ := w.svc.capsOf(w.chans[chat.Kichat].ID)
+	kind, label, refused := reversal(caps, chat.Kichat, chat.Action{Kind: chat.ActPin}, "confirmed")
+	if kind != "" || label != "unpin" || !strings.Contains(refused, "cannot unpin") {
+		t.Fatalf("kick pin reversal: %q %q %q", kind, label, refused)
+	}
+	// A read-only connection cannot unpin either.
+	caps, _, _ = w.svc.capsOf(w.chans[chat.Velora].ID)
+	caps.ReadOnly = true
+	if kind, _, refused := reversal(caps, chat.Velora, chat.Action{Kind: chat.ActPin}, "confirmed"); kind != "" || refused == "" {
+		t.Fatalf("read-only velora pin reversal: %q %q", kind, refused)
+	}
+}
+
 // TestLadderCountsThePerson: an escalation ladder counts strikes over the
 // person's linked users: a Kick strike makes the Velora catch escalate.
 func TestLadderCountsThePerson(t *testing.T) {

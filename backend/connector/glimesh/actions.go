@@ -49,6 +49,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 				"cannot lift a timeout early, and unbanning a user who is not banned crashes its chat channel, so the console refuses those."},
 			chat.ActDelete:   {Supported: true, Note: "deleteChatMessage." + noReasonNote},
 			chat.ActPin:      {Supported: false, Note: "Glimesh has no pinned messages."},
+			chat.ActUnpin:    {Supported: false, Note: "Glimesh has no pinned messages."},
 			chat.ActAnnounce: {Supported: false, Note: "Glimesh has no announcements; send a normal message instead."},
 			chat.ActClear:    {Supported: false, Note: "Glimesh's API has no way to clear chat."},
 			chat.ActMode:     {Supported: false, Note: "Glimesh's chat API documents no chat modes (slow, followers, emotes) to switch."},

@@ -75,6 +75,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActDelete:   {Supported: true, Note: "Through Kick's public API (scope moderation:chat_message:manage)."},
 			chat.ActSend:     {Supported: true, Note: "Up to 500 characters, as the token's user, through Kick's public API (scope chat:write)."},
 			chat.ActPin:      {Supported: false, Note: "Pinning: " + noteNoEndpoint},
+			chat.ActUnpin:    {Supported: false, Note: "Unpinning: " + noteNoEndpoint},
 			chat.ActAnnounce: {Supported: false, Note: "Announcements: " + noteNoEndpoint},
 			chat.ActClear:    {Supported: false, Note: "Clearing chat: " + noteNoEndpoint},
 			chat.ActMode:     {Supported: false, Note: "Chat modes (slow, followers, subscribers, emotes): " + noteNoEndpoint + " The relay shows mode changes made on Kick."},
@@ -99,7 +100,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 func (c *Connector) Do(ctx context.Context, a chat.Action) (chat.Result, error) {
 	switch a.Kind {
 	case chat.ActBan, chat.ActTimeout, chat.ActUnban, chat.ActDelete, chat.ActSend:
-	case chat.ActPin, chat.ActAnnounce, chat.ActClear, chat.ActMode:
+	case chat.ActPin, chat.ActUnpin, chat.ActAnnounce, chat.ActClear, chat.ActMode:
 		return chat.Result{}, fmt.Errorf("kichat: %s: %w: %s", a.Kind, chat.ErrUnsupported, noteNoEndpoint)
 	default:
 		return chat.Result{}, fmt.Errorf("kichat: %s: %w", a.Kind, chat.ErrUnsupported)

@@ -38,6 +38,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActUnban:    {Note: "socket-base has no moderation, so there is nothing to lift; unhide the user locally."},
 			chat.ActDelete:   {Note: "socket-base has no moderation: messages cannot be deleted; hide the message locally."},
 			chat.ActPin:      {Note: "socket-base has no pinned messages."},
+			chat.ActUnpin:    {Note: "socket-base has no pinned messages."},
 			chat.ActClear:    {Note: "socket-base has no moderation: a room cannot be cleared; hide the messages locally."},
 			chat.ActMode:     {Note: "socket-base has no chat modes."},
 		},

@@ -68,6 +68,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActUnban:    {Supported: true, Inferred: true, Note: inferred + bridgeNote},
 			chat.ActDelete:   {Supported: true, Inferred: true, Note: inferred + bridgeNote},
 			chat.ActPin:      {Supported: true, Inferred: true, Note: inferred + bridgeNote},
+			chat.ActUnpin:    {Supported: true, Inferred: true, Note: "Removes the pin of the message (the undo of a pin). " + inferred + bridgeNote},
 			chat.ActClear:    {Supported: true, Inferred: true, Note: inferred + bridgeNote},
 			chat.ActMode: {Supported: true, Inferred: true, Note: "Velora enforces slow, follower-only, sub-only and emote-only modes; the commands that switch them are not documented (" +
 				strings.Join(c.modeNames(), ", ") + " as set in the account's mode commands)." + bridgeNote},
@@ -162,7 +163,7 @@ func (c *Connector) Command(a chat.Action) (text, applied string, err error) {
 		}
 		return fill(c.templates[a.Kind], vars), applied, nil
 
-	case chat.ActDelete, chat.ActPin:
+	case chat.ActDelete, chat.ActPin, chat.ActUnpin:
 		id := strings.TrimSpace(a.MessageID)
 		if id == "" || strings.IndexFunc(id, unicode.IsSpace) >= 0 {
 			return "", "", fmt.Errorf("velora: %s: invalid message id %q", a.Kind, a.MessageID)

@@ -37,6 +37,7 @@ func TestCommandRendering(t *testing.T) {
 		{chat.Action{Kind: chat.ActUnban, User: bob}, "/unban bob", false},
 		{chat.Action{Kind: chat.ActDelete, MessageID: "msg_1"}, "/delete msg_1", false},
 		{chat.Action{Kind: chat.ActPin, MessageID: "msg_1"}, "/pin msg_1", false},
+		{chat.Action{Kind: chat.ActUnpin, MessageID: "msg_1"}, "/unpin msg_1", false},
 		{chat.Action{Kind: chat.ActClear}, "/clear", false},
 	}
 	for _, tc := range cases {
@@ -117,7 +118,7 @@ func TestCapabilities(t *testing.T) {
 			t.Errorf("%s: %+v", k, spec)
 		}
 	}
-	for _, k := range []chat.ActionKind{chat.ActUnban, chat.ActDelete, chat.ActPin, chat.ActClear} {
+	for _, k := range []chat.ActionKind{chat.ActUnban, chat.ActDelete, chat.ActPin, chat.ActUnpin, chat.ActClear} {
 		if !caps.Actions[k].Inferred {
 			t.Errorf("%s not marked inferred", k)
 		}

@@ -54,6 +54,7 @@ const (
 	SettingCmdUnban       = "cmd_unban"
 	SettingCmdDelete      = "cmd_delete"
 	SettingCmdPin         = "cmd_pin"
+	SettingCmdUnpin       = "cmd_unpin"
 	SettingCmdClear       = "cmd_clear"
 	SettingCmdModes       = "cmd_modes"   // mode=on|off templates, comma-separated (DefaultModeCommands)
 	SecretStreamerbot     = "streamerbot" // cfg.Secrets key of the bridge token
@@ -185,6 +186,7 @@ func New(cfg connector.Config) (*Connector, error) {
 		chat.ActUnban:   set(SettingCmdUnban, "/unban {user}"),
 		chat.ActDelete:  set(SettingCmdDelete, "/delete {message_id}"),
 		chat.ActPin:     set(SettingCmdPin, "/pin {message_id}"),
+		chat.ActUnpin:   set(SettingCmdUnpin, "/unpin {message_id}"),
 		chat.ActClear:   set(SettingCmdClear, "/clear"),
 	}
 	for k, t := range c.templates {

@@ -429,6 +429,7 @@ func TestActionsSucceed(t *testing.T) {
 		{chat.Action{Kind: chat.ActUnban, User: &chat.User{Username: "frank"}}, "frank has been unbanned"},
 		{chat.Action{Kind: chat.ActBan, User: &chat.User{Username: "frank"}, Reason: "bye now"}, "frank has been banned"},
 		{chat.Action{Kind: chat.ActPin, MessageID: id}, "Message pinned"},
+		{chat.Action{Kind: chat.ActUnpin, MessageID: id}, "Message unpinned"},
 		{chat.Action{Kind: chat.ActDelete, MessageID: id2}, "Message deleted"},
 		{chat.Action{Kind: chat.ActClear}, "Chat cleared"},
 	}

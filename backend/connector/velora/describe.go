@@ -27,6 +27,7 @@ func Describe() connector.Info {
 			{Key: SettingCmdUnban, Label: "Unban command template (inferred)", Default: "/unban {user}"},
 			{Key: SettingCmdDelete, Label: "Delete command template (inferred)", Default: "/delete {message_id}"},
 			{Key: SettingCmdPin, Label: "Pin command template (inferred)", Default: "/pin {message_id}"},
+			{Key: SettingCmdUnpin, Label: "Unpin command template (inferred)", Default: "/unpin {message_id}"},
 			{Key: SettingCmdModes, Label: "Chat mode commands, mode=on|off (inferred)", Default: DefaultModeCommands},
 			{Key: SettingAssumeOK, Label: "1: a send without a commandResult counts as done"},
 			connector.AllowInsecureField(),

@@ -28,6 +28,7 @@ func (c *Connector) Capabilities() chat.Capabilities {
 			chat.ActTimeout:  {Note: fmt.Sprintf(notAvailable, "timeouts")},
 			chat.ActDelete:   {Note: fmt.Sprintf(notAvailable, "moderator message deletion")},
 			chat.ActPin:      {Note: fmt.Sprintf(notAvailable, "pinned messages")},
+			chat.ActUnpin:    {Note: fmt.Sprintf(notAvailable, "pinned messages")},
 			chat.ActAnnounce: {Note: fmt.Sprintf(notAvailable, "announcements")},
 			chat.ActClear:    {Note: fmt.Sprintf(notAvailable, "way to clear a conversation")},
 			chat.ActMode:     {Note: fmt.Sprintf(notAvailable, "chat modes")},
