@@ -668,7 +668,7 @@ func (s *Service) watchView(w store.WatchRow) WatchView {
 
 // PeopleMarks implements API.
 func (s *Service) PeopleMarks(ctx context.Context) (PeopleMarksView, error) {
-	out := PeopleMarksView{Watches: []WatchView{}, Noted: []UserRef{}}
+	out := PeopleMarksView{Watches: []WatchView{}, Noted: []UserRef{}, Notes: []NoteView{}}
 	now := s.now()
 	if ws := s.watches.p.Load(); ws != nil {
 		for _, w := range ws.m {
@@ -678,11 +678,17 @@ func (s *Service) PeopleMarks(ctx context.Context) (PeopleMarksView, error) {
 		}
 	}
 	slices.SortFunc(out.Watches, func(a, b WatchView) int { return cmp.Compare(b.Created, a.Created) })
-	noted, err := s.st.NotedUsers(ctx, 5000)
+	latest, err := s.st.LatestNotes(ctx, 5000)
 	if err != nil {
 		return PeopleMarksView{}, err
 	}
-	out.Noted = append(out.Noted, noted...)
+	for _, n := range latest {
+		if r := []rune(n.Text); len(r) > MarkNoteChars {
+			n.Text = string(r[:MarkNoteChars-1]) + "…"
+		}
+		out.Noted = append(out.Noted, n.User)
+		out.Notes = append(out.Notes, s.noteView(n))
+	}
 	return out, nil
 }
 

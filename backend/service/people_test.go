@@ -512,6 +512,25 @@ func TestNotes(t *testing.T) {
 	eventually(t, "people marks pushed", func() bool {
 		return w.ui.find(func(b Batch) bool { return b.People != nil && len(b.People.Noted) == 1 })
 	})
+	// The marks carry each noted user's newest note (cut for a tooltip).
+	if len(marks.Notes) != 1 || marks.Notes[0].Text != xss {
+		t.Fatalf("latest notes: %+v", marks.Notes)
+	}
+	long := strings.Repeat("b", MarkNoteChars+50)
+	ln, err := w.svc.AddNote(ctx, NoteInput{ChannelID: vc.ID, User: ref(chat.Velora, "troll"), Text: long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marks, _ = w.svc.PeopleMarks(ctx)
+	if len(marks.Notes) != 1 || marks.Notes[0].Text != long[:MarkNoteChars-1]+"…" || marks.Notes[0].User.UserID != "u-troll" {
+		t.Fatalf("newest note, cut: %+v", marks.Notes)
+	}
+	if err := w.svc.DeleteNote(ctx, ln.ID); err != nil {
+		t.Fatal(err)
+	}
+	if marks, _ = w.svc.PeopleMarks(ctx); len(marks.Notes) != 1 || marks.Notes[0].Text != xss {
+		t.Fatalf("after deleting the newest, the one before: %+v", marks.Notes)
+	}
 	if _, err := w.svc.AddNote(ctx, NoteInput{ChannelID: vc.ID, User: ref(chat.Velora, "troll"), Text: "   "}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("empty note: %v", err)
 	}

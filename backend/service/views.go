@@ -376,7 +376,13 @@ type WatchView struct {
 type PeopleMarksView struct {
 	Watches []WatchView `json:"watches"`
 	Noted   []UserRef   `json:"noted"`
+	// Notes holds the newest note of each noted user (its text cut to
+	// MarkNoteChars): the tooltip of chat's note icon.
+	Notes []NoteView `json:"notes"`
 }
+
+// MarkNoteChars is how much of a note PeopleMarksView carries.
+const MarkNoteChars = 200
 
 // EverywhereRequest bans or times out a person everywhere.
 type EverywhereRequest struct {

@@ -295,6 +295,32 @@ func (s *Store) NotedUsers(ctx context.Context, limit int) ([]UserRef, error) {
 	return out, rows.Err()
 }
 
+// LatestNotes returns the newest note of each noted user (up to limit
+// users): what chat shows as the note icon's tooltip.
+func (s *Store) LatestNotes(ctx context.Context, limit int) ([]NoteRow, error) {
+	// SQLite takes the bare columns of an aggregate query from the row
+	// max(id) picked: the newest note of each user.
+	rows, err := s.r.QueryContext(ctx, `SELECT platform, user_key, username, coalesce(channel_id, 0), text, author, created, max(id)
+		FROM notes GROUP BY platform, user_key LIMIT ?`, clampLimit(limit, 5000))
+	if err != nil {
+		return nil, fmt.Errorf("store: latest notes: %w", err)
+	}
+	defer rows.Close()
+	var out []NoteRow
+	for rows.Next() {
+		var n NoteRow
+		var p, key, name string
+		var created int64
+		if err := rows.Scan(&p, &key, &name, &n.ChannelID, &n.Text, &n.Author, &created, &n.ID); err != nil {
+			return nil, fmt.Errorf("store: latest notes: %w", err)
+		}
+		n.User = refFromKey(chat.Platform(p), key, name)
+		n.Created = fromMS(created)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
 // refFromKey rebuilds a UserRef from a stored key and name.
 func refFromKey(p chat.Platform, key, name string) UserRef {
 	if strings.HasPrefix(key, "name:") {

@@ -476,6 +476,7 @@ export interface ParamSpec {
 export interface PeopleMarksView {
   watches: WatchView[] | null;
   noted: UserRef[] | null;
+  notes: NoteView[] | null;
 }
 
 /** PersonView mirrors service.PersonView. */
