@@ -287,6 +287,7 @@ func (s *Service) actionView(r store.ActionRow, p chat.Platform) ActionView {
 		_, v.Undo, v.UndoRefused = reversal(caps, p, a, r.Status)
 	}
 	if a.User != nil {
+		v.UserID, v.Username = a.User.ID, a.User.Username
 		v.Target = a.User.Name()
 		if v.Target == "" {
 			v.Target = a.User.ID

@@ -711,6 +711,10 @@ func TestUnpinReversesPin(t *testing.T) {
 	if pin.Undo != "unpin" || pin.UndoRefused != "" {
 		t.Fatalf("velora pin: undo %q refused %q", pin.Undo, pin.UndoRefused)
 	}
+	// The audit entry names the pinned message's author (its card opens from it).
+	if pin.UserID != "u-streamer_fan" || pin.Username != "streamer_fan" {
+		t.Fatalf("pin target user: %q %q", pin.UserID, pin.Username)
+	}
 	un, err := w.svc.Reverse(ctx, pin.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -153,11 +153,15 @@ type ActionView struct {
 	ChannelID int64           `json:"channelId"`
 	Platform  chat.Platform   `json:"platform"`
 	Kind      chat.ActionKind `json:"kind"`
-	Target    string          `json:"target,omitempty"`  // username or message
-	Params    string          `json:"params,omitempty"`  // human summary: "600s: spam"
-	Status    string          `json:"status"`            // pending, sent, confirmed, failed
-	Outcome   string          `json:"outcome,omitempty"` // platform's words, or applied variant
-	Evidence  []int64         `json:"evidence,omitempty"`
+	Target    string          `json:"target,omitempty"` // username or message
+	// UserID and Username are the target user's, when the action has one
+	// (the audit log opens their card from the name).
+	UserID   string  `json:"userId,omitempty"`
+	Username string  `json:"username,omitempty"`
+	Params   string  `json:"params,omitempty"`  // human summary: "600s: spam"
+	Status   string  `json:"status"`            // pending, sent, confirmed, failed
+	Outcome  string  `json:"outcome,omitempty"` // platform's words, or applied variant
+	Evidence []int64 `json:"evidence,omitempty"`
 	// Actor is who made it: "" the local moderator, "rule:<name>" a rule's
 	// automatic action.
 	Actor   string `json:"actor,omitempty"`

@@ -90,6 +90,8 @@ export interface ActionView {
   platform: Platform;
   kind: ActionKind;
   target?: string;
+  userId?: string;
+  username?: string;
   params?: string;
   status: string;
   outcome?: string;
