@@ -62,10 +62,12 @@ try {
   await page.fill('[data-testid=dialog-reason]', `e2e ${XSS}`);
   const t0 = Date.now();
   await page.click('[data-testid=confirm-ok]');
-  const undo = card.locator('[data-testid=undo]');
+  // The undo toast is the console's (above the card), shown once the platform confirmed.
+  const toast = page.locator('[data-testid=undo-toast][data-kind=ban]:has-text("suspicious_sam")');
+  const undo = toast.locator('[data-testid=undo]');
   const undoShown = await waitFor(() => undo.count(), 10_000, 100);
-  r.check('a confirmed ban offers undo', undoShown > 0, await card.locator('[data-testid=undo-bar]').textContent());
-  r.check('the undo bar says how many held messages went with it', /and \d+ held message/.test(await card.locator('[data-testid=undo-bar]').textContent()));
+  r.check('a confirmed ban offers undo', undoShown > 0, await page.locator('.undo-toasts').textContent());
+  r.check('the undo toast says how many held messages went with it', /and \d+ held message/.test(await toast.textContent()));
   r.check('the user\'s held items left the queue', await waitFor(async () => (await samItems()).length === 0, 5000));
   r.check('… and the queue view', await waitFor(async () => (await page.locator('[data-testid=queue-item]:has-text("suspicious_sam")').count()) === 0, 5000));
 

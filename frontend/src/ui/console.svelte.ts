@@ -5,10 +5,12 @@
 // Changes of the batch (what the old views' update(ch) got).
 import { makeApi, type Api } from '../api/api';
 import type { StreamState, Transport } from '../api/transport';
-import type { ActionRequest, ActionView, Batch, Overview, ShieldView } from '../api/types';
+import type { ActionRequest, ActionView, Batch, Overview, PeopleMarksView, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { ActionFailures, type Route } from './ctx';
+import { Marks } from './marks';
+import { UNDO_MS, UndoTracker, type UndoToast } from './undo';
 
 const QUEUE_LIMIT = 1000;
 
@@ -20,6 +22,13 @@ export interface ToastItem {
   text: string;
   /** count is how many times this same notice came while it was up (absent: once). */
   count?: number;
+}
+
+/** CardReq is the user card asked for: a user of a channel. */
+export interface CardReq {
+  channelId: number;
+  userId: string;
+  username: string;
 }
 
 export type DialogReq =
@@ -45,6 +54,15 @@ export class Console {
   toasts = $state<ToastItem[]>([]);
   dialog = $state.raw<DialogReq | null>(null);
   loadedQueue = $state(false);
+  /** card is the user card shown (c/UserCard.svelte), or null. */
+  card = $state.raw<CardReq | null>(null);
+  /** marks are the watched and noted users chat marks; marksRev counts their changes. */
+  readonly marks = new Marks();
+  marksRev = $state(0);
+  /** undos are the shown undo toasts (c/UndoToasts.svelte). */
+  undos = $state<UndoToast[]>([]);
+  private cardReturn: HTMLElement | null = null;
+  private readonly undoTracker = new UndoTracker((a, label) => this.offerUndo(a, label));
   private pending: Changes | null = null;
   private scheduled = false;
   private flushers = new Set<(ch: Changes) => void>();
@@ -98,9 +116,19 @@ export class Console {
     } catch (e) {
       this.toast('error', (e as Error).message, 'Could not load the queue');
     }
+    try {
+      this.setMarks(await this.api.peopleMarks());
+    } catch {
+      /* chat shows no marks until the next change; the card still has them */
+    }
     const ch = emptyChanges();
     ch.channels = ch.accounts = ch.queue = true;
     this.flush(ch);
+  }
+
+  private setMarks(v: PeopleMarksView | null | undefined): void {
+    this.marks.set(v);
+    this.marksRev++;
   }
 
   /** onFlush registers fn for every flushed batch; the returned function removes it. */
@@ -121,8 +149,13 @@ export class Console {
 
   private onBatch(b: Batch): void {
     if (b.shield) this.shield = b.shield;
+    if (b.people) this.setMarks(b.people);
     this.pending = applyBatch(this.state, b, this.pending ?? emptyChanges());
-    for (const a of b.actions ?? []) this.failures.update(a);
+    for (const a of b.actions ?? []) {
+      this.failures.update(a);
+      this.undoTracker.update(a);
+      if (this.undos.some((u) => u.id === a.id)) this.undos = this.undos.map((u) => (u.id === a.id ? { ...u, action: a } : u));
+    }
     for (const n of b.notices ?? []) {
       const c = n.channelId ? this.state.channels.get(n.channelId) : undefined;
       if (n.level === 'error' || n.level === 'warn') this.toast(n.level, n.text, c ? c.name : undefined);
@@ -180,6 +213,7 @@ export class Console {
         const settled = (x: ActionView) => x.status === 'failed' || x.status === 'confirmed';
         if (!prev || (prev.updated <= a.updated && (settled(a) || !settled(prev)))) this.state.actions.set(a.id, a);
         this.failures.submitted(this.state.actions.get(a.id) ?? a, label, onFailed);
+        this.undoTracker.submitted(this.state.actions.get(a.id) ?? a, label);
       }
       return true;
     } catch (e) {
@@ -188,6 +222,50 @@ export class Console {
       onFailed?.();
       return false;
     }
+  }
+
+  /** openCard shows the user card of a user of channelId (one card at a time). */
+  openCard(channelId: number, userId: string, username: string): void {
+    if (!channelId || (!userId && !username)) return;
+    if (!this.card) this.cardReturn = document.activeElement as HTMLElement | null;
+    this.card = { channelId, userId, username };
+  }
+
+  /** closeCard closes the user card and gives the focus back to where it was. */
+  closeCard(): void {
+    this.card = null;
+    const el = this.cardReturn;
+    this.cardReturn = null;
+    if (el?.isConnected) el.focus?.();
+  }
+
+  /** offerUndo shows the undo toast of a confirmed action for UNDO_MS. */
+  private offerUndo(a: ActionView, label: string): void {
+    const t: UndoToast = { id: a.id, label, action: a, until: Date.now() + UNDO_MS, state: 'offered' };
+    this.undos = [...this.undos.filter((u) => u.id !== a.id), t].slice(-4);
+    window.setTimeout(() => {
+      this.undos = this.undos.filter((u) => u.id !== a.id || u.state === 'sending');
+    }, UNDO_MS);
+  }
+
+  /** undo sends the reversal of the toast's action through Reverse. */
+  async undo(id: number): Promise<void> {
+    const t = this.undos.find((u) => u.id === id);
+    if (!t || t.state !== 'offered') return;
+    const set = (p: Partial<UndoToast>) => { this.undos = this.undos.map((u) => (u.id === id ? { ...u, ...p } : u)); };
+    set({ state: 'sending' });
+    try {
+      const r = await this.api.reverse(id);
+      if (r && typeof r.id === 'number') this.failures.submitted(r, `Undo (${t.action.undo ?? 'reversal'})`);
+      set({ state: 'sent', text: `${t.action.undo ?? 'Undo'} sent.` });
+    } catch (e) {
+      set({ state: 'error', text: (e as Error).message });
+    }
+    window.setTimeout(() => { this.undos = this.undos.filter((u) => u.id !== id); }, 4000);
+  }
+
+  closeUndo(id: number): void {
+    this.undos = this.undos.filter((u) => u.id !== id);
   }
 
   confirm(title: string, body: string, ok: string, withReason: boolean): Promise<{ reason: string } | null> {
@@ -219,7 +297,7 @@ export class Console {
   }
 
   isDialogOpen(): boolean {
-    return this.dialog !== null;
+    return this.dialog !== null || this.card !== null;
   }
 
   queueLoaded(): boolean {

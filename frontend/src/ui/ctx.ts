@@ -1,7 +1,5 @@
 // Routes, capability lookups and failure reporting shared by the views.
-import type { Api } from '../api/api';
 import type { ActionKind, ActionSpec, ActionView, ChannelView } from '../api/types';
-import type { State } from '../state/store';
 
 export type Route =
   | { page: 'queues'; channelId: number } // 0 = all queues
@@ -10,20 +8,6 @@ export type Route =
   | { page: 'search'; query?: string }
   | { page: 'rules' }
   | { page: 'accounts' };
-
-/** Dialogs are the modal questions a view can ask. */
-export interface Dialogs {
-  confirm(title: string, body: string, ok: string, withReason: boolean): Promise<{ reason: string } | null>;
-  timeout(title: string, presets: number[], note?: string): Promise<{ seconds: number; reason: string } | null>;
-}
-
-/** Ctx is what the DOM-built user card (usercard.ts) gets from the console. */
-export interface Ctx {
-  api: Api;
-  state: State;
-  toast(level: 'info' | 'warn' | 'error', text: string, title?: string): void;
-  dialog: Dialogs;
-}
 
 /** spec returns the channel's spec for kind, treating missing data as unsupported. */
 export function spec(c: ChannelView | undefined, kind: ActionKind): ActionSpec {

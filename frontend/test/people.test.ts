@@ -1,0 +1,139 @@
+// @vitest-environment happy-dom
+// People in the UI without a browser: the chat marks cache, the undo
+// tracker, clickable names with their marks, and the undo toast.
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ActionView, ChannelView, PeopleMarksView } from '../src/api/types';
+import UndoToasts from '../src/ui/c/UndoToasts.svelte';
+import UserName from '../src/ui/c/UserName.svelte';
+import { Marks } from '../src/ui/marks';
+import { UndoTracker, undoRefusal, undoText } from '../src/ui/undo';
+import { fakeConsole, mountWith, settle, type Mounted } from './harness';
+
+const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+
+const marks = (): PeopleMarksView => ({
+  watches: [{ user: { platform: 'velora', userId: 'u1', username: 'Sam' }, reason: XSS, restrict: true, author: 'mod', created: 1 }],
+  noted: [{ platform: 'kichat', username: 'Troll' }],
+  notes: [
+    { id: 1, user: { platform: 'kichat', username: 'Troll' }, text: 'older', author: 'mod', created: 1 },
+    { id: 2, user: { platform: 'kichat', username: 'troll' }, text: XSS, author: 'mod', created: 2 },
+  ],
+});
+
+const action = (id: number, kind: string, status: string, extra: Partial<ActionView> = {}): ActionView => ({
+  id, key: `k${id}`, channelId: 1, platform: 'velora', kind: kind as ActionView['kind'], status, created: 1, updated: 2, ...extra,
+});
+
+let mounted: Mounted[] = [];
+afterEach(() => {
+  for (const m of mounted) m.destroy();
+  mounted = [];
+});
+
+describe('Marks', () => {
+  it('finds a user by id or by name (case-insensitive), per platform, with the newest note', () => {
+    const m = new Marks();
+    m.set(marks());
+    expect(m.of('velora', 'u1', 'renamed').watch?.reason).toBe(XSS);
+    expect(m.of('velora', '', 'sam').watch).toBeTruthy();
+    expect(m.of('kichat', 'u1', 'Sam').watch).toBeUndefined();
+    expect(m.of('kichat', 'k9', 'TROLL').note?.text).toBe(XSS);
+    expect(m.of('velora', 'x', 'nobody')).toEqual({});
+    m.set(null);
+    expect(m.of('velora', 'u1', 'Sam')).toEqual({});
+  });
+
+  it('drops a watch past its expiry before the stream says so', () => {
+    const m = new Marks();
+    m.set({ watches: [{ user: { platform: 'velora', username: 'a' }, expires: Date.now() - 1, author: 'm', created: 1 }], noted: [], notes: [] });
+    expect(m.of('velora', '', 'a').watch).toBeUndefined();
+  });
+});
+
+describe('UndoTracker', () => {
+  it('offers undo once, when a ban, timeout or delete is confirmed; never for a failure or other kinds', () => {
+    const shown: string[] = [];
+    const u = new UndoTracker((a, label) => shown.push(`${a.id} ${label}`));
+    u.submitted(action(1, 'ban', 'pending'), 'Ban sam');
+    u.submitted(action(2, 'timeout', 'sent'), 'Timeout sam');
+    u.submitted(action(3, 'pin', 'pending'), 'Pin');
+    u.submitted(action(4, 'delete', 'confirmed'), 'Delete');
+    u.submitted(action(5, 'ban', 'pending', { actor: 'rule:spam' }), 'rule');
+    expect(shown).toEqual(['4 Delete']);
+    u.update(action(1, 'ban', 'sent'));
+    u.update(action(1, 'ban', 'confirmed'));
+    u.update(action(1, 'ban', 'confirmed'));
+    u.update(action(2, 'timeout', 'failed'));
+    u.update(action(2, 'timeout', 'confirmed'));
+    u.update(action(3, 'pin', 'confirmed'));
+    u.update(action(5, 'ban', 'confirmed'));
+    expect(shown).toEqual(['4 Delete', '1 Ban sam']);
+  });
+
+  it('words the toast: held messages, a refusal, a delete', () => {
+    expect(undoText(action(1, 'ban', 'confirmed', { resolvedItems: 2 }), 'Ban sam')).toBe('Ban sam: done and 2 held messages.');
+    expect(undoRefusal(action(1, 'ban', 'confirmed', { undo: 'unban' }))).toBe('');
+    expect(undoRefusal(action(1, 'timeout', 'confirmed', { undo: 'lift timeout', undoRefused: 'Glimesh cannot lift a timeout early' })))
+      .toBe('Cannot be undone: Glimesh cannot lift a timeout early');
+    expect(undoRefusal(action(1, 'delete', 'confirmed', { undoRefused: 'x' }))).toMatch(/cannot restore a deleted message/);
+  });
+});
+
+const chan = (id: number, platform: string): ChannelView => ({ id, platform, name: `c${id}` } as unknown as ChannelView);
+
+describe('UserName with a channel', () => {
+  it('opens the card by click and by Enter, and shows marks as text', () => {
+    const { ctx } = fakeConsole();
+    ctx.state.channels.set(1, chan(1, 'velora'));
+    ctx.state.channels.set(2, chan(2, 'kichat'));
+    (ctx as unknown as { setMarks(v: PeopleMarksView): void }).setMarks(marks());
+    const sam = mountWith(UserName, { u: { id: 'u1', username: 'Sam', displayName: XSS }, channelId: 1 }, ctx);
+    const troll = mountWith(UserName, { u: { id: 'k9', username: 'troll' }, channelId: 2 }, ctx);
+    mounted.push(sam, troll);
+    const name = sam.el.querySelector<HTMLElement>('[data-testid=user-name]')!;
+    expect(name.textContent).toBe(XSS);
+    expect(name.classList.contains('watched')).toBe(true);
+    expect(name.getAttribute('tabindex')).toBe('0');
+    expect(sam.el.querySelector('[data-testid=note-icon]')).toBeNull();
+    const icon = troll.el.querySelector<HTMLElement>('[data-testid=note-icon]')!;
+    expect(icon.getAttribute('title')).toContain(XSS);
+    expect(troll.el.querySelectorAll('img, script').length + sam.el.querySelectorAll('img, script').length).toBe(0);
+    name.click();
+    expect(ctx.card).toEqual({ channelId: 1, userId: 'u1', username: 'Sam' });
+    ctx.card = null;
+    troll.el.querySelector<HTMLElement>('[data-testid=user-name]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    expect(ctx.card).toEqual({ channelId: 2, userId: 'k9', username: 'troll' });
+  });
+});
+
+describe('UndoToasts', () => {
+  it('shows Undo after the confirmation and sends Reverse; says why not when it cannot', async () => {
+    const { ctx, calls } = fakeConsole({
+      Act: (req) => action(7, (req as { kind: string }).kind, 'pending'),
+      Reverse: () => action(8, 'unban', 'pending'),
+    });
+    const m = mountWith(UndoToasts, {}, ctx);
+    mounted.push(m);
+    await ctx.act({ channelId: 1, kind: 'ban', username: 'sam' }, 'Ban sam');
+    flushSync();
+    expect(m.el.querySelector('[data-testid=undo-toast]')).toBeNull();
+    (ctx as unknown as { onBatch(b: unknown): void }).onBatch({ actions: [action(7, 'ban', 'confirmed', { undo: 'unban', resolvedItems: 1 })] });
+    flushSync();
+    expect(m.el.querySelector('[data-testid=undo-toast]')!.textContent).toContain('Ban sam: done and 1 held message');
+    m.el.querySelector<HTMLElement>('[data-testid=undo]')!.click();
+    await settle();
+    expect(calls.filter(([k]) => k === 'Reverse')).toEqual([['Reverse', [7]]]);
+    expect(m.el.querySelector('[data-testid=undo-result]')!.textContent).toBe('unban sent.');
+    // Glimesh's timeout: no undo, the reason instead.
+    let next = 9;
+    const { ctx: g } = fakeConsole({ Act: () => action(next++, 'timeout', 'pending') });
+    const gm = mountWith(UndoToasts, {}, g);
+    mounted.push(gm);
+    await g.act({ channelId: 1, kind: 'timeout', username: 'sam', durationSeconds: 300 }, 'Timeout sam 5m');
+    (g as unknown as { onBatch(b: unknown): void }).onBatch({ actions: [action(9, 'timeout', 'confirmed', { undo: 'lift timeout', undoRefused: 'Glimesh cannot lift a timeout early' })] });
+    flushSync();
+    expect(gm.el.querySelector('[data-testid=undo]')).toBeNull();
+    expect(gm.el.querySelector('[data-testid=undo-refused]')!.textContent).toBe('Cannot be undone: Glimesh cannot lift a timeout early');
+  });
+});
