@@ -4,7 +4,10 @@
 // the simulator as an unban; find the demo's returning troll by name,
 // unlink and link their Kick user again and ban everywhere (both simulators
 // report the ban); a note written on the Velora card shows on the Kick
-// card; markup in notes and reasons renders as text. Screenshots go to a
+// card; markup in notes and reasons renders as text. Then names: a click
+// and Enter on a chat name and a click on an audit-log name open the card;
+// a note and a watch mark that user's chat rows; a ban from chat offers the
+// global undo toast, and its undo reaches the simulator as an unban. Screenshots go to a
 // temporary directory, or to SCREENSHOTS when set (`make screenshots` sets it
 // to docs/screenshots to refresh the committed pictures; make test must
 // leave the tree as it found it).
@@ -138,6 +141,91 @@ try {
   r.check('no markup ran or became an element', !(await page.evaluate(() => window.__xss)) && (await card.locator('img[src=x], script').count()) === 0);
   await page.keyboard.press('Escape');
   r.check('Esc closes the card', await waitFor(async () => (await card.count()) === 0, 3000));
+
+  // 8. Names open the card: in chat by click and by Enter on the focused name.
+  const others = (n) => n && !['suspicious_sam', 'gr1efer_returns', 'gr1efer_again'].includes(n.trim());
+  await page.click(`[data-testid=channel][data-channel-id="${lumen.id}"]`);
+  const chatNames = page.locator('[data-testid=chat-row] [data-testid=user-name]');
+  r.check('chat names are clickable', await waitFor(() => chatNames.count(), 15_000) > 0);
+  const pickName = async () => {
+    const all = await chatNames.elementHandles();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const n = await all[i].textContent();
+      if (others(n)) return { el: all[i], name: n.trim() };
+    }
+    return null;
+  };
+  const cardName = async () => ((await card.locator('[data-testid=card-name]').textContent().catch(() => '')) ?? '').toLowerCase();
+  let picked = await pickName();
+  await picked.el.click();
+  r.check('a click on a name in chat opens that user\'s card', await waitFor(async () => (await cardName()) === picked.name.toLowerCase(), 5000), picked.name);
+  await page.keyboard.press('Escape');
+  await waitFor(async () => (await card.count()) === 0, 3000);
+  picked = await pickName();
+  await picked.el.focus();
+  await page.keyboard.press('Enter');
+  r.check('Enter on a focused name in chat opens the card', await waitFor(async () => (await cardName()) === picked.name.toLowerCase(), 5000), picked.name);
+  await page.keyboard.press('Escape');
+  await waitFor(async () => (await card.count()) === 0, 3000);
+
+  // 9. A note and a watch on someone chatting: the note icon (newest note as
+  // its tooltip) and the highlight come to their chat rows with the stream.
+  const rowId = await picked.el.evaluate((e) => e.closest('[data-testid=chat-row]')?.getAttribute('data-msg-id'));
+  const recent = (await api('RecentMessages', lumen.id, 0, 200)) ?? [];
+  const markedMsg = recent.find((m) => String(m.id) === rowId);
+  const who = { platform: 'velora', userId: markedMsg?.user.id, username: markedMsg?.user.username };
+  const note = await api('AddNote', { channelId: lumen.id, user: who, text: `e2e chat note ${XSS}` });
+  await api('Watch', { user: who, reason: `e2e ${XSS}`, minutes: 15, restrict: false });
+  const markedRow = page.locator(`[data-testid=chat-row]:has([data-testid=user-name][data-watched=true]):has-text("${picked.name}")`).first();
+  r.check('a watched user\'s messages are highlighted in chat', await waitFor(() => markedRow.count(), 5000) > 0, picked.name);
+  r.check('… visibly (the row is tinted)', await markedRow.evaluate((e) => getComputedStyle(e).boxShadow !== 'none' || e.classList.contains('selected')).catch(() => false));
+  const icon = markedRow.locator('[data-testid=note-icon]');
+  r.check('a noted user\'s messages carry the note icon', await waitFor(() => icon.count(), 5000) > 0);
+  r.check('the icon\'s tooltip is the newest note, as text', ((await icon.getAttribute('title')) ?? '').includes(`e2e chat note ${XSS}`));
+  r.check('no markup from the note or watch reason became an element in chat', (await page.locator('.pane-chat img[src=x], .pane-chat script').count()) === 0);
+  await page.screenshot({ path: join(shots, 'chat-marks.png') });
+  await api('Unwatch', who);
+  await api('DeleteNote', note.id);
+  r.check('the marks go when the watch and the note are removed', await waitFor(async () =>
+    (await page.locator(`[data-testid=chat-row]:has-text("${picked.name}") [data-testid=note-icon]`).count()) === 0 &&
+    (await page.locator(`[data-testid=chat-row]:has-text("${picked.name}") [data-watched=true]`).count()) === 0, 5000));
+
+  // 10. The undo toast is global: a ban from a chat row (b) offers undo; undo reaches the simulator as an unban.
+  const chatRow = page.locator(`[data-testid=chat-row]:has-text("${picked.name}")`).last();
+  await chatRow.locator('.time').click();
+  await page.keyboard.press('b');
+  await waitFor(() => page.locator('[data-testid=confirm-ok]').count(), 3000);
+  const t2 = Date.now();
+  await page.click('[data-testid=confirm-ok]');
+  const chatToast = page.locator(`[data-testid=undo-toast][data-kind=ban]:has-text("${picked.name}")`);
+  r.check('a ban from chat shows the undo toast once confirmed', await waitFor(() => chatToast.locator('[data-testid=undo]').count(), 10_000, 100) > 0);
+  await page.screenshot({ path: join(shots, 'undo-toast.png') });
+  await chatToast.locator('[data-testid=undo]').click();
+  r.check('… clicked within 10 s', Date.now() - t2 < 10_000);
+  const unbanned2 = await waitFor(async () => ((await api('AuditLog', lumen.id, 100)) ?? [])
+    .find((a) => a.kind === 'unban' && a.username === picked.name && a.created >= t2 && a.status === 'confirmed'), 10_000, 200);
+  r.check('the undo from the toast reaches the Velora simulator as an unban', !!unbanned2 && /unbanned/.test(unbanned2.outcome ?? ''), unbanned2?.outcome);
+
+  // 11. The audit log: the target's name opens the card; a hostile name stays text.
+  const XNAME = '<img/src=x/onerror=window.__xss=3>';
+  await api('Act', { channelId: lumen.id, kind: 'ban', username: XNAME, reason: `e2e ${XSS}` });
+  await page.click('[data-page=audit]');
+  const auditName = page.locator(`[data-testid=audit-row][data-kind=unban] [data-testid=audit-user]:has-text("${picked.name}")`).first();
+  r.check('the audit log shows the target as a name', await waitFor(() => auditName.count(), 10_000) > 0);
+  await auditName.click();
+  r.check('a click on a name in the audit log opens the card', await waitFor(async () => (await cardName()) === picked.name.toLowerCase(), 5000));
+  r.check('the card\'s history shows the ban and the unban',
+    await waitFor(async () => /ban ·[\s\S]*unban ·|unban ·[\s\S]*ban ·/.test(await card.locator('[data-testid=card-history]').textContent().catch(() => '')), 5000));
+  await page.keyboard.press('Escape');
+  await waitFor(async () => (await card.count()) === 0, 3000);
+  const xName = page.locator('[data-testid=audit-row] [data-testid=audit-user]').filter({ hasText: XNAME }).first();
+  r.check('a hostile target name shows as text in the audit log', await waitFor(() => xName.count(), 10_000) > 0);
+  await xName.focus();
+  await page.keyboard.press('Enter');
+  r.check('… and as text on its card', await waitFor(async () => (await cardName()) === XNAME.toLowerCase(), 5000),
+    await card.textContent().catch(() => ''));
+  r.check('no hostile name, note or reason ran or became an element', !(await page.evaluate(() => window.__xss)) && (await page.locator('img[src=x], main script, .user-card script').count()) === 0);
+  await page.keyboard.press('Escape');
   r.check('no page errors', errors.length === 0, errors.join('; '));
 } catch (e) {
   r.check('people flow ran', false, String(e?.stack ?? e));

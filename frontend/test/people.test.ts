@@ -69,6 +69,12 @@ describe('UndoTracker', () => {
     u.update(action(3, 'pin', 'confirmed'));
     u.update(action(5, 'ban', 'confirmed'));
     expect(shown).toEqual(['4 Delete', '1 Ban sam']);
+    // "and N held messages" from Act's answer survives a confirmation read before it was stored.
+    let got: ActionView | undefined;
+    const v = new UndoTracker((a) => { got = a; });
+    v.submitted(action(6, 'ban', 'pending', { resolvedItems: 2 }), 'Ban x');
+    v.update(action(6, 'ban', 'confirmed'));
+    expect(got?.resolvedItems).toBe(2);
   });
 
   it('words the toast: held messages, a refusal, a delete', () => {

@@ -154,7 +154,10 @@ export class Console {
     for (const a of b.actions ?? []) {
       this.failures.update(a);
       this.undoTracker.update(a);
-      if (this.undos.some((u) => u.id === a.id)) this.undos = this.undos.map((u) => (u.id === a.id ? { ...u, action: a } : u));
+      if (this.undos.some((u) => u.id === a.id)) {
+        this.undos = this.undos.map((u) => (u.id === a.id
+          ? { ...u, action: { ...a, resolvedItems: Math.max(a.resolvedItems ?? 0, u.action.resolvedItems ?? 0) || undefined } } : u));
+      }
     }
     for (const n of b.notices ?? []) {
       const c = n.channelId ? this.state.channels.get(n.channelId) : undefined;

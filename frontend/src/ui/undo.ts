@@ -26,7 +26,7 @@ export interface UndoToast {
  * them, then calls show once per action (never for a failed one: that is
  * ActionFailures' notice). */
 export class UndoTracker {
-  private readonly watching = new Map<number, string>();
+  private readonly watching = new Map<number, { label: string; resolved: number }>();
   private readonly shown = new Set<number>();
 
   constructor(private readonly show: (a: ActionView, label: string) => void) {}
@@ -35,15 +35,19 @@ export class UndoTracker {
   submitted(a: ActionView, label: string): void {
     if (!UNDOABLE.has(a.kind) || a.actor?.startsWith('rule:')) return;
     if (a.status === 'confirmed') this.fire(a, label);
-    else if (a.status !== 'failed') this.watching.set(a.id, label);
+    else if (a.status !== 'failed') this.watching.set(a.id, { label, resolved: a.resolvedItems ?? 0 });
   }
 
   /** update takes an action update from a batch. */
   update(a: ActionView): void {
-    const label = this.watching.get(a.id);
-    if (label === undefined) return;
-    if (a.status === 'confirmed') this.fire(a, label);
+    const w = this.watching.get(a.id);
+    if (w === undefined) return;
+    // The confirmation may be read before "and N held messages" was stored
+    // (Act's answer has it): keep the largest count seen.
+    const resolved = Math.max(w.resolved, a.resolvedItems ?? 0);
+    if (a.status === 'confirmed') this.fire(resolved ? { ...a, resolvedItems: resolved } : a, w.label);
     else if (a.status === 'failed') this.watching.delete(a.id);
+    else w.resolved = resolved;
   }
 
   private fire(a: ActionView, label: string): void {
