@@ -758,6 +758,14 @@ func (s *Service) actOnPerson(ctx context.Context, ch store.Channel, a chat.Acti
 	if err := s.st.SetResolvedItems(ctx, v.ID, v.ResolvedItems); err != nil {
 		s.log.Warn("resolved items not recorded", "action", v.ID, "err", err)
 	}
+	// The outbox may have confirmed the action meanwhile: announce the stored
+	// state with the count, not the submitted one (a "pending" sent after the
+	// confirmation would take the UI back).
+	if row, err := s.st.Action(ctx, v.ID); err == nil {
+		cur := s.actionView(row, ch.Platform)
+		cur.ResolvedItems = max(cur.ResolvedItems, v.ResolvedItems)
+		v = cur
+	}
 	s.ui.action(v)
 	return v
 }

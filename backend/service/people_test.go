@@ -332,6 +332,21 @@ func TestActOnPersonResolvesItems(t *testing.T) {
 			return n >= 2
 		})
 	})
+	// The UI's last word on the ban is its confirmation: the "and 2 held
+	// messages" update never takes it back to pending.
+	w.waitStatus(t, v.ID, "confirmed")
+	eventually(t, "the last UI update of the ban is confirmed", func() bool {
+		var last *ActionView
+		w.ui.find(func(b Batch) bool {
+			for i := range b.Actions {
+				if b.Actions[i].ID == v.ID {
+					last = &b.Actions[i]
+				}
+			}
+			return false
+		})
+		return last != nil && last.Status == "confirmed"
+	})
 	audit, _ := w.svc.AuditLog(ctx, vc.ID, 10)
 	if len(audit) != 1 || audit[0].ResolvedItems != 2 {
 		t.Fatalf("audit: %+v", audit)

@@ -210,6 +210,14 @@ try {
   const XNAME = '<img/src=x/onerror=window.__xss=3>';
   await api('Act', { channelId: lumen.id, kind: 'ban', username: XNAME, reason: `e2e ${XSS}` });
   await page.click('[data-page=audit]');
+  // A confirmed pin offers unpin in the audit log; it reaches the Velora simulator.
+  const pin = await api('Act', { channelId: lumen.id, kind: 'pin', messageId: markedMsg.id });
+  const unpinBtn = page.locator(`[data-testid=audit-row][data-action-id="${pin.id}"] [data-testid=audit-undo]`);
+  r.check('a confirmed pin offers unpin in the audit log', await waitFor(async () => (await unpinBtn.textContent().catch(() => '')) === 'unpin', 15_000), String(pin.id ?? JSON.stringify(pin)));
+  await unpinBtn.click();
+  const unpinned = await waitFor(async () => ((await api('AuditLog', lumen.id, 100)) ?? [])
+    .find((a) => a.kind === 'unpin' && a.created >= t2 && a.status === 'confirmed'), 15_000, 200);
+  r.check('the unpin reaches the Velora simulator', !!unpinned && /unpinned/i.test(unpinned.outcome ?? ''), unpinned?.outcome);
   const auditName = page.locator(`[data-testid=audit-row][data-kind=unban] [data-testid=audit-user]:has-text("${picked.name}")`).first();
   r.check('the audit log shows the target as a name', await waitFor(() => auditName.count(), 10_000) > 0);
   await auditName.click();

@@ -75,6 +75,12 @@ describe('UndoTracker', () => {
     v.submitted(action(6, 'ban', 'pending', { resolvedItems: 2 }), 'Ban x');
     v.update(action(6, 'ban', 'confirmed'));
     expect(got?.resolvedItems).toBe(2);
+    // A confirmation that arrives before Act's answer (and a stale pending after it) still shows.
+    got = undefined;
+    v.update(action(10, 'ban', 'confirmed', { undo: 'unban' }));
+    v.submitted(action(10, 'ban', 'pending', { resolvedItems: 1 }), 'Ban y');
+    expect(got?.status).toBe('confirmed');
+    expect(got?.resolvedItems).toBe(1);
   });
 
   it('words the toast: held messages, a refusal, a delete', () => {

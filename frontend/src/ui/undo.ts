@@ -28,20 +28,30 @@ export interface UndoToast {
 export class UndoTracker {
   private readonly watching = new Map<number, { label: string; resolved: number }>();
   private readonly shown = new Set<number>();
+  /** confirmed keeps recent confirmations that came before Act's answer. */
+  private readonly confirmed = new Map<number, ActionView>();
 
   constructor(private readonly show: (a: ActionView, label: string) => void) {}
 
   /** submitted takes Act's answer (or the newest state known) for an action the UI sent. */
   submitted(a: ActionView, label: string): void {
     if (!UNDOABLE.has(a.kind) || a.actor?.startsWith('rule:')) return;
-    if (a.status === 'confirmed') this.fire(a, label);
+    const early = this.confirmed.get(a.id);
+    if (early) this.fire({ ...early, resolvedItems: Math.max(early.resolvedItems ?? 0, a.resolvedItems ?? 0) || undefined }, label);
+    else if (a.status === 'confirmed') this.fire(a, label);
     else if (a.status !== 'failed') this.watching.set(a.id, { label, resolved: a.resolvedItems ?? 0 });
   }
 
   /** update takes an action update from a batch. */
   update(a: ActionView): void {
     const w = this.watching.get(a.id);
-    if (w === undefined) return;
+    if (w === undefined) {
+      if (a.status === 'confirmed' && UNDOABLE.has(a.kind) && !this.shown.has(a.id)) {
+        this.confirmed.set(a.id, a);
+        if (this.confirmed.size > 200) this.confirmed.delete(this.confirmed.keys().next().value as number);
+      }
+      return;
+    }
     // The confirmation may be read before "and N held messages" was stored
     // (Act's answer has it): keep the largest count seen.
     const resolved = Math.max(w.resolved, a.resolvedItems ?? 0);
@@ -52,6 +62,7 @@ export class UndoTracker {
 
   private fire(a: ActionView, label: string): void {
     this.watching.delete(a.id);
+    this.confirmed.delete(a.id);
     if (this.shown.has(a.id)) return;
     if (this.shown.size >= 1000) this.shown.clear();
     this.shown.add(a.id);
