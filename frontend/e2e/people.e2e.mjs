@@ -148,6 +148,10 @@ try {
   const chatNames = page.locator('[data-testid=chat-row] [data-testid=user-name]');
   r.check('chat names are clickable', await waitFor(() => chatNames.count(), 15_000) > 0);
   const pickName = async () => {
+    // Chat holds still while the pointer is over it: rest it there first.
+    const box = await page.locator('.pane-chat').boundingBox();
+    if (box) await page.mouse.move(box.x + box.width / 2, box.y + 40);
+    await page.waitForTimeout(300);
     const all = await chatNames.elementHandles();
     for (let i = all.length - 1; i >= 0; i--) {
       const n = await all[i].textContent();
@@ -156,14 +160,27 @@ try {
     return null;
   };
   const cardName = async () => ((await card.locator('[data-testid=card-name]').textContent().catch(() => '')) ?? '').toLowerCase();
-  let picked = await pickName();
-  await picked.el.click();
+  // A row may still be replaced between finding a name and using it: try again then.
+  const useName = async (fn) => {
+    for (let i = 0; ; i++) {
+      const p = await pickName();
+      try {
+        await fn(p.el);
+        return p;
+      } catch (e) {
+        if (i >= 4) throw e;
+      }
+    }
+  };
+  let picked = await useName((el) => el.click({ timeout: 3000 }));
   r.check('a click on a name in chat opens that user\'s card', await waitFor(async () => (await cardName()) === picked.name.toLowerCase(), 5000), picked.name);
   await page.keyboard.press('Escape');
   await waitFor(async () => (await card.count()) === 0, 3000);
-  picked = await pickName();
-  await picked.el.focus();
-  await page.keyboard.press('Enter');
+  picked = await useName(async (el) => {
+    await el.focus();
+    if (!(await el.evaluate((e) => e === document.activeElement))) throw new Error('the name lost the focus');
+    await page.keyboard.press('Enter');
+  });
   r.check('Enter on a focused name in chat opens the card', await waitFor(async () => (await cardName()) === picked.name.toLowerCase(), 5000), picked.name);
   await page.keyboard.press('Escape');
   await waitFor(async () => (await card.count()) === 0, 3000);

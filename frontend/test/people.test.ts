@@ -79,8 +79,8 @@ describe('UndoTracker', () => {
     got = undefined;
     v.update(action(10, 'ban', 'confirmed', { undo: 'unban' }));
     v.submitted(action(10, 'ban', 'pending', { resolvedItems: 1 }), 'Ban y');
-    expect(got?.status).toBe('confirmed');
-    expect(got?.resolvedItems).toBe(1);
+    expect((got as ActionView | undefined)?.status).toBe('confirmed');
+    expect((got as ActionView | undefined)?.resolvedItems).toBe(1);
   });
 
   it('words the toast: held messages, a refusal, a delete', () => {
