@@ -46,6 +46,12 @@ func TestNotesAndWatches(t *testing.T) {
 	if err != nil || len(noted) != 2 {
 		t.Fatalf("noted users: %+v, %v", noted, err)
 	}
+	// The newest note of each user (chat's note-icon tooltip), newest first.
+	latest, err := s.LatestNotes(ctx, 10)
+	if err != nil || len(latest) != 2 || latest[0].ID != n3.ID || latest[0].Text != "second note" || latest[0].User.UserID != "u-amy" ||
+		latest[1].ID != n2.ID || latest[1].User.Username != "Bob" || !latest[1].Created.Equal(at.Add(time.Second)) {
+		t.Fatalf("latest notes: %+v, %v", latest, err)
+	}
 	if err := s.DeleteNote(ctx, n1.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -298,10 +298,11 @@ func (s *Store) NotedUsers(ctx context.Context, limit int) ([]UserRef, error) {
 // LatestNotes returns the newest note of each noted user (up to limit
 // users): what chat shows as the note icon's tooltip.
 func (s *Store) LatestNotes(ctx context.Context, limit int) ([]NoteRow, error) {
-	// SQLite takes the bare columns of an aggregate query from the row
-	// max(id) picked: the newest note of each user.
-	rows, err := s.r.QueryContext(ctx, `SELECT platform, user_key, username, coalesce(channel_id, 0), text, author, created, max(id)
-		FROM notes GROUP BY platform, user_key LIMIT ?`, clampLimit(limit, 5000))
+	// The newest note of each user: the row whose id is its user's largest
+	// (notes_user indexes platform, user_key, id; the same SQL on both backends).
+	rows, err := s.r.QueryContext(ctx, `SELECT platform, user_key, username, coalesce(channel_id, 0), text, author, created, id
+		FROM notes n WHERE id = (SELECT max(id) FROM notes m WHERE m.platform = n.platform AND m.user_key = n.user_key)
+		ORDER BY id DESC LIMIT ?`, clampLimit(limit, 5000))
 	if err != nil {
 		return nil, fmt.Errorf("store: latest notes: %w", err)
 	}
