@@ -4,7 +4,7 @@ import MessageText from '../src/ui/c/MessageText.svelte';
 import UserName from '../src/ui/c/UserName.svelte';
 import { safeColor, safeHttpUrl } from '../src/ui/render';
 import { h } from '../src/ui/dom';
-import { mountWith, type Mounted } from './harness';
+import { fakeConsole, mountWith, type Mounted } from './harness';
 import type { Token } from '../src/api/types';
 
 const HOSTILE = [
@@ -74,13 +74,13 @@ describe('names and colours', () => {
     expect(safeColor('red;background:url(x)')).toBe('');
     expect(safeColor('#12345678')).toBe('#12345678');
     expect(safeHttpUrl('javascript:alert(1)')).toBe('');
-    const m = mountWith(UserName, { u: { id: '1', username: 'x', displayName: HOSTILE[2], color: 'expression(alert(1))' } });
+    const m = mountWith(UserName, { u: { id: '1', username: 'x', displayName: HOSTILE[2], color: 'expression(alert(1))' } }, fakeConsole().ctx);
     mounted.push(m);
     const u = m.el.querySelector('.user')!;
     expect(u.textContent).toBe(HOSTILE[2]);
     expect(u.children.length).toBe(0);
     expect(u.getAttribute('style')).toBeNull();
-    const ok = mountWith(UserName, { u: { id: '2', username: 'y', color: '#ff0000' } });
+    const ok = mountWith(UserName, { u: { id: '2', username: 'y', color: '#ff0000' } }, fakeConsole().ctx);
     mounted.push(ok);
     expect((ok.el.querySelector('.user') as HTMLElement).style.color).not.toBe('');
   });
