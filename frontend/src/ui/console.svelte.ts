@@ -7,12 +7,16 @@ import { makeApi, type Api } from '../api/api';
 import type { StreamState, Transport } from '../api/transport';
 import type { ActionRequest, ActionView, Batch, Overview, PeopleMarksView, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
+import { KEEP_MINUTES, MINUTE, RateStore } from '../state/rates';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { ActionFailures, type Route } from './ctx';
 import { Marks } from './marks';
 import { UNDO_MS, UndoTracker, type UndoToast } from './undo';
+import { THEME_STORAGE_KEY, Theme } from './theme.svelte';
 
 const QUEUE_LIMIT = 1000;
+/** RATE_MINUTES is the window of rates loaded at start (the sparklines' and the header charts' default). */
+const RATE_MINUTES = 60;
 
 export type ToastLevel = 'info' | 'warn' | 'error';
 export interface ToastItem {
@@ -40,6 +44,10 @@ export class Console {
   readonly api: Api;
   readonly state: State = newState();
   readonly hidden = new HiddenSet(localStore());
+  /** rates are the channels' per-minute counts for the charts (ChannelRates, then the batches). */
+  readonly rates = new RateStore();
+  /** theme is the colour theme (system preference or the moderator's switch). */
+  readonly theme = new Theme(localStore(), window);
   route = $state<Route>({ page: 'queues', channelId: 0 });
   stream = $state<StreamState>({ state: 'connecting', attempt: 0 });
   ov = $state.raw<Overview | null>(null);
@@ -85,8 +93,13 @@ export class Console {
     this.hidden.onChange(() => { this.hiddenRev++; });
     window.addEventListener('storage', (e) => {
       if (e.key === HIDDEN_STORAGE_KEY || e.key === null) this.hidden.reload();
+      if (e.key === THEME_STORAGE_KEY || e.key === null) this.theme.reload();
     });
-    window.setInterval(() => { this.now = Date.now(); }, 1000);
+    window.setInterval(() => {
+      const before = this.now;
+      this.now = Date.now();
+      if (Math.floor(before / MINUTE) !== Math.floor(this.now / MINUTE)) this.rates.prune(this.now - KEEP_MINUTES * MINUTE);
+    }, 1000);
   }
 
   get kind(): 'desktop' | 'browser' {
@@ -124,6 +137,18 @@ export class Console {
     const ch = emptyChanges();
     ch.channels = ch.accounts = ch.queue = true;
     this.flush(ch);
+    await this.loadRates(0, RATE_MINUTES);
+  }
+
+  /** loadRates loads `minutes` of per-minute rates from the log, of one channel or all (0). */
+  async loadRates(channelId: number, minutes: number): Promise<void> {
+    try {
+      const v = await this.api.channelRates(channelId, minutes);
+      if (v) this.rates.load(v, channelId);
+      this.touch();
+    } catch (e) {
+      this.toast('warn', (e as Error).message, 'Could not load the message rates');
+    }
   }
 
   private setMarks(v: PeopleMarksView | null | undefined): void {
@@ -151,6 +176,7 @@ export class Console {
     if (b.shield) this.shield = b.shield;
     if (b.people) this.setMarks(b.people);
     this.pending = applyBatch(this.state, b, this.pending ?? emptyChanges());
+    this.rates.add(b.rates);
     for (const a of b.actions ?? []) {
       this.failures.update(a);
       this.undoTracker.update(a);
