@@ -142,6 +142,10 @@ describe('Sparkline and UserName', () => {
     expect(line).toBe('M1.0,11.0L21.0,6.0L41.0,1.0');
     expect(m.el.querySelector('svg')!.getAttribute('data-values')).toBe('0,5,10');
     expect(m.el.querySelector('title')!.textContent).toBe('rate');
+    // A round ceiling: 7 of 10 is drawn at 70 % of the height, and moves when the count grows.
+    const g = mountWith(Sparkline, { values: [0, 7], label: 'rate', width: 42, height: 12 });
+    mounted.push(g);
+    expect(g.el.querySelector('.spark-line')!.getAttribute('d')).toBe('M1.0,11.0L41.0,4.0');
   });
 
   it('colours names for the theme in force', () => {
