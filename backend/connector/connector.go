@@ -62,6 +62,12 @@ type OAuth struct {
 	TokenSecret string `json:"tokenSecret,omitempty"`
 	// ActionScopes maps an action kind to the scope it needs.
 	ActionScopes map[chat.ActionKind]string `json:"actionScopes,omitempty"`
+	// SocketToken: the live socket carries the token from its dial (Velora
+	// in the Socket.IO handshake, Glimesh in the socket URL), so a refreshed
+	// token takes effect only by dialing again: the service redials
+	// (Supervisor.Redial) after each refresh. Kick sends the token with each
+	// API call and needs none.
+	SocketToken bool `json:"-"`
 }
 
 // Account settings and secrets of an OAuth sign-in. The settings' names

@@ -134,14 +134,23 @@ type SupervisorOptions struct {
 // channel again after each connect. Events pass through to the sink
 // unchanged, in the connector's order.
 //
-// Join, Leave, Channels and Health are safe for concurrent use. Run may be
-// called once.
+// Join, Leave, Channels, Health, Do, Dials and Redial are safe for
+// concurrent use. Run may be called once.
 type Supervisor struct {
 	conn Connector
 	opts SupervisorOptions
 	log  *slog.Logger
 
+	// act is held shared by every Do and exclusively by Redial, so that a
+	// redial waits for the actions on the wire instead of cutting them off
+	// (an action whose answer is lost with its link would go out twice).
+	act sync.RWMutex
+
 	mu        sync.Mutex
+	dials     int                // runs of the connector started so far
+	phase     context.CancelFunc // ends the current run or backoff wait
+	redial    bool               // a redial was asked for the current phase
+	redialing bool               // Do is held back until the next connect
 	wanted    map[string]bool
 	connected bool
 	upSince   time.Time // when the current run reported connected; zero before
@@ -189,10 +198,17 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 	failures := 0
 	for {
 		s.setStatus(chat.StatusConnecting, "", time.Time{})
-		err := s.conn.Run(ctx, SinkFunc(func(ev chat.Event) {
+		runCtx, endRun := context.WithCancel(ctx)
+		s.mu.Lock()
+		// A redial asked before this point is served by this run: it
+		// starts after the change that asked for it.
+		s.dials++
+		s.phase, s.redial = endRun, false
+		s.mu.Unlock()
+		err := s.conn.Run(runCtx, SinkFunc(func(ev chat.Event) {
 			switch ev.Kind {
 			case chat.KindStatus:
-				s.onStatus(ctx, ev)
+				s.onStatus(runCtx, ev)
 			case chat.KindUnrouted:
 				s.unrouted(ev)
 				return
@@ -205,10 +221,20 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 		s.epoch++
 		upSince := s.upSince
 		s.upSince = time.Time{}
+		redial := s.redial
+		s.phase, s.redial = nil, false
 		s.mu.Unlock()
+		endRun()
 		if ctx.Err() != nil {
 			s.setStatus(chat.StatusStopped, "", time.Time{})
 			return nil
+		}
+		if redial {
+			// Asked for (a new token): dial again at once, whatever the
+			// old link's end said (a dial refused with the old token
+			// included); not a failure, so no backoff.
+			s.log.Info("redialing", "err", err)
+			continue
 		}
 		if err == nil {
 			err = errors.New("connection closed")
@@ -233,11 +259,72 @@ func (s *Supervisor) Run(ctx context.Context, sink Sink) error {
 		s.log.Info("connection lost, reconnecting", "err", err, "attempt", failures, "delay_ms", delay.Milliseconds())
 		s.setStatus(chat.StatusReconnecting, err.Error(), clock.Now().Add(delay))
 		sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusReconnecting, Text: err.Error(), At: time.Now()})
-		if clock.Sleep(ctx, delay) != nil || ctx.Err() != nil {
+		// A redial asked during the wait cuts it short.
+		waitCtx, endWait := context.WithCancel(ctx)
+		s.mu.Lock()
+		s.phase = endWait
+		if s.redial {
+			endWait()
+		}
+		s.mu.Unlock()
+		_ = clock.Sleep(waitCtx, delay)
+		s.mu.Lock()
+		s.phase = nil
+		s.mu.Unlock()
+		endWait()
+		if ctx.Err() != nil {
 			s.setStatus(chat.StatusStopped, "", time.Time{})
 			return nil
 		}
 	}
+}
+
+// Dials returns how many times Run has started the connector. Read it right
+// after changing what a dial uses (a refreshed token) and pass it to Redial.
+func (s *Supervisor) Dials() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dials
+}
+
+// Redial ends the current link and dials again at once, without backoff,
+// unless a dial began after Dials returned since (that dial already used
+// what changed). The wanted channels are joined again on the new link as
+// after any reconnect. Actions on the wire (Do) finish first; Do calls that
+// come during the redial return chat.ErrNotConnected until the new link is
+// up, so a caller's queue waits for it and nothing is sent twice. A wait
+// for the next attempt after a failure is cut short. It returns once the
+// old link is told to end, not when the new one is up, and reports whether
+// it asked for a dial.
+func (s *Supervisor) Redial(since int) bool {
+	s.act.Lock()
+	defer s.act.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dials > since {
+		return false
+	}
+	s.redial = true
+	s.redialing = s.connected
+	s.connected = false
+	if s.phase != nil {
+		s.phase()
+	}
+	return true
+}
+
+// Do carries out a on the supervised connector. While a Redial is under
+// way it returns chat.ErrNotConnected without sending.
+func (s *Supervisor) Do(ctx context.Context, a chat.Action) (chat.Result, error) {
+	s.act.RLock()
+	defer s.act.RUnlock()
+	s.mu.Lock()
+	redialing := s.redialing
+	s.mu.Unlock()
+	if redialing {
+		return chat.Result{}, fmt.Errorf("connector: reconnecting with a new token: %w", chat.ErrNotConnected)
+	}
+	return s.conn.Do(ctx, a)
 }
 
 // onStatus reacts to the connector's own status events: on connect it
@@ -247,7 +334,13 @@ func (s *Supervisor) onStatus(ctx context.Context, ev chat.Event) {
 	switch ev.Status {
 	case chat.StatusConnected, chat.StatusGuest:
 		s.mu.Lock()
+		if s.redial {
+			// The run is being ended for a redial: this link is not used.
+			s.mu.Unlock()
+			return
+		}
 		s.connected = true
+		s.redialing = false
 		if s.upSince.IsZero() {
 			s.upSince = s.opts.Clock.Now()
 		}

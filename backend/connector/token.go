@@ -3,7 +3,10 @@ package connector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+
+	"modconsole/backend/chat"
 )
 
 // TokenCell holds an OAuth access token that changes while the connection
@@ -15,6 +18,9 @@ type TokenCell struct {
 	mu      sync.Mutex
 	v       string
 	refresh func(ctx context.Context, stale string) (string, error)
+	// retried is the token a refused dial was retried with; refused
+	// again, it is not refreshed a second time.
+	retried string
 }
 
 // NewTokenCell returns a cell holding v; refresh gets a new token when the
@@ -51,4 +57,30 @@ func (t *TokenCell) Refresh(ctx context.Context, stale string) (string, error) {
 		return cur, nil
 	}
 	return t.refresh(ctx, stale)
+}
+
+// Refused decides what a dial the platform refused (refusal) with token
+// used returns. When used came from t and t holds or gets another token
+// (a refresh that was in flight when the dial began, or one made now), the
+// answer is a transient error: the supervisor dials again, with the new
+// token. Otherwise, or when the token a refusal was already retried with is
+// refused too, refusal is permanent, with the refresh's reason if any.
+func (t *TokenCell) Refused(ctx context.Context, used string, refusal error) error {
+	if t == nil || used == "" {
+		return chat.Permanent(refusal)
+	}
+	t.mu.Lock()
+	again := used == t.retried
+	t.mu.Unlock()
+	if again {
+		return chat.Permanent(refusal)
+	}
+	next, err := t.Refresh(ctx, used)
+	if err != nil {
+		return chat.Permanent(fmt.Errorf("%w (refresh: %w)", refusal, err))
+	}
+	t.mu.Lock()
+	t.retried = next
+	t.mu.Unlock()
+	return fmt.Errorf("%w; a new token is in, dialing again", refusal)
 }

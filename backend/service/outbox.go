@@ -406,7 +406,7 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		}
 		s.ui.action(o.s.actionView(queued, platform))
 	})
-	res, err := c.sup.Connector().Do(actx, row.Action)
+	res, err := c.sup.Do(actx, row.Action)
 	cancel()
 	var rej *chat.RejectedError
 	switch {

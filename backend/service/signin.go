@@ -301,10 +301,39 @@ func (s *Service) refreshGrant(ctx context.Context, id int64, st *authState, sta
 		s.log.Warn("refreshed token not saved", "account", id, "err", err)
 	}
 	st.cell.Set(tok.Access)
+	if spec.SocketToken {
+		s.redialLocked(id, st)
+	}
 	s.scheduleLocked(id, st)
 	s.log.Info("token refreshed", "account", id, "expires_in_s", int(time.Until(tok.Expiry).Seconds()))
 	go s.healthChanged(id)
 	return tok.Access, nil
+}
+
+// redialLocked has the account's connection dial again with the token just
+// put in st.cell, when its socket carries the token (Velora, Glimesh): the
+// open link keeps the token it was dialed with. The channels stay wanted and
+// are joined again; actions on the wire finish first and queued ones wait
+// for the new link (Supervisor.Redial). A dial that began after the new
+// token was set is left alone. st.mu is held; the redial itself runs apart,
+// since it waits for actions in flight and one of them may be waiting for
+// st.mu (a refresh on a 401).
+func (s *Service) redialLocked(id int64, st *authState) {
+	if s.auth.get(id) != st {
+		return // a newer connection, with its own grant, replaced this one
+	}
+	s.mu.RLock()
+	c := s.conns[id]
+	s.mu.RUnlock()
+	if c == nil || c.sup == nil {
+		return
+	}
+	since := c.sup.Dials()
+	go func() {
+		if c.sup.Redial(since) {
+			s.log.Info("reconnecting with the refreshed token", "account", id)
+		}
+	}()
 }
 
 // deadGrantLocked records that the account must sign in again. st.mu is held.

@@ -132,21 +132,22 @@ func (c *Connector) Info() connector.Info {
 
 func (c *Connector) guest() bool { return c.cfg.Token == "" }
 
-// socketURL adds vsn and the credential to the base URL. It never logs.
-func (c *Connector) socketURL() string {
+// socketURL adds vsn and the credential to the base URL; live is the
+// signed-in token in it ("" when the token was pasted). It never logs.
+func (c *Connector) socketURL() (_ string, live string) {
 	u := *c.base
 	q := url.Values{"vsn": {"2.0.0"}}
 	if c.guest() {
 		q.Set("client_id", c.clientID)
 	} else {
 		tok := c.cfg.Token
-		if live := c.cfg.Live.Get(); live != "" {
+		if live = c.cfg.Live.Get(); live != "" {
 			tok = live // signed in: the token as last refreshed
 		}
 		q.Set("token", tok)
 	}
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), live
 }
 
 // Run connects, joins the control topic and streams chat into sink until ctx
@@ -156,7 +157,8 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 	if c.guest() && c.clientID == "" {
 		return chat.Permanent(errors.New("glimesh: no access token and no client_id setting: add a token, or a client_id for read-only chat"))
 	}
-	cli, err := phoenix.Dial(ctx, phoenix.Options{URL: c.socketURL(), HeartbeatInterval: c.heartbeat,
+	sockURL, live := c.socketURL()
+	cli, err := phoenix.Dial(ctx, phoenix.Options{URL: sockURL, HeartbeatInterval: c.heartbeat,
 		PushTimeout: c.pushTimeout, RejoinBackoff: c.rejoin, Logger: c.log, Transport: c.tr})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -167,7 +169,12 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 			if c.guest() {
 				return chat.Permanent(fmt.Errorf("glimesh: client id rejected (HTTP 403): check the client_id setting: %w", err))
 			}
-			return chat.Permanent(fmt.Errorf("glimesh: token rejected (HTTP 403): the access token is invalid, expired or revoked; sign in again: %w", err))
+			refused := fmt.Errorf("glimesh: token rejected (HTTP 403): the access token is invalid, expired or revoked; sign in again: %w", err)
+			if live != "" {
+				// Signed in: a refreshed token may be in, or can be had.
+				return c.cfg.Live.Refused(ctx, live, refused)
+			}
+			return chat.Permanent(refused)
 		}
 		return fmt.Errorf("glimesh: dial: %w", err)
 	}

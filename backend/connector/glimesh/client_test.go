@@ -273,11 +273,11 @@ func TestNewSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.socketURL(); got != "wss://glimesh.tv/api/graph/websocket?token=secret&vsn=2.0.0" {
+	if got, _ := c.socketURL(); got != "wss://glimesh.tv/api/graph/websocket?token=secret&vsn=2.0.0" {
 		t.Errorf("socket URL %s", got)
 	}
 	g, _ := New(connector.Config{Settings: map[string]string{SettingClientID: "cid", SettingURL: "https://example.test"}})
-	if got := g.socketURL(); got != "wss://example.test/api/graph/websocket?client_id=cid&vsn=2.0.0" {
+	if got, _ := g.socketURL(); got != "wss://example.test/api/graph/websocket?client_id=cid&vsn=2.0.0" {
 		t.Errorf("guest socket URL %s", got)
 	}
 }

@@ -31,6 +31,8 @@ var glimeshOAuth = connector.OAuth{
 	Token:     "https://glimesh.tv/api/oauth/token",
 	Revoke:    "https://glimesh.tv/api/oauth/revoke",
 	Scopes:    []string{"public", "chat"},
+	// The socket URL carries the token (?token=).
+	SocketToken: true,
 	ActionScopes: map[chat.ActionKind]string{
 		chat.ActBan: "chat", chat.ActTimeout: "chat", chat.ActUnban: "chat", chat.ActDelete: "chat", chat.ActSend: "chat",
 	},

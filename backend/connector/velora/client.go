@@ -220,11 +220,12 @@ func (c *Connector) Info() connector.Info {
 
 func (c *Connector) guest() bool { return c.cfg.Token == "" }
 
-// dialOptions builds the Socket.IO options for the chosen auth method.
-func (c *Connector) dialOptions() socketio.ClientOptions {
-	o := socketio.ClientOptions{URL: c.baseURL, Path: "/socket.io/", Namespace: c.namespace, ConnectTimeout: 20 * time.Second, Transport: c.httpc}
+// dialOptions builds the Socket.IO options for the chosen auth method; live
+// is the signed-in token they carry ("" when the token was pasted).
+func (c *Connector) dialOptions() (o socketio.ClientOptions, live string) {
+	o = socketio.ClientOptions{URL: c.baseURL, Path: "/socket.io/", Namespace: c.namespace, ConnectTimeout: 20 * time.Second, Transport: c.httpc}
 	tok := c.cfg.Token
-	if live := c.cfg.Live.Get(); live != "" {
+	if live = c.cfg.Live.Get(); live != "" {
 		tok = live // signed in: the token as last refreshed
 	}
 	if tok != "" {
@@ -237,14 +238,17 @@ func (c *Connector) dialOptions() socketio.ClientOptions {
 			o.Auth = map[string]string{"token": tok}
 		}
 	}
-	return o
+	return o, live
 }
 
 // Run connects to the gateway and streams its events into sink until ctx
 // ends (nil) or the link fails (the reason). A refused token and a drop on a
-// namespace other than /chat are permanent errors.
+// namespace other than /chat are permanent errors, except a signed-in token
+// refused when a refreshed one is in (or can be had): then the supervisor
+// dials again with it.
 func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
-	cli, err := socketio.Dial(ctx, c.dialOptions())
+	opts, live := c.dialOptions()
+	cli, err := socketio.Dial(ctx, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -257,7 +261,11 @@ func (c *Connector) Run(ctx context.Context, sink connector.Sink) error {
 			if c.guest() {
 				return chat.Permanent(fmt.Errorf("velora: connection refused: %s", ce.Message))
 			}
-			return chat.Permanent(fmt.Errorf("velora: token rejected: %s", ce.Message))
+			refused := fmt.Errorf("velora: token rejected: %s", ce.Message)
+			if live != "" {
+				return c.cfg.Live.Refused(ctx, live, refused)
+			}
+			return chat.Permanent(refused)
 		}
 		return fmt.Errorf("velora: dial: %w", err)
 	}

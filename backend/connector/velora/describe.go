@@ -43,4 +43,6 @@ var veloraOAuth = connector.OAuth{
 	Token:     "https://velora.tv/oauth/token",
 	Revoke:    "https://velora.tv/oauth/revoke",
 	Inferred:  true,
+	// The handshake's auth (or header or query) carries the token.
+	SocketToken: true,
 }
