@@ -144,7 +144,8 @@ type message struct {
 
 type conn struct {
 	ws       *websocket.Conn
-	user     *user // nil for client_id connections
+	user     *user  // nil for client_id connections
+	token    string // the token= of the upgrade ("" for client_id ones)
 	scopes   map[string]bool
 	out      chan []byte
 	ctx      context.Context
@@ -281,6 +282,31 @@ func (s *Sim) Conns() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// Session describes one open socket for tests.
+type Session struct {
+	Token string // the upgrade's token= ("" for a client_id socket)
+	// Channels are the channel ids its subscriptions follow, sorted.
+	Channels []string
+}
+
+// Sessions lists the open sockets.
+func (s *Sim) Sessions() []Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Session, 0, len(s.conns))
+	for c := range s.conns {
+		se := Session{Token: c.token}
+		for _, sb := range c.subs {
+			if sb.channelID != "" {
+				se.Channels = append(se.Channels, sb.channelID)
+			}
+		}
+		sort.Strings(se.Channels)
+		out = append(out, se)
+	}
+	return out
 }
 
 // Subscriptions returns the live subscription ids, sorted.
@@ -529,7 +555,7 @@ func (s *Sim) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(1 << 20)
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{ws: ws, user: u, scopes: scopes, out: make(chan []byte, 4096), ctx: ctx, cancel: cancel, subs: map[string]*sub{}}
+	c := &conn{ws: ws, user: u, token: q.Get("token"), scopes: scopes, out: make(chan []byte, 4096), ctx: ctx, cancel: cancel, subs: map[string]*sub{}}
 	s.mu.Lock()
 	s.conns[c] = true
 	s.mu.Unlock()

@@ -57,6 +57,8 @@ type Server struct {
 	refreshN int
 	closed   bool
 	issued   []string // every access and refresh token handed out
+	delay    time.Duration
+	skew     time.Duration
 }
 
 type grant struct {
@@ -116,6 +118,24 @@ func (s *Server) SetGrant(scopes []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.Grant = scopes
+}
+
+// SetTokenDelay makes the token endpoint answer d late, as a slow server
+// would (tests race a refresh on the wire against a dial).
+func (s *Server) SetTokenDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// SetClockSkew sets how far the server's clock is from this machine's: its
+// answers' Date header reads now+skew. Lifetimes stay relative (expires_in),
+// as the OAuth spec has them, so a client that reckons expiry on its own
+// clock is unaffected; one that trusted the server's clock would not be.
+func (s *Server) SetClockSkew(skew time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.skew = skew
 }
 
 // RevokeAll revokes every refresh token (as a user removing the app's
@@ -227,6 +247,19 @@ func (s *Server) clientOKLocked(v url.Values) bool {
 }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	delay, skew := s.delay, s.skew
+	s.mu.Unlock()
+	if skew != 0 {
+		w.Header().Set("Date", time.Now().Add(skew).UTC().Format(http.TimeFormat))
+	}
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "bad form")
 		return

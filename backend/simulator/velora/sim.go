@@ -23,6 +23,7 @@ import (
 	"modconsole/backend/simulator/idp"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,6 +87,7 @@ type Sim struct {
 	bridge   map[string]string     // bridge token -> channel id
 	conns    map[string]*conn      // by socket id
 	beats    int                   // heartbeats received
+	resultIn time.Duration         // delay of each commandResult (SetResultDelay)
 	sends    []json.RawMessage     // the last sendMessage payloads received on sockets (bounded)
 
 	startOnce sync.Once
@@ -127,8 +129,37 @@ type chanState struct {
 
 type conn struct {
 	so       *socketio.Socket
-	user     *user // nil for guests
+	user     *user  // nil for guests
+	token    string // the token of the handshake ("" for guests)
 	channels map[string]bool
+	sends    int // sendMessage events received
+}
+
+// Session describes one open /chat socket for tests.
+type Session struct {
+	User     string   // username; "" for a guest
+	Token    string   // the handshake's token
+	Channels []string // joined channel ids, sorted
+	Sends    int      // sendMessage events received on it
+}
+
+// Sessions lists the open /chat sockets.
+func (s *Sim) Sessions() []Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Session, 0, len(s.conns))
+	for _, c := range s.conns {
+		se := Session{Token: c.token, Sends: c.sends}
+		if c.user != nil {
+			se.User = c.user.username
+		}
+		for id := range c.channels {
+			se.Channels = append(se.Channels, id)
+		}
+		sort.Strings(se.Channels)
+		out = append(out, se)
+	}
+	return out
 }
 
 // New returns a Sim. It starts nothing: see Handler and Start.
@@ -576,7 +607,8 @@ func (s *Sim) authenticate(h *socketio.Handshake) error {
 
 func (s *Sim) onChat(so *socketio.Socket) {
 	s.mu.Lock()
-	c := &conn{so: so, user: s.byToken[token(so.Handshake())], channels: map[string]bool{}}
+	tok := token(so.Handshake())
+	c := &conn{so: so, user: s.byToken[tok], token: tok, channels: map[string]bool{}}
 	s.conns[so.ID()] = c
 	s.mu.Unlock()
 	if c.user != nil {
@@ -755,13 +787,28 @@ func (s *Sim) onSend(c *conn, args []json.RawMessage) {
 		return
 	}
 	s.mu.Lock()
+	c.sends++
 	s.sends = append(s.sends, append(json.RawMessage(nil), args[0]...))
 	if len(s.sends) > maxSendsKept {
 		s.sends = s.sends[len(s.sends)-maxSendsKept:]
 	}
 	ok, msg, outs := s.sendLocked(c.user, p, false)
-	outs = append(outs, s.toSocket(c.so, "commandResult", result(ok, msg)))
+	res := s.toSocket(c.so, "commandResult", result(ok, msg))
+	if d := s.resultIn; d > 0 {
+		outs = append(outs, func() { time.AfterFunc(d, res) })
+	} else {
+		outs = append(outs, res)
+	}
 	s.flush(outs)
+}
+
+// SetResultDelay makes the gateway answer each sendMessage's commandResult
+// d late (the send itself takes effect at once), so a test can end a link
+// while a client waits for the answer.
+func (s *Sim) SetResultDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resultIn = d
 }
 
 // maxSendsKept bounds the sendMessage payloads Sends returns.

@@ -1,0 +1,366 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/connector"
+	"modconsole/backend/connector/glimesh"
+	"modconsole/backend/connector/velora"
+	"modconsole/backend/secrets"
+	glimeshsim "modconsole/backend/simulator/glimesh"
+	velorasim "modconsole/backend/simulator/velora"
+	"modconsole/backend/store"
+)
+
+// socketWorld is the service with one account of a platform whose socket
+// carries the token (Velora, Glimesh), signed in through its simulator's
+// OAuth server, and one joined channel.
+type socketWorld struct {
+	svc      *Service
+	sec      *secrets.Memory
+	platform chat.Platform
+	acct     AccountView
+	ch       ChannelView
+	chanID   string // the channel's id at the simulator
+	// sessions lists the simulator's open sockets as (token, channel ids).
+	sessions  func() []simSession
+	refreshes func() int
+}
+
+type simSession struct {
+	token    string
+	channels []string
+	sends    int
+}
+
+func newSocketWorld(t *testing.T, svc *Service, sec *secrets.Memory, p chat.Platform, settings, secs map[string]string) *socketWorld {
+	t.Helper()
+	w := &socketWorld{svc: svc, sec: sec, platform: p}
+	ctx := context.Background()
+	var err error
+	w.acct, err = svc.SaveAccount(ctx, AccountInput{Platform: p, Name: string(p), Settings: settings, Secrets: secs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func startService(t *testing.T, sec *secrets.Memory, reg connector.Registry) *Service {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := New(Options{Store: st, Secrets: sec, Registry: reg, Platforms: allPlatforms(), EmitInterval: 10 * time.Millisecond,
+		Backoff:     connector.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond},
+		ActionRetry: connector.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}})
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(); st.Close() })
+	return svc
+}
+
+// newVeloraSignIn: the Velora simulator with a moderator "velmod" whose
+// developer app signs in by the simulator's OAuth endpoints.
+func newVeloraSignIn(t *testing.T, lifetime time.Duration) (*socketWorld, *velorasim.Sim) {
+	t.Helper()
+	sim := velorasim.New(velorasim.Options{ViewerInterval: -1})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sim.AddUser("streamer", "tok-streamer", "user", true)
+	sim.AddUser("velmod", "", "user", true)
+	chanID, err := sim.AddChannel("streamer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetChannelRole("streamer", "velmod", "moderator"); err != nil {
+		t.Fatal(err)
+	}
+	sim.Auth().SetApp("velora-app", "velora-secret")
+	sim.Auth().SetUser("velmod")
+	sim.Auth().SetLifetimes(lifetime, 0)
+	sec := secrets.NewMemory()
+	svc := startService(t, sec, connector.Registry{chat.Velora: func(cfg connector.Config) (connector.Connector, error) { return velora.New(cfg) }})
+	w := newSocketWorld(t, svc, sec, chat.Velora,
+		map[string]string{velora.SettingURL: base, connector.SettingOAuthAuthorize: base + "/oauth/authorize",
+			connector.SettingOAuthToken: base + "/oauth/token", connector.SettingOAuthRevoke: base + "/oauth/revoke"},
+		map[string]string{connector.SecretClientID: "velora-app", connector.SecretClientSecret: "velora-secret"})
+	w.chanID = chanID
+	w.sessions = func() []simSession {
+		var out []simSession
+		for _, s := range sim.Sessions() {
+			out = append(out, simSession{token: s.Token, channels: s.Channels, sends: s.Sends})
+		}
+		return out
+	}
+	w.refreshes = func() int { n, _ := sim.Auth().Counts(); return n }
+	return w, sim
+}
+
+// newGlimeshSignIn: the Glimesh simulator with a moderator "glimmod" whose
+// developer app (no secret) signs in by the simulator's OAuth endpoints.
+func newGlimeshSignIn(t *testing.T, lifetime time.Duration) (*socketWorld, *glimeshsim.Sim) {
+	t.Helper()
+	sim := glimeshsim.New(glimeshsim.Options{})
+	wsURL, err := sim.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sim.AddUser("glimmod", "")
+	key := sim.AddChannel("aurora")
+	if err := sim.SetModerator(key, "glimmod", glimeshsim.AllPerms); err != nil {
+		t.Fatal(err)
+	}
+	chanID, _ := sim.ChannelID(key)
+	sim.Auth().SetApp("glim-app", "")
+	sim.Auth().SetUser("glimmod")
+	sim.Auth().SetLifetimes(lifetime, 0)
+	base := "http://" + strings.TrimPrefix(strings.SplitN(wsURL, "/api/", 2)[0], "ws://")
+	sec := secrets.NewMemory()
+	svc := startService(t, sec, connector.Registry{chat.Glimesh: func(cfg connector.Config) (connector.Connector, error) { return glimesh.New(cfg) }})
+	w := newSocketWorld(t, svc, sec, chat.Glimesh,
+		map[string]string{"url": wsURL, connector.SettingOAuthAuthorize: base + "/oauth/authorize",
+			connector.SettingOAuthToken: base + "/api/oauth/token", connector.SettingOAuthRevoke: base + "/api/oauth/revoke"},
+		map[string]string{connector.SecretClientID: "glim-app"})
+	w.chanID = chanID
+	w.sessions = func() []simSession {
+		var out []simSession
+		for _, s := range sim.Sessions() {
+			out = append(out, simSession{token: s.Token, channels: s.Channels})
+		}
+		return out
+	}
+	w.refreshes = func() int { n, _ := sim.Auth().Counts(); return n }
+	return w, sim
+}
+
+// signInAndJoin runs the browser sign-in and joins channel name.
+func (w *socketWorld) signInAndJoin(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	v, err := w.svc.SignIn(ctx, w.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(v.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the callback page answered %d", resp.StatusCode)
+	}
+	eventually(t, "signed in", func() bool { o := w.view(t).OAuth; return o != nil && o.SignedIn && !o.Pending })
+	if w.ch, err = w.svc.JoinChannel(ctx, w.acct.ID, name); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "connected with the signed-in token", func() bool { return w.onlySession(w.access(t)) })
+}
+
+func (w *socketWorld) view(t *testing.T) AccountView {
+	t.Helper()
+	list, err := w.svc.ListAccounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range list {
+		if a.ID == w.acct.ID {
+			return a
+		}
+	}
+	t.Fatal("account gone")
+	return AccountView{}
+}
+
+// access is the stored grant's access token.
+func (w *socketWorld) access(t *testing.T) string {
+	t.Helper()
+	raw, err := w.sec.Get(secrets.Key(w.platform, w.acct.ID, oauthSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g grant
+	if err := json.Unmarshal([]byte(raw), &g); err != nil {
+		t.Fatal(err)
+	}
+	return g.Access
+}
+
+// onlySession reports whether the simulator has exactly one socket, dialed
+// with token and following the joined channel, and the console says the
+// channel is connected.
+func (w *socketWorld) onlySession(token string) bool {
+	ss := w.sessions()
+	if len(ss) != 1 || ss[0].token != token || strings.Join(ss[0].channels, ",") != w.chanID {
+		return false
+	}
+	cv, ok := w.svc.channelView(w.ch.ID)
+	return ok && cv.Health.Status == chat.StatusConnected
+}
+
+func (w *socketWorld) cell(t *testing.T) *connector.TokenCell {
+	t.Helper()
+	st := w.svc.auth.get(w.acct.ID)
+	if st == nil {
+		t.Fatal("no sign-in state")
+	}
+	return st.cell
+}
+
+func (w *socketWorld) actions(t *testing.T) []ActionView {
+	t.Helper()
+	list, err := w.svc.AuditLog(context.Background(), w.ch.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+// TestVeloraSignInRedialsWithRefreshedToken: the full browser sign-in
+// against the Velora simulator's OAuth endpoints (client secret, grant in
+// the keyring, the socket dialed with the signed-in token), then a refresh
+// while actions stream: the simulator sees the old socket closed and one
+// new socket authenticated with the new token, the channel is still
+// joined, and every action queued around the redial is sent exactly once
+// and confirmed.
+func TestVeloraSignInRedialsWithRefreshedToken(t *testing.T) {
+	w, sim := newVeloraSignIn(t, time.Hour)
+	w.signInAndJoin(t, "streamer")
+	o := w.view(t).OAuth
+	if o.ClientID != "velora-app" || o.SignIn != "" || o.Expires == 0 {
+		t.Fatalf("oauth view %+v", o)
+	}
+	old := w.access(t)
+	ctx := context.Background()
+	// Each answer comes 50 ms after its send: the redial falls on an
+	// action waiting for its answer, which must not be cut off (its answer
+	// lost with the old link, it would go out again).
+	sim.SetResultDelay(50 * time.Millisecond)
+
+	// Actions every 10 ms from before the refresh until well after the
+	// new socket is up: some are on the wire or queued when the old link
+	// is ended.
+	var (
+		mu    sync.Mutex
+		texts = map[int64]string{}
+		stop  = make(chan struct{})
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			text := fmt.Sprintf("across the redial %d", i)
+			a, err := w.svc.Act(ctx, ActionRequest{ChannelID: w.ch.ID, Kind: chat.ActSend, Text: text})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			texts[a.ID] = text
+			mu.Unlock()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	fresh, err := w.cell(t).Refresh(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh == old || w.access(t) != fresh {
+		t.Fatal("the refresh did not rotate and store the token")
+	}
+	eventually(t, "one socket, on the new token, channel joined", func() bool { return w.onlySession(fresh) })
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	<-done
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(texts) > 200 {
+		t.Fatalf("%d actions: more than the simulator keeps", len(texts))
+	}
+	for id := range texts {
+		eventually(t, "every action confirmed", func() bool {
+			for _, a := range w.actions(t) {
+				if a.ID == id {
+					return a.Status == statusConfirmed
+				}
+			}
+			return false
+		})
+	}
+	seen := map[string]int{}
+	for _, raw := range sim.Sends() {
+		var p struct {
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(raw, &p); err != nil {
+			t.Fatal(err)
+		}
+		seen[p.Message]++
+	}
+	for _, text := range texts {
+		if seen[text] != 1 {
+			t.Fatalf("%q reached the simulator %d times, want exactly once", text, seen[text])
+		}
+	}
+	onNew := w.sessions()[0].sends
+	if onNew == 0 || onNew == len(texts) {
+		t.Fatalf("%d of %d actions on the new socket: the stream did not span the redial", onNew, len(texts))
+	}
+	if n := w.refreshes(); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+	t.Logf("%d actions, %d on the new socket", len(texts), onNew)
+}
+
+// TestGlimeshRefreshRedials: Glimesh tokens living 2 s, refreshed ahead of
+// their expiry by the timer. After each refresh the socket is dialed again
+// with the new token (the simulator sees it in the URL), the channel's
+// subscription is made again, and the console stays connected.
+func TestGlimeshRefreshRedials(t *testing.T) {
+	w, _ := newGlimeshSignIn(t, 2*time.Second)
+	w.signInAndJoin(t, "aurora")
+	first := w.access(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for w.refreshes() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no refreshes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	eventually(t, "one socket on the latest token, channel subscribed", func() bool {
+		tok := w.access(t)
+		return tok != first && w.onlySession(tok)
+	})
+	act, err := w.svc.Act(context.Background(), ActionRequest{ChannelID: w.ch.ID, Kind: chat.ActSend, Text: "on the new socket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the action confirmed", func() bool {
+		list := w.actions(t)
+		return len(list) == 1 && list[0].ID == act.ID && list[0].Status == statusConfirmed
+	})
+	if a := w.view(t); a.OAuth.SignIn != "" || a.Health.Status != chat.StatusConnected {
+		t.Fatalf("account %+v oauth %+v", a.Health, a.OAuth)
+	}
+}
