@@ -364,3 +364,71 @@ func TestGlimeshRefreshRedials(t *testing.T) {
 		t.Fatalf("account %+v oauth %+v", a.Health, a.OAuth)
 	}
 }
+
+// TestRefreshRacingDial: Glimesh's token endpoint answers 600 ms late, so a
+// refresh is on the wire while the socket dials again.
+//
+//   - "old token refused": the platform stops taking the old token and drops
+//     the socket while the refresh is in flight; the dial with the old token
+//     is refused (HTTP 403), waits for the refresh in flight instead of
+//     failing for good or refreshing a second time, and dials again with
+//     the new token.
+//   - "old token still good": the dial with the old token succeeds; once the
+//     refresh is in, the socket is dialed again with the new one.
+//
+// Either way: one refresh call, one socket on the new token, the channel
+// subscribed, the account healthy, and an action goes through.
+func TestRefreshRacingDial(t *testing.T) {
+	for _, revoke := range []bool{true, false} {
+		name := "old token still good"
+		if revoke {
+			name = "old token refused"
+		}
+		t.Run(name, func(t *testing.T) {
+			w, sim := newGlimeshSignIn(t, time.Hour)
+			w.signInAndJoin(t, "aurora")
+			old := w.access(t)
+			sim.Auth().SetTokenDelay(600 * time.Millisecond)
+			refreshed := make(chan string, 1)
+			go func() {
+				tok, err := w.cell(t).Refresh(context.Background(), old)
+				if err != nil {
+					t.Error(err)
+				}
+				refreshed <- tok
+			}()
+			time.Sleep(100 * time.Millisecond) // the refresh is on the wire
+			if revoke {
+				sim.RevokeToken(old)
+			}
+			sim.DropAll()
+			// The dial (50–100 ms backoff) comes while the refresh is still
+			// in flight.
+			var fresh string
+			select {
+			case fresh = <-refreshed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the refresh never finished: deadlock")
+			}
+			if fresh == "" || fresh == old {
+				t.Fatal("no new token")
+			}
+			eventually(t, "one socket on the new token, channel subscribed", func() bool { return w.onlySession(fresh) })
+			if n := w.refreshes(); n != 1 {
+				t.Fatalf("%d refresh calls, want 1 (the refused dial must use the refresh in flight)", n)
+			}
+			a := w.view(t)
+			if a.OAuth.SignIn != "" || a.Health.Status != chat.StatusConnected {
+				t.Fatalf("account %+v oauth %+v", a.Health, a.OAuth)
+			}
+			act, err := w.svc.Act(context.Background(), ActionRequest{ChannelID: w.ch.ID, Kind: chat.ActSend, Text: "after the race"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the action confirmed", func() bool {
+				list := w.actions(t)
+				return len(list) == 1 && list[0].ID == act.ID && list[0].Status == statusConfirmed
+			})
+		})
+	}
+}
