@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -430,5 +431,81 @@ func TestRefreshRacingDial(t *testing.T) {
 				return len(list) == 1 && list[0].ID == act.ID && list[0].Status == statusConfirmed
 			})
 		})
+	}
+}
+
+// TestRefreshIgnoresServerClockSkew: Kick's OAuth server runs two hours
+// ahead of this machine, or two hours behind (its Date header says so).
+// Tokens live 3 s by expires_in; the console reckons their expiry on its
+// own clock at arrival (signin.go: refreshMargin), so it refreshes about
+// every 2 s either way: a client that trusted the server's clock would
+// never refresh (ahead: Kick answers 401) or refresh without end (behind).
+// Six seconds of actions, every one confirmed, no 401, 2–5 refreshes.
+func TestRefreshIgnoresServerClockSkew(t *testing.T) {
+	for _, skew := range []time.Duration{2 * time.Hour, -2 * time.Hour} {
+		t.Run(fmt.Sprintf("skew %v", skew), func(t *testing.T) {
+			w := newOAuthWorld(t, 3*time.Second)
+			w.sim.Auth().SetClockSkew(skew)
+			before := time.Now()
+			w.signIn(t)
+			if exp := w.grant(t).Expiry; exp.Before(before.Add(3*time.Second)) || exp.After(time.Now().Add(3*time.Second)) {
+				t.Fatalf("expiry %v after the sign-in, want 3 s on this machine's clock", exp.Sub(before))
+			}
+			var ids []int64
+			end := time.Now().Add(6 * time.Second)
+			for i := 0; time.Now().Before(end); i++ {
+				ids = append(ids, w.send(t, fmt.Sprintf("skewed %d", i)).ID)
+				time.Sleep(500 * time.Millisecond)
+			}
+			for _, id := range ids {
+				eventually(t, "every action confirmed", func() bool { return w.status(t, id).Status == statusConfirmed })
+			}
+			for _, r := range w.sim.Requests() {
+				if r.Status == http.StatusUnauthorized {
+					t.Fatal("Kick answered 401: the token was not refreshed ahead of its expiry")
+				}
+			}
+			if n, _ := w.sim.Auth().Counts(); n < 2 || n > 5 {
+				t.Fatalf("%d refreshes in 6 s of 3 s tokens, want 2–5", n)
+			}
+		})
+	}
+}
+
+// TestPastedJWTExpiryOnlyWarns: a pasted Velora token that is a JWT whose
+// exp has passed by this machine's clock by 30 s (as when this clock runs
+// ahead of the issuer's) is still used: the platform decides (the
+// simulator accepts it and the account connects); the console only
+// reports the exp, to the second, for the accounts screen's warning (which
+// starts a day ahead, far beyond any plausible skew).
+func TestPastedJWTExpiryOnlyWarns(t *testing.T) {
+	exp := time.Now().Add(-30 * time.Second).Unix()
+	payload := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"sub":"velmod","exp":%d}`, exp)))
+	jwt := "eyJhbGciOiJIUzI1NiJ9." + payload + ".c2lnbmF0dXJl"
+	sim := velorasim.New(velorasim.Options{ViewerInterval: -1})
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sim.AddUser("streamer", "tok-streamer", "user", true)
+	sim.AddUser("velmod", jwt, "user", true)
+	if _, err := sim.AddChannel("streamer"); err != nil {
+		t.Fatal(err)
+	}
+	svc := startService(t, secrets.NewMemory(), connector.Registry{chat.Velora: func(cfg connector.Config) (connector.Connector, error) { return velora.New(cfg) }})
+	acct, err := svc.SaveAccount(context.Background(), AccountInput{Platform: chat.Velora, Name: "pasted",
+		Settings: map[string]string{velora.SettingURL: base}, Token: jwt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "connected with the pasted token", func() bool {
+		ss := sim.Sessions()
+		list, _ := svc.ListAccounts(context.Background())
+		return len(ss) == 1 && ss[0].User == "velmod" && len(list) == 1 && list[0].Health.Status == chat.StatusConnected
+	})
+	list, _ := svc.ListAccounts(context.Background())
+	if list[0].ID != acct.ID || list[0].TokenExpires != exp*1000 {
+		t.Fatalf("tokenExpires %d, want %d", list[0].TokenExpires, exp*1000)
 	}
 }
