@@ -247,10 +247,10 @@ func TestVeloraSignInRedialsWithRefreshedToken(t *testing.T) {
 	}
 	old := w.access(t)
 	ctx := context.Background()
-	// Each answer comes 50 ms after its send: the redial falls on an
+	// Each answer comes 150 ms after its send: the redial falls on an
 	// action waiting for its answer, which must not be cut off (its answer
 	// lost with the old link, it would go out again).
-	sim.SetResultDelay(50 * time.Millisecond)
+	sim.SetResultDelay(150 * time.Millisecond)
 
 	// Actions every 10 ms from before the refresh until well after the
 	// new socket is up: some are on the wire or queued when the old link
@@ -281,7 +281,17 @@ func TestVeloraSignInRedialsWithRefreshedToken(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// The refresh comes when one action is confirmed on the old socket and
+	// the next one has reached the simulator but not had its answer.
+	eventually(t, "an action on the wire after one confirmed", func() bool {
+		confirmed := 0
+		for _, a := range w.actions(t) {
+			if a.Status == statusConfirmed {
+				confirmed++
+			}
+		}
+		return confirmed > 0 && len(sim.Sends()) > confirmed
+	})
 	fresh, err := w.cell(t).Refresh(ctx, old)
 	if err != nil {
 		t.Fatal(err)
@@ -289,8 +299,9 @@ func TestVeloraSignInRedialsWithRefreshedToken(t *testing.T) {
 	if fresh == old || w.access(t) != fresh {
 		t.Fatal("the refresh did not rotate and store the token")
 	}
-	eventually(t, "one socket, on the new token, channel joined", func() bool { return w.onlySession(fresh) })
-	time.Sleep(200 * time.Millisecond)
+	eventually(t, "one socket, on the new token, channel joined, actions on it", func() bool {
+		return w.onlySession(fresh) && w.sessions()[0].sends >= 2
+	})
 	close(stop)
 	<-done
 
