@@ -304,9 +304,9 @@ func (s *Supervisor) Redial(since int) bool {
 	if s.dials > since {
 		return false
 	}
-	s.redial = true
-	s.redialing = s.connected
-	s.connected = false
+	// Until a run started after this connects, Do sends nothing: not on
+	// the link being ended, nor on one its dial may still bring up.
+	s.redial, s.redialing, s.connected = true, true, false
 	if s.phase != nil {
 		s.phase()
 	}

@@ -350,6 +350,7 @@ func TestVeloraSignInRedialsWithRefreshedToken(t *testing.T) {
 // with the new token (the simulator sees it in the URL), the channel's
 // subscription is made again, and the console stays connected.
 func TestGlimeshRefreshRedials(t *testing.T) {
+	t.Parallel() // mostly waiting
 	w, _ := newGlimeshSignIn(t, 2*time.Second)
 	w.signInAndJoin(t, "aurora")
 	first := w.access(t)
@@ -453,8 +454,10 @@ func TestRefreshRacingDial(t *testing.T) {
 // never refresh (ahead: Kick answers 401) or refresh without end (behind).
 // Six seconds of actions, every one confirmed, no 401, 2–5 refreshes.
 func TestRefreshIgnoresServerClockSkew(t *testing.T) {
+	t.Parallel() // mostly waiting
 	for _, skew := range []time.Duration{2 * time.Hour, -2 * time.Hour} {
 		t.Run(fmt.Sprintf("skew %v", skew), func(t *testing.T) {
+			t.Parallel()
 			w := newOAuthWorld(t, 3*time.Second)
 			w.sim.Auth().SetClockSkew(skew)
 			before := time.Now()

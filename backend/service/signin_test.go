@@ -164,6 +164,7 @@ func TestKickShortLivedTokenKeepsModerating(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a minute of refreshes")
 	}
+	t.Parallel() // a minute of mostly waiting: beside the other timed tests
 	w := newOAuthWorld(t, 5*time.Second)
 	w.signIn(t)
 	first := w.grant(t)
