@@ -172,8 +172,13 @@ try {
       }
     }
   };
-  let picked = await useName((el) => el.click({ timeout: 3000 }));
-  r.check('a click on a name in chat opens that user\'s card', await waitFor(async () => (await cardName()) === picked.name.toLowerCase(), 5000), picked.name);
+  // (A click whose row was re-rendered between press and release is no click: try again.)
+  let picked = await useName(async (el) => {
+    await el.click({ timeout: 3000 });
+    if (!(await waitFor(() => card.count(), 2000))) throw new Error('no card opened');
+  });
+  r.check('a click on a name in chat opens that user\'s card', await waitFor(async () => (await cardName()) === picked.name.toLowerCase(), 5000),
+    `${picked.name} → ${await cardName()}`);
   await page.keyboard.press('Escape');
   await waitFor(async () => (await card.count()) === 0, 3000);
   picked = await useName(async (el) => {
