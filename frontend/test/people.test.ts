@@ -149,3 +149,46 @@ describe('UndoToasts', () => {
     expect(gm.el.querySelector('[data-testid=undo-refused]')!.textContent).toBe('Cannot be undone: Glimesh cannot lift a timeout early');
   });
 });
+
+describe('UserCard', () => {
+  it('loads the card, keeps markup as text, and its keys work: n note, w watch, t/b ask, Esc closes', async () => {
+    const { ctx, calls } = fakeConsole({
+      UserCard: () => ({
+        channelId: 1, user: { platform: 'velora', userId: 'u1', username: XSS }, messageCount: 1, strikes: 1, strikeDays: 30,
+        messages: [{ id: 5, channelId: 1, platform: 'velora', text: XSS, at: 1, user: { id: 'u1', username: XSS }, deleted: false, held: true }],
+        linked: [], notes: [{ id: 3, user: { platform: 'velora', userId: 'u1' }, text: XSS, author: XSS, created: 1 }],
+        history: [{ source: 'action', at: 1, channelId: 1, platform: 'velora', kind: 'pin', action: action(9, 'pin', 'confirmed', { undo: 'unpin' }) }],
+      }),
+      Reverse: () => action(10, 'unpin', 'pending'),
+    });
+    ctx.state.channels.set(1, { ...chan(1, 'velora'), capabilities: { actions: { ban: { supported: true }, timeout: { supported: true }, unban: { supported: true } } } } as unknown as ChannelView);
+    ctx.openCard(1, 'u1', 'x');
+    const UserCard = (await import('../src/ui/c/UserCard.svelte')).default;
+    const m = mountWith(UserCard, { req: ctx.card }, ctx);
+    mounted.push(m);
+    await settle();
+    const box = m.el.querySelector<HTMLElement>('[data-testid=user-card]')!;
+    expect(box.querySelector('[data-testid=card-name]')!.textContent).toBe(XSS);
+    expect(box.querySelector('[data-testid=card-notes]')!.textContent).toContain(XSS);
+    expect(box.querySelectorAll('img, script').length).toBe(0);
+    const key = (k: string) => box.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));
+    key('n');
+    expect(document.activeElement?.getAttribute('data-testid')).toBe('note-input');
+    box.focus();
+    key('w');
+    expect(document.activeElement?.getAttribute('data-testid')).toBe('watch-reason');
+    box.focus();
+    key('t');
+    expect(ctx.dialog?.kind).toBe('timeout');
+    ctx.dialog?.done(null);
+    key('b');
+    expect(ctx.dialog?.kind).toBe('confirm');
+    ctx.dialog?.done(null);
+    // The history's unpin sends Reverse for the pin.
+    box.querySelector<HTMLElement>('[data-testid=history-undo]')!.click();
+    await settle();
+    expect(calls.filter(([k]) => k === 'Reverse')).toEqual([['Reverse', [9]]]);
+    key('Escape');
+    expect(ctx.card).toBeNull();
+  });
+});
