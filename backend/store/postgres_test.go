@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestRebind(t *testing.T) {
@@ -177,5 +178,48 @@ func TestPostgresOddBytesInChat(t *testing.T) {
 	writeMsgs(t, s, again)
 	if !again.Dup || again.ID != bad.ID {
 		t.Errorf("second write: dup %v id %d, want the first row %d", again.Dup, again.ID, bad.ID)
+	}
+}
+
+// A PostgreSQL restart cuts the store's connections: the write that meets
+// a dead connection fails with an error, the next ones reconnect, and
+// nothing written before or after is lost.
+func TestPostgresSurvivesServerRestart(t *testing.T) {
+	pgOnly(t)
+	s := openTest(t)
+	ctx := context.Background()
+	c := seedChannel(t, s, "restart")
+	writeMsgs(t, s, msg(c.ID, "r1", "amy", "before"))
+	if err := cluster.Get(t).Restart(); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	var failures int
+	after := msg(c.ID, "r2", "amy", "after")
+	for range 5 {
+		if err = s.WriteBatch(ctx, &Batch{Messages: []*MessageRow{after}}); err == nil {
+			break
+		}
+		failures++
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("no write succeeded after the restart: %v", err)
+	}
+	if failures > 1 {
+		t.Errorf("%d writes failed after the restart; only the one on the dead connection should", failures)
+	}
+	var ms []MessageRow
+	for range 5 {
+		if ms, err = s.Messages(ctx, c.ID, 0, 10); err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil || len(ms) != 2 || ms[0].Msg.Text != "after" || ms[1].Msg.Text != "before" {
+		t.Fatalf("messages after the restart: %+v, %v", ms, err)
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

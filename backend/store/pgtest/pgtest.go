@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,6 +100,7 @@ func Start() (*Cluster, error) {
 		return nil, err
 	}
 	bin := BinDir()
+	reapOrphans(bin)
 	c := &Cluster{bin: bin}
 	if os.Geteuid() == 0 {
 		c.owner = "postgres"
@@ -113,6 +115,12 @@ func Start() (*Cluster, error) {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	c.dir = dir
+	// Who started the cluster: a later Start stops it if this process
+	// died without Stop (a test binary killed by its timeout).
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
 	if c.owner != "" {
 		if out, err := exec.Command("chown", c.owner, dir).CombinedOutput(); err != nil {
 			os.RemoveAll(dir)
@@ -144,6 +152,37 @@ func Start() (*Cluster, error) {
 	}
 	os.RemoveAll(dir)
 	return nil, lastErr
+}
+
+// ownerFile, in a cluster's directory, holds the pid of the process that
+// started it.
+const ownerFile = "started-by.pid"
+
+// reapOrphans stops and removes the clusters in the temporary directory
+// whose starting process is gone (it was killed before it could Stop them).
+// Clusters of live processes, other test binaries' included, are left alone.
+func reapOrphans(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours, or still being set up
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		o := &Cluster{dir: dir, bin: bin}
+		if st, err := os.Stat(dir); err == nil && os.Geteuid() == 0 {
+			if uid, ok := fileUID(st); ok && uid != 0 {
+				o.owner = "postgres"
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); err == nil {
+			_, _ = o.run("pg_ctl", "-D", filepath.Join(dir, "data"), "-m", "immediate", "-w", "-t", "30", "stop")
+		}
+		os.RemoveAll(dir)
+	}
 }
 
 // run runs one of the cluster's programs as the cluster's owner.
@@ -275,6 +314,17 @@ func (c *Cluster) NewDatabaseFrom(ctx context.Context, template string) (string,
 	return c.URL(name), nil
 }
 
+// Restart stops the server (fast: open connections are cut) and starts it
+// again with the same options, for tests of what survives a server restart.
+// The new server logs to the cluster's log file (-l): without it, it would
+// keep pg_ctl's output pipe open and run would never return.
+func (c *Cluster) Restart() error {
+	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "server.log"), "-m", "fast", "-w", "-t", "60", "restart"); err != nil {
+		return fmt.Errorf("pgtest: pg_ctl restart: %w: %s%s", err, out, c.logTail())
+	}
+	return nil
+}
+
 // Stop stops the server (fast shutdown: open connections are closed) and
 // removes the cluster's directory. It is safe to call on nil.
 func (c *Cluster) Stop() error {
@@ -322,4 +372,19 @@ func (s *Shared) Get(t testing.TB) *Cluster {
 // Stop stops the cluster if Get started one.
 func (s *Shared) Stop() error {
 	return s.cluster.Stop()
+}
+
+// processAlive reports whether process pid exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// fileUID returns the owner of a file.
+func fileUID(st os.FileInfo) (uint32, bool) {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return sys.Uid, true
 }

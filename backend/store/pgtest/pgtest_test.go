@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -113,4 +114,47 @@ func (r *recorder) Fatal(args ...any) {
 func (r *recorder) Skipf(format string, args ...any) {
 	r.skipped = true
 	runtime.Goexit()
+}
+
+// A cluster whose test process died without Stop is stopped and removed
+// by the next Start; one whose process lives is left alone.
+func TestStartReapsOrphanedClusters(t *testing.T) {
+	orphan, err := Start()
+	if errors.Is(err, ErrUnavailable) && !InCI() {
+		t.Skipf("PostgreSQL not available, skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := Start()
+	if err != nil {
+		orphan.Stop()
+		t.Fatal(err)
+	}
+	defer live.Stop()
+	// Pretend orphan's starter died: a pid that cannot exist.
+	if err := os.WriteFile(filepath.Join(orphan.dir, ownerFile), []byte("2147483646"), 0o644); err != nil {
+		orphan.Stop()
+		t.Fatal(err)
+	}
+	third, err := Start()
+	if err != nil {
+		orphan.Stop()
+		t.Fatal(err)
+	}
+	defer third.Stop()
+	if _, err := os.Stat(orphan.dir); !errors.Is(err, os.ErrNotExist) {
+		orphan.Stop()
+		t.Fatalf("the orphaned cluster's directory is still there (%v)", err)
+	}
+	ctx := context.Background()
+	if conn, err := pgx.Connect(ctx, orphan.URL("postgres")); err == nil {
+		conn.Close(ctx)
+		t.Error("the orphaned cluster still serves")
+	}
+	conn, err := pgx.Connect(ctx, live.URL("postgres"))
+	if err != nil {
+		t.Fatalf("the live process's cluster was touched: %v", err)
+	}
+	conn.Close(ctx)
 }
