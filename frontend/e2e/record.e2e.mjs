@@ -169,6 +169,20 @@ try {
   const lines = jl.text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
   r.check('search JSONL has one message per line', lines.length === body.length && lines.every((m) => m.platform === plat && typeof m.channel === 'string' && m.user), `${lines.length} lines`);
 
+  // 2b. where the platform cannot delete, the result offers a local hide (as the queue does), and takes it back
+  await loaded(S, async () => { await page.fill('[data-testid=search-input]', 'platform:socketbase after:1h'); await page.press('[data-testid=search-input]', 'Enter'); });
+  const hideRow = page.locator('[data-testid=search-row]:has([data-testid=search-act][data-verb=hideMessage])').first();
+  if (await hideRow.count()) {
+    const hid = await hideRow.getAttribute('data-msg-id');
+    const row = page.locator(`[data-testid=search-row][data-msg-id="${hid}"]`);
+    await row.locator('[data-testid=search-act][data-verb=hideMessage]').click();
+    const hidden = await waitFor(() => row.locator('[data-testid=search-hidden]').count(), 3000);
+    const sent = await row.locator('[data-testid=search-action]').count();
+    await row.locator('[data-testid=search-act][data-verb=unhideMessage]').click();
+    const shownAgain = await waitFor(async () => (await row.locator('[data-testid=search-hidden]').count()) === 0, 3000);
+    r.check('a socket-base result is hidden locally (nothing sent) and shown again', hidden > 0 && sent === 0 && shownAgain, `message ${hid}`);
+  } else r.check('a socket-base result offers a local hide', false);
+
   // 3. act on a search result: ban from a row, confirmed, found in the audit log
   await loaded(S, async () => { await page.fill('[data-testid=search-input]', '-is:deleted -is:held after:1h'); await page.press('[data-testid=search-input]', 'Enter'); });
   const banRow = page.locator('[data-testid=search-row]:has([data-testid=search-act][data-verb=ban])').first();
