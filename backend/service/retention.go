@@ -16,6 +16,15 @@ import (
 // action, messages an open queue item holds; actions, notes, people and
 // chatters are never pruned. The setting is global (default 90 days) with
 // per-channel overrides; 0 days keeps a channel's chat forever.
+//
+// A size budget (MaxBytes, off by default) caps the log as a whole: when
+// the database holds more than that, the oldest chat of every channel goes
+// first, whatever its channel's days, with the same exceptions. Each round
+// deletes about the excess (estimated from the log's bytes per message),
+// so a round never prunes much more than needed; what remains (the search
+// index frees its room only as its segments merge) is taken by the next
+// round. After pruning, free pages go back to the file system by
+// incremental vacuum, a few megabytes per transaction, so the file shrinks.
 
 // RetentionView is the chat retention setting.
 type RetentionView struct {
@@ -23,7 +32,16 @@ type RetentionView struct {
 	Days int `json:"days"`
 	// Channels overrides Days per channel id (0 = forever for that channel).
 	Channels map[int64]int `json:"channels"`
+	// MaxBytes caps the database's size in bytes (0 = no cap, at least
+	// MinRetentionBytes otherwise): past it the oldest chat is pruned.
+	MaxBytes int64 `json:"maxBytes"`
+	// UsedBytes is what the log takes now (read-only: Retention fills it,
+	// SetRetention ignores it).
+	UsedBytes int64 `json:"usedBytes"`
 }
+
+// MinRetentionBytes is the smallest size budget SetRetention takes (1 MiB).
+const MinRetentionBytes = 1 << 20
 
 const (
 	retentionKey = "retention"
@@ -35,6 +53,9 @@ const (
 	pruneChunk = 500
 	// prunePause is the pause between two pruning transactions.
 	prunePause = 20 * time.Millisecond
+	// vacuumChunk is how many free pages one incremental vacuum returns
+	// (4 MB at SQLite's default 4 KiB pages).
+	vacuumChunk = 1024
 )
 
 // Retention implements API.
@@ -46,6 +67,11 @@ func (s *Service) Retention(ctx context.Context) (RetentionView, error) {
 	if v.Channels == nil {
 		v.Channels = map[int64]int{}
 	}
+	size, err := s.st.FileSize(ctx)
+	if err != nil {
+		return RetentionView{}, fmt.Errorf("service: retention: %w", err)
+	}
+	v.UsedBytes = size.UsedBytes()
 	return v, nil
 }
 
@@ -53,6 +79,9 @@ func (s *Service) Retention(ctx context.Context) (RetentionView, error) {
 func (s *Service) SetRetention(ctx context.Context, v RetentionView) (RetentionView, error) {
 	if v.Days < 0 || v.Days > maxRetentionDays {
 		return RetentionView{}, fmt.Errorf("%w: retention of %d days (0 = forever, at most %d)", ErrInvalid, v.Days, maxRetentionDays)
+	}
+	if v.MaxBytes != 0 && v.MaxBytes < MinRetentionBytes {
+		return RetentionView{}, fmt.Errorf("%w: size budget of %d bytes (0 = none, at least %d)", ErrInvalid, v.MaxBytes, MinRetentionBytes)
 	}
 	if v.Channels == nil {
 		v.Channels = map[int64]int{}
@@ -69,8 +98,12 @@ func (s *Service) SetRetention(ctx context.Context, v RetentionView) (RetentionV
 		}
 	}
 	s.mu.RUnlock()
+	v.UsedBytes = 0
 	if err := s.st.SetSetting(ctx, retentionKey, v); err != nil {
 		return RetentionView{}, fmt.Errorf("service: set retention: %w", err)
+	}
+	if size, err := s.st.FileSize(ctx); err == nil {
+		v.UsedBytes = size.UsedBytes()
 	}
 	select {
 	case s.pruneNow <- struct{}{}:
@@ -96,11 +129,15 @@ func (s *Service) retentionLoop() {
 	}
 }
 
-// prune deletes, channel by channel, the chat older than its retention.
+// prune deletes, channel by channel, the chat older than its retention,
+// then the oldest chat while the log is over its size budget, and returns
+// the free pages to the file system.
 func (s *Service) prune() {
 	v, err := s.Retention(s.ctx)
 	if err != nil {
-		s.log.Warn("retention not read", "err", err)
+		if s.ctx.Err() == nil {
+			s.log.Warn("retention not read", "err", err)
+		}
 		return
 	}
 	s.mu.RLock()
@@ -119,27 +156,93 @@ func (s *Service) prune() {
 		if days == 0 {
 			continue
 		}
-		before := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
-		for {
-			n, err := s.st.PruneMessages(s.ctx, id, before, pruneChunk)
-			total += n
-			if err != nil {
-				if s.ctx.Err() == nil {
-					s.log.Warn("chat not pruned", "channel", id, "err", err)
-				}
-				return
+		before := s.now().Add(-time.Duration(days) * 24 * time.Hour)
+		n, ok := s.pruneChunks(-1, func(limit int) (int, error) { return s.st.PruneMessages(s.ctx, id, before, limit) })
+		total += n
+		if !ok {
+			s.log.Warn("chat not pruned", "channel", id)
+			return
+		}
+	}
+	bySize := 0
+	if v.MaxBytes > 0 {
+		size, err := s.st.Size(s.ctx)
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.log.Warn("log size not read", "err", err)
 			}
-			if n < pruneChunk {
-				break
-			}
-			select { // let ingest have the write lock
-			case <-s.ctx.Done():
+			return
+		}
+		if used := size.UsedBytes(); used > v.MaxBytes && size.Messages > 0 {
+			per := max(1, used/size.Messages)
+			need := int((used - v.MaxBytes + per - 1) / per)
+			n, ok := s.pruneChunks(need, func(limit int) (int, error) { return s.st.PruneOldest(s.ctx, limit) })
+			bySize = n
+			if !ok {
+				s.log.Warn("chat not pruned to the size budget")
 				return
-			case <-time.After(prunePause):
 			}
 		}
 	}
-	if total > 0 {
-		s.log.Info("chat pruned", "messages", total)
+	if total+bySize > 0 {
+		s.log.Info("chat pruned", "messages", total, "for_size", bySize)
+	}
+	s.vacuum()
+}
+
+// pruneChunks calls del (one short transaction deleting at most limit
+// messages) until it deletes fewer than it was asked or, when want ≥ 0,
+// want messages are gone, pausing between transactions so ingest gets the
+// write lock. ok is false when a delete failed or the service is closing.
+func (s *Service) pruneChunks(want int, del func(limit int) (int, error)) (n int, ok bool) {
+	for {
+		limit := pruneChunk
+		if want >= 0 {
+			limit = min(pruneChunk, want-n)
+		}
+		if limit <= 0 {
+			return n, true
+		}
+		k, err := del(limit)
+		n += k
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.log.Warn("prune failed", "err", err)
+			}
+			return n, false
+		}
+		if k < limit {
+			return n, true
+		}
+		select {
+		case <-s.ctx.Done():
+			return n, false
+		case <-time.After(prunePause):
+		}
+	}
+}
+
+// vacuum returns the log's free pages to the file system, vacuumChunk at a
+// time with a pause between, then checkpoints so the file shrinks.
+func (s *Service) vacuum() {
+	for {
+		left, err := s.st.IncrementalVacuum(s.ctx, vacuumChunk)
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.log.Warn("incremental vacuum failed", "err", err)
+			}
+			return
+		}
+		if left == 0 {
+			break
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(prunePause):
+		}
+	}
+	if err := s.st.Checkpoint(s.ctx); err != nil && s.ctx.Err() == nil {
+		s.log.Warn("checkpoint after vacuum failed", "err", err)
 	}
 }

@@ -18,14 +18,28 @@ import (
 // touched. Call it repeatedly with a small limit to prune without holding
 // the write lock for long.
 func (s *Store) PruneMessages(ctx context.Context, channelID int64, before time.Time, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, fmt.Errorf("%w: prune limit %d", ErrInvalid, limit)
-	}
 	q := `SELECT m.id, m.text FROM messages m WHERE m.at < ?`
 	args := []any{ms(before)}
 	if channelID != 0 {
 		q += ` AND m.channel_id = ?`
 		args = append(args, channelID)
+	}
+	return s.prune(ctx, q, args, limit)
+}
+
+// PruneOldest deletes up to limit of the oldest chat messages of every
+// channel, whatever their age (the size budget), with the same exceptions
+// and in the same kind of short transaction as PruneMessages.
+func (s *Store) PruneOldest(ctx context.Context, limit int) (int, error) {
+	return s.prune(ctx, `SELECT m.id, m.text FROM messages m WHERE m.id > 0`, nil, limit)
+}
+
+// prune deletes up to limit messages the query q (selecting id and text
+// from messages m, ending in a WHERE clause) finds, oldest first, except
+// the ones the log keeps.
+func (s *Store) prune(ctx context.Context, q string, args []any, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("%w: prune limit %d", ErrInvalid, limit)
 	}
 	q += ` AND NOT EXISTS (SELECT 1 FROM action_evidence e WHERE e.message_id = m.id)
 		AND NOT EXISTS (SELECT 1 FROM queue_items qi WHERE qi.message_id = m.id AND qi.status = 'open')
@@ -94,5 +108,87 @@ func deleteMessages(ctx context.Context, tx *sql.Tx, ids []any, n *int) error {
 		}
 	}
 	*n = total
+	return nil
+}
+
+// DBSize is how much room the database file takes and how much of it is
+// in use (the rest are free pages that an incremental vacuum returns to
+// the file system).
+type DBSize struct {
+	// FileBytes is the database's size in pages (page count × page size),
+	// what the file shrinks to after a checkpoint.
+	FileBytes int64
+	// FreeBytes is the part of it on the free list.
+	FreeBytes int64
+	// Messages is the number of chat messages stored.
+	Messages int64
+}
+
+// UsedBytes is FileBytes less FreeBytes.
+func (d DBSize) UsedBytes() int64 { return d.FileBytes - d.FreeBytes }
+
+// Size reports the database's size, its free pages and its message count
+// (the count reads the whole messages table's smallest index: about a
+// second per 10 million rows, on a reading connection).
+func (s *Store) Size(ctx context.Context) (DBSize, error) {
+	d, err := s.FileSize(ctx)
+	if err != nil {
+		return DBSize{}, err
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM messages`).Scan(&d.Messages); err != nil {
+		return DBSize{}, fmt.Errorf("store: size: count messages: %w", err)
+	}
+	return d, nil
+}
+
+// FileSize is Size without the message count (Messages is 0): a few
+// pragmas, cheap at any size.
+func (s *Store) FileSize(ctx context.Context) (DBSize, error) {
+	var pageSize, pages, free int64
+	if err := s.r.QueryRowContext(ctx, `SELECT page_size, page_count, freelist_count FROM pragma_page_size(), pragma_page_count(), pragma_freelist_count()`).Scan(&pageSize, &pages, &free); err != nil {
+		return DBSize{}, fmt.Errorf("store: size: %w", err)
+	}
+	return DBSize{FileBytes: pages * pageSize, FreeBytes: free * pageSize}, nil
+}
+
+// IncrementalVacuum returns up to pages free pages to the file system
+// (PRAGMA incremental_vacuum) in one short write, and returns how many
+// free pages are left. The file itself shrinks once the write-ahead log
+// is checkpointed (Checkpoint). It does nothing on a database without
+// auto_vacuum = INCREMENTAL (see Open).
+func (s *Store) IncrementalVacuum(ctx context.Context, pages int) (left int64, err error) {
+	if pages <= 0 {
+		return 0, fmt.Errorf("%w: vacuum of %d pages", ErrInvalid, pages)
+	}
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	defer conn.Close()
+	// incremental_vacuum frees one page per step of its statement: read
+	// its rows to the end so that every page asked for is freed.
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, pages))
+	if err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	for rows.Next() {
+	}
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&left); err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	return left, nil
+}
+
+// Checkpoint copies the write-ahead log into the database file without
+// waiting for readers (PRAGMA wal_checkpoint(PASSIVE)); when the whole log
+// was copied SQLite also truncates the file to the database's size.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
 	return nil
 }

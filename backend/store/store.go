@@ -91,6 +91,10 @@ func open(path string, migs []migration) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := migrateAutoVacuum(context.Background(), w); err != nil {
+		w.Close()
+		return nil, err
+	}
 	r, err := sql.Open("sqlite", dsn(abs, true))
 	if err != nil {
 		w.Close()
@@ -112,6 +116,35 @@ func open(path string, migs []migration) (*Store, error) {
 		return nil, err
 	}
 	return &Store{path: abs, w: w, r: r}, nil
+}
+
+// migrateAutoVacuum switches a database made before incremental vacuum
+// (auto_vacuum NONE) to auto_vacuum = INCREMENTAL, which SQLite only does
+// with a VACUUM: the whole file is rewritten once, holding the write lock
+// and needing free disk space of about the file's size (seconds for a
+// small log, minutes for millions of messages). A database created by this
+// build has the mode from its first page (dsn) and skips this.
+func migrateAutoVacuum(ctx context.Context, w *sql.DB) error {
+	var mode int
+	if err := w.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+		return fmt.Errorf("store: read auto_vacuum: %w", err)
+	}
+	if mode == 2 {
+		return nil
+	}
+	if _, err := w.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+		return fmt.Errorf("store: set auto_vacuum: %w", err)
+	}
+	if _, err := w.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("store: vacuum to switch on incremental vacuum: %w", err)
+	}
+	if err := w.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+		return fmt.Errorf("store: read auto_vacuum: %w", err)
+	}
+	if mode != 2 {
+		return fmt.Errorf("store: auto_vacuum is %d after VACUUM, want 2 (incremental)", mode)
+	}
+	return nil
 }
 
 // fileMode is the mode of the database and its side files: the chat log and
@@ -149,6 +182,12 @@ func ownerOnly(db string) error {
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
+	if !readOnly {
+		// Before journal_mode: on a new, empty file this is what makes
+		// it take (WAL writes the header first). An existing database
+		// keeps its mode until migrateAutoVacuum's VACUUM.
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
+	}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")

@@ -568,6 +568,8 @@ export interface Reply {
 export interface RetentionView {
   days: number;
   channels: Record<number, number> | null;
+  maxBytes: number;
+  usedBytes: number;
 }
 
 /** RuleView mirrors service.RuleView. */
