@@ -3,7 +3,7 @@ import { Methods } from './names';
 import type { Transport } from './transport';
 import type {
   AccountInput, AccountView, ActionRequest, ActionView, ChannelView, DryRunRequest, DryRunResult, MessageVersionView, MessageView,
-  MessageContextView, ModEventView, Overview, QueueCountsView, QueueItemView, QueuePageView, QueueQuery, RuleView, ShieldAuto, ShieldRequest, ShieldView, SignInView,
+  MessageContextView, ModEventView, Overview, QueueCountsView, QueueItemView, QueuePageView, QueueQuery, RetentionView, RuleView, ShieldAuto, ShieldRequest, ShieldView, SignInView,
   EverywhereRequest, EverywhereView, NoteView, PeopleMarksView, UserCardView, UserRef, UserSuggestion, WatchView,
   SearchRequest, SearchPageView, AuditQuery, AuditPageView, ModEventQuery, ModEventPageView, RatesView, ExportRequest, ExportTicket,
 } from './types';
@@ -38,6 +38,8 @@ export function makeApi(t: Transport) {
     shieldStatus: () => t.call<ShieldView>(Methods.ShieldStatus),
     setShield: (req: ShieldRequest) => t.call<ShieldView>(Methods.SetShield, req),
     setShieldAuto: (auto: ShieldAuto) => t.call<ShieldView>(Methods.SetShieldAuto, auto),
+    retention: () => t.call<RetentionView>(Methods.Retention),
+    setRetention: (v: RetentionView) => t.call<RetentionView>(Methods.SetRetention, v),
     messageVersions: (messageId: number) => t.call<MessageVersionView[] | null>(Methods.MessageVersions, messageId),
     search: (query: string, channelId: number, limit: number) =>
       t.call<MessageView[] | null>(Methods.Search, query, channelId, limit),
