@@ -63,8 +63,11 @@ e2e: build
 # backend/connector/socketio/testdata/node, else it is skipped. P7 fills a log
 # of P7_ROWS rows (10,000,000: about 3 minutes of raw bulk insert on a quiet
 # 2-core machine, 2.8 GB in the temp dir) and compares ingest into it with an
-# empty log.
+# empty log, and again with the size-budget pruner running. P8 joins
+# P8_CHANNELS channels (1,000) across the five simulators and compares them
+# with 10 (about 3 minutes: Kichat's lookups are limited to 100 a minute).
 SEARCH_ROWS ?= 1000000
+P8_CHANNELS ?= 1000
 P7_ROWS ?= 10000000
 DRYRUN_ROWS ?= 1000000
 P4_DURATION ?= 4m
@@ -77,6 +80,7 @@ bench: deps build
 	STORE_BENCH_SEARCH_ROWS=$(SEARCH_ROWS) $(GO) test -run '^$$' -bench Search -benchtime 500x -count 3 -timeout 30m ./backend/store/ && \
 	STORE_BENCH_P7_ROWS=$(P7_ROWS) $(GO) test -run '^$$' -bench P7 -benchtime 1x -count 1 -timeout 90m ./backend/store/ && \
 	$(GO) test -run '^$$' -bench P2 -benchtime 1x -count 3 -timeout 30m ./backend/bench/ && \
+	P8_CHANNELS=$(P8_CHANNELS) $(GO) test -run '^$$' -bench P8 -benchtime 1x -count 1 -timeout 30m ./backend/bench/ && \
 	P4_DURATION=$(P4_DURATION) $(GO) test -run '^$$' -bench P4 -benchtime 1x -count 1 -timeout 0 ./backend/bench/ ; \
 	} | tee /tmp/modconsole-bench.txt
 	@$(GO) run ./build/ci/benchreport < /tmp/modconsole-bench.txt

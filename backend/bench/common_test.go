@@ -51,12 +51,22 @@ type rig struct {
 // kind enabled. close stops both.
 func startRig(tb testing.TB, dir string, reg connector.Registry) *rig {
 	tb.Helper()
+	return startRigWith(tb, dir, reg, nil)
+}
+
+// startRigWith is startRig with tune applied to the service's options.
+func startRigWith(tb testing.TB, dir string, reg connector.Registry, tune func(*service.Options)) *rig {
+	tb.Helper()
 	st, err := store.Open(filepath.Join(dir, "console.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	r := &rig{st: st, em: &countingEmitter{}}
-	r.svc = service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Emitter: r.em, Logger: quiet})
+	opts := service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Emitter: r.em, Logger: quiet}
+	if tune != nil {
+		tune(&opts)
+	}
+	r.svc = service.New(opts)
 	ctx := context.Background()
 	if err := r.svc.Start(ctx); err != nil {
 		st.Close()

@@ -161,6 +161,56 @@ func BenchmarkP7Ingest(b *testing.B) {
 		b.ReportMetric(fill.Seconds(), "fill_s")
 		b.ReportMetric(p95Search(b, filled, chs), "search_p95_ms")
 	})
+	// P7 with pruning active: the same ingest into the filled log while a
+	// pruner does what the service's retention loop does when the log is
+	// over its budget (PruneOldest of 500 messages, a 20 ms pause, an
+	// incremental vacuum of what that freed), on the same write
+	// connection. benchreport compares it with the empty log.
+	b.Run("pruning", func(b *testing.B) {
+		var rates []float64
+		var pruned int
+		var took time.Duration
+		for i := range 3 * b.N {
+			stop := make(chan struct{})
+			done := make(chan error, 1)
+			t0 := time.Now()
+			go func() { done <- pruneLoop(ctx, filled, stop, &pruned) }()
+			rates = append(rates, ingestP7(b, filled, chs, int64(300+i)))
+			close(stop)
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			took += time.Since(t0)
+		}
+		b.ReportMetric(medianOf(rates), "rows/s")
+		b.ReportMetric(float64(pruned)/took.Seconds(), "pruned/s")
+	})
+}
+
+// pruneLoop prunes the oldest chat of s in the retention loop's cadence
+// (500 per transaction, 20 ms apart, each followed by an incremental
+// vacuum) until stop is closed, counting what it deleted into n.
+func pruneLoop(ctx context.Context, s *Store, stop <-chan struct{}, n *int) error {
+	for {
+		select {
+		case <-stop:
+			return nil
+		default:
+		}
+		k, err := s.PruneOldest(ctx, 500)
+		if err != nil {
+			return err
+		}
+		*n += k
+		if _, err := s.IncrementalVacuum(ctx, 1024); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func medianOf(xs []float64) float64 {

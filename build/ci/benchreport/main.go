@@ -25,6 +25,7 @@ var pairs = []pair{
 	{"P2", "full pipeline (Velora connector → rules → SQLite → UI) vs Node socket.io-client counting the same burst", "BenchmarkP2Pipeline", "msgs/s", "BenchmarkP2NodeCountOnly", "msgs/s", 1.0},
 	{"—", "store WriteBatch (dedupe, chatters, FTS) vs raw batched insert", "BenchmarkWriteBatch", "rows/s", "BenchmarkRawInsert", "rows/s", 0},
 	{"P7", "ingest (WriteBatch) into a pre-filled log vs an empty log", "BenchmarkP7Ingest/filled", "rows/s", "BenchmarkP7Ingest/empty", "rows/s", 0.8},
+	{"P7", "the same with the size-budget pruner deleting the oldest chat meanwhile, vs an empty log", "BenchmarkP7Ingest/pruning", "rows/s", "BenchmarkP7Ingest/empty", "rows/s", 0.8},
 	{"—", "rule dry run over the log (links, obfuscated on) vs a plain scan of the same rows", "BenchmarkDryRun", "rows/s", "BenchmarkDryRunPlainScan", "rows/s", 0.3},
 }
 
@@ -64,7 +65,28 @@ func main() {
 	p4(metrics)
 	p5(metrics)
 	p7(metrics)
+	p8(metrics)
 	rules(metrics)
+}
+
+// p8 prints many channels against 10: the time to join them all, idle CPU
+// and RSS, and the pipeline rate at the same total traffic (target ≥ 0.9×).
+func p8(metrics map[string][]float64) {
+	const b = "BenchmarkP8Channels "
+	get := func(unit string) float64 { v, _ := median(metrics[b+unit]); return v }
+	n, ok1 := median(metrics[b+"channels"])
+	rate, ok2 := median(metrics[b+"msgs/s"])
+	base, ok3 := median(metrics[b+"msgs10/s"])
+	if !ok1 || !ok2 || !ok3 || base == 0 {
+		fmt.Printf("  P8  many channels: missing figures\n")
+		return
+	}
+	fmt.Printf("  P8  pipeline rate with %.0f channels vs 10 channels at the same total traffic (%.0f vs %.0f steps/s): %.0f msgs/s / %.0f msgs/s = %.2f× (target ≥ 0.90×: %s); CPU per 1,000 messages %.0f ms vs %.0f ms\n",
+		n, get("steps/s"), get("steps10/s"), rate, base, rate/base, verdict(rate/base >= 0.9), get("cpu_ms/1k_msgs"), get("cpu10_ms/1k_msgs"))
+	fmt.Printf("  P8  joining %.0f channels on five platforms: %.1f s in all (Kichat's %.0f lookups at its 100 a minute: %.1f s; the other four platforms: %.1f s at most) vs %.2f s for 10\n",
+		n, get("join_s"), n/5, get("join_kichat_s"), get("join_others_s"), get("join10_s"))
+	fmt.Printf("  P8  idle with %.0f channels joined: %.1f%% of a core, RSS %.1f MB (10 channels: %.1f%%, %.1f MB; the five simulators run in the same process)\n",
+		n, get("idle_cpu_%"), get("idle_rss_MB"), get("idle10_cpu_%"), get("idle10_rss_MB"))
 }
 
 // p4 prints the memory soak: peak RSS against the same process idle, and
@@ -149,6 +171,9 @@ func p7(metrics map[string][]float64) {
 		return
 	}
 	fmt.Printf("  P7  pre-filled log of %.0f rows: %.0f bytes per stored message (FTS included), bulk fill %.0f s (%.0f rows/s)\n", rows, bytes, fill, rows/fill)
+	if pr, ok := median(metrics["BenchmarkP7Ingest/pruning pruned/s"]); ok {
+		fmt.Printf("  P7  the pruner meanwhile deleted %.0f messages/s (500 per transaction, 20 ms apart, incremental vacuum after each)\n", pr)
+	}
 	fmt.Printf("  P5  full-text search over the %.0f-row log: p95 %.2f ms (target p95 ≤ 20 ms: %s)\n", rows, p95, verdict(p95 <= 20))
 }
 
