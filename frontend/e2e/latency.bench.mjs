@@ -1,6 +1,8 @@
 // P3: latency from the simulator's send to the frontend's handler, in a real
-// browser, under about 2,000 msg/s. Starts `modconsole demo --traffic 140`
-// (all five simulated platforms, about 2,000 msg/s in all), and in the page
+// browser, under about 2,000 msg/s. Starts `modconsole demo --traffic 260`
+// (P3_TRAFFIC; all five simulated platforms: about 7.8 msg/s per unit of
+// traffic since the demo's traffic was reshaped, so 260 is about 2,000
+// msg/s on a machine with the cores to make it), and in the page
 // wraps the WebSocket so that each event-stream message is timed when the
 // page's handler gets it. Latency = arrival − the message's own timestamp,
 // which Velora's simulator sets when it sends (same machine clock; Velora
@@ -23,7 +25,8 @@ import { join } from 'node:path';
 import { launch } from './lib.mjs';
 
 const bin = process.argv[2] || './modconsole';
-const scale = process.env.P3_TRAFFIC || '140';
+const scale = process.env.P3_TRAFFIC || '260';
+const targetRate = 2000;
 const warmMs = Number(process.env.P3_WARMUP_MS || 5000);
 const measureMs = Number(process.env.P3_MEASURE_MS || 10000);
 
@@ -87,7 +90,9 @@ try {
     console.log('P3  stages (mean ms, share of mean; median; mean over the slowest 1%): ' + names.map((n, k) =>
       `${n} ${mean[k].toFixed(1)} (${(100 * mean[k] / total).toFixed(0)}%; ${med[k].toFixed(1)}; ${tail[k].toFixed(1)})`).join(', ') + '; commit: beside the path');
   }
-  console.log(`P3  send → frontend handler at ${rate.toFixed(0)} msg/s received: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms over ${lat.length} Velora messages (target p99 ≤ 50 ms at 2000 msg/s: ${pct(0.99) <= 50 ? 'met' : 'NOT met'})`);
+  const atRate = rate >= 0.9 * targetRate;
+  console.log(`P3  send → frontend handler at ${rate.toFixed(0)} msg/s received: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms over ${lat.length} Velora messages (target p99 ≤ 50 ms at ${targetRate} msg/s: ${pct(0.99) <= 50 && atRate ? 'met' : 'NOT met'})`);
+  if (!atRate) console.log(`P3  the load was ${rate.toFixed(0)} msg/s, under 90% of ${targetRate}: the simulators (in the console's process) did not make the rate on this machine (P3_TRAFFIC=${scale}); the figure is not at the target's load`);
 } finally {
   await browser.close();
   child.kill('SIGTERM');
