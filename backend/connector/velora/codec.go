@@ -1,6 +1,7 @@
 package velora
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -414,7 +415,9 @@ func firstArg(name string, args []json.RawMessage, v any) error {
 		return fmt.Errorf("%w: %s without payload", ErrMalformed, name)
 	}
 	raw := args[0]
-	if t := strings.TrimSpace(string(raw)); t == "" || t[0] != '{' {
+	// bytes, not a string: converting the payload copied all of it once
+	// per message (P2's profile).
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return fmt.Errorf("%w: %s payload is not an object", ErrMalformed, name)
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
@@ -529,6 +532,21 @@ func decodeBadges(raw json.RawMessage) []string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
+	// The usual shape, a list of names, in one decode (the element-wise
+	// path below took 13 allocations per message in P2's profile).
+	var names []string
+	if json.Unmarshal(raw, &names) == nil {
+		out := names[:0]
+		for _, n := range names {
+			if n != "" {
+				out = append(out, n)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
 		return nil
@@ -560,10 +578,18 @@ func decodeBadges(raw json.RawMessage) []string {
 // parseTime accepts an RFC 3339 string, a unix-milliseconds number or string,
 // or null/absent (has=false).
 func parseTime(raw json.RawMessage) (t time.Time, has bool, err error) {
-	s := strings.TrimSpace(string(raw))
-	if s == "" || s == "null" {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
 		return time.Time{}, false, nil
 	}
+	// The usual RFC 3339 string without escapes: parsed from the bytes,
+	// without decoding the JSON string first.
+	if len(raw) > 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		if t, err := time.Parse(time.RFC3339Nano, string(raw[1:len(raw)-1])); err == nil {
+			return t.UTC(), true, nil
+		}
+	}
+	s := string(raw)
 	if s[0] == '"' {
 		var str string
 		if err := json.Unmarshal(raw, &str); err != nil {
