@@ -331,3 +331,34 @@ func BenchmarkActionSubmit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteBatchQueued is BenchmarkWriteBatch with a queue item for
+// every fourth message (P2's burst holds many: first-timers, links, caps,
+// spam), the queue rows' share of the writer's work; allocs/op per batch of
+// benchBatch messages.
+func BenchmarkWriteBatchQueued(b *testing.B) {
+	s, chs := benchStore(b)
+	c := newCorpus(1)
+	batches := make([]*Batch, b.N)
+	for i := range batches {
+		rows := c.rows(benchBatch, chs)
+		bt := &Batch{Messages: rows}
+		for k, m := range rows {
+			if k%4 == 0 {
+				m.Held = true
+				bt.Queue = append(bt.Queue, &QueueRow{Msg: m, Reasons: []string{"first message", "link"}, RuleIDs: []int64{1, 3}})
+			}
+		}
+		batches[i] = bt
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.WriteBatch(ctx, batches[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRows(b)
+}
