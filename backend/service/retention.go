@@ -83,6 +83,9 @@ func (s *Service) SetRetention(ctx context.Context, v RetentionView) (RetentionV
 	if v.MaxBytes != 0 && v.MaxBytes < MinRetentionBytes {
 		return RetentionView{}, fmt.Errorf("%w: size budget of %d bytes (0 = none, at least %d)", ErrInvalid, v.MaxBytes, MinRetentionBytes)
 	}
+	if v.MaxBytes != 0 && !s.st.ShrinksAfterPrune() {
+		return RetentionView{}, fmt.Errorf("%w: a size budget needs the SQLite log; PostgreSQL keeps its files' size after deletes (keep chat by days instead)", ErrInvalid)
+	}
 	if v.Channels == nil {
 		v.Channels = map[int64]int{}
 	}
@@ -165,7 +168,7 @@ func (s *Service) prune() {
 		}
 	}
 	bySize := 0
-	if v.MaxBytes > 0 {
+	if v.MaxBytes > 0 && s.st.ShrinksAfterPrune() {
 		size, err := s.st.Size(s.ctx)
 		if err != nil {
 			if s.ctx.Err() == nil {

@@ -145,7 +145,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 		if err := updateChatters(ctx, tx, b.Messages); err != nil {
 			return err
 		}
-		if err := insertQueue(ctx, tx, b.Queue); err != nil {
+		if err := insertQueue(ctx, tx, b.Queue, s.pg); err != nil {
 			return err
 		}
 		if err := insertModEvents(ctx, tx, b.ModEvents); err != nil {

@@ -25,9 +25,12 @@ func checkQueueStatus(st string) error {
 
 // insertQueue inserts the batch's queue items; items whose message was a
 // duplicate are skipped (their ID stays 0).
-func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
+func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool) error {
 	if len(items) == 0 {
 		return nil
+	}
+	if pg {
+		return insertQueueReturning(ctx, tx, items)
 	}
 	t := now()
 	// The ids are assigned here, as SQLite would (the largest + 1: every
@@ -88,6 +91,58 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
 		}
 		last++
 		q.ID = last
+		q.Created, q.Updated = fromMS(created), fromMS(t)
+	}
+	return nil
+}
+
+// insertQueueReturning is insertQueue with the ids the database assigns
+// (RETURNING): on PostgreSQL the identity sequence must assign them.
+func insertQueueReturning(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
+	t := now()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, rule_ids, status, created, updated)
+			VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("store: batch: prepare queue insert: %w", err)
+	}
+	defer ins.Close()
+	for _, q := range items {
+		q.ID = 0
+		if q.Msg != nil {
+			if q.Msg.Dup {
+				continue
+			}
+			q.MessageID = q.Msg.ID
+			if q.ChannelID == 0 {
+				q.ChannelID = q.Msg.ChannelID
+			}
+		}
+		if q.MessageID <= 0 {
+			return fmt.Errorf("%w: queue item for a message that was not inserted", ErrInvalid)
+		}
+		reasons := q.Reasons
+		if reasons == nil {
+			reasons = []string{}
+		}
+		js, err := marshal("queue reasons", reasons)
+		if err != nil {
+			return err
+		}
+		ruleIDs := q.RuleIDs
+		if ruleIDs == nil {
+			ruleIDs = []int64{}
+		}
+		rjs, err := marshal("queue rule ids", ruleIDs)
+		if err != nil {
+			return err
+		}
+		created := ms(q.Created)
+		if created == 0 {
+			created = t
+		}
+		if err := ins.QueryRowContext(ctx, q.ChannelID, q.MessageID, js, rjs, q.Status, created, t).Scan(&q.ID); err != nil {
+			return fmt.Errorf("store: batch: insert queue item for message %d: %w", q.MessageID, err)
+		}
 		q.Created, q.Updated = fromMS(created), fromMS(t)
 	}
 	return nil

@@ -144,6 +144,15 @@ func (s *Store) Size(ctx context.Context) (DBSize, error) {
 // FileSize is Size without the message count (Messages is 0): a few
 // pragmas, cheap at any size.
 func (s *Store) FileSize(ctx context.Context) (DBSize, error) {
+	if s.pg {
+		// PostgreSQL: the database's size on disk; what is free inside it
+		// is its VACUUM's business, not counted here.
+		var n int64
+		if err := s.r.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n); err != nil {
+			return DBSize{}, fmt.Errorf("store: size: %w", err)
+		}
+		return DBSize{FileBytes: n}, nil
+	}
 	var pageSize, pages, free int64
 	if err := s.r.QueryRowContext(ctx, `SELECT page_size, page_count, freelist_count FROM pragma_page_size(), pragma_page_count(), pragma_freelist_count()`).Scan(&pageSize, &pages, &free); err != nil {
 		return DBSize{}, fmt.Errorf("store: size: %w", err)
@@ -155,10 +164,13 @@ func (s *Store) FileSize(ctx context.Context) (DBSize, error) {
 // (PRAGMA incremental_vacuum) in one short write, and returns how many
 // free pages are left. The file itself shrinks once the write-ahead log
 // is checkpointed (Checkpoint). It does nothing on a database without
-// auto_vacuum = INCREMENTAL (see Open).
+// auto_vacuum = INCREMENTAL (see Open), nor on PostgreSQL.
 func (s *Store) IncrementalVacuum(ctx context.Context, pages int) (left int64, err error) {
 	if pages <= 0 {
 		return 0, fmt.Errorf("%w: vacuum of %d pages", ErrInvalid, pages)
+	}
+	if s.pg {
+		return 0, nil // PostgreSQL's autovacuum keeps the room
 	}
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
@@ -184,11 +196,21 @@ func (s *Store) IncrementalVacuum(ctx context.Context, pages int) (left int64, e
 
 // Checkpoint copies the write-ahead log into the database file without
 // waiting for readers (PRAGMA wal_checkpoint(PASSIVE)); when the whole log
-// was copied SQLite also truncates the file to the database's size.
+// was copied SQLite also truncates the file to the database's size. It
+// does nothing on PostgreSQL.
 func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.pg {
+		return nil
+	}
 	var busy, logFrames, done int
 	if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done); err != nil {
 		return fmt.Errorf("store: checkpoint: %w", err)
 	}
 	return nil
 }
+
+// ShrinksAfterPrune reports whether pruning makes the database smaller by
+// itself (SQLite, with incremental vacuum), which a size budget needs.
+// PostgreSQL keeps its files' size until a VACUUM FULL, so a budget there
+// would prune without end.
+func (s *Store) ShrinksAfterPrune() bool { return !s.pg }

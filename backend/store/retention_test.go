@@ -111,7 +111,11 @@ func TestPruneOldestAndVacuum(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, err := s.Size(ctx)
-	if err != nil || before.Messages != 3000 || before.FreeBytes != 0 {
+	if onPostgres() {
+		if err != nil || before.Messages != 3000 || before.FileBytes <= 0 || s.ShrinksAfterPrune() {
+			t.Fatalf("size on PostgreSQL: %+v, %v (shrinks: %v)", before, err, s.ShrinksAfterPrune())
+		}
+	} else if err != nil || before.Messages != 3000 || before.FreeBytes != 0 {
 		t.Fatalf("size before: %+v, %v", before, err)
 	}
 	if _, err := s.PruneOldest(ctx, 0); !errors.Is(err, ErrInvalid) {
@@ -141,6 +145,15 @@ func TestPruneOldestAndVacuum(t *testing.T) {
 				t.Fatalf("newer message %d gone: %v", i, err)
 			}
 		}
+	}
+	if onPostgres() {
+		if n, err := s.Size(ctx); err != nil || n.Messages != 1000 {
+			t.Errorf("after the deletes: %+v, %v; want 1000 messages", n, err)
+		}
+		if left, err := s.IncrementalVacuum(ctx, 64); err != nil || left != 0 {
+			t.Errorf("IncrementalVacuum on PostgreSQL: %d, %v; want a no-op", left, err)
+		}
+		return // the file's size is PostgreSQL's VACUUM's business
 	}
 	mid, err := s.Size(ctx)
 	if err != nil || mid.Messages != 1000 || mid.FreeBytes == 0 || mid.FileBytes != before.FileBytes {
@@ -178,6 +191,9 @@ func TestPruneOldestAndVacuum(t *testing.T) {
 // auto_vacuum (as every one before this build) is switched by Open with a
 // one-time VACUUM, its data intact; a new one has the mode from the start.
 func TestOpenSwitchesOldDatabaseToIncrementalVacuum(t *testing.T) {
+	if onPostgres() {
+		t.Skip("auto_vacuum is SQLite's")
+	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
@@ -188,7 +204,7 @@ func TestOpenSwitchesOldDatabaseToIncrementalVacuum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := migrate(ctx, raw, migs); err != nil {
+	if err := migrate(ctx, raw, migs, false); err != nil {
 		t.Fatal(err)
 	}
 	var mode int
