@@ -1,8 +1,8 @@
 // P3: latency from the simulator's send to the frontend's handler, in a real
-// browser, under about 2,000 msg/s. Starts `modconsole demo --traffic 260`
-// (P3_TRAFFIC; all five simulated platforms: about 7.8 msg/s per unit of
-// traffic since the demo's traffic was reshaped, so 260 is about 2,000
-// msg/s on a machine with the cores to make it), and in the page
+// browser, under about 2,000 msg/s. Starts `modconsole demo --traffic 195`
+// (P3_TRAFFIC; all five simulated platforms: about 10 msg/s per unit of
+// traffic since the demo's traffic was reshaped and its generators catch
+// up missed ticks, so 195 gave 1,874 msg/s), and in the page
 // wraps the WebSocket so that each event-stream message is timed when the
 // page's handler gets it. Latency = arrival − the message's own timestamp,
 // which Velora's simulator sets when it sends (same machine clock; Velora
@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { launch } from './lib.mjs';
 
 const bin = process.argv[2] || './modconsole';
-const scale = process.env.P3_TRAFFIC || '260';
+const scale = process.env.P3_TRAFFIC || '195';
 const targetRate = 2000;
 const warmMs = Number(process.env.P3_WARMUP_MS || 5000);
 const measureMs = Number(process.env.P3_MEASURE_MS || 10000);
