@@ -177,7 +177,7 @@ try {
       if (name === 'queues') r.check(`key hints shown with the selected item (${mode})`, kb.length > 0, `${kb.length}`);
       const low = kb.filter((k) => k.ratio < 4.5);
       r.check(`key hints meet 4.5:1 on ${name} (${mode})`, low.length === 0, low.slice(0, 4).map((k) => `${k.key} ${k.ratio}`).join(', '));
-      await page.screenshot({ path: join(shots, `${name}-${mode}.png`) });
+      await page.screenshot({ path: join(shots, `look-${name}-${mode}.png`) });
     }
   }
 
@@ -219,7 +219,7 @@ try {
   r.check('1024×700: the sidebar keeps its width, a scrolling channel list, a visible join button and readable names', side.width >= 180 && side.listScrolls && side.joinVisible && side.nameWidth >= 60, JSON.stringify(side));
   await page.click(`[data-testid=channel][data-channel-id="${busiest.id}"]`);
   await page.waitForTimeout(500);
-  await page.screenshot({ path: join(shots, 'chat-1024x700.png') });
+  await page.screenshot({ path: join(shots, 'look-chat-1024x700.png') });
 
   // 7. The sparklines agree with the log's per-minute counts for the minutes gone by.
   await page.setViewportSize({ width: 1280, height: 800 });
