@@ -109,8 +109,7 @@ func Start() (*Cluster, error) {
 		}
 	}
 	c.admin = "postgres"
-	// A short path: the socket path must stay under 108 bytes.
-	dir, err := os.MkdirTemp("", "pgtest-")
+	dir, err := os.MkdirTemp(baseDir(), "pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
@@ -154,6 +153,17 @@ func Start() (*Cluster, error) {
 	return nil, lastErr
 }
 
+// baseDir is where clusters are made: /tmp where it exists, since the
+// postgres user must be able to reach the directory (a $TMPDIR under
+// /root is closed to it) and the socket's path must stay under 108 bytes;
+// else the temporary directory.
+func baseDir() string {
+	if st, err := os.Stat("/tmp"); err == nil && st.IsDir() {
+		return "/tmp"
+	}
+	return os.TempDir()
+}
+
 // ownerFile, in a cluster's directory, holds the pid of the process that
 // started it.
 const ownerFile = "started-by.pid"
@@ -162,7 +172,7 @@ const ownerFile = "started-by.pid"
 // whose starting process is gone (it was killed before it could Stop them).
 // Clusters of live processes, other test binaries' included, are left alone.
 func reapOrphans(bin string) {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+	dirs, _ := filepath.Glob(filepath.Join(baseDir(), "pgtest-*"))
 	for _, dir := range dirs {
 		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
 		if err != nil {
