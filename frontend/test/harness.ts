@@ -2,6 +2,7 @@
 // answers API calls from a table, and mounting with that Console in context.
 import { flushSync, mount, unmount, type Component } from 'svelte';
 import type { Transport } from '../src/api/transport';
+import type { QueueCountsView, QueuePageView, QueueQuery } from '../src/api/types';
 import { Console } from '../src/ui/console.svelte';
 import { CONSOLE_KEY } from '../src/ui/context';
 
@@ -9,6 +10,9 @@ export type Answers = Record<string, (...args: unknown[]) => unknown>;
 
 export function fakeConsole(answers: Answers = {}): { ctx: Console; calls: [string, unknown[]][] } {
   const calls: [string, unknown[]][] = [];
+  // Unless a test answers them, the queue's pages and counts are the open
+  // items the test put into the console's state, as the server would page them.
+  answers = { QueuePage: (q) => queuePage(ctx, q as QueueQuery), QueueCounts: () => queueCounts(ctx), ...answers };
   const t: Transport = {
     kind: 'browser',
     async call<T>(method: string, ...args: unknown[]): Promise<T> {
@@ -20,7 +24,25 @@ export function fakeConsole(answers: Answers = {}): { ctx: Console; calls: [stri
     openExternal() {},
     subscribe() {},
   };
-  return { ctx: new Console(t), calls };
+  const ctx = new Console(t);
+  return { ctx, calls };
+}
+
+function queuePage(ctx: Console, q: QueueQuery): QueuePageView {
+  const newest = q.order === 'newest';
+  const all = [...ctx.state.queue.values()]
+    .filter((it) => it.status === 'open' && (!q.channelId || it.channelId === q.channelId) && (!q.platform || it.platform === q.platform) && (!q.ruleId || (it.ruleIds ?? []).includes(q.ruleId)))
+    .sort((a, b) => (newest ? b.id - a.id : a.id - b.id));
+  const after = all.filter((it) => !q.after || (newest ? it.id < q.after : it.id > q.after));
+  const limit = q.limit || 200;
+  const items = after.slice(0, limit);
+  return { items, next: after.length > limit ? items[items.length - 1]!.id : 0, total: all.length };
+}
+
+function queueCounts(ctx: Console): QueueCountsView {
+  const channels: Record<number, number> = {};
+  for (const it of ctx.state.queue.values()) channels[it.channelId] = (channels[it.channelId] ?? 0) + 1;
+  return { total: ctx.state.queue.size, channels, platforms: {} };
 }
 
 export interface Mounted {
