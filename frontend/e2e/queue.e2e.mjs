@@ -100,15 +100,26 @@ try {
   const seen = new Set();
   let most = 0;
   let ends = 0;
+  let prevMax = 0;
   await list.evaluate((el) => { el.scrollTop = 0; });
-  // Down a screen at a time until the end of the list is in view and every page is in (a few times, to be sure).
-  for (let i = 0; i < 2000 && ends < 3; i++) {
-    const s = await list.evaluate((el) => {
+  // Down 40% of a screen at a time (every rendered row counts, with the rows kept above and below the
+  // view: items that rules resolve meanwhile move the rest up) until the end of the list is in view and
+  // every page is in (a few times, to be sure).
+  // The rows are in id order: when a batch of removals above the view moved the next rows past it
+  // (nothing rendered follows on from what was seen), step back up instead.
+  for (let i = 0; i < 5000 && ends < 3; i++) {
+    const s = await list.evaluate((el, prevMax) => {
       const ids = [...el.querySelectorAll('[data-testid=queue-item]')].map((e) => Number(e.getAttribute('data-item-id')));
+      if (prevMax && ids.length && Math.min(...ids) > prevMax && el.scrollTop > 0) {
+        el.scrollTop -= el.clientHeight * 0.3;
+        return { ids: [], atEnd: false, all: false, back: true };
+      }
       const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
-      el.scrollTop += el.clientHeight * 0.8;
+      el.scrollTop += el.clientHeight * 0.4;
       return { ids, atEnd, all: document.querySelector('[data-testid=queue-count]')?.getAttribute('title') === 'every open item is listed' };
-    });
+    }, prevMax);
+    if (s.back) continue;
+    if (s.ids.length) prevMax = Math.max(...s.ids);
     for (const id of s.ids) seen.add(id);
     most = Math.max(most, s.ids.length);
     ends = s.atEnd && s.all ? ends + 1 : 0;
@@ -154,8 +165,8 @@ try {
 
   // 6. The chat around the selected item: two lines before and after, as MessageContext has them.
   {
-    const rs = await rows();
-    const it = (await api('QueuePage', query({ channelId: lumen.id, after: rs[2].id - 1, limit: 1 }))).items[0];
+    const rs = await waitFor(async () => { const x = await rows(); return x.length >= 3 && x.every((y) => y.channel === lumen.id) ? x : null; }, 10_000);
+    const it = { message: { id: Number(await row(rs[2].id).getAttribute('data-msg-id')) } };
     await row(rs[2].id).click();
     const loaded = await waitFor(() => page.locator('[data-testid=context][data-state=loaded]').count(), 5000);
     const lines = await page.$$eval('[data-testid=context-line]', (els) => els.map((e) => ({ pos: e.getAttribute('data-pos'), id: Number(e.getAttribute('data-msg-id')) })));
