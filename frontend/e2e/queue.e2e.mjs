@@ -91,7 +91,7 @@ try {
   const hm = await headerMatches(async () => (await api('QueueCounts')).total);
   r.check('the header count is the server\'s (QueueCounts)', !!hm, JSON.stringify(hm ?? { header: await header() }));
   r.check(`… and over ${WANT}, not the 1,000 loaded at start`, !!hm && hm.h >= WANT, String(hm?.h));
-  const first = await rows();
+  const first = await waitFor(async () => { const x = await rows(); return x.length ? x : null; }, 20_000) ?? [];
   r.check('"All queues" shows the platform on every row', first.length > 0 && first.every((x) => PLATFORMS.includes(x.plat ?? '')), JSON.stringify(first.slice(0, 3).map((x) => x.plat)));
 
   // 3. Every open item is reached by scrolling (one row per item: grouping off for this count).

@@ -74,7 +74,7 @@ const down = (p: Mounted, id: number, init: MouseEventInit = {}) =>
   p.el.querySelector(`[data-testid=queue-item][data-item-id="${id}"]`)!.dispatchEvent(new MouseEvent('mousedown', { bubbles: true, ...init }));
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('QueuesPage: the queue never hides work', () => {
+describe('QueuesPage: the queue never hides work', { timeout: 30_000 }, () => {
   it('pages items in from the server and shows the server\'s count', async () => {
     const { p, calls } = setup(Array.from({ length: 30 }, (_, i) => item(i + 1)));
     await settle();
@@ -88,7 +88,7 @@ describe('QueuesPage: the queue never hides work', () => {
   });
 });
 
-describe('QueuesPage: triage', () => {
+describe('QueuesPage: triage', { timeout: 30_000 }, () => {
   it('moves to the next item after each key, also when the next one leaves with a ban', async () => {
     const { p, ctx, push } = setup([item(1), item(2), item(3), item(4, 'x'), item(5), item(6, 'x'), item(7)]);
     await settle();
