@@ -137,6 +137,14 @@ describe('UndoToasts', () => {
     await settle();
     expect(calls.filter(([k]) => k === 'Reverse')).toEqual([['Reverse', [7]]]);
     expect(m.el.querySelector('[data-testid=undo-result]')!.textContent).toBe('unban sent.');
+    // The confirmation overtook Act's answer: the toast still has Act's "and N held messages".
+    const { ctx: o } = fakeConsole({ Act: () => action(20, 'ban', 'pending', { resolvedItems: 3 }) });
+    const om = mountWith(UndoToasts, {}, o);
+    mounted.push(om);
+    (o as unknown as { onBatch(b: unknown): void }).onBatch({ actions: [action(20, 'ban', 'confirmed', { undo: 'unban' })] });
+    await o.act({ channelId: 1, kind: 'ban', username: 'sam' }, 'Ban sam');
+    flushSync();
+    expect(om.el.querySelector('[data-testid=undo-toast]')!.textContent).toContain('Ban sam: done and 3 held messages');
     // Glimesh's timeout: no undo, the reason instead.
     let next = 9;
     const { ctx: g } = fakeConsole({ Act: () => action(next++, 'timeout', 'pending') });

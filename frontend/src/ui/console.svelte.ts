@@ -242,7 +242,10 @@ export class Console {
         const settled = (x: ActionView) => x.status === 'failed' || x.status === 'confirmed';
         if (!prev || (prev.updated <= a.updated && (settled(a) || !settled(prev)))) this.state.actions.set(a.id, a);
         this.failures.submitted(this.state.actions.get(a.id) ?? a, label, onFailed);
-        this.undoTracker.submitted(this.state.actions.get(a.id) ?? a, label);
+        // A batch may have overtaken Act's answer, but only the answer is sure to
+        // carry "and N held messages" (resolvedItems).
+        const cur = this.state.actions.get(a.id) ?? a;
+        this.undoTracker.submitted({ ...cur, resolvedItems: Math.max(cur.resolvedItems ?? 0, a.resolvedItems ?? 0) || undefined }, label);
       }
       return true;
     } catch (e) {
