@@ -362,3 +362,37 @@ func BenchmarkWriteBatchQueued(b *testing.B) {
 	b.StopTimer()
 	reportRows(b)
 }
+
+// BenchmarkWriteBatchManyChannels is BenchmarkWriteBatch with the batch's
+// messages spread over 1,000 channels (P8): what a batch costs per channel
+// it names, against BenchmarkWriteBatch's four.
+func BenchmarkWriteBatchManyChannels(b *testing.B) {
+	s := openTest(b)
+	ctx := context.Background()
+	a := &Account{Platform: chat.Velora, Name: "many"}
+	if err := s.CreateAccount(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	var chs []int64
+	for i := range 1000 {
+		c, err := s.UpsertChannel(ctx, a.ID, chat.Velora, fmt.Sprintf("m%04d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		chs = append(chs, c.ID)
+	}
+	c := newCorpus(1)
+	batches := make([][]*MessageRow, b.N)
+	for i := range batches {
+		batches[i] = c.rows(benchBatch, chs)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.WriteBatch(ctx, &Batch{Messages: batches[i]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRows(b)
+}

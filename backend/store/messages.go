@@ -238,38 +238,58 @@ func prepareBatch(b *Batch) ([]preparedMsg, error) {
 }
 
 // checkChannels makes sure every channel the batch names exists, so a bad id
-// gives a clear error instead of a foreign-key failure.
+// gives a clear error instead of a foreign-key failure. One query per 500
+// distinct channels, not one per channel: a batch over a thousand joined
+// channels names hundreds of them (P8; with a query each, WriteBatch ran at
+// a third of its four-channel rate).
 func checkChannels(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	seen := map[int64]bool{}
-	check := func(id int64) error {
-		if id == 0 || seen[id] {
-			return nil
+	var ids []int64
+	add := func(id int64) {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		seen[id] = true
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM channels WHERE id = ?`, id).Scan(&one); err != nil {
-			return fmt.Errorf("store: batch: %w", notFound(err, "channel", id))
-		}
-		return nil
 	}
 	for _, m := range b.Messages {
-		if err := check(m.ChannelID); err != nil {
-			return err
-		}
+		add(m.ChannelID)
 	}
 	for _, q := range b.Queue {
-		if err := check(q.ChannelID); err != nil {
-			return err
-		}
+		add(q.ChannelID)
 	}
 	for _, e := range b.ModEvents {
-		if err := check(e.ChannelID); err != nil {
-			return err
-		}
+		add(e.ChannelID)
 	}
 	for _, mk := range b.Marks {
-		if err := check(mk.ChannelID); err != nil {
-			return err
+		add(mk.ChannelID)
+	}
+	found := make(map[int64]bool, len(ids))
+	for rest := ids; len(rest) > 0; {
+		part := rest[:min(len(rest), 500)]
+		rest = rest[len(part):]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM channels WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("store: batch: check channels: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: batch: check channels: %w", err)
+			}
+			found[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("store: batch: check channels: %w", err)
+		}
+	}
+	for _, id := range ids {
+		if !found[id] {
+			return fmt.Errorf("store: batch: %w", notFound(sql.ErrNoRows, "channel", id))
 		}
 	}
 	return nil
