@@ -233,9 +233,14 @@ try {
   await api('Act', { channelId: lumen.id, kind: 'ban', username: XNAME, reason: `e2e ${XSS}` });
   await page.click('[data-page=audit]');
   // A confirmed pin offers unpin in the audit log; it reaches the Velora simulator.
-  const pin = await api('Act', { channelId: lumen.id, kind: 'pin', messageId: markedMsg.id });
+  // (A message of someone not banned since: a ban may take a user's messages away on Velora.)
+  const pinMsg = ((await api('RecentMessages', lumen.id, 0, 50)) ?? []).filter((m) => !m.deleted && !m.held && others(m.user.username) && m.user.username !== picked.name).pop();
+  const pin = await api('Act', { channelId: lumen.id, kind: 'pin', messageId: pinMsg?.id });
   const unpinBtn = page.locator(`[data-testid=audit-row][data-action-id="${pin.id}"] [data-testid=audit-undo]`);
-  r.check('a confirmed pin offers unpin in the audit log', await waitFor(async () => (await unpinBtn.textContent().catch(() => '')) === 'unpin', 15_000), String(pin.id ?? JSON.stringify(pin)));
+  const pinOffered = await waitFor(async () => (await unpinBtn.textContent({ timeout: 1000 }).catch(() => '')) === 'unpin', 20_000, 250);
+  const pinNow = ((await api('AuditLog', lumen.id, 200)) ?? []).find((a) => a.id === pin.id);
+  r.check('a confirmed pin offers unpin in the audit log', pinOffered,
+    `${JSON.stringify(pinNow ?? pin).slice(0, 300)} row: ${await page.locator(`[data-testid=audit-row][data-action-id="${pin.id}"]`).textContent({ timeout: 1000 }).catch(() => 'absent')}`);
   await unpinBtn.click();
   const unpinned = await waitFor(async () => ((await api('AuditLog', lumen.id, 100)) ?? [])
     .find((a) => a.kind === 'unpin' && a.created >= t2 && a.status === 'confirmed'), 15_000, 200);
