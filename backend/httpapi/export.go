@@ -21,6 +21,9 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "export is not available")
 		return
 	}
+	if !s.allowed(w, r, "Export") {
+		return
+	}
 	var req service.ExportRequest
 	if err := json.Unmarshal([]byte(r.URL.Query().Get("req")), &req); err != nil {
 		writeError(w, http.StatusBadRequest, "req must be the export request as JSON: "+err.Error())

@@ -30,6 +30,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"modconsole/backend/auth"
 	"modconsole/backend/chat"
 	"modconsole/backend/service"
 )
@@ -78,6 +79,9 @@ type Options struct {
 	// simulators ("http://127.0.0.1:41234"), which serve their emotes over
 	// plain HTTP on loopback.
 	ImgSrc []string
+	// Users turns on team mode's logins (see Users); nil keeps the single
+	// printed token of single-user mode.
+	Users Users
 }
 
 // Server serves browser mode.
@@ -88,6 +92,10 @@ type Server struct {
 	csp    string
 	log    *slog.Logger
 	routes map[string]route
+	// Team mode (users set): logins, sessions and roles.
+	users   Users
+	limiter *auth.Limiter
+	now     func() time.Time
 
 	mu      sync.RWMutex
 	hosts   map[string]bool
@@ -108,6 +116,9 @@ func New(opts Options) *Server {
 		log = slog.Default()
 	}
 	s := &Server{api: opts.API, assets: opts.Assets, token: opts.Token, csp: CSPWith(opts.ImgSrc), log: log, clients: map[*client]struct{}{}}
+	s.users = opts.Users
+	s.limiter = auth.NewLimiter(LoginBurst, LoginEvery)
+	s.now = time.Now
 	s.routes = buildRoutes(opts.API)
 	s.SetAddr(opts.Addr)
 	return s
@@ -201,6 +212,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/{method}", s.serveCall)
 	mux.HandleFunc("GET /api/events", s.serveEvents)
 	mux.HandleFunc("GET "+service.ExportPath, s.serveExport)
+	if s.users != nil {
+		mux.HandleFunc("GET "+LoginPath, s.serveLoginPage)
+		mux.HandleFunc("POST "+LoginPath, s.serveLogin)
+		mux.HandleFunc("POST "+LogoutPath, s.serveLogout)
+		mux.HandleFunc("GET "+MePath, s.serveMe)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/api/"):
@@ -230,6 +247,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		}
 		if o := r.Header.Get("Origin"); o != "" && !s.ownOrigin(o) {
 			writeError(w, http.StatusForbidden, "foreign origin")
+			return
+		}
+		if s.users != nil {
+			s.teamGuard(w, r, next)
 			return
 		}
 		// A page load with ?token= trades it for the session cookie and
@@ -290,6 +311,9 @@ func (s *Server) serveCall(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.routes[name]
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no method %q", name))
+		return
+	}
+	if !s.allowed(w, r, name) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))

@@ -1,0 +1,314 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"modconsole/backend/auth"
+	"modconsole/backend/connector"
+	"modconsole/backend/secrets"
+	"modconsole/backend/service"
+	"modconsole/backend/store"
+	"modconsole/backend/store/pgtest"
+)
+
+var cluster pgtest.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := cluster.Stop(); err != nil {
+		println(err.Error())
+		code = 1
+	}
+	os.Exit(code)
+}
+
+const teamPassword = "a long team password"
+
+// newTeamServer is browser mode in team mode on a throwaway PostgreSQL
+// database with three users: lead, mod and obs, all with teamPassword.
+func newTeamServer(t *testing.T) (*Server, *httptest.Server, *store.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	dbURL, err := cluster.Get(t).NewDatabase(ctx) // a database each: its migration creates its own extension
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenPostgres(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, role := range map[string]string{"lead": "lead", "mod": "moderator", "obs": "observer"} {
+		h, err := auth.Hash(teamPassword, auth.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateUser(ctx, name, role, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := service.New(service.Options{Store: st, Secrets: secrets.NewMemory(), Registry: connector.Registry{}})
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>console</title>")}}
+	s := New(Options{API: svc, Assets: assets, Users: st})
+	ts := httptest.NewServer(s.Handler())
+	s.SetAddr(strings.TrimPrefix(ts.URL, "http://"))
+	t.Cleanup(func() { ts.Close(); svc.Close(); st.Close() })
+	return s, ts, st, dbURL
+}
+
+// login posts JSON credentials and returns the response and its session cookie.
+func login(t *testing.T, ts *httptest.Server, s *Server, name, password string) (*http.Response, *http.Cookie) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"name": name, "password": password})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+LoginPath, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == s.CookieName() {
+			return resp, c
+		}
+	}
+	return resp, nil
+}
+
+func cookieHdr(s *Server, c *http.Cookie) map[string]string {
+	return map[string]string{"Cookie": s.CookieName() + "=" + c.Value}
+}
+
+// TestTeamLoginCookieAndWrongPassword: the right password gives a session
+// cookie that is HttpOnly, SameSite=Strict, Path=/; a wrong password or an
+// unknown name gets 401 and no cookie; a logged-out request gets 401 and a
+// logged-out page load is sent to the login form; logout ends the session.
+func TestTeamLoginCookieAndWrongPassword(t *testing.T) {
+	s, ts, _, _ := newTeamServer(t)
+	for _, c := range []struct{ name, pw string }{{"mod", "a long team passworD"}, {"mod", ""}, {"nobody", teamPassword}} {
+		resp, ck := login(t, ts, s, c.name, c.pw)
+		if resp.StatusCode != http.StatusUnauthorized || ck != nil {
+			t.Errorf("login %s/%q: status %d, cookie %v; want 401 without a cookie", c.name, c.pw, resp.StatusCode, ck)
+		}
+	}
+	if resp, _ := call(t, ts, "Overview", "[]", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("logged-out call: %d, want 401", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != LoginPath {
+		t.Fatalf("logged-out page load: %d to %q, want 303 to %s", resp.StatusCode, resp.Header.Get("Location"), LoginPath)
+	}
+	// The printed-token way in does not exist in team mode.
+	if resp, _ := call(t, ts, "Overview", "[]", map[string]string{"Cookie": s.CookieName() + "="}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("empty cookie: %d, want 401", resp.StatusCode)
+	}
+
+	resp, ck := login(t, ts, s, "mod", teamPassword)
+	if resp.StatusCode != http.StatusOK || ck == nil {
+		t.Fatalf("right password: status %d, cookie %v", resp.StatusCode, ck)
+	}
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.MaxAge <= 0 || len(ck.Value) < 32 {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Strict, Path=/, a max age and a long random value", ck)
+	}
+	if resp, body := call(t, ts, "Overview", "[]", cookieHdr(s, ck)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("logged-in call: %d %s", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequest(http.MethodGet, ts.URL+MePath, nil)
+	req.Header.Set("Cookie", s.CookieName()+"="+ck.Value)
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me map[string]string
+	json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if me["name"] != "mod" || me["role"] != "moderator" {
+		t.Fatalf("me = %v", me)
+	}
+	req, _ = http.NewRequest(http.MethodPost, ts.URL+LogoutPath, nil)
+	req.Header.Set("Cookie", s.CookieName()+"="+ck.Value)
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	if resp, _ := call(t, ts, "Overview", "[]", cookieHdr(s, ck)); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("call after logout: %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestTeamLoginFormPage: the form is served without a session, and a form
+// post logs in with a redirect to the console.
+func TestTeamLoginFormPage(t *testing.T) {
+	s, ts, _, _ := newTeamServer(t)
+	resp, err := http.Get(ts.URL + LoginPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("login page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	form := url.Values{"name": {"obs"}, "password": {teamPassword}}.Encode()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+LoginPath, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ts.URL)
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("form login: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	found := false
+	for _, c := range resp.Cookies() {
+		found = found || (c.Name == s.CookieName() && c.HttpOnly)
+	}
+	if !found {
+		t.Fatal("form login set no session cookie")
+	}
+	// A form posted from another site is refused before any check.
+	req, _ = http.NewRequest(http.MethodPost, ts.URL+LoginPath, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "http://evil.example")
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign-origin login: %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestTeamLoginRateLimit: after LoginBurst failures for one name the next
+// attempt is refused with 429 even with the right password; another name
+// is not affected; the allowance comes back with time.
+func TestTeamLoginRateLimit(t *testing.T) {
+	s, ts, _, _ := newTeamServer(t)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	for i := 0; i < LoginBurst; i++ {
+		if resp, _ := login(t, ts, s, "mod", "wrong password "+string(rune('a'+i))); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	resp, ck := login(t, ts, s, "mod", teamPassword)
+	if resp.StatusCode != http.StatusTooManyRequests || ck != nil || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %d failures, the right password: %d (cookie %v), want 429 with Retry-After", LoginBurst, resp.StatusCode, ck)
+	}
+	if resp, ck := login(t, ts, s, "obs", teamPassword); resp.StatusCode != http.StatusOK || ck == nil {
+		t.Fatalf("another user: %d", resp.StatusCode)
+	}
+	now = now.Add(LoginEvery)
+	if resp, ck := login(t, ts, s, "mod", teamPassword); resp.StatusCode != http.StatusOK || ck == nil {
+		t.Fatalf("after %v: %d, want 200", LoginEvery, resp.StatusCode)
+	}
+}
+
+// TestTeamRoles: an observer reads but gets 403 on an action route (and on
+// rules); a moderator acts but gets 403 on saving a rule or an account; a
+// lead may save a rule. "May act" is checked by the status not being 403
+// or 401 (the action itself may fail for want of a channel: a 4xx of the
+// service, which means the role check let it through).
+func TestTeamRoles(t *testing.T) {
+	s, ts, _, _ := newTeamServer(t)
+	cookies := map[string]*http.Cookie{}
+	for _, n := range []string{"lead", "mod", "obs"} {
+		_, ck := login(t, ts, s, n, teamPassword)
+		if ck == nil {
+			t.Fatalf("%s could not log in", n)
+		}
+		cookies[n] = ck
+	}
+	rule := `[{"name":"caps","enabled":true,"kind":"caps","action":"flag"}]`
+	act := `[{"accountId":1,"channelId":1,"kind":"delete","messageId":1}]`
+	for _, c := range []struct {
+		user, method, body string
+		forbidden          bool
+	}{
+		{"obs", "Overview", "[]", false},
+		{"obs", "Act", act, true},
+		{"obs", "AddNote", `[1,"x"]`, true},
+		{"obs", "SaveRule", rule, true},
+		{"mod", "Act", act, false},
+		{"mod", "SaveRule", rule, true},
+		{"mod", "SaveAccount", `[{}]`, true},
+		{"mod", "SetRetention", `[{}]`, true},
+		{"lead", "SaveRule", rule, false},
+	} {
+		resp, body := call(t, ts, c.method, c.body, cookieHdr(s, cookies[c.user]))
+		got := resp.StatusCode == http.StatusForbidden
+		if got != c.forbidden || resp.StatusCode == http.StatusUnauthorized {
+			t.Errorf("%s calls %s: %d %s; want forbidden=%v", c.user, c.method, resp.StatusCode, body, c.forbidden)
+		}
+	}
+	// The export route is a read: an observer may.
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+service.ExportPath+"?req="+url.QueryEscape(`{"kind":"audit","format":"csv"}`), nil)
+	req.Header.Set("Cookie", s.CookieName()+"="+cookies["obs"].Value)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized {
+		t.Fatalf("observer export: %d", resp.StatusCode)
+	}
+}
+
+// TestTeamStoresNoSecretsInClear: the users table holds an argon2id hash,
+// never the password, and the sessions table the token's SHA-256, never the
+// cookie's value.
+func TestTeamStoresNoSecretsInClear(t *testing.T) {
+	s, ts, _, dbURL := newTeamServer(t)
+	_, ck := login(t, ts, s, "lead", teamPassword)
+	if ck == nil {
+		t.Fatal("no session")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var dump string
+	if err := conn.QueryRow(ctx, `SELECT string_agg(u::text, E'\n') FROM users u`).Scan(&dump); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(dump, teamPassword) || !strings.Contains(dump, "$argon2id$v=19$") {
+		t.Fatalf("users rows hold the password or no argon2id hash:\n%s", dump)
+	}
+	var sessions string
+	if err := conn.QueryRow(ctx, `SELECT string_agg(encode(token_hash, 'hex') || ' ' || x::text, E'\n') FROM sessions x`).Scan(&sessions); err != nil {
+		t.Fatal(err)
+	}
+	if sessions == "" || strings.Contains(sessions, ck.Value) {
+		t.Fatalf("sessions rows hold the cookie's token (or none stored):\n%s", sessions)
+	}
+	if !strings.Contains(sessions, hex.EncodeToString(auth.TokenHash(ck.Value))) {
+		t.Fatalf("sessions rows do not hold the token's hash:\n%s", sessions)
+	}
+}
