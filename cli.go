@@ -13,6 +13,7 @@ var commands = []struct{ name, args, help string }{
 	{"", "[flags]", "open the desktop window (also: modconsole desktop)"},
 	{"serve", "[flags]", "browser mode: serve the UI on this machine and print its URL"},
 	{"demo", "[flags]", "simulated platforms, demo accounts and channels; browser mode, or the window with --window"},
+	{"team", "add-user --db URL --name NAME --role ROLE", "team mode: add a user (password read from stdin)"},
 	{"version", "", "print the version (also: modconsole --version)"},
 }
 
@@ -79,6 +80,13 @@ func commandHelp(cmd string, w io.Writer) error {
 	}
 	if cmd == "version" {
 		fmt.Fprintf(w, "usage: modconsole version\n\n%s\n", line)
+		return nil
+	}
+	if cmd == "team" {
+		fmt.Fprintf(w, "usage: modconsole team add-user [flags]\n\n%s\n\nflags:\n", line)
+		fs, _ := teamFlags()
+		fs.SetOutput(w)
+		fs.PrintDefaults()
 		return nil
 	}
 	fs, _ := flagSet(cmd, map[bool]string{true: "memory", false: "keyring"}[cmd == "demo"])

@@ -110,6 +110,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return runDemo(cfg, stdout)
+	case "team":
+		return runTeam(args, os.Stdin, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			return fmt.Errorf("version takes no arguments, not %q", args[0])
@@ -356,7 +358,20 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 		return err
 	}
 	defer c.close()
-	srv = httpapi.New(httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr, ImgSrc: cfg.imgSrc})
+	opts := httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr, ImgSrc: cfg.imgSrc}
+	// serve --db is team mode: logins by name and password instead of the
+	// printed token (demo --db keeps the token: its simulators are one
+	// person's).
+	team := cfg.db != "" && ready == nil
+	if team {
+		opts.Token, opts.Users = "", c.st
+		if n, err := c.st.CountUsers(context.Background()); err != nil {
+			return err
+		} else if n == 0 {
+			fmt.Fprintln(stdout, "modconsole: team mode has no users yet: add the first lead with `modconsole team add-user --db URL --name NAME --role lead` (the password on stdin)")
+		}
+	}
+	srv = httpapi.New(opts)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -372,7 +387,12 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	url := fmt.Sprintf("http://%s/?token=%s", urlHost, token)
-	fmt.Fprintf(stdout, "modconsole: browser mode at %s\n", url)
+	if team {
+		url = fmt.Sprintf("http://%s%s", urlHost, httpapi.LoginPath)
+		fmt.Fprintf(stdout, "modconsole: team mode: log in at %s\n", url)
+	} else {
+		fmt.Fprintf(stdout, "modconsole: browser mode at %s\n", url)
+	}
 	if !cfg.noOpen {
 		openBrowser(url)
 	}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"modconsole/backend/auth"
+	"modconsole/backend/store"
+	"modconsole/backend/store/pgtest"
+)
+
+// TestTeamAddUser: `team add-user` reads the password from stdin, stores an
+// argon2id hash of it (never the password) under the name and role, and
+// refuses a password given as an argument, a bad role, a short password, a
+// missing --db and a second user of the same name.
+func TestTeamAddUser(t *testing.T) {
+	var cluster pgtest.Shared
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	url, err := cluster.Get(t).NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(dbEnv, "")
+	const pw = "first lead's password"
+	var out bytes.Buffer
+	if err := runTeam([]string{"add-user", "--db", url, "--name", "ann", "--role", "lead"}, strings.NewReader(pw+"\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "added ann (lead)") {
+		t.Fatalf("output %q", out.String())
+	}
+	for _, c := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"add-user", "--db", url, "--name", "bob", "--role", "moderator", "hunter2hunter2"}, pw, "never an argument"},
+		{[]string{"add-user", "--db", url, "--name", "bob", "--role", "admin"}, pw, "--role"},
+		{[]string{"add-user", "--db", url, "--name", "bob", "--role", "observer"}, "short\n", "at least"},
+		{[]string{"add-user", "--name", "bob", "--role", "observer"}, pw, "--db"},
+		{[]string{"add-user", "--db", url, "--name", "ann", "--role", "observer"}, pw, "already exists"},
+		{[]string{"add-users"}, pw, "usage"},
+	} {
+		err := runTeam(c.args, strings.NewReader(c.stdin), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("team %v: %v, want an error with %q", c.args, err, c.want)
+		}
+	}
+	st, err := store.OpenPostgres(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByName(context.Background(), "ann")
+	if err != nil || u.Role != "lead" {
+		t.Fatalf("ann: %+v, %v", u, err)
+	}
+	if strings.Contains(u.PWHash, pw) || auth.Verify(u.PWHash, pw) != nil || auth.Verify(u.PWHash, pw+"\n") == nil {
+		t.Fatalf("stored hash %q does not verify the password (without its newline) or holds it", u.PWHash)
+	}
+	if n, _ := st.CountUsers(context.Background()); n != 1 {
+		t.Fatalf("%d users, want 1 (the refused ones must not be stored)", n)
+	}
+}
+
+// TestServeTeamMode runs the real binary: `team add-user` with the password
+// piped in, then `serve --db`, which prints the login URL instead of a
+// token URL; a logged-out call gets 401, the observer's login reads but
+// gets 403 on an action, the lead's login acts on rules.
+func TestServeTeamMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	var cluster pgtest.Shared
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	dbURL, err := cluster.Get(t).NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildConsole(t)
+	const pw = "the team's long password"
+	for _, u := range [][2]string{{"lea", "lead"}, {"obi", "observer"}} {
+		cmd := exec.Command(bin, "team", "add-user", "--db", dbURL, "--name", u[0], "--role", u[1])
+		cmd.Stdin = strings.NewReader(pw + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("team add-user %s: %v\n%s", u[0], err, out)
+		}
+	}
+	cmd := exec.Command(bin, "serve", "--no-open", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--secrets", "memory", "--db", dbURL)
+	cmd.Env = append(os.Environ(), dbEnv+"=")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "token=") {
+				urls <- "TOKEN " + sc.Text()
+			}
+			if _, u, ok := strings.Cut(sc.Text(), "team mode: log in at "); ok {
+				urls <- strings.TrimSpace(u)
+			}
+		}
+		cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGKILL); <-done })
+	var loginURL string
+	select {
+	case loginURL = <-urls:
+	case <-done:
+		t.Fatal("serve exited before serving")
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not print its login URL within 60 s")
+	}
+	if !strings.HasSuffix(loginURL, "/auth/login") {
+		t.Fatalf("serve printed %q, want the login URL (and no token)", loginURL)
+	}
+	base := strings.TrimSuffix(loginURL, "/auth/login")
+	post := func(hc *http.Client, path, body string) int {
+		t.Helper()
+		resp, err := hc.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	anon := &http.Client{Timeout: 10 * time.Second}
+	if st := post(anon, "/api/Overview", "[]"); st != http.StatusUnauthorized {
+		t.Fatalf("logged out: %d, want 401", st)
+	}
+	client := func(name string) *http.Client {
+		jar, _ := cookiejar.New(nil)
+		hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		if st := post(hc, "/auth/login", `{"name":"`+name+`","password":"`+pw+`"}`); st != http.StatusOK {
+			t.Fatalf("login %s: %d", name, st)
+		}
+		return hc
+	}
+	obi, lea := client("obi"), client("lea")
+	if st := post(obi, "/api/Overview", "[]"); st != http.StatusOK {
+		t.Fatalf("observer reads: %d, want 200", st)
+	}
+	if st := post(obi, "/api/Act", `[{}]`); st != http.StatusForbidden {
+		t.Fatalf("observer acts: %d, want 403", st)
+	}
+	if st := post(lea, "/api/SaveRule", `[{}]`); st == http.StatusForbidden || st == http.StatusUnauthorized {
+		t.Fatalf("lead saves a rule: %d, want past the role check", st)
+	}
+}
