@@ -7,6 +7,10 @@
 // script or storage. Requests from a foreign Origin or for a foreign Host are
 // refused. Responses carry a strict Content-Security-Policy.
 //
+// In team mode (Options.Users set) there is no token: users log in at
+// LoginPath with a name and password, the cookie holds a per-login session
+// token, and each call is checked against the user's role (package auth).
+//
 // A Server is safe for concurrent use. Emit may be called from any goroutine
 // and never blocks: a client that cannot keep up is disconnected.
 package httpapi
