@@ -100,6 +100,9 @@ type Server struct {
 	users   Users
 	limiter *auth.Limiter
 	now     func() time.Time
+	// sessionCheck is how often an event stream checks that its session
+	// still exists.
+	sessionCheck time.Duration
 
 	mu      sync.RWMutex
 	hosts   map[string]bool
@@ -123,6 +126,7 @@ func New(opts Options) *Server {
 	s.users = opts.Users
 	s.limiter = auth.NewLimiter(LoginBurst, LoginEvery)
 	s.now = time.Now
+	s.sessionCheck = 30 * time.Second
 	s.routes = buildRoutes(opts.API)
 	s.SetAddr(opts.Addr)
 	return s
@@ -413,6 +417,9 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 type client struct {
 	out  chan []byte
 	kick context.CancelFunc
+	// session is the hash of the team-mode session the stream was opened
+	// with (nil in single-user mode): its logout closes the stream.
+	session []byte
 }
 
 // Emit implements service.Emitter: the event goes to every connected event
@@ -448,6 +455,15 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	c := &client{out: make(chan []byte, 256), kick: cancel}
+	var recheck <-chan time.Time
+	if s.users != nil {
+		if ck, err := r.Cookie(s.CookieName()); err == nil {
+			c.session = auth.TokenHash(ck.Value)
+		}
+		t := time.NewTicker(s.sessionCheck)
+		defer t.Stop()
+		recheck = t.C
+	}
 	s.mu.Lock()
 	s.clients[c] = struct{}{}
 	s.mu.Unlock()
@@ -469,6 +485,13 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			err := ws.Write(wctx, websocket.MessageText, msg)
 			wcancel()
 			if err != nil {
+				return
+			}
+		case <-recheck:
+			// A session that expired (or whose user was disabled) ends
+			// the stream too, not only the calls.
+			if _, err := s.users.SessionUser(ctx, c.session); err != nil {
+				ws.Close(websocket.StatusPolicyViolation, "session ended")
 				return
 			}
 		case <-ping.C:

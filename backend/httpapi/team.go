@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -222,14 +223,24 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"name": u.Name, "role": u.Role})
 }
 
-// serveLogout ends the request's session (if any) and clears the cookie.
+// serveLogout ends the request's session (if any) and its event streams,
+// and clears the cookie.
 func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(s.CookieName()); err == nil && c.Value != "" {
-		if err := s.users.DeleteSession(r.Context(), auth.TokenHash(c.Value)); err != nil {
+		th := auth.TokenHash(c.Value)
+		if err := s.users.DeleteSession(r.Context(), th); err != nil {
 			s.log.Error("logout: session not deleted", "err", err)
 			writeError(w, http.StatusServiceUnavailable, "session not deleted")
 			return
 		}
+		// The session's event streams end with it.
+		s.mu.RLock()
+		for cl := range s.clients {
+			if cl.session != nil && subtle.ConstantTimeCompare(cl.session, th) == 1 {
+				cl.kick()
+			}
+		}
+		s.mu.RUnlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.CookieName(), Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: -1})

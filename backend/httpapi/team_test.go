@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"modconsole/backend/auth"
@@ -38,7 +40,8 @@ const teamPassword = "a long team password"
 
 // newTeamServer is browser mode in team mode on a throwaway PostgreSQL
 // database with three users: lead, mod and obs, all with teamPassword.
-func newTeamServer(t *testing.T) (*Server, *httptest.Server, *store.Store, string) {
+// Each setup func runs on the Server before it serves.
+func newTeamServer(t *testing.T, setup ...func(*Server)) (*Server, *httptest.Server, *store.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	dbURL, err := cluster.Get(t).NewDatabase(ctx) // a database each: its migration creates its own extension
@@ -64,6 +67,9 @@ func newTeamServer(t *testing.T) (*Server, *httptest.Server, *store.Store, strin
 	}
 	assets := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>console</title>")}}
 	s := New(Options{API: svc, Assets: assets, Users: st})
+	for _, f := range setup {
+		f(s)
+	}
 	ts := httptest.NewServer(s.Handler())
 	s.SetAddr(strings.TrimPrefix(ts.URL, "http://"))
 	t.Cleanup(func() { ts.Close(); svc.Close(); st.Close() })
@@ -208,9 +214,11 @@ func TestTeamLoginFormPage(t *testing.T) {
 // attempt is refused with 429 even with the right password; another name
 // is not affected; the allowance comes back with time.
 func TestTeamLoginRateLimit(t *testing.T) {
-	s, ts, _, _ := newTeamServer(t)
+	var mu sync.Mutex
 	now := time.Now()
-	s.now = func() time.Time { return now }
+	s, ts, _, _ := newTeamServer(t, func(s *Server) {
+		s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
 	for i := 0; i < LoginBurst; i++ {
 		if resp, _ := login(t, ts, s, "mod", "wrong password "+string(rune('a'+i))); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d, want 401", i+1, resp.StatusCode)
@@ -223,7 +231,9 @@ func TestTeamLoginRateLimit(t *testing.T) {
 	if resp, ck := login(t, ts, s, "obs", teamPassword); resp.StatusCode != http.StatusOK || ck == nil {
 		t.Fatalf("another user: %d", resp.StatusCode)
 	}
+	mu.Lock()
 	now = now.Add(LoginEvery)
+	mu.Unlock()
 	if resp, ck := login(t, ts, s, "mod", teamPassword); resp.StatusCode != http.StatusOK || ck == nil {
 		t.Fatalf("after %v: %d, want 200", LoginEvery, resp.StatusCode)
 	}
@@ -310,5 +320,118 @@ func TestTeamStoresNoSecretsInClear(t *testing.T) {
 	}
 	if !strings.Contains(sessions, hex.EncodeToString(auth.TokenHash(ck.Value))) {
 		t.Fatalf("sessions rows do not hold the token's hash:\n%s", sessions)
+	}
+}
+
+// teamStreams logs in as each name and opens an event stream per login; it
+// returns the cookies and, per stream, a channel that gets nil per event and
+// then the error that ended the stream (a Read cancelled by its context
+// closes the connection, so reads are never timed out). It returns once
+// every stream has received an event (is registered).
+func teamStreams(t *testing.T, s *Server, ts *httptest.Server, names ...string) ([]*http.Cookie, []chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var cookies []*http.Cookie
+	var readers []chan error
+	for _, n := range names {
+		_, ck := login(t, ts, s, n, teamPassword)
+		if ck == nil {
+			t.Fatalf("%s could not log in", n)
+		}
+		hdr := http.Header{"Origin": {ts.URL}, "Cookie": {s.CookieName() + "=" + ck.Value}}
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/api/events", &websocket.DialOptions{HTTPHeader: hdr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.CloseNow() })
+		ch := make(chan error, 1024)
+		go func() {
+			for {
+				_, _, err := conn.Read(ctx)
+				ch <- err
+				if err != nil {
+					return
+				}
+			}
+		}()
+		cookies, readers = append(cookies, ck), append(readers, ch)
+	}
+	for _, r := range readers {
+		deadline := time.After(5 * time.Second)
+		for got := false; !got; {
+			s.Emit("hello", 1)
+			select {
+			case err := <-r:
+				if err != nil {
+					t.Fatalf("stream ended early: %v", err)
+				}
+				got = true
+			case <-time.After(50 * time.Millisecond):
+			case <-deadline:
+				t.Fatal("a stream got no event")
+			}
+		}
+	}
+	return cookies, readers
+}
+
+// streamEnded waits up to 5 s for r's stream to end (skipping events).
+func streamEnded(r chan error) bool {
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case err := <-r:
+			if err != nil {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+// TestTeamLogoutEndsEventStream: logging out closes that session's event
+// stream at once (the periodic session check is an hour away here), and not
+// another session's of the same user.
+func TestTeamLogoutEndsEventStream(t *testing.T) {
+	s, ts, _, _ := newTeamServer(t, func(s *Server) { s.sessionCheck = time.Hour })
+	cookies, rs := teamStreams(t, s, ts, "mod", "mod")
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+LogoutPath, nil)
+	req.Header.Set("Cookie", s.CookieName()+"="+cookies[0].Value)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !streamEnded(rs[0]) {
+		t.Fatal("the logged-out session's stream is still open")
+	}
+	for len(rs[1]) > 0 { // the registration events
+		if err := <-rs[1]; err != nil {
+			t.Fatalf("another session's stream was closed by the logout: %v", err)
+		}
+	}
+	s.Emit("still", 2)
+	select {
+	case err := <-rs[1]:
+		if err != nil {
+			t.Fatalf("another session's stream was closed by the logout: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("another session's stream got no event after the logout")
+	}
+}
+
+// TestTeamExpiredSessionEndsEventStream: a stream whose session is gone
+// server side (expired, or removed) is closed at the next session check.
+func TestTeamExpiredSessionEndsEventStream(t *testing.T) {
+	s, ts, st, _ := newTeamServer(t, func(s *Server) { s.sessionCheck = 50 * time.Millisecond })
+	cookies, rs := teamStreams(t, s, ts, "obs")
+	if err := st.DeleteSession(context.Background(), auth.TokenHash(cookies[0].Value)); err != nil {
+		t.Fatal(err)
+	}
+	if !streamEnded(rs[0]) {
+		t.Fatal("a stream outlived its deleted session")
 	}
 }
