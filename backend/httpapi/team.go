@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"modconsole/backend/auth"
+	"modconsole/backend/service"
 	"modconsole/backend/store"
 )
 
@@ -81,7 +82,9 @@ func (s *Server) teamGuard(w http.ResponseWriter, r *http.Request, next http.Han
 		u, err = s.users.SessionUser(r.Context(), auth.TokenHash(c.Value))
 	}
 	if err == nil && c != nil && c.Value != "" {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+		// The service records the user as the actor of what it does.
+		ctx := service.WithActor(context.WithValue(r.Context(), userKey{}, u), u.Name)
+		next.ServeHTTP(w, r.WithContext(ctx))
 		return
 	}
 	if err != nil && !errors.Is(err, http.ErrNoCookie) && !errors.Is(err, store.ErrNotFound) {

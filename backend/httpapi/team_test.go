@@ -435,3 +435,24 @@ func TestTeamExpiredSessionEndsEventStream(t *testing.T) {
 		t.Fatal("a stream outlived its deleted session")
 	}
 }
+
+// TestTeamRecordsWhoActed: a note and a watch made through a moderator's
+// session carry that moderator's name as their author (not "local
+// moderator"), so the team's record says who did what.
+func TestTeamRecordsWhoActed(t *testing.T) {
+	s, ts, _, _ := newTeamServer(t)
+	_, ck := login(t, ts, s, "mod", teamPassword)
+	if ck == nil {
+		t.Fatal("login failed")
+	}
+	resp, body := call(t, ts, "AddNote", `[{"user":{"platform":"velora","userId":"u1","username":"amy"},"text":"spams links"}]`, cookieHdr(s, ck))
+	var note service.NoteView
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &note) != nil || note.Author != "mod" {
+		t.Fatalf("AddNote: %d %s; want author mod", resp.StatusCode, body)
+	}
+	resp, body = call(t, ts, "Watch", `[{"user":{"platform":"velora","userId":"u1","username":"amy"},"reason":"raid"}]`, cookieHdr(s, ck))
+	var watch service.WatchView
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &watch) != nil || watch.Author != "mod" {
+		t.Fatalf("Watch: %d %s; want author mod", resp.StatusCode, body)
+	}
+}

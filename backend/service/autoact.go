@@ -44,6 +44,13 @@ func withActor(ctx context.Context, actor string) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
 }
 
+// WithActor returns ctx naming the team member whose request it carries
+// (browser mode's team logins): the actions, notes, watches and action
+// groups made with it record that name as their actor or author.
+func WithActor(ctx context.Context, name string) context.Context {
+	return withActor(ctx, name)
+}
+
 // actorOf returns the actor ctx names ("" = the local moderator).
 func actorOf(ctx context.Context) string {
 	a, _ := ctx.Value(actorKey{}).(string)

@@ -39,7 +39,7 @@ func validRole(r string) bool {
 }
 
 // CreateUser stores a new user. The name must be 1–64 characters without
-// control characters, the role one of Roles, pwHash an argon2id string.
+// control characters or a colon, the role one of Roles, pwHash an argon2id string.
 func (s *Store) CreateUser(ctx context.Context, name, role, pwHash string) (User, error) {
 	if !s.pg {
 		return User{}, ErrNoUsers
@@ -72,6 +72,10 @@ func checkUserName(name string) error {
 	for _, r := range name {
 		if r < 0x20 || r == 0x7f {
 			return fmt.Errorf("%w: a user name has no control characters", ErrInvalid)
+		}
+		if r == ':' {
+			// Actors with a colon are the console's own ("rule:<name>").
+			return fmt.Errorf("%w: a user name has no colon", ErrInvalid)
 		}
 	}
 	return nil

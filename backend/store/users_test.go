@@ -34,7 +34,7 @@ func TestUsersAndSessions(t *testing.T) {
 		t.Fatalf("second ann: %v, want ErrExists", err)
 	}
 	for _, bad := range [][3]string{{"", "lead", testHash}, {"bob", "admin", testHash}, {"bob", "lead", "hunter2"},
-		{"bo\nb", "lead", testHash}, {strings.Repeat("x", 65), "lead", testHash}} {
+		{"bo\nb", "lead", testHash}, {"rule:caps", "lead", testHash}, {strings.Repeat("x", 65), "lead", testHash}} {
 		if _, err := s.CreateUser(ctx, bad[0], bad[1], bad[2]); !errors.Is(err, ErrInvalid) {
 			t.Errorf("CreateUser%q: %v, want ErrInvalid", bad, err)
 		}
