@@ -1010,25 +1010,63 @@ func (s *Service) RetryAction(ctx context.Context, id int64) (ActionView, error)
 }
 
 // strikesOf fills the strikes badge of queue items (per person, within
-// StrikeDays), once per user.
+// StrikeDays) as personStrikes counts it, in a constant number of batched
+// queries for the whole page: the authors' persons, then every member's
+// strikes in every channel of their platform.
 func (s *Service) strikesOf(ctx context.Context, items []QueueItemView) {
 	since := s.now().AddDate(0, 0, -StrikeDays)
-	seen := map[string]int{}
+	var refs []UserRef
+	idx := map[store.UserKey]int{} // author → index in refs
 	for i := range items {
 		u := items[i].Message.User
 		ref := UserRef{Platform: items[i].Platform, UserID: u.ID, Username: u.Username}
 		if ref.Check() != nil {
 			continue
 		}
-		k := watchKey(ref.Platform, ref.Key())
-		n, ok := seen[k]
-		if !ok {
-			var err error
-			if n, err = s.personStrikes(ctx, ref, since); err != nil {
-				s.log.Warn("strikes", "err", err)
-				return
+		k := store.UserKey{Platform: ref.Platform, Key: ref.Key()}
+		if _, ok := idx[k]; !ok {
+			idx[k] = len(refs)
+			refs = append(refs, ref)
+		}
+	}
+	if len(refs) == 0 {
+		return
+	}
+	people, err := s.st.PeopleOf(ctx, refs)
+	if err != nil {
+		s.log.Warn("strikes", "err", err)
+		return
+	}
+	// Each author's members, as members() lists them: the author as
+	// given, then the other linked users.
+	members := make([][]store.StrikeUser, len(refs))
+	var all []store.StrikeUser
+	for i, ref := range refs {
+		ms := []store.StrikeUser{{Platform: ref.Platform, UserID: ref.UserID, Username: ref.Username}}
+		for _, l := range people[store.UserKey{Platform: ref.Platform, Key: ref.Key()}] {
+			if l.User.Platform == ref.Platform && l.User.Key() == ref.Key() {
+				continue
 			}
-			seen[k] = n
+			ms = append(ms, store.StrikeUser{Platform: l.User.Platform, UserID: l.User.UserID, Username: l.User.Username})
+		}
+		members[i] = ms
+		all = append(all, ms...)
+	}
+	counts, err := s.st.StrikesOf(ctx, all, since)
+	if err != nil {
+		s.log.Warn("strikes", "err", err)
+		return
+	}
+	for i := range items {
+		u := items[i].Message.User
+		ref := UserRef{Platform: items[i].Platform, UserID: u.ID, Username: u.Username}
+		j, ok := idx[store.UserKey{Platform: ref.Platform, Key: ref.Key()}]
+		if !ok || ref.Check() != nil {
+			continue
+		}
+		n := 0
+		for _, m := range members[j] {
+			n += counts[m]
 		}
 		items[i].Strikes = n
 	}
