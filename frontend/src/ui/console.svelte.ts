@@ -5,7 +5,7 @@
 // Changes of the batch (what the old views' update(ch) got).
 import { makeApi, type Api } from '../api/api';
 import type { StreamState, Transport } from '../api/transport';
-import type { ActionRequest, ActionView, Batch, Overview, PeopleMarksView, ShieldView } from '../api/types';
+import type { ActionRequest, ActionView, Batch, Overview, PeopleMarksView, QueueCountsView, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { KEEP_MINUTES, MINUTE, RateStore } from '../state/rates';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
@@ -17,6 +17,8 @@ import { THEME_STORAGE_KEY, Theme } from './theme.svelte';
 const QUEUE_LIMIT = 1000;
 /** RATE_MINUTES is the window of rates loaded at start (the sparklines' and the header charts' default). */
 const RATE_MINUTES = 60;
+/** QUEUE_COUNTS_MS is the delay before QueueCounts is asked again after a queue change (changes within it share one call). */
+const QUEUE_COUNTS_MS = 250;
 
 export type ToastLevel = 'info' | 'warn' | 'error';
 export interface ToastItem {
@@ -62,6 +64,12 @@ export class Console {
   toasts = $state<ToastItem[]>([]);
   dialog = $state.raw<DialogReq | null>(null);
   loadedQueue = $state(false);
+  /** queueCounts is the server's count of open queue items (QueueCounts), asked again after every change to the
+   * queue or the channels: the sidebar's badges and the unfiltered queue header both show it, so they agree.
+   * null until the first answer. */
+  queueCounts = $state.raw<QueueCountsView | null>(null);
+  private countsTimer = 0;
+  private countsSeq = 0;
   /** card is the user card shown (c/UserCard.svelte), or null. */
   card = $state.raw<CardReq | null>(null);
   /** marks are the watched and noted users chat marks; marksRev counts their changes. */
@@ -167,8 +175,29 @@ export class Console {
     this.flush({ ...emptyChanges(), ...ch });
   }
 
+  /** refreshQueueCounts asks QueueCounts after delay ms, unless a call is already due. */
+  refreshQueueCounts(delay = QUEUE_COUNTS_MS): void {
+    if (this.countsTimer) return;
+    this.countsTimer = window.setTimeout(() => {
+      this.countsTimer = 0;
+      void this.loadQueueCounts();
+    }, delay);
+  }
+
+  /** loadQueueCounts asks QueueCounts now; an answer overtaken by a later call is dropped. */
+  async loadQueueCounts(): Promise<void> {
+    const seq = ++this.countsSeq;
+    try {
+      const c = await this.api.queueCounts();
+      if (c && seq === this.countsSeq) this.queueCounts = c;
+    } catch {
+      /* asked again at the next change */
+    }
+  }
+
   private flush(ch: Changes): void {
     this.rev++;
+    if (ch.queue || ch.channels) this.refreshQueueCounts();
     for (const fn of this.flushers) fn(ch);
   }
 
