@@ -1,6 +1,7 @@
 // The queue in a real browser against `modconsole demo`: a rule that holds
 // every line fills the queue past 2,500 open items; after a reload (the
-// console's first load takes 1,000) the header count is the server's and
+// console's first load takes 1,000) the header count and the sidebar's
+// "All queues" badge are the server's and
 // every open item is reached by scrolling the virtual list; newest first;
 // filters by platform, channel and rule; the platform on every row of "All
 // queues"; the chat around the selected item; grouped runs of one user
@@ -92,6 +93,10 @@ try {
   const hm = await headerMatches(async () => (await api('QueueCounts')).total);
   r.check('the header count is the server\'s (QueueCounts)', !!hm, JSON.stringify(hm ?? { header: await header() }));
   r.check(`… and over ${WANT}, not the 1,000 loaded at start`, !!hm && hm.h >= WANT, String(hm?.h));
+  // The sidebar's "All queues" badge shows the same QueueCounts answer as the header.
+  const badge = async () => Number((await page.textContent('[data-testid=all-queues] .badge-queue').catch(() => null)) ?? -1);
+  const same = await waitFor(async () => { const h = await header(); const b = await badge(); return h === b && b >= WANT ? { h, b } : null; }, 15_000, 300);
+  r.check('the sidebar\'s "All queues" badge equals the header (both QueueCounts)', !!same, JSON.stringify(same ?? { header: await header(), badge: await badge() }));
   const first = await waitFor(async () => { const x = await rows(); return x.length ? x : null; }, 20_000) ?? [];
   r.check('"All queues" shows the platform on every row', first.length > 0 && first.every((x) => PLATFORMS.includes(x.plat ?? '')), JSON.stringify(first.slice(0, 3).map((x) => x.plat)));
 
