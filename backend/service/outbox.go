@@ -429,6 +429,10 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		o.setPending(row, platform, "interrupted by shutdown; sent again at the next start")
 		return stepInterrupt
 	case errors.Is(err, chat.ErrNotConnected):
+		// No link, or the link dropped while the action waited for its
+		// answer. In the second case whether it reached the platform is
+		// unknown; like an action sent at a crash (see resume) it goes out
+		// again on the next link rather than being failed and lost.
 		o.setPending(row, platform, "waiting for the connection")
 		return stepWaitConn
 	case errors.As(err, &rej) && rej.Code == "auth" && s.signInReason(acct) != "":

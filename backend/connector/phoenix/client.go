@@ -194,8 +194,15 @@ func (c *Client) fail(err error) {
 		c.waiters = map[string]*waiter{}
 		c.mu.Unlock()
 		c.cancel()
+		// The pushes waiting for a reply learn that the link is gone
+		// (ErrClosed), not only the reader's error: their callers keep an
+		// action for the next link instead of failing it as refused.
+		werr := err
+		if !errors.Is(err, ErrClosed) {
+			werr = fmt.Errorf("%w: %w", ErrClosed, err)
+		}
 		for _, w := range ws {
-			w.fail <- err
+			w.fail <- werr
 		}
 		_ = c.ws.Close(websocket.StatusNormalClosure, "")
 	})
@@ -217,7 +224,7 @@ func (c *Client) write(f Frame) error {
 			return ErrClosed
 		}
 		c.fail(fmt.Errorf("phoenix: write: %w", err))
-		return fmt.Errorf("phoenix: write: %w", err)
+		return fmt.Errorf("%w: phoenix: write: %w", ErrClosed, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package phoenix
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -83,5 +84,60 @@ func TestDocThenRunsBeforeFollowingFrames(t *testing.T) {
 		if !<-seen {
 			t.Fatalf("round %d: subscription:data delivered before the DocThen hook ran", i)
 		}
+	}
+}
+
+// TestPushOnADroppedLinkIsErrClosed: the server drops the link while a push
+// waits for its reply. The push fails with an error that is ErrClosed (and
+// not a bare read error), so a caller can tell "the link went away" from a
+// refusal and keep its action for the next link.
+func TestPushOnADroppedLinkIsErrClosed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.CloseNow()
+		ctx := r.Context()
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			f, err := DecodeFrame(b)
+			if err != nil {
+				return
+			}
+			switch f.Event {
+			case EventJoin:
+				rf, _ := NewFrame(f.JoinRef, f.Ref, f.Topic, EventReply, map[string]any{"status": "ok", "response": map[string]any{}})
+				b, _ := rf.Encode()
+				if ws.Write(ctx, websocket.MessageText, b) != nil {
+					return
+				}
+			case EventDoc:
+				return // drop the link with the push unanswered
+			}
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, Options{URL: "ws" + strings.TrimPrefix(srv.URL, "http")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ch := c.Channel(ControlTopic, nil)
+	if _, err := ch.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ch.Doc(ctx, "mutation { x }", nil)
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("push on a dropped link: %v, want ErrClosed", err)
+	}
+	// A push after the drop fails the same way, without writing.
+	if _, err := ch.Doc(ctx, "mutation { x }", nil); !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotJoined) {
+		t.Fatalf("push after the drop: %v, want ErrClosed or ErrNotJoined", err)
 	}
 }
