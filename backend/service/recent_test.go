@@ -111,6 +111,11 @@ func TestLostBatchIsRetractedInUI(t *testing.T) {
 		rows, _ := h.svc.RecentMessages(ctx, h.ch.ID, 0, 10)
 		return len(rows) == 1 && rows[0].PlatformID == "gone-1"
 	})
+	// The UI hears of a message from the emit loop, on its own tick, not
+	// in step with the commit: wait for the batch, then check that the
+	// replay was shown exactly once more.
+	eventually(t, "the replay shown", func() bool { return len(h.ui.shown("gone-1")) >= 2 })
+	time.Sleep(50 * time.Millisecond) // a few emit ticks: a duplicate would show by now
 	if n := len(h.ui.shown("gone-1")); n != 2 {
 		t.Errorf("the replay was shown %d times in all, want 2 (lost, then stored)", n)
 	}

@@ -184,17 +184,26 @@ func TestRecordThroughThePipeline(t *testing.T) {
 	if msgs != 3 || held != 1 || acts != 1 || r.Minutes != 10 {
 		t.Errorf("rates = %+v", r)
 	}
-	// The batches carried the same counts.
+	// The batches carried the same counts. The emit loop sends them on its
+	// own tick, not in step with the store, so wait for them.
 	var bm, bh, ba int
-	h.ui.mu.Lock()
-	for _, b := range h.ui.batches {
-		for _, p := range b.Rates {
-			if p.ChannelID == h.ch.ID {
-				bm, bh, ba = bm+p.Messages, bh+p.Held, ba+p.Actions
+	batchRates := func() bool {
+		bm, bh, ba = 0, 0, 0
+		h.ui.mu.Lock()
+		defer h.ui.mu.Unlock()
+		for _, b := range h.ui.batches {
+			for _, p := range b.Rates {
+				if p.ChannelID == h.ch.ID {
+					bm, bh, ba = bm+p.Messages, bh+p.Held, ba+p.Actions
+				}
 			}
 		}
+		return bm == msgs && bh == held && ba == acts
 	}
-	h.ui.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for !batchRates() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if bm != msgs || bh != held || ba != acts {
 		t.Errorf("batch rates %d/%d/%d, store rates %d/%d/%d", bm, bh, ba, msgs, held, acts)
 	}
