@@ -116,6 +116,10 @@ func (w *oauthWorld) signIn(t *testing.T) {
 		t.Fatalf("the callback page answered %d", resp.StatusCode)
 	}
 	eventually(t, "signed in", func() bool { o := w.account(t).OAuth; return o != nil && o.SignedIn && !o.Pending })
+	// A sign-in rebuilds the account's connection; until the new one is
+	// up, Act refuses with "not connected" (the channel has no connection
+	// to queue on), so a test acts only once it is connected.
+	eventually(t, "connected after sign-in", func() bool { return w.account(t).Health.Status == chat.StatusConnected })
 }
 
 // grant reads the stored grant from the keyring.
