@@ -218,20 +218,27 @@ try {
   // 8. Every action key moves the selection to the next item (lumen can do all of them).
   await list.evaluate((el) => { el.scrollTop = 0; });
   const stepKey = async (key, label, confirm) => {
-    // An item whose message is still there (the demo's rules delete some on their own); a row that goes
-    // away before the click is picked again.
+    // An item whose message is still there (the demo's rules delete some on their own, and a timeout or
+    // ban purges all of that user's messages, so a screenful of rows can be all deleted): when the rows
+    // in the page have none followed by another row, scroll on to find one; a row that goes away before
+    // the click is picked again.
     let rs = null;
-    for (let i = 0; i < 4; i++) {
-      rs = await waitFor(async () => { const x = await rows(); const j = x.findIndex((y) => !y.deleted); return j >= 0 && j + 1 < x.length ? x.slice(j) : null; }, 10_000);
-      if (!rs) break;
+    for (let i = 0; i < 12 && !rs; i++) {
+      rs = await waitFor(async () => { const x = await rows(); const j = x.findIndex((y) => !y.deleted); return j >= 0 && j + 1 < x.length ? x.slice(j) : null; }, 3000);
+      if (!rs) {
+        await list.evaluate((el) => { el.scrollTop += el.clientHeight * 0.8; });
+        continue;
+      }
       try {
         await row(rs[0].id).click({ timeout: 3000 });
-        break;
       } catch {
         rs = null;
       }
     }
-    if (!rs) return r.check(`${label}: the queue has items`, false);
+    if (!rs) {
+      const shown = (await rows()).map((x) => `${x.id}${x.deleted ? 'd' : ''}`).join(',');
+      return r.check(`${label}: the queue has items`, false, `rows ${shown}; ${(await openItems({ channelId: lumen.id })).size} open on the server`);
+    }
     const cur = rs[0].id;
     const next = rs[1].id;
     await page.keyboard.press(key);
