@@ -218,13 +218,14 @@ try {
   // 8. Every action key moves the selection to the next item (lumen can do all of them).
   await list.evaluate((el) => { el.scrollTop = 0; });
   const stepKey = async (key, label, confirm) => {
-    // An item whose message is still there (the demo's rules delete some on their own, and a timeout or
-    // ban purges all of that user's messages, so a screenful of rows can be all deleted): when the rows
+    // An item whose message is still there. The held lines' deletions go out through the outbox at the
+    // platform's pace, oldest first, so on a slow machine the top screenfuls are all deleted by now (and a
+    // timeout or ban purges all of that user's messages): when the rows
     // in the page have none followed by another row, scroll on to find one; a row that goes away before
     // the click is picked again.
     let rs = null;
-    for (let i = 0; i < 12 && !rs; i++) {
-      rs = await waitFor(async () => { const x = await rows(); const j = x.findIndex((y) => !y.deleted); return j >= 0 && j + 1 < x.length ? x.slice(j) : null; }, 3000);
+    for (let i = 0; i < 40 && !rs; i++) {
+      rs = await waitFor(async () => { const x = await rows(); const j = x.findIndex((y) => !y.deleted); return j >= 0 && j + 1 < x.length ? x.slice(j) : null; }, 1500);
       if (!rs) {
         await list.evaluate((el) => { el.scrollTop += el.clientHeight * 0.8; });
         continue;
