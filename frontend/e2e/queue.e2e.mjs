@@ -218,9 +218,9 @@ try {
   // 8. Every action key moves the selection to the next item (lumen can do all of them).
   await list.evaluate((el) => { el.scrollTop = 0; });
   const stepKey = async (key, label, confirm) => {
-    // An item whose message is still there. The held lines' deletions go out through the outbox at the
-    // platform's pace, oldest first, so on a slow machine the top screenfuls are all deleted by now (and a
-    // timeout or ban purges all of that user's messages): when the rows
+    // An item whose message is still there. Every held line is a strike of its author, so the demo's
+    // ladder rules (repeat, spam: "delete, 60, 600") soon time out or ban most chatters, and a timeout or
+    // ban purges all of that user's messages: the top screenfuls can be all deleted by now. When the rows
     // in the page have none followed by another row, scroll on to find one; a row that goes away before
     // the click is picked again.
     let rs = null;
