@@ -6,7 +6,8 @@
 //   d. Accounts: a list with an "Add account" button; the form opens beside (or below) the list, which
 //      keeps its rows in view, at 1440×900 and at 1024×700; Edit opens the same form;
 //   e. chat holds still under the pointer: a "paused — N new" pill counts what arrives, a click on it
-//      resumes (at the newest), leaving the chat resumes, and a dialog opened from chat keeps it paused.
+//      resumes (at the newest), leaving the chat resumes, and a dialog opened from chat keeps it paused;
+//   f. the timeout dialog refuses "5x" with a message and sends "5m" as 300 seconds.
 //
 //   node e2e/calm.e2e.mjs                      (starts ../modconsole demo)
 //   CONSOLE_URL='http://127.0.0.1:PORT/?token=…' node e2e/calm.e2e.mjs
@@ -126,6 +127,8 @@ try {
       const list = page.locator('.pane-chat .chat-list');
       const pane = page.locator('.pane-chat');
       await waitFor(() => page.locator('[data-testid=chat-row]').count(), 20_000);
+      // On a fresh demo the channel may not yet have a screenful of chat: the pointer must land on a row.
+      await waitFor(() => list.evaluate((el) => el.scrollHeight > el.clientHeight + 80), 60_000, 250);
       await page.keyboard.press('g');
       const box = await list.boundingBox();
       const atBottom = () => list.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 14);
@@ -193,6 +196,38 @@ try {
     r.check(`${w}×${h}: Edit opens the same form for that account`, (await waitFor(() => page.locator(`[data-testid=account-form][data-account-id="${id}"]`).count(), 3000)) === 1 && (await page.locator('[data-testid=account-form]').count()) === 1);
     await page.click('[data-testid=account-cancel]');
     r.check(`${w}×${h}: Cancel closes it`, (await waitFor(async () => (await page.locator('[data-testid=account-form]').count()) === 0, 2000)) === true);
+  }
+
+  // f. durations typed in the timeout dialog: "5x" is refused with a message (the dialog stays, nothing
+  //    is sent); "5m" is 300 seconds in the action that goes out.
+  {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const c = find('velora', 'lumen');
+    if (c && (await openChannel(page, c))) {
+      const item = page.locator('[data-testid=queue-item]:not(.deleted)').first();
+      const has = await waitFor(() => item.count(), 60_000, 500);
+      r.check('lumen has a held item to time out', has > 0);
+      if (has) {
+        await item.click();
+        await page.keyboard.press('Shift+T');
+        const input = page.locator('[data-testid=duration-input]');
+        r.check('T opens the timeout dialog with a duration box', (await waitFor(() => input.count(), 3000)) === 1);
+        const before = (await api(page, 'AuditLog', c.id, 200)).filter((a) => a.kind === 'timeout' && !a.actor).length;
+        await input.fill('5x');
+        await page.click('[data-testid=confirm-ok]');
+        const err = page.locator('[data-testid=duration-error]');
+        const shown = await waitFor(async () => (await err.isVisible()) && ((await err.textContent()) ?? '').trim().length > 0, 2000);
+        r.check('"5x" is refused with a message', shown === true, (await err.textContent()) ?? '');
+        r.check('… the dialog stays open', (await input.count()) === 1);
+        await page.waitForTimeout(500);
+        r.check('… and nothing is sent', (await api(page, 'AuditLog', c.id, 200)).filter((a) => a.kind === 'timeout' && !a.actor).length === before);
+        await input.fill('5m');
+        await page.click('[data-testid=confirm-ok]');
+        r.check('"5m" is accepted (the dialog closes)', (await waitFor(async () => (await input.count()) === 0, 3000)) === true);
+        const sent = await waitFor(async () => (await api(page, 'AuditLog', c.id, 200)).find((a) => a.kind === 'timeout' && !a.actor && /^300s\b/.test(a.params ?? '')), 10_000, 250);
+        r.check('… as a 300-second timeout', !!sent, JSON.stringify((await api(page, 'AuditLog', c.id, 5)).map((a) => [a.kind, a.params])));
+      }
+    }
   }
 
   r.check('no page errors', errors.length === 0, errors.slice(0, 3).join('; '));
