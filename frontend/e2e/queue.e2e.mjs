@@ -234,7 +234,12 @@ try {
         await row(rs[0].id).click({ timeout: 3000 });
       } catch {
         rs = null;
+        continue;
       }
+      // The virtual list may have put another item under the pointer between press and release (chat
+      // and rules keep changing the rows): act only once the row meant is the selected one.
+      const id = rs[0].id;
+      if (!(await waitFor(async () => (await selected()) === id, 1000))) rs = null;
     }
     if (!rs) {
       const shown = (await rows()).map((x) => `${x.id}${x.deleted ? 'd' : ''}`).join(',');
