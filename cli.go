@@ -13,7 +13,7 @@ var commands = []struct{ name, args, help string }{
 	{"", "[flags]", "open the desktop window (also: modconsole desktop)"},
 	{"serve", "[flags]", "browser mode: serve the UI on this machine and print its URL"},
 	{"demo", "[flags]", "simulated platforms, demo accounts and channels; browser mode, or the window with --window"},
-	{"team", "add-user --db URL --name NAME --role ROLE", "team mode: add a user (password read from stdin)"},
+	{"team", "add-user|list-users|set-role|disable|enable|reset-password --db URL [flags]", "team mode: manage the users (passwords read from stdin)"},
 	{"version", "", "print the version (also: modconsole --version)"},
 }
 
@@ -83,8 +83,8 @@ func commandHelp(cmd string, w io.Writer) error {
 		return nil
 	}
 	if cmd == "team" {
-		fmt.Fprintf(w, "usage: modconsole team add-user [flags]\n\n%s\n\nflags:\n", line)
-		fs, _ := teamFlags()
+		fmt.Fprintf(w, "%s\n\nflags:\n", teamUsage)
+		fs, _ := teamFlags("")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		return nil

@@ -104,6 +104,45 @@ func TestServeTeamMode(t *testing.T) {
 			t.Fatalf("team add-user %s: %v\n%s", u[0], err, out)
 		}
 	}
+	base := startTeamServe(t, bin, dbURL)
+	post := func(hc *http.Client, path, body string) int {
+		t.Helper()
+		resp, err := hc.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	anon := &http.Client{Timeout: 10 * time.Second}
+	if st := post(anon, "/api/Overview", "[]"); st != http.StatusUnauthorized {
+		t.Fatalf("logged out: %d, want 401", st)
+	}
+	client := func(name string) *http.Client {
+		jar, _ := cookiejar.New(nil)
+		hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		if st := post(hc, "/auth/login", `{"name":"`+name+`","password":"`+pw+`"}`); st != http.StatusOK {
+			t.Fatalf("login %s: %d", name, st)
+		}
+		return hc
+	}
+	obi, lea := client("obi"), client("lea")
+	if st := post(obi, "/api/Overview", "[]"); st != http.StatusOK {
+		t.Fatalf("observer reads: %d, want 200", st)
+	}
+	if st := post(obi, "/api/Act", `[{}]`); st != http.StatusForbidden {
+		t.Fatalf("observer acts: %d, want 403", st)
+	}
+	if st := post(lea, "/api/SaveRule", `[{}]`); st == http.StatusForbidden || st == http.StatusUnauthorized {
+		t.Fatalf("lead saves a rule: %d, want past the role check", st)
+	}
+}
+
+// startTeamServe starts `modconsole serve --db dbURL` (killed at the end of
+// the test), checks that it prints the login URL and no token, and returns
+// its base URL.
+func startTeamServe(t *testing.T, bin, dbURL string) string {
+	t.Helper()
 	cmd := exec.Command(bin, "serve", "--no-open", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--secrets", "memory", "--db", dbURL)
 	cmd.Env = append(os.Environ(), dbEnv+"=")
 	out, err := cmd.StdoutPipe()
@@ -140,7 +179,44 @@ func TestServeTeamMode(t *testing.T) {
 	if !strings.HasSuffix(loginURL, "/auth/login") {
 		t.Fatalf("serve printed %q, want the login URL (and no token)", loginURL)
 	}
-	base := strings.TrimSuffix(loginURL, "/auth/login")
+	return strings.TrimSuffix(loginURL, "/auth/login")
+}
+
+// TestTeamAdmin runs the real binary: list-users shows the users with their
+// role and state; set-role applies to a logged-in user's next request;
+// disable ends the user's session at once (their next request is 401) and
+// refuses their login until enable; reset-password (from stdin) ends the
+// sessions and replaces the password. Unknown users and bad roles are refused.
+func TestTeamAdmin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	var cluster pgtest.Shared
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	dbURL, err := cluster.Get(t).NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildConsole(t)
+	team := func(stdin string, args ...string) (string, error) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"team"}, args...)...)
+		cmd.Env = append(os.Environ(), dbEnv+"="+dbURL)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	const pw, pw2 = "the team's long password", "bo's brand new password"
+	for _, u := range [][2]string{{"lea", "lead"}, {"bo", "moderator"}} {
+		if out, err := team(pw+"\n", "add-user", "--name", u[0], "--role", u[1]); err != nil {
+			t.Fatalf("add-user %s: %v\n%s", u[0], err, out)
+		}
+	}
+	base := startTeamServe(t, bin, dbURL)
 	post := func(hc *http.Client, path, body string) int {
 		t.Helper()
 		resp, err := hc.Post(base+path, "application/json", strings.NewReader(body))
@@ -150,26 +226,90 @@ func TestServeTeamMode(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	anon := &http.Client{Timeout: 10 * time.Second}
-	if st := post(anon, "/api/Overview", "[]"); st != http.StatusUnauthorized {
-		t.Fatalf("logged out: %d, want 401", st)
-	}
-	client := func(name string) *http.Client {
+	login := func(name, password string) (*http.Client, int) {
 		jar, _ := cookiejar.New(nil)
 		hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-		if st := post(hc, "/auth/login", `{"name":"`+name+`","password":"`+pw+`"}`); st != http.StatusOK {
-			t.Fatalf("login %s: %d", name, st)
+		return hc, post(hc, "/auth/login", `{"name":"`+name+`","password":"`+password+`"}`)
+	}
+	bo, st := login("bo", pw)
+	if st != http.StatusOK {
+		t.Fatalf("bo logs in: %d", st)
+	}
+	// A moderator gets past the role check of Act (the empty action is then refused as invalid).
+	if st := post(bo, "/api/Act", `[{}]`); st == http.StatusForbidden || st == http.StatusUnauthorized {
+		t.Fatalf("moderator acts: %d, want past the role check", st)
+	}
+
+	out, err := team("", "list-users")
+	if err != nil {
+		t.Fatalf("list-users: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") ||
+		strings.Join(strings.Fields(lines[1])[:3], " ") != "bo moderator active" ||
+		strings.Join(strings.Fields(lines[2])[:3], " ") != "lea lead active" {
+		t.Fatalf("list-users:\n%s", out)
+	}
+
+	if out, err := team("", "set-role", "--name", "bo", "--role", "observer"); err != nil || !strings.Contains(out, "bo is now observer") {
+		t.Fatalf("set-role: %v\n%s", err, out)
+	}
+	if st := post(bo, "/api/Act", `[{}]`); st != http.StatusForbidden {
+		t.Fatalf("bo acts after becoming an observer: %d, want 403", st)
+	}
+	if st := post(bo, "/api/Overview", `[]`); st != http.StatusOK {
+		t.Fatalf("bo reads as an observer: %d, want 200 (the session stays)", st)
+	}
+
+	if out, err := team("", "disable", "--name", "bo"); err != nil || !strings.Contains(out, "bo is disabled") {
+		t.Fatalf("disable: %v\n%s", err, out)
+	}
+	if st := post(bo, "/api/Overview", `[]`); st != http.StatusUnauthorized {
+		t.Fatalf("a disabled user's next request: %d, want 401", st)
+	}
+	if _, st := login("bo", pw); st != http.StatusUnauthorized {
+		t.Fatalf("a disabled user logs in: %d, want 401", st)
+	}
+	if out, _ := team("", "list-users"); !strings.Contains(out, "disabled") {
+		t.Fatalf("list-users does not show bo disabled:\n%s", out)
+	}
+	if out, err := team("", "enable", "--name", "bo"); err != nil {
+		t.Fatalf("enable: %v\n%s", err, out)
+	}
+	bo, st = login("bo", pw)
+	if st != http.StatusOK {
+		t.Fatalf("bo logs in after enable: %d", st)
+	}
+
+	if out, err := team(pw2+"\n", "reset-password", "--name", "bo"); err != nil || !strings.Contains(out, "sessions ended") {
+		t.Fatalf("reset-password: %v\n%s", err, out)
+	}
+	if st := post(bo, "/api/Overview", `[]`); st != http.StatusUnauthorized {
+		t.Fatalf("a session after a password reset: %d, want 401", st)
+	}
+	if _, st := login("bo", pw); st != http.StatusUnauthorized {
+		t.Fatalf("the old password: %d, want 401", st)
+	}
+	if _, st := login("bo", pw2); st != http.StatusOK {
+		t.Fatalf("the new password: %d, want 200", st)
+	}
+
+	for _, c := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"set-role", "--name", "nobody", "--role", "lead"}, "not found"},
+		{"", []string{"set-role", "--name", "bo", "--role", "admin"}, "--role"},
+		{"", []string{"disable"}, "--name"},
+		{"", []string{"disable", "--name", "nobody"}, "not found"},
+		{"short\n", []string{"reset-password", "--name", "bo"}, "at least"},
+		{pw2 + "\n", []string{"reset-password", "--name", "bo", pw2}, "never an argument"},
+		{"", []string{"remove-user", "--name", "bo"}, "usage"},
+	} {
+		out, err := team(c.stdin, c.args...)
+		if err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("team %v: %v, want an error with %q:\n%s", c.args, err, c.want, out)
 		}
-		return hc
-	}
-	obi, lea := client("obi"), client("lea")
-	if st := post(obi, "/api/Overview", "[]"); st != http.StatusOK {
-		t.Fatalf("observer reads: %d, want 200", st)
-	}
-	if st := post(obi, "/api/Act", `[{}]`); st != http.StatusForbidden {
-		t.Fatalf("observer acts: %d, want 403", st)
-	}
-	if st := post(lea, "/api/SaveRule", `[{}]`); st == http.StatusForbidden || st == http.StatusUnauthorized {
-		t.Fatalf("lead saves a rule: %d, want past the role check", st)
 	}
 }

@@ -172,3 +172,87 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	}
 	return nil
 }
+
+// ListUsers returns every user, by name.
+func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
+	if !s.pg {
+		return nil, ErrNoUsers
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users u ORDER BY u.name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	return out, nil
+}
+
+// updateUser runs one UPDATE of the user called name (ErrNotFound when there
+// is none) and, when endSessions is set, deletes the user's sessions in the
+// same transaction, so their next request is logged out.
+func (s *Store) updateUser(ctx context.Context, name, set string, endSessions bool, args ...any) error {
+	if !s.pg {
+		return ErrNoUsers
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: update user %q: %w", name, err)
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.QueryRowContext(ctx, `UPDATE users SET `+set+` WHERE name = ? RETURNING id`, append(args, name)...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: user %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return fmt.Errorf("store: update user %q: %w", name, err)
+	}
+	if endSessions {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return fmt.Errorf("store: end the sessions of %q: %w", name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: update user %q: %w", name, err)
+	}
+	return nil
+}
+
+// SetUserRole changes the role of the user called name. Their sessions stay:
+// every request reads the role afresh, so the new one applies at once.
+func (s *Store) SetUserRole(ctx context.Context, name, role string) error {
+	if !validRole(role) {
+		return fmt.Errorf("%w: role %q (want lead, moderator or observer)", ErrInvalid, role)
+	}
+	return s.updateUser(ctx, name, `role = ?`, false, role)
+}
+
+// SetUserDisabled disables (or enables again) the user called name. Disabling
+// deletes the user's sessions: their next request is logged out, and they
+// cannot log in until enabled.
+func (s *Store) SetUserDisabled(ctx context.Context, name string, disabled bool) error {
+	d := 0
+	if disabled {
+		d = 1
+	}
+	return s.updateUser(ctx, name, `disabled = ?`, disabled, d)
+}
+
+// SetUserPassword replaces the password hash of the user called name and
+// ends the user's sessions (a reset password logs every browser out).
+func (s *Store) SetUserPassword(ctx context.Context, name, pwHash string) error {
+	if !strings.HasPrefix(pwHash, "$argon2id$") {
+		return fmt.Errorf("%w: the password hash must be argon2id", ErrInvalid)
+	}
+	return s.updateUser(ctx, name, `pw_hash = ?`, true, pwHash)
+}
