@@ -140,24 +140,48 @@ type pipe struct {
 	job                                 // the batch being built
 	n     int                           // events in it
 	known map[int64]map[string]struct{} // chatters known per channel
-	// lastID is the last message row id given out. numbering is off (and
-	// the writer publishes messages after the commit) while the log's
-	// largest id could not be read.
+	// lastID is the last message row id given out, blockEnd the last one
+	// the store reserved for this instance (on SQLite: no end). numbering
+	// is off (and the writer publishes messages after the commit) while no
+	// ids could be reserved.
 	lastID    int64
+	blockEnd  int64
 	numbering bool
 }
 
 // seedIDs starts (or, after the writer asked, restarts) the numbering of
-// messages from the log's largest row id.
+// messages: on SQLite from the log's largest row id, on PostgreSQL from a
+// new block of ids that no other instance sharing the database gets.
 func (p *pipe) seedIDs() {
 	p.s.reseed.Store(false)
-	max, err := p.s.st.MaxMessageID(context.Background())
+	first, last, err := p.s.st.ReserveMessageIDs(context.Background())
 	if err != nil {
 		p.s.log.Warn("message ids not known: messages reach the UI after the commit", "err", err)
 		p.numbering = false
 		return
 	}
-	p.lastID, p.numbering = maxInt(p.lastID, max), true
+	if p.s.st.Postgres() {
+		p.lastID = first - 1
+	} else {
+		p.lastID = maxInt(p.lastID, first-1)
+	}
+	p.blockEnd, p.numbering = last, true
+}
+
+// nextID gives out the next message row id, reserving a new block when
+// this one is used up; ok is false when no id could be reserved.
+func (p *pipe) nextID() (int64, bool) {
+	if !p.numbering {
+		return 0, false
+	}
+	if p.lastID >= p.blockEnd {
+		p.seedIDs()
+		if !p.numbering {
+			return 0, false
+		}
+	}
+	p.lastID++
+	return p.lastID, true
 }
 
 func maxInt(a, b int64) int64 {
@@ -272,9 +296,8 @@ func (p *pipe) add(in inbound) {
 			item.Reasons = append(item.Reasons, reason)
 		}
 		p.b.Messages = append(p.b.Messages, row)
-		if p.numbering {
-			p.lastID++
-			row.AssignedID, row.ID = p.lastID, p.lastID
+		if id, ok := p.nextID(); ok {
+			row.AssignedID, row.ID = id, id
 			p.s.recent.add(chID, m.ID, row.ID)
 			v := messageView(*row, p.s.platformOf(chID))
 			if !in.recv.IsZero() {

@@ -18,8 +18,10 @@ type MessageRow struct {
 	ID int64
 	// AssignedID, when set by the caller, is the row id WriteBatch gives the
 	// message (the ingest pipeline numbers messages itself, from
-	// MaxMessageID, so it can show them before the commit). It must be
-	// greater than every id already stored; 0 lets SQLite choose.
+	// ReserveMessageIDs, so it can show them before the commit). On SQLite
+	// it must be greater than every id already stored; on PostgreSQL it
+	// must come from a block ReserveMessageIDs gave this caller. 0 lets
+	// the database choose.
 	AssignedID int64
 	ChannelID  int64
 	Msg        chat.Message
@@ -135,11 +137,17 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 			return fmt.Errorf("store: batch: %w", err)
 		}
 		for _, m := range b.Messages {
-			if m.AssignedID != 0 && m.AssignedID <= last {
+			// On PostgreSQL ids come from disjoint blocks (ReserveMessageIDs)
+			// and another instance's may be larger: the primary key refuses
+			// a real collision (pgIDCollision).
+			if !s.pg && m.AssignedID != 0 && m.AssignedID <= last {
 				return fmt.Errorf("%w: batch: message id %d is already used (the log holds ids up to %d)", ErrInvalid, m.AssignedID, last)
 			}
 		}
 		if err := insertMessages(ctx, tx, b.Messages, prep, s.pg); err != nil {
+			if s.pg {
+				return pgIDCollision(err)
+			}
 			return err
 		}
 		if err := updateChatters(ctx, tx, b.Messages); err != nil {
@@ -158,9 +166,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 			return err
 		}
 		if s.pg {
-			// PostgreSQL indexes the generated tsvector itself; ids the
-			// caller assigned leave the identity sequence behind them.
-			return syncMessageSequence(ctx, tx, b.Messages)
+			return nil // PostgreSQL indexes the generated tsvector itself
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id > ?`, last); err != nil {
 			return fmt.Errorf("store: batch: index messages: %w", err)

@@ -4,13 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -255,21 +258,46 @@ func rebind(q string) string {
 	return b.String()
 }
 
-// syncMessageSequence moves the messages' identity sequence past the
-// largest id the batch assigned itself (the ingest pipeline numbers
-// messages), so a later insert that lets PostgreSQL choose does not collide.
-func syncMessageSequence(ctx context.Context, tx *sql.Tx, msgs []*MessageRow) error {
-	var top int64
-	for _, m := range msgs {
-		top = max(top, m.AssignedID)
+// MessageIDBlock is how many message ids one ReserveMessageIDs call
+// reserves on PostgreSQL: the step of the messages' identity sequence
+// (migration postgres/0003_message_id_blocks.sql).
+const MessageIDBlock = 1000
+
+// ReserveMessageIDs reserves ids for new messages and returns the range
+// [first, last] the caller may assign (MessageRow.AssignedID), in order.
+//
+// On PostgreSQL each call takes the next block of MessageIDBlock ids from
+// the messages' identity sequence: blocks are disjoint whoever asks (other
+// instances on the same database, rows inserted without an id), and each
+// instance's blocks increase. On SQLite, where one console owns the file,
+// the range starts after the largest id stored and has no end (last is
+// math.MaxInt64): the pipeline counts up from there as it always did.
+func (s *Store) ReserveMessageIDs(ctx context.Context) (first, last int64, err error) {
+	if !s.pg {
+		top, err := s.MaxMessageID(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		return top + 1, math.MaxInt64, nil
 	}
-	if top == 0 {
-		return nil
+	if err := s.w.QueryRowContext(ctx, `SELECT nextval('messages_id_seq')`).Scan(&first); err != nil {
+		return 0, 0, fmt.Errorf("store: reserve message ids: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('messages', 'id'), greatest(?, (SELECT last_value FROM messages_id_seq)))`, top); err != nil {
-		return fmt.Errorf("store: batch: advance message ids: %w", err)
+	return first, first + MessageIDBlock - 1, nil
+}
+
+// Postgres reports whether s is a PostgreSQL store (OpenPostgres).
+func (s *Store) Postgres() bool { return s.pg }
+
+// pgIDCollision turns PostgreSQL's unique violation on a message's primary
+// key (an assigned id another writer already used: a bug, or a sequence
+// set back by hand) into a clear ErrInvalid; other errors pass unchanged.
+func pgIDCollision(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "messages_pkey" {
+		return fmt.Errorf("%w: batch: a message id is already used (%s): ids must come from ReserveMessageIDs", ErrInvalid, pe.Detail)
 	}
-	return nil
+	return err
 }
 
 // pgIntegrityCheck is IntegrityCheck on PostgreSQL, which keeps its pages

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -221,5 +222,91 @@ func TestPostgresSurvivesServerRestart(t *testing.T) {
 	}
 	if err := s.IntegrityCheck(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Two instances (two Store handles) on one database number their messages
+// from ReserveMessageIDs and write batches at the same time, some rows
+// without an id (the sequence's own path): no id is given twice, every
+// message lands exactly once, and each instance's ids increase.
+func TestPostgresTwoInstancesMessageIDs(t *testing.T) {
+	pgOnly(t)
+	ctx := context.Background()
+	url := testDB(t)
+	a, err := OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c := seedChannel(t, a, "shared")
+	const batches, perBatch = 30, 150 // 4,500 rows per instance: several id blocks each
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	ids := make([][]int64, 2)
+	for inst, s := range []*Store{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var next, end int64 = 1, 0
+			for i := range batches {
+				rows := make([]*MessageRow, perBatch)
+				for j := range rows {
+					rows[j] = msg(c.ID, fmt.Sprintf("i%d-b%d-m%d", inst, i, j), "u", "hello")
+					if j%10 == 9 {
+						continue // the database chooses this one's id
+					}
+					if next > end {
+						if next, end, errs[inst] = s.ReserveMessageIDs(ctx); errs[inst] != nil {
+							return
+						}
+					}
+					rows[j].AssignedID = next
+					next++
+				}
+				if errs[inst] = s.WriteBatch(ctx, &Batch{Messages: rows}); errs[inst] != nil {
+					return
+				}
+				for _, r := range rows {
+					if r.Dup || r.ID == 0 || (r.AssignedID != 0 && r.ID != r.AssignedID) {
+						errs[inst] = fmt.Errorf("row %q stored as %d (assigned %d, dup %v)", r.Msg.ID, r.ID, r.AssignedID, r.Dup)
+						return
+					}
+					if r.AssignedID != 0 {
+						ids[inst] = append(ids[inst], r.ID)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+	}
+	for inst, got := range ids {
+		for i := 1; i < len(got); i++ {
+			if got[i] <= got[i-1] {
+				t.Fatalf("instance %d: id %d after %d: an instance's ids must increase", inst, got[i], got[i-1])
+			}
+		}
+	}
+	var rows, distinctIDs, distinctPIDs int
+	if err := a.r.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT id), count(DISTINCT platform_id) FROM messages`).Scan(&rows, &distinctIDs, &distinctPIDs); err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * batches * perBatch; rows != want || distinctIDs != want || distinctPIDs != want {
+		t.Fatalf("%d rows, %d distinct ids, %d distinct platform ids; want %d each", rows, distinctIDs, distinctPIDs, want)
+	}
+	// A real collision (an id another instance used) is a clear error.
+	dup := msg(c.ID, "collide", "u", "x")
+	dup.AssignedID = ids[0][0]
+	if err := b.WriteBatch(ctx, &Batch{Messages: []*MessageRow{dup}}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "already used") {
+		t.Fatalf("colliding id: %v, want ErrInvalid saying it is already used", err)
 	}
 }
