@@ -79,7 +79,10 @@ func openPostgres(ctx context.Context, url string, migs []migration) (*Store, er
 		r.Close()
 		return nil, fmt.Errorf("store: connect to %s for reading: %w", redactURL(url), err)
 	}
-	return &Store{path: redactURL(url), w: w, r: r, pg: true}, nil
+	ctl := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	ctl.SetMaxOpenConns(2)
+	ctl.SetMaxIdleConns(2)
+	return &Store{path: redactURL(url), w: w, r: r, pg: true, ctl: ctl}, nil
 }
 
 // migrateLock is the advisory lock key instances take while migrating.

@@ -45,6 +45,10 @@ type Store struct {
 	// pg is set on a PostgreSQL store (OpenPostgres): the few statements
 	// that differ from SQLite's check it.
 	pg bool
+	// ctl is PostgreSQL's coordination pool (channel leases, heartbeats,
+	// action claims): a writer of its own, so that a long batch on w never
+	// delays a lease renewal. Nil on SQLite.
+	ctl *sql.DB
 }
 
 // Open opens (creating when missing) the database at path, creating its parent
@@ -208,11 +212,15 @@ func dsn(path string, readOnly bool) string {
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes both connection pools. It is safe to call more than once.
+// Close closes the connection pools. It is safe to call more than once.
 func (s *Store) Close() error {
 	err1 := s.r.Close()
 	err2 := s.w.Close()
-	if err := errors.Join(err1, err2); err != nil {
+	var err3 error
+	if s.ctl != nil {
+		err3 = s.ctl.Close()
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
