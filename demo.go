@@ -42,6 +42,9 @@ type demoWorld struct {
 	// seedPeople) once the channels are joined: phase 0 before the people
 	// are set up, phase 1 after.
 	people func(phase int) error
+	// velora is the Velora simulator (veloraWorld only), for the tests that
+	// look at what reached it (team_multi_test.go).
+	velora *velorasim.Sim
 }
 
 // demoWorlds starts every simulator, in the order the channel list shows
@@ -58,7 +61,7 @@ func veloraWorld(scale float64) (*demoWorld, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &demoWorld{close: v.Close}
+	w := &demoWorld{close: v.Close, velora: v}
 	v.AddUser("nightmod", demoToken, "user", true)
 	rates := map[string]float64{"lumen": 3, "orbitcast": 1.5, "pixelpaws": 0.8, "quietroom": 0.5}
 	for i, owner := range []string{"lumen", "orbitcast", "pixelpaws", "quietroom"} {
