@@ -25,10 +25,6 @@ type Lease struct {
 	Live bool
 }
 
-// Postgres reports whether s is a PostgreSQL store (team mode), where
-// several instances share the database.
-func (s *Store) Postgres() bool { return s.pg }
-
 // ttlMS is d in whole milliseconds, at least 1.
 func ttlMS(d time.Duration) int64 { return max(1, d.Milliseconds()) }
 
