@@ -532,6 +532,9 @@ func (s *Store) ResolveItems(ctx context.Context, ids []int64, status string) ([
 			}
 			moved = append(moved, id)
 		}
+		if status != QueueOpen {
+			return endClaims(ctx, tx, moved...)
+		}
 		return nil
 	})
 	return moved, err

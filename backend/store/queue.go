@@ -250,6 +250,9 @@ func (s *Store) SetQueueStatus(ctx context.Context, id int64, status string) err
 			WHERE id = ?1`, msgID); err != nil {
 			return fmt.Errorf("store: queue item %d: update message: %w", id, err)
 		}
+		if status != QueueOpen {
+			return endClaims(ctx, tx, id)
+		}
 		return nil
 	})
 }
