@@ -13,7 +13,7 @@ var commands = []struct{ name, args, help string }{
 	{"", "[flags]", "open the desktop window (also: modconsole desktop)"},
 	{"serve", "[flags]", "browser mode: serve the UI on this machine and print its URL"},
 	{"demo", "[flags]", "simulated platforms, demo accounts and channels; browser mode, or the window with --window"},
-	{"team", "add-user|list-users|set-role|disable|enable|reset-password --db URL [flags]", "team mode: manage the users (passwords read from stdin)"},
+	{"team", "add-user|list-users|set-role|disable|enable|reset-password|new-key …", "team mode: manage the users (passwords read from stdin); make a secrets key"},
 	{"version", "", "print the version (also: modconsole --version)"},
 }
 
@@ -36,6 +36,9 @@ func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
 	}
 	if name == "serve" || name == "demo" {
 		fs.StringVar(&c.db, "db", "", "a postgres:// URL: keep the console's data in that PostgreSQL database (team mode; serve reads $"+dbEnv+" when it is not given; default: SQLite in --data)")
+	}
+	if name == "serve" {
+		fs.StringVar(&c.keyFile, "secrets-key-file", "", "team mode: keep the platform tokens in the team secret store, sealed in the --db database with this 32-byte key file (make it with `modconsole team new-key PATH`; every instance needs a copy, mode 0600 or 0400)")
 	}
 	if name == "desktop" || name == "demo" {
 		fs.BoolVar(&c.testDebug, "test-debug", false, "tests only: serve the window's state on 127.0.0.1 (address and token printed)")

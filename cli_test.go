@@ -23,7 +23,8 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{[]string{"demo", "-h"}, []string{"usage: modconsole demo", "-addr", "-window", "-traffic", `(default "memory")`}, nil},
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--help"}, []string{"usage: modconsole serve"}, nil},
 		{[]string{"version", "--help"}, []string{"usage: modconsole version"}, []string{"-data"}},
-		{[]string{"team", "add-user", "--help"}, []string{"usage: modconsole team SUBCOMMAND", "add-user", "list-users", "set-role", "disable", "reset-password", "-db", "-name", "-role"}, []string{"-addr", "-secrets"}},
+		{[]string{"team", "add-user", "--help"}, []string{"usage: modconsole team SUBCOMMAND", "add-user", "list-users", "set-role", "disable", "reset-password", "new-key PATH", "-db", "-name", "-role"}, []string{"  -addr string", "  -secrets string"}},
+		{[]string{"serve", "--help"}, []string{"-secrets-key-file", "team new-key"}, nil},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer

@@ -18,15 +18,15 @@ import (
 // URL; the other commands have no --db.
 func TestServeDBFlag(t *testing.T) {
 	t.Setenv(dbEnv, "")
-	c, err := parseFlags("serve", []string{"--data", t.TempDir(), "--db", "postgres://u@db/console"}, "keyring", io.Discard)
+	c, err := parseFlags("serve", []string{"--data", t.TempDir(), "--db", "postgres://u@db/console", "--secrets", "memory"}, "keyring", io.Discard)
 	if err != nil || c.db != "postgres://u@db/console" {
 		t.Fatalf("--db: %q, %v", c.db, err)
 	}
 	t.Setenv(dbEnv, "postgresql://u@db/fromenv")
-	if c, err = parseFlags("serve", []string{"--data", t.TempDir()}, "keyring", io.Discard); err != nil || c.db != "postgresql://u@db/fromenv" {
+	if c, err = parseFlags("serve", []string{"--data", t.TempDir(), "--secrets", "memory"}, "keyring", io.Discard); err != nil || c.db != "postgresql://u@db/fromenv" {
 		t.Fatalf("%s: %q, %v", dbEnv, c.db, err)
 	}
-	if c, err = parseFlags("serve", []string{"--data", t.TempDir(), "--db", "postgres://u@db/flag"}, "keyring", io.Discard); err != nil || c.db != "postgres://u@db/flag" {
+	if c, err = parseFlags("serve", []string{"--data", t.TempDir(), "--db", "postgres://u@db/flag", "--secrets", "keyring"}, "keyring", io.Discard); err != nil || c.db != "postgres://u@db/flag" {
 		t.Fatalf("--db over %s: %q, %v", dbEnv, c.db, err)
 	}
 	t.Setenv(dbEnv, "")
@@ -44,6 +44,50 @@ func TestServeDBFlag(t *testing.T) {
 	}
 	if c, err := parseFlags("demo", []string{"--db", "postgres://u@db/demo"}, "memory", io.Discard); err != nil || c.db != "postgres://u@db/demo" {
 		t.Fatalf("demo --db: %q, %v", c.db, err)
+	}
+}
+
+// TestServeSecretsFlags: team mode (serve --db) takes --secrets-key-file
+// for the team secret store, or an explicit --secrets for a per-machine
+// store, and otherwise refuses to start saying how to choose; the key file
+// needs --db and excludes --secrets; single-user serve and the demo keep
+// their defaults.
+func TestServeSecretsFlags(t *testing.T) {
+	t.Setenv(dbEnv, "")
+	const db = "postgres://u@db/console"
+	for _, c := range []struct {
+		cmd  string
+		args []string
+		want string // the secrets store chosen, or an error's words
+		fail bool
+	}{
+		{"serve", []string{"--db", db, "--secrets-key-file", "/k"}, "team", false},
+		{"serve", []string{"--db", db, "--secrets", "keyring"}, "keyring", false},
+		{"serve", []string{"--db", db, "--secrets", "memory"}, "memory", false},
+		{"serve", nil, "keyring", false},
+		{"serve", []string{"--secrets", "memory"}, "memory", false},
+		{"demo", []string{"--db", db}, "memory", false},
+		{"serve", []string{"--db", db}, "pass --secrets-key-file PATH (make the key once with `modconsole team new-key PATH`", true},
+		{"serve", []string{"--secrets-key-file", "/k"}, "--secrets-key-file needs --db", true},
+		{"serve", []string{"--db", db, "--secrets-key-file", "/k", "--secrets", "keyring"}, "exclude each other", true},
+		{"serve", []string{"--db", db, "--secrets", "team"}, "chosen with --secrets-key-file", true},
+		{"demo", []string{"--db", db, "--secrets-key-file", "/k"}, "flag provided but not defined", true},
+	} {
+		def := map[bool]string{true: "memory", false: "keyring"}[c.cmd == "demo"]
+		cfg, err := parseFlags(c.cmd, append([]string{"--data", t.TempDir()}, c.args...), def, io.Discard)
+		if c.fail {
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s %v: %v, want an error with %q", c.cmd, c.args, err, c.want)
+			}
+			continue
+		}
+		if err != nil || cfg.secrets != c.want {
+			t.Errorf("%s %v: secrets %q, %v; want %q", c.cmd, c.args, cfg.secrets, err, c.want)
+		}
+	}
+	t.Setenv(dbEnv, db)
+	if _, err := parseFlags("serve", []string{"--data", t.TempDir()}, "keyring", io.Discard); err == nil || !strings.Contains(err.Error(), "--secrets-key-file") {
+		t.Errorf("serve with %s and no secret store: %v", dbEnv, err)
 	}
 }
 

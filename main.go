@@ -10,6 +10,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -73,7 +74,9 @@ type config struct {
 	data        string
 	db          string // serve: a postgres:// URL (--db or MODCONSOLE_DB); "" = SQLite in data
 	noOpen      bool
-	secrets     string
+	secrets     string // keyring, memory, or team (set by --secrets-key-file)
+	secretsSet  bool   // --secrets was given
+	keyFile     string // serve: --secrets-key-file, the team secret store's key
 	window      bool
 	traffic     float64  // demo traffic multiplier
 	imgSrc      []string // extra image origins for the CSP (the demo's simulators)
@@ -134,6 +137,7 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 		return *cp, err
 	}
 	c := *cp
+	fs.Visit(func(f *flag.Flag) { c.secretsSet = c.secretsSet || f.Name == "secrets" })
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -150,7 +154,10 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 		return c, fmt.Errorf("--db (or %s) takes a postgres:// URL; without it the console keeps its SQLite database in --data", dbEnv)
 	}
 	if c.secrets != "keyring" && c.secrets != "memory" {
-		return c, fmt.Errorf("--secrets must be keyring or memory, not %q", c.secrets)
+		return c, fmt.Errorf("--secrets must be keyring or memory, not %q (team mode's secret store is chosen with --secrets-key-file)", c.secrets)
+	}
+	if err := c.teamSecrets(cmd); err != nil {
+		return c, err
 	}
 	if c.data == "" {
 		d, err := defaultDataDir()
@@ -163,6 +170,29 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 		c.data = d
 	}
 	return c, nil
+}
+
+// teamSecrets decides where team mode keeps the tokens: --secrets-key-file
+// picks the team secret store (and needs --db); serve --db without it
+// refuses to start unless --secrets names a per-machine store explicitly,
+// because the other instances need the tokens too.
+func (c *config) teamSecrets(cmd string) error {
+	if c.keyFile != "" {
+		if c.db == "" {
+			return fmt.Errorf("--secrets-key-file needs --db (or %s): the team secret store lives in the team's PostgreSQL database", dbEnv)
+		}
+		if c.secretsSet {
+			return errors.New("--secrets-key-file and --secrets exclude each other: with the key file the team secret store holds the tokens")
+		}
+		c.secrets = "team"
+		return nil
+	}
+	if cmd == "serve" && c.db != "" && !c.secretsSet {
+		return errors.New("team mode (serve --db) keeps the platform tokens in the team secret store: pass --secrets-key-file PATH " +
+			"(make the key once with `modconsole team new-key PATH` and give every instance a copy); " +
+			"or pass --secrets keyring to keep them in this machine's OS keyring, where the other instances cannot read them")
+	}
+	return nil
 }
 
 // dbEnv names the environment variable that gives serve its PostgreSQL
@@ -266,14 +296,37 @@ func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
 	if err := prepareDataDir(cfg.data); err != nil {
 		return nil, err
 	}
+	var key []byte
+	if cfg.keyFile != "" {
+		// Before the database: a bad key file fails at once.
+		k, err := secrets.ReadKeyFile(cfg.keyFile)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	}
 	st, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	var sec secrets.Store
-	if cfg.secrets == "memory" {
+	switch {
+	case cfg.secrets == "team":
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		sealed, err := secrets.OpenSealed(ctx, st, key)
+		cancel()
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		log.Info("tokens in the team secret store", "key_id", secrets.KeyID(key))
+		sec = sealed
+	case cfg.secrets == "memory":
 		sec = secrets.NewMemory()
-	} else {
+	default:
+		if cfg.db != "" {
+			log.Warn("team mode with the tokens in this machine's OS keyring: other instances cannot read them (use --secrets-key-file for the team secret store)")
+		}
 		sec = secrets.NewKeyring(appID)
 		if err := sec.Check(); err != nil {
 			// Keep going: the UI shows the problem and refuses to store

@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"modconsole/backend/auth"
+	"modconsole/backend/secrets"
 	"modconsole/backend/store"
 )
 
 // teamUsage lists `modconsole team`'s subcommands.
 const teamUsage = `usage: modconsole team SUBCOMMAND --db URL [flags]
+       modconsole team new-key PATH
 
 subcommands:
   add-user --name NAME --role ROLE   add a user (the password is the first line of stdin)
@@ -26,6 +28,8 @@ subcommands:
   disable --name NAME                disable a user: their sessions end, they cannot log in
   enable --name NAME                 let a disabled user log in again
   reset-password --name NAME         set a new password (first line of stdin); their sessions end
+  new-key PATH                       write a new team secret key (32 random bytes, mode 0600) for
+                                     serve --secrets-key-file; never replaces a file
 
 ROLE is lead (accounts, channels, rules, settings, team), moderator (acts) or observer (reads).`
 
@@ -59,6 +63,9 @@ func runTeam(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	sub := ""
 	if len(args) > 0 {
 		sub = args[0]
+	}
+	if sub == "new-key" {
+		return runNewKey(args[1:], stdout)
 	}
 	known := false
 	for _, s := range teamSubcommands {
@@ -155,4 +162,21 @@ func readPassword(name string, stdin io.Reader, stderr io.Writer) (string, error
 		return "", fmt.Errorf("reading the password from stdin: %w", err)
 	}
 	return auth.Hash(strings.TrimRight(line, "\r\n"), auth.DefaultParams)
+}
+
+// runNewKey runs `modconsole team new-key PATH`: a new key for the team
+// secret store (serve --secrets-key-file), 32 random bytes in a file of
+// mode 0600 that it never overwrites.
+func runNewKey(args []string, stdout io.Writer) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return errors.New("usage: modconsole team new-key PATH (writes a new 32-byte key, mode 0600; never replaces a file)")
+	}
+	id, err := secrets.WriteNewKey(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "modconsole: wrote a new team secret key to %s (key id %s)\n"+
+		"Give every instance a copy (mode 0600 or 0400, readable by the console's user only) and pass it as serve --secrets-key-file.\n"+
+		"Back it up apart from the database's backups: a dump alone opens no token, and without the key the stored tokens are lost.\n", args[0], id)
+	return nil
 }

@@ -4,17 +4,24 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"modconsole/backend/auth"
+	"modconsole/backend/chat"
+	"modconsole/backend/secrets"
 	"modconsole/backend/store"
 	"modconsole/backend/store/pgtest"
 )
@@ -78,9 +85,13 @@ func TestTeamAddUser(t *testing.T) {
 }
 
 // TestServeTeamMode runs the real binary: `team add-user` with the password
-// piped in, then `serve --db`, which prints the login URL instead of a
-// token URL; a logged-out call gets 401, the observer's login reads but
-// gets 403 on an action, the lead's login acts on rules.
+// piped in, `team new-key`, then `serve --db --secrets-key-file`, which
+// prints the login URL instead of a token URL; a logged-out call gets 401,
+// the observer's login reads but gets 403 on an action, the lead's login
+// acts on rules and saves an account whose token lands sealed in the team
+// secret store (the Overview says "team"; the key file opens it; no table
+// holds it in clear). A serve with another key, and a serve --db with no
+// secret store chosen, refuse to start and say why.
 func TestServeTeamMode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -104,7 +115,11 @@ func TestServeTeamMode(t *testing.T) {
 			t.Fatalf("team add-user %s: %v\n%s", u[0], err, out)
 		}
 	}
-	base := startTeamServe(t, bin, dbURL)
+	keyFile := filepath.Join(t.TempDir(), "team.key")
+	if out, err := exec.Command(bin, "team", "new-key", keyFile).CombinedOutput(); err != nil || !strings.Contains(string(out), "key id") {
+		t.Fatalf("team new-key: %v\n%s", err, out)
+	}
+	base := startTeamServe(t, bin, dbURL, "--secrets-key-file", keyFile)
 	post := func(hc *http.Client, path, body string) int {
 		t.Helper()
 		resp, err := hc.Post(base+path, "application/json", strings.NewReader(body))
@@ -136,14 +151,136 @@ func TestServeTeamMode(t *testing.T) {
 	if st := post(lea, "/api/SaveRule", `[{}]`); st == http.StatusForbidden || st == http.StatusUnauthorized {
 		t.Fatalf("lead saves a rule: %d, want past the role check", st)
 	}
+	checkTeamSecretStore(t, bin, base, lea, dbURL, keyFile)
 }
 
-// startTeamServe starts `modconsole serve --db dbURL` (killed at the end of
-// the test), checks that it prints the login URL and no token, and returns
-// its base URL.
-func startTeamServe(t *testing.T, bin, dbURL string) string {
+// checkTeamSecretStore: the lead saves an account with a token and a
+// further secret through the running serve; both are sealed in the team
+// secret store under the key file, and nothing in the database holds them
+// in clear. Then serve refuses another key and a team mode without a store.
+func checkTeamSecretStore(t *testing.T, bin, base string, lea *http.Client, dbURL, keyFile string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--no-open", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--secrets", "memory", "--db", dbURL)
+	const token, bot = "team-token-7c1e9a5b3d", "bridge-secret-4f2a8e6c"
+	call := func(method, body string, out any) {
+		t.Helper()
+		resp, err := lea.Post(base+"/api/"+method, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", method, resp.StatusCode, b)
+		}
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: %v in %s", method, err, b)
+		}
+	}
+	var acct struct {
+		ID       int64 `json:"id"`
+		HasToken bool  `json:"hasToken"`
+	}
+	call("SaveAccount", `[{"platform":"velora","name":"team account","settings":{"url":"http://127.0.0.1:9"},"token":"`+token+`","secrets":{"streamerbot":"`+bot+`"}}]`, &acct)
+	if acct.ID == 0 || !acct.HasToken {
+		t.Fatalf("SaveAccount answered %+v", acct)
+	}
+	var ov struct {
+		Keyring struct {
+			OK      bool   `json:"ok"`
+			Kind    string `json:"kind"`
+			Backend string `json:"backend"`
+		} `json:"keyring"`
+	}
+	call("Overview", "[]", &ov)
+	key, err := secrets.ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ov.Keyring.OK || ov.Keyring.Kind != "team" || !strings.Contains(ov.Keyring.Backend, "team secret store") || !strings.Contains(ov.Keyring.Backend, secrets.KeyID(key)) {
+		t.Fatalf("Overview's secret store: %+v", ov.Keyring)
+	}
+	ctx := context.Background()
+	st, err := store.OpenPostgres(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sec, err := secrets.OpenSealed(ctx, st, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := sec.Get(secrets.Key(chat.Velora, acct.ID, "")); err != nil || v != token {
+		t.Fatalf("the token in the team secret store: %q, %v", v, err)
+	}
+	if v, err := sec.Get(secrets.Key(chat.Velora, acct.ID, "streamerbot")); err != nil || v != bot {
+		t.Fatalf("the bridge secret in the team secret store: %q, %v", v, err)
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var tables []string
+	rows, err := conn.Query(ctx, `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
+		WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var dump strings.Builder
+	for _, tbl := range tables {
+		var s *string
+		if err := conn.QueryRow(ctx, `SELECT string_agg(x::text, E'\n') FROM `+tbl+` x`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		if s != nil {
+			dump.WriteString(*s)
+		}
+	}
+	if !strings.Contains(dump.String(), secrets.Key(chat.Velora, acct.ID, "streamerbot")) {
+		t.Fatalf("no team secret row in the scanned tables %v", tables)
+	}
+	for _, s := range []string{token, bot, hex.EncodeToString([]byte(token)), hex.EncodeToString([]byte(bot)), hex.EncodeToString(key)} {
+		if strings.Contains(dump.String(), s) {
+			t.Fatalf("the database holds %q in clear", s)
+		}
+	}
+
+	// Another key, and team mode with no secret store chosen: refused.
+	other := filepath.Join(t.TempDir(), "other.key")
+	if out, err := exec.Command(bin, "team", "new-key", other).CombinedOutput(); err != nil {
+		t.Fatalf("team new-key: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--secrets-key-file", other}, "this database's secrets were sealed with another key"},
+		{nil, "--secrets-key-file"},
+	} {
+		cmd := exec.Command(bin, append([]string{"serve", "--no-open", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dbURL}, c.args...)...)
+		cmd.Env = append(os.Environ(), dbEnv+"=")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("serve %v: %v, want a refusal with %q:\n%s", c.args, err, c.want, out)
+		}
+	}
+}
+
+// startTeamServe starts `modconsole serve --db dbURL` with args (default:
+// --secrets memory), killed at the end of the test, checks that it prints
+// the login URL and no token, and returns its base URL.
+func startTeamServe(t *testing.T, bin, dbURL string, args ...string) string {
+	t.Helper()
+	if len(args) == 0 {
+		args = []string{"--secrets", "memory"}
+	}
+	cmd := exec.Command(bin, append([]string{"serve", "--no-open", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--db", dbURL}, args...)...)
 	cmd.Env = append(os.Environ(), dbEnv+"=")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -176,7 +176,19 @@ type KeyringState struct {
 	// Saved is false when tokens live only in memory for this run (the user
 	// chose --secrets memory); the UI then says so.
 	Saved bool `json:"saved"`
+	// Kind is which store holds the tokens, for the UI's wording: "keyring"
+	// (the OS keyring), "memory" (this run only) or "team" (team mode's
+	// secret store: sealed in the team's PostgreSQL database with the
+	// instances' key, serve --secrets-key-file).
+	Kind string `json:"kind"`
 }
+
+// Secret store kinds of KeyringState.Kind.
+const (
+	SecretsKeyring = "keyring"
+	SecretsMemory  = "memory"
+	SecretsTeam    = "team"
+)
 
 // EventBatch is the name of the batched UI event.
 const EventBatch = "console:batch"

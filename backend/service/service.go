@@ -312,8 +312,13 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		return Overview{}, err
 	}
 	sh, _ := s.ShieldStatus(ctx)
-	_, inMemory := s.sec.(*secrets.Memory)
-	ks := KeyringState{OK: true, Backend: s.sec.Name(), Saved: !inMemory}
+	ks := KeyringState{OK: true, Backend: s.sec.Name(), Saved: true, Kind: SecretsKeyring}
+	switch s.sec.(type) {
+	case *secrets.Memory:
+		ks.Saved, ks.Kind = false, SecretsMemory
+	case *secrets.Sealed:
+		ks.Kind = SecretsTeam
+	}
 	if err := s.sec.Check(); err != nil {
 		ks.OK = false
 		ks.Error = err.Error()

@@ -293,7 +293,7 @@ func TestPipelineStoresQueuesAndBatches(t *testing.T) {
 		t.Errorf("versions = %+v, %v", vs, err)
 	}
 	// The in-memory secrets store is shown as not saved.
-	if ov, _ := h.svc.Overview(ctx); !ov.Keyring.OK || ov.Keyring.Saved || len(ov.Platforms) != len(chat.Platforms) {
+	if ov, _ := h.svc.Overview(ctx); !ov.Keyring.OK || ov.Keyring.Saved || ov.Keyring.Kind != SecretsMemory || len(ov.Platforms) != len(chat.Platforms) {
 		t.Errorf("overview keyring %+v, %d platforms", ov.Keyring, len(ov.Platforms))
 	}
 	// Search finds the logged text.

@@ -382,7 +382,7 @@ func (s *Service) SignIn(ctx context.Context, id int64) (SignInView, error) {
 		return SignInView{}, invalid("%s accounts sign in with a pasted token only", a.Platform)
 	}
 	if err := s.sec.Check(); err != nil {
-		return SignInView{}, fmt.Errorf("sign-in needs the OS keyring: %w", err)
+		return SignInView{}, fmt.Errorf("sign-in needs a working secret store (%s): %w", s.sec.Name(), err)
 	}
 	app := oauth.App{}
 	if v, err := s.sec.Get(secrets.Key(a.Platform, a.ID, connector.SecretClientID)); err == nil {

@@ -64,3 +64,28 @@ describe('AccountsPage: a list with an "Add account" button', () => {
     expect(el.querySelector('[data-testid=account-form]')).not.toBeNull();
   });
 });
+
+describe('AccountsPage: where the tokens are stored', () => {
+  const banner = (el: HTMLElement) => el.querySelector('[data-testid=keyring]')?.textContent ?? '';
+  it('names the OS keyring in single-user mode and the team secret store in team mode', () => {
+    const { ctx, el } = setup();
+    ctx.ov = { ...ctx.ov!, keyring: { ok: true, saved: true, kind: 'keyring', backend: 'OS keyring (Secret Service)' } };
+    flushSync();
+    expect(banner(el)).toContain('stored in the OS keyring');
+    ctx.ov = { ...ctx.ov!, keyring: { ok: true, saved: true, kind: 'team', backend: 'team secret store (PostgreSQL, key 0011223344556677)' } };
+    flushSync();
+    expect(banner(el)).toContain('stored in the team secret store');
+    expect(banner(el)).not.toContain('keyring');
+    click(el.querySelector('[data-testid=account-add]'));
+    expect(el.querySelector('[data-testid=account-form]')?.textContent).toContain('go straight to the team secret store');
+  });
+
+  it('says when the team secret store is not usable, with its error', () => {
+    const { ctx, el } = setup();
+    ctx.ov = { ...ctx.ov!, keyring: { ok: false, saved: true, kind: 'team', backend: 'team secret store (PostgreSQL, key 0011223344556677)', error: "secrets: this database's secrets were sealed with another key" } };
+    flushSync();
+    expect(banner(el)).toContain('The team secret store is not usable');
+    expect(banner(el)).toContain('sealed with another key');
+    expect(banner(el)).not.toContain('No keyring');
+  });
+});

@@ -295,6 +295,7 @@ export interface KeyringStatus {
   backend: string;
   error?: string;
   saved: boolean;
+  kind: string;
 }
 
 /** KindSpec mirrors moderation.KindSpec. */
