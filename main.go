@@ -81,6 +81,7 @@ type config struct {
 	traffic     float64  // demo traffic multiplier
 	imgSrc      []string // extra image origins for the CSP (the demo's simulators)
 	testDebug   bool     // serve the window's state for the desktop e2e (--test-debug)
+	team        bool     // serve --db: team mode (logins, channel leases); set by runServe
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -340,6 +341,9 @@ func newCore(cfg config, mode string, em service.Emitter) (*core, error) {
 		// The P3 benchmark (frontend/e2e/latency.bench.mjs) asks for
 		// per-stage timestamps on each message.
 		TraceLatency: os.Getenv("MODCONSOLE_TRACE_LATENCY") == "1",
+		// Team mode shares the channels out among the instances on the
+		// database (demo --db stays one instance holding everything).
+		Leases: cfg.team,
 	})
 	return &core{st: st, svc: svc, log: log}, nil
 }
@@ -405,6 +409,11 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 			srv.Emit(name, data)
 		}
 	})
+	// serve --db is team mode: logins by name and password instead of the
+	// printed token, and the channels shared out among the instances (demo
+	// --db keeps the token and holds every channel: its simulators are one
+	// person's).
+	cfg.team = cfg.db != "" && ready == nil
 	c, err := newCore(cfg, "browser", em)
 	if err != nil {
 		ln.Close()
@@ -412,11 +421,9 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 	}
 	defer c.close()
 	opts := httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr, ImgSrc: cfg.imgSrc}
-	// serve --db is team mode: logins by name and password instead of the
-	// printed token (demo --db keeps the token: its simulators are one
-	// person's).
-	team := cfg.db != "" && ready == nil
+	team := cfg.team
 	if team {
+		fmt.Fprintf(stdout, "modconsole: instance %s\n", c.svc.Instance())
 		opts.Token, opts.Users = "", c.st
 		if n, err := c.st.CountUsers(context.Background()); err != nil {
 			return err

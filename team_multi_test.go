@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"modconsole/backend/service"
 	velorasim "modconsole/backend/simulator/velora"
 	"modconsole/backend/store"
@@ -330,6 +332,17 @@ func (in *teamInstance) Kill9() {
 	}
 }
 
+// Stop sends SIGTERM (a clean shutdown) and waits until the process is gone.
+func (in *teamInstance) Stop() {
+	in.h.t.Helper()
+	_ = in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.done:
+	case <-time.After(30 * time.Second):
+		in.h.t.Fatalf("instance %d did not stop within 30 s of SIGTERM: %s", in.N, in.Tail())
+	}
+}
+
 // Signal sends sig (SIGSTOP freezes an instance: it neither renews its
 // leases nor sends anything until SIGCONT).
 func (in *teamInstance) Signal(sig syscall.Signal) {
@@ -387,4 +400,267 @@ func TestTeamThreeInstances(t *testing.T) {
 	if code, _, err := b.Post(teamObserver, "Act", service.ActionRequest{}); err != nil || code != http.StatusForbidden {
 		t.Fatalf("an observer's action: %d, %v; want 403", code, err)
 	}
+}
+
+// Holders returns each channel's live lease holder, by channel id.
+func (h *teamHarness) Holders() map[int64]string {
+	h.t.Helper()
+	ls, err := h.Store().Leases(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := map[int64]string{}
+	for _, l := range ls {
+		if l.Live {
+			out[l.ChannelID] = l.Holder
+		}
+	}
+	return out
+}
+
+// Channels returns the joined channels as the database has them.
+func (h *teamHarness) Channels() []store.Channel {
+	h.t.Helper()
+	chans, err := h.Store().Channels(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []store.Channel
+	for _, c := range chans {
+		if c.Joined {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ByID returns the running instance whose id is id, or nil.
+func (h *teamHarness) ByID(id string) *teamInstance {
+	for _, in := range h.Instances() {
+		if in.ID == id && in.Alive() {
+			return in
+		}
+	}
+	return nil
+}
+
+// veloraJoins counts, per Velora channel name, the simulator's sockets
+// that joined it (what the platform sees: one per channel when exactly one
+// instance holds it).
+func (h *teamHarness) veloraJoins(names []string) map[string]int {
+	byID := map[string]string{}
+	for _, n := range names {
+		if id, ok := h.Velora.ChannelID(n); ok {
+			byID[id] = n
+		}
+	}
+	out := map[string]int{}
+	for _, se := range h.Velora.Sessions() {
+		for _, id := range se.Channels {
+			if n, ok := byID[id]; ok {
+				out[n]++
+			}
+		}
+	}
+	return out
+}
+
+// sharedOut waits until every joined channel has one live holder among the
+// running instances, each Velora channel is joined by one socket on the
+// simulator and no running instance holds more than its fair share (the
+// channels over the running instances, rounded up), and returns the holders.
+func (h *teamHarness) sharedOut(within time.Duration) map[int64]string {
+	h.t.Helper()
+	var holders map[int64]string
+	Eventually(h.t, within, "every channel held by exactly one running instance", func() (bool, string) {
+		holders = h.Holders()
+		chans := h.Channels()
+		var velora []string
+		for _, c := range chans {
+			if c.Platform == "velora" {
+				velora = append(velora, c.Name)
+			}
+			if in := h.ByID(holders[c.ID]); in == nil {
+				return false, fmt.Sprintf("channel %d (%s) held by %q, not a running instance", c.ID, c.Name, holders[c.ID])
+			}
+		}
+		running, per := 0, map[string]int{}
+		for _, in := range h.Instances() {
+			if in.Alive() {
+				running++
+			}
+		}
+		for _, id := range holders {
+			per[id]++
+		}
+		for id, n := range per {
+			if share := (len(chans) + running - 1) / running; n > share {
+				return false, fmt.Sprintf("instance %s holds %d channels, beyond its share of %d", id, n, share)
+			}
+		}
+		joins := h.veloraJoins(velora)
+		for _, n := range velora {
+			if joins[n] != 1 {
+				return false, fmt.Sprintf("velora channel %s joined by %d sockets", n, joins[n])
+			}
+		}
+		return true, ""
+	})
+	return holders
+}
+
+// TestTeamFailover: three instances share the channels out (each held by
+// exactly one, each Velora channel joined by one socket on the platform,
+// no instance beyond its share); an action accepted by another instance
+// for a channel whose holder is frozen stays pending; SIGKILL of the
+// holder → another instance holds each of its channels within 15 s, joins
+// them (new chat is stored), and carries the pending action out exactly
+// once; no message row is stored twice.
+func TestTeamFailover(t *testing.T) {
+	h := newTeamHarness(t, 0.5)
+	h.Start()
+	h.Start()
+	h.Start()
+	shareStart := time.Now()
+	holders := h.sharedOut(45 * time.Second)
+	count := map[string]int{}
+	for _, id := range holders {
+		count[id]++
+	}
+	t.Logf("channels shared out %.1f s after the third instance served", time.Since(shareStart).Seconds())
+	var lumen store.Channel
+	for _, c := range h.Channels() {
+		if c.Platform == "velora" && c.Name == "lumen" {
+			lumen = c
+		}
+	}
+	victim := h.ByID(holders[lumen.ID])
+	var other *teamInstance
+	for _, in := range h.Instances() {
+		if in != victim {
+			other = in
+			break
+		}
+	}
+	t.Logf("lumen (channel %d) held by instance %d (%s); shares %v", lumen.ID, victim.N, victim.ID, count)
+
+	// Frozen, the holder neither renews nor sends: the action another
+	// instance accepts for its channel waits, pending.
+	victim.Signal(syscall.SIGSTOP)
+	nonce := fmt.Sprintf("failover check %d", time.Now().UnixNano())
+	var act service.ActionView
+	if err := other.Call(teamModerator, "Act", &act, service.ActionRequest{ChannelID: lumen.ID, Kind: "send", Text: nonce}); err != nil {
+		t.Fatal(err)
+	}
+	sent := func() int {
+		n := 0
+		for _, p := range h.Velora.Sends() {
+			if bytes.Contains(p, []byte(nonce)) {
+				n++
+			}
+		}
+		return n
+	}
+	time.Sleep(2 * time.Second)
+	if n := sent(); n != 0 {
+		t.Fatalf("the action reached the platform %d times while its channel's holder was frozen", n)
+	}
+	if row, err := h.Store().Action(context.Background(), act.ID); err != nil || row.Status != store.ActionPending {
+		t.Fatalf("action %d while the holder is frozen: %+v, %v; want pending", act.ID, row, err)
+	}
+	victimChans := []int64{}
+	for ch, id := range h.Holders() {
+		if id == victim.ID {
+			victimChans = append(victimChans, ch)
+		}
+	}
+
+	killed := time.Now()
+	victim.Kill9()
+	Eventually(t, 20*time.Second, "the dead instance's channels taken over", func() (bool, string) {
+		now := h.Holders()
+		for _, ch := range victimChans {
+			if in := h.ByID(now[ch]); in == nil || in == victim {
+				return false, fmt.Sprintf("channel %d held by %q", ch, now[ch])
+			}
+		}
+		return true, ""
+	})
+	took := time.Since(killed)
+	t.Logf("takeover: %d channels of the killed instance held by others %.1f s after SIGKILL", len(victimChans), took.Seconds())
+	if took > 15*time.Second {
+		t.Errorf("takeover took %v, want within 15 s", took)
+	}
+	heir := h.ByID(h.Holders()[lumen.ID])
+
+	// The pending action goes out once, by the new holder.
+	Eventually(t, 15*time.Second, "the pending action carried out", func() (bool, string) {
+		row, err := h.Store().Action(context.Background(), act.ID)
+		return err == nil && row.Status == store.ActionConfirmed, fmt.Sprintf("%+v %v", row, err)
+	})
+	time.Sleep(2 * time.Second) // a second sender would show by now
+	if n := sent(); n != 1 {
+		t.Fatalf("the pending action reached the platform %d times, want exactly once", n)
+	}
+	row, _ := h.Store().Action(context.Background(), act.ID)
+	owner, _ := h.Store().ActionOwner(context.Background(), act.ID)
+	if row.Attempts != 1 || owner != heir.ID {
+		t.Fatalf("action: %d attempts by %q, want 1 by the new holder %s", row.Attempts, owner, heir.ID)
+	}
+
+	// The new holder ingests the channel, and nothing is stored twice.
+	h.sharedOut(15 * time.Second)
+	line := fmt.Sprintf("after the takeover %d", time.Now().UnixNano())
+	if _, err := h.Velora.Inject("lumen", "someviewer", line); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, 10*time.Second, "chat on the taken-over channel stored", func() (bool, string) {
+		var ms []service.MessageView
+		if err := heir.Call(teamObserver, "RecentMessages", &ms, lumen.ID, 0, 50); err != nil {
+			return false, err.Error()
+		}
+		for _, m := range ms {
+			if m.Text == line {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d recent messages, not the line", len(ms))
+	})
+	dups, total := duplicateMessages(t, h.DB)
+	if dups != 0 {
+		t.Fatalf("%d (channel, platform id) pairs stored more than once", dups)
+	}
+	t.Logf("%d messages stored, none twice", total)
+
+	// A clean stop gives the leases up at once: the last instance takes
+	// the channels without waiting for them to expire.
+	heir.Stop()
+	for ch, id := range h.Holders() {
+		if id == heir.ID {
+			t.Fatalf("channel %d is still leased to the stopped instance", ch)
+		}
+	}
+	stopped := time.Now()
+	h.sharedOut(15 * time.Second)
+	t.Logf("after a clean stop, its channels held by the last instance %.1f s later", time.Since(stopped).Seconds())
+}
+
+// duplicateMessages counts the (channel, platform id) pairs stored more
+// than once, and the messages.
+func duplicateMessages(t *testing.T, dbURL string) (dups, total int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM messages WHERE platform_id IS NOT NULL
+		GROUP BY channel_id, platform_id HAVING count(*) > 1) d`).Scan(&dups); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&total); err != nil {
+		t.Fatal(err)
+	}
+	return dups, total
 }

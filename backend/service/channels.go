@@ -128,7 +128,9 @@ func (s *Service) JoinChannel(ctx context.Context, accountID int64, name string)
 	}
 	c := s.conns[a.ID]
 	s.mu.Unlock()
-	if c != nil && c.sup != nil {
+	// In team mode the instance that takes the channel's lease joins it
+	// (this one or another, within a lease scan).
+	if c != nil && c.sup != nil && s.holds(ch.ID) {
 		if err := c.sup.Join(ctx, ch.Name); err != nil {
 			s.ui.notice(Notice{Level: "error", ChannelID: ch.ID, Text: fmt.Sprintf("joining %s failed: %v", ch.Name, err)})
 		}
@@ -153,6 +155,10 @@ func (s *Service) RetryChannel(ctx context.Context, channelID int64) (ChannelVie
 	if c == nil || c.sup == nil {
 		return ChannelView{}, fmt.Errorf("%s account is not connected: %w", cs.ch.Platform, chat.ErrNotConnected)
 	}
+	if !s.holds(channelID) {
+		v, _ := s.channelView(channelID)
+		return v, errNotHeld(cs.ch)
+	}
 	err := c.sup.Retry(ctx, cs.ch.Name)
 	v, _ := s.channelView(channelID)
 	s.ui.channel(v)
@@ -174,10 +180,22 @@ func (s *Service) LeaveChannel(ctx context.Context, channelID int64) error {
 	delete(s.index[cs.ch.AccountID], cs.ch.Name)
 	c := s.conns[cs.ch.AccountID]
 	s.mu.Unlock()
-	if c != nil && c.sup != nil {
+	held := s.holds(channelID)
+	if c != nil && c.sup != nil && held {
 		if err := c.sup.Leave(ctx, cs.ch.Name); err != nil {
 			s.log.Warn("leave failed", "channel", cs.ch.Name, "err", err)
 		}
 	}
-	return s.st.SetChannelJoined(ctx, channelID, false)
+	if err := s.st.SetChannelJoined(ctx, channelID, false); err != nil {
+		return err
+	}
+	if s.leases != nil {
+		// The holder (this instance or another, at its next sync) leaves it
+		// on the platform and gives the lease up.
+		s.leases.drop(channelID)
+		if err := s.st.ReleaseLease(ctx, channelID, s.leases.id); err != nil {
+			s.log.Warn("lease not released", "channel", channelID, "err", err)
+		}
+	}
+	return nil
 }

@@ -90,7 +90,7 @@ func (s *Service) startConn(a store.Account) {
 	}
 	s.mu.Unlock()
 	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range s.leaseJoinable(a.ID, keys) {
 		c.sup.Join(ctx, k) // not connected yet: recorded for the first connect
 	}
 	sink := connector.SinkFunc(func(ev chat.Event) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,7 +136,11 @@ func (o *outbox) submit(ctx context.Context, ch store.Channel, a chat.Action, ev
 	}
 	v := o.s.actionView(*row, ch.Platform)
 	if created {
-		o.pushLocked(q, row.ID)
+		// In team mode the instance holding the channel carries it out:
+		// this one, or the holder, which finds it within a lease scan.
+		if o.s.holds(ch.ID) {
+			o.pushLocked(q, row.ID)
+		}
 		o.s.ui.action(v)
 		o.s.ui.rate(ch.ID, v.Created, rateActions)
 	}
@@ -224,6 +229,23 @@ func signal(c chan struct{}) {
 	case c <- struct{}{}:
 	default:
 	}
+}
+
+// enqueue queues action id behind acct's others unless it is queued
+// already (team mode's lease loop hands over the actions of held channels
+// that another instance accepted or left unfinished).
+func (o *outbox) enqueue(acct, id int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	for _, q := range o.queues {
+		if slices.Contains(q.ids, id) {
+			return
+		}
+	}
+	o.pushLocked(o.queueLocked(acct), id)
 }
 
 // connected wakes acct's worker when its head waits for the connection.
@@ -360,6 +382,9 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 	if row.Status == statusConfirmed || row.Status == statusFailed {
 		return stepDone
 	}
+	if !s.holds(row.ChannelID) {
+		return stepDone // team mode: another instance holds the channel now
+	}
 	s.mu.RLock()
 	c := s.conns[acct]
 	s.mu.RUnlock()
@@ -389,8 +414,22 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		}
 		return stepWaitConn
 	}
-	s.st.UpdateAction(ctx, id, statusSent, "")
-	s.st.IncAttempts(ctx, id)
+	if s.leases != nil {
+		// Team mode: the claim marks it sent only while this instance holds
+		// the channel's lease, atomically, so no two instances send it; one
+		// that lost the lease leaves it to the new holder.
+		ok, err := s.st.ClaimAction(ctx, id, s.leases.id)
+		if err != nil {
+			s.log.Warn("action not claimed", "id", id, "err", err)
+			return stepWaitConn
+		}
+		if !ok {
+			return stepDone
+		}
+	} else {
+		s.st.UpdateAction(ctx, id, statusSent, "")
+		s.st.IncAttempts(ctx, id)
+	}
 	row.Status, row.Outcome = statusSent, ""
 	s.ui.action(o.s.actionView(row, platform))
 

@@ -91,6 +91,19 @@ type Options struct {
 	// ModeratorName is the local moderator's name on notes, links and
 	// watches (stored with an empty author); default "local moderator".
 	ModeratorName string
+	// Leases shares the channels out among the instances on one PostgreSQL
+	// store (team mode): this instance joins, ingests and acts only for the
+	// channels whose lease it holds, and takes over those of an instance
+	// that died (see leases.go). Ignored on SQLite, where one instance
+	// holds every channel.
+	Leases bool
+	// Instance is this instance's id in the leases (default: host, pid and
+	// a random suffix).
+	Instance string
+	// LeaseTTL is a lease's time (default 10 s), LeaseRenew how often the
+	// holder renews (default 3 s), LeaseScan how often free leases and
+	// other instances' actions for held channels are looked for (default 1 s).
+	LeaseTTL, LeaseRenew, LeaseScan time.Duration
 }
 
 // Service is the console's application core.
@@ -124,6 +137,8 @@ type Service struct {
 	rules  atomicRules
 	ui     *uiBuffer
 	outbox *outbox
+	// leases is set in team mode (Options.Leases on PostgreSQL).
+	leases *leases
 	autos  chan autoAct // writer → auto-actor
 	// refusals remembers the rule actions a channel cannot carry out
 	// (said once each; see firstRefusal).
@@ -219,6 +234,9 @@ func New(opts Options) *Service {
 		pruneNow: make(chan struct{}, 1),
 	}
 	s.outbox = newOutbox(s)
+	if opts.Leases && opts.Store != nil && opts.Store.Postgres() {
+		s.leases = newLeases(s)
+	}
 	return s
 }
 
@@ -274,6 +292,15 @@ func (s *Service) Start(ctx context.Context) error {
 		go func() { defer started.Done(); s.startConn(a) }()
 	}
 	started.Wait()
+	if s.leases != nil {
+		// The lease loop takes this instance's share of the channels, joins
+		// them and resumes their unfinished actions (also those an instance
+		// that died left behind).
+		s.wg.Add(1)
+		s.leases.running.Store(true)
+		go func() { defer s.wg.Done(); s.leases.loop() }()
+		return nil
+	}
 	return s.outbox.resume(ctx)
 }
 
@@ -286,6 +313,9 @@ func (s *Service) Close() {
 	if s.cancel == nil {
 		return
 	}
+	if s.leases != nil {
+		s.leases.stop()
+	}
 	s.outbox.close(s.opts.ShutdownGrace)
 	s.auth.closeAll()
 	s.mu.Lock()
@@ -296,6 +326,10 @@ func (s *Service) Close() {
 	s.mu.Unlock()
 	for _, c := range conns {
 		c.stop()
+	}
+	if s.leases != nil {
+		// The channels are left: the other instances may take them at once.
+		s.leases.release()
 	}
 	s.cancel()
 	s.wg.Wait()

@@ -1,0 +1,525 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"modconsole/backend/chat"
+	"modconsole/backend/store"
+)
+
+// Lease defaults (team mode). The lease time plus one scan is the longest
+// a dead instance's channel stays without a holder: 10 s + 1 s, within
+// issue 14's 15 s; a holder renews three times per lease time, so two
+// renewals can fail in a row before it loses anything.
+const (
+	defaultLeaseTTL   = 10 * time.Second
+	defaultLeaseRenew = 3 * time.Second
+	defaultLeaseScan  = time.Second
+	// leaseMargin is how long before its lease's end (counted from the start
+	// of the renewal that set it, on this machine's monotonic clock) a
+	// holder stops acting on a channel when it could not renew: the
+	// database's end is later, so two instances never both act.
+	leaseMargin = time.Second
+)
+
+// leases shares the channels out among the instances on one PostgreSQL
+// store: each joined channel is held by one instance at a time through a
+// lease row (store.AcquireLease), which only the holder joins on the
+// platform, ingests and carries out actions for. The loop renews what this
+// instance holds, leaves what it lost, takes free or expired leases up to
+// its fair share (the joined channels over the live instances, rounded up)
+// and gives up what is beyond it, so instances started one after the other
+// end up sharing the channels.
+type leases struct {
+	s     *Service
+	id    string
+	ttl   time.Duration
+	renew time.Duration
+	scan  time.Duration
+
+	mu sync.Mutex
+	// held maps the channels this instance holds to the time (monotonic)
+	// until which it may act on them without a newer renewal.
+	held map[int64]time.Time
+	// alive is the live instance count of the last heartbeat (≥ 1).
+	alive int
+
+	running  atomic.Bool   // loop was started
+	quit     chan struct{} // closed by stop
+	done     chan struct{} // closed when loop returns
+	stopOnce sync.Once
+}
+
+// NewInstanceID returns a unique id for this process: host, pid and a
+// random suffix (a restarted process is a new instance).
+func NewInstanceID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "host"
+	}
+	b := make([]byte, 3)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+func newLeases(s *Service) *leases {
+	o := s.opts
+	l := &leases{s: s, id: o.Instance, ttl: o.LeaseTTL, renew: o.LeaseRenew, scan: o.LeaseScan, held: map[int64]time.Time{}, alive: 1,
+		quit: make(chan struct{}), done: make(chan struct{})}
+	if l.id == "" {
+		l.id = NewInstanceID()
+	}
+	if l.ttl <= 0 {
+		l.ttl = defaultLeaseTTL
+	}
+	if l.renew <= 0 {
+		l.renew = min(defaultLeaseRenew, l.ttl/3)
+	}
+	if l.scan <= 0 {
+		l.scan = min(defaultLeaseScan, l.renew)
+	}
+	return l
+}
+
+// Instance returns this instance's id in team mode (the holder named in
+// the channel leases), or "" when the service does not share channels.
+func (s *Service) Instance() string {
+	if s.leases == nil {
+		return ""
+	}
+	return s.leases.id
+}
+
+// holds reports whether this instance may join and act on channel chID:
+// always without leases; with them, while it holds a lease it renewed
+// recently enough.
+func (s *Service) holds(chID int64) bool {
+	l := s.leases
+	if l == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	until, ok := l.held[chID]
+	return ok && time.Now().Before(until)
+}
+
+// heldChannels returns the channels this instance holds, sorted.
+func (l *leases) heldChannels() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]int64, 0, len(l.held))
+	for id := range l.held {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// loop runs until stop or the end of the service. Close then gives every
+// lease up (release), so the other instances take the channels over at
+// their next scan.
+func (l *leases) loop() {
+	s := l.s
+	defer close(l.done)
+	t := time.NewTicker(l.scan)
+	defer t.Stop()
+	var lastRenew time.Time
+	for {
+		if time.Since(lastRenew) >= l.renew {
+			lastRenew = time.Now()
+			l.renewAll()
+			l.sync()
+		} else {
+			l.heartbeat()
+		}
+		l.take()
+		l.resumeActions()
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-l.quit:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stop ends the loop (the first step of Close: nothing more is taken).
+func (l *leases) stop() {
+	l.stopOnce.Do(func() { close(l.quit) })
+	if !l.running.Load() {
+		return
+	}
+	select {
+	case <-l.done:
+	case <-time.After(l.ttl):
+	}
+}
+
+// release gives every lease of this instance up (a clean shutdown, after
+// the connections stopped).
+func (l *leases) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := l.s.st.ReleaseInstance(ctx, l.id); err != nil {
+		l.s.log.Warn("leases not released: the others take the channels when they expire", "err", err)
+	}
+	l.mu.Lock()
+	clear(l.held)
+	l.mu.Unlock()
+}
+
+// renewAll beats the instance's heartbeat, renews its leases and leaves
+// the channels it lost (another instance took them, or it could not renew
+// in time).
+func (l *leases) renewAll() {
+	s := l.s
+	ctx, cancel := context.WithTimeout(s.ctx, l.renew)
+	defer cancel()
+	start := time.Now()
+	l.heartbeat()
+	ids, err := s.st.RenewLeases(ctx, l.id, l.ttl)
+	var lost []int64
+	l.mu.Lock()
+	if err != nil {
+		s.log.Warn("lease renewal failed", "err", err)
+		// Keep acting until the last good renewal runs out.
+		for id, until := range l.held {
+			if !time.Now().Before(until) {
+				lost = append(lost, id)
+				delete(l.held, id)
+			}
+		}
+	} else {
+		renewed := map[int64]bool{}
+		for _, id := range ids {
+			renewed[id] = true
+			l.held[id] = start.Add(l.ttl - leaseMargin)
+		}
+		for id := range l.held {
+			if !renewed[id] {
+				lost = append(lost, id)
+				delete(l.held, id)
+			}
+		}
+	}
+	l.mu.Unlock()
+	for _, id := range lost {
+		s.log.Info("channel lease lost", "channel", id)
+		l.leave(id)
+	}
+	// A lease row of a channel this instance does not know (another
+	// instance joined it a moment ago) waits for sync; one of a channel
+	// left since is given up.
+	for _, id := range ids {
+		s.mu.RLock()
+		_, known := s.channels[id]
+		s.mu.RUnlock()
+		if !known {
+			if err := s.st.ReleaseLease(ctx, id, l.id); err == nil {
+				l.mu.Lock()
+				delete(l.held, id)
+				l.mu.Unlock()
+			}
+		}
+	}
+}
+
+// heartbeat records this instance as alive and counts the live ones. It
+// runs at every scan: a dead instance's heartbeat then runs out before its
+// leases (renewed less often), so the survivors' shares have grown by the
+// time its channels are free.
+func (l *leases) heartbeat() {
+	s := l.s
+	ctx, cancel := context.WithTimeout(s.ctx, l.renew)
+	defer cancel()
+	n, err := s.st.Heartbeat(ctx, l.id, l.ttl)
+	if err != nil {
+		s.log.Warn("instance heartbeat failed", "err", err)
+		return
+	}
+	l.mu.Lock()
+	l.alive = max(n, 1)
+	l.mu.Unlock()
+}
+
+// sync brings the joined channels and the accounts in line with the
+// database: another instance may have added an account or joined or left
+// a channel since this one started.
+func (l *leases) sync() {
+	s := l.s
+	ctx, cancel := context.WithTimeout(s.ctx, l.renew)
+	defer cancel()
+	chans, err := s.st.Channels(ctx)
+	if err != nil {
+		s.log.Warn("channel list not read", "err", err)
+		return
+	}
+	accts, err := s.st.Accounts(ctx)
+	if err != nil {
+		s.log.Warn("account list not read", "err", err)
+		return
+	}
+	for _, a := range accts {
+		s.mu.RLock()
+		_, ok := s.conns[a.ID]
+		s.mu.RUnlock()
+		if !ok {
+			s.startConn(a)
+		}
+	}
+	joined := map[int64]bool{}
+	var added []store.Channel
+	for _, ch := range chans {
+		if !ch.Joined {
+			continue
+		}
+		joined[ch.ID] = true
+		s.mu.RLock()
+		_, ok := s.channels[ch.ID]
+		s.mu.RUnlock()
+		if !ok {
+			added = append(added, ch)
+		}
+	}
+	if len(added) > 0 {
+		counts, err := s.st.CountOpenQueue(ctx)
+		if err != nil {
+			s.log.Warn("queue counts not read", "err", err)
+		}
+		s.mu.Lock()
+		for _, ch := range added {
+			if _, ok := s.channels[ch.ID]; !ok {
+				s.addChannelLocked(ch).queueOpen = counts[ch.ID]
+			}
+		}
+		s.mu.Unlock()
+		for _, ch := range added {
+			if v, ok := s.channelView(ch.ID); ok {
+				s.ui.channel(v)
+			}
+		}
+	}
+	s.mu.Lock()
+	var gone []*channelState
+	for id, cs := range s.channels {
+		if !joined[id] {
+			gone = append(gone, cs)
+			delete(s.channels, id)
+			delete(s.index[cs.ch.AccountID], cs.ch.Name)
+		}
+	}
+	s.mu.Unlock()
+	for _, cs := range gone {
+		l.mu.Lock()
+		_, held := l.held[cs.ch.ID]
+		delete(l.held, cs.ch.ID)
+		l.mu.Unlock()
+		if held {
+			l.leaveConn(cs.ch)
+			s.st.ReleaseLease(ctx, cs.ch.ID, l.id)
+		}
+	}
+}
+
+// take acquires free or expired leases up to this instance's share, and
+// gives up one channel beyond it (the others take it at their next scan).
+func (l *leases) take() {
+	s := l.s
+	ctx, cancel := context.WithTimeout(s.ctx, l.renew)
+	defer cancel()
+	s.mu.RLock()
+	var all []store.Channel
+	for _, cs := range s.channels {
+		all = append(all, cs.ch)
+	}
+	s.mu.RUnlock()
+	if len(all) == 0 {
+		return
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	l.mu.Lock()
+	alive, nheld := l.alive, len(l.held)
+	l.mu.Unlock()
+	share := (len(all) + alive - 1) / alive
+	if nheld > share {
+		l.shed(ctx, nheld-share)
+		return
+	}
+	if nheld == share {
+		return
+	}
+	rows, err := s.st.Leases(ctx)
+	if err != nil {
+		s.log.Warn("leases not read", "err", err)
+		return
+	}
+	taken := map[int64]bool{}
+	for _, r := range rows {
+		if r.Live {
+			taken[r.ChannelID] = true
+		}
+	}
+	want := share - nheld
+	for _, ch := range all {
+		if want == 0 {
+			break
+		}
+		if taken[ch.ID] || s.holds(ch.ID) || !l.canServe(ch.AccountID) {
+			continue
+		}
+		start := time.Now()
+		ok, err := s.st.AcquireLease(ctx, ch.ID, l.id, l.ttl)
+		if err != nil {
+			s.log.Warn("lease not acquired", "channel", ch.ID, "err", err)
+			return
+		}
+		if !ok {
+			continue // another instance was quicker
+		}
+		want--
+		l.mu.Lock()
+		l.held[ch.ID] = start.Add(l.ttl - leaseMargin)
+		l.mu.Unlock()
+		s.log.Info("channel lease taken", "channel", ch.ID, "name", ch.Name, "instance", l.id)
+		l.join(ch)
+	}
+}
+
+// canServe reports whether the account's connector could be built here:
+// a channel is not taken by an instance that cannot connect it.
+func (l *leases) canServe(acct int64) bool {
+	s := l.s
+	s.mu.RLock()
+	c := s.conns[acct]
+	s.mu.RUnlock()
+	return c != nil && c.sup != nil
+}
+
+// shed gives up n of the held channels, the newest first.
+func (l *leases) shed(ctx context.Context, n int) {
+	held := l.heldChannels()
+	for i := len(held) - 1; i >= 0 && n > 0; i, n = i-1, n-1 {
+		id := held[i]
+		l.mu.Lock()
+		delete(l.held, id)
+		l.mu.Unlock()
+		l.leave(id)
+		if err := l.s.st.ReleaseLease(ctx, id, l.id); err != nil {
+			l.s.log.Warn("lease not released", "channel", id, "err", err)
+		}
+		l.s.log.Info("channel lease given up to share", "channel", id)
+	}
+}
+
+// join joins a channel this instance just took on its account's connection.
+func (l *leases) join(ch store.Channel) {
+	s := l.s
+	s.mu.RLock()
+	c := s.conns[ch.AccountID]
+	s.mu.RUnlock()
+	if c != nil && c.sup != nil {
+		if err := c.sup.Join(s.ctx, ch.Name); err != nil {
+			s.ui.notice(Notice{Level: "error", ChannelID: ch.ID, Text: fmt.Sprintf("joining %s failed: %v", ch.Name, err)})
+		}
+	}
+	if v, ok := s.channelView(ch.ID); ok {
+		s.ui.channel(v)
+	}
+}
+
+// leave leaves channel id on the platform (this instance no longer holds it).
+func (l *leases) leave(id int64) {
+	s := l.s
+	s.mu.RLock()
+	cs := s.channels[id]
+	s.mu.RUnlock()
+	if cs == nil {
+		return
+	}
+	l.leaveConn(cs.ch)
+	if v, ok := s.channelView(id); ok {
+		s.ui.channel(v)
+	}
+}
+
+func (l *leases) leaveConn(ch store.Channel) {
+	s := l.s
+	s.mu.RLock()
+	c := s.conns[ch.AccountID]
+	s.mu.RUnlock()
+	if c != nil && c.sup != nil {
+		if err := c.sup.Leave(s.ctx, ch.Name); err != nil {
+			s.log.Warn("leave failed", "channel", ch.Name, "err", err)
+		}
+	}
+}
+
+// resumeActions queues the unfinished actions of the held channels that
+// are not queued here yet: those another instance accepted for a channel
+// this one holds, and those an instance that held the channel before left
+// pending or sent when it died. The claim (store.ClaimAction) makes sure
+// one instance carries each out.
+func (l *leases) resumeActions() {
+	s := l.s
+	ctx, cancel := context.WithTimeout(s.ctx, l.renew)
+	defer cancel()
+	rows, err := s.st.HeldUnfinishedActions(ctx, l.id)
+	if err != nil {
+		s.log.Warn("held actions not read", "err", err)
+		return
+	}
+	for _, r := range rows {
+		s.mu.RLock()
+		cs := s.channels[r.ChannelID]
+		s.mu.RUnlock()
+		if cs == nil {
+			continue
+		}
+		s.outbox.enqueue(cs.ch.AccountID, r.ID)
+	}
+}
+
+// leaseJoinable filters keys (channel names of account acct) to the ones
+// this instance holds.
+func (s *Service) leaseJoinable(acct int64, keys []string) []string {
+	if s.leases == nil {
+		return keys
+	}
+	s.mu.RLock()
+	idx := s.index[acct]
+	var ids []int64
+	for _, k := range keys {
+		ids = append(ids, idx[k])
+	}
+	s.mu.RUnlock()
+	out := keys[:0]
+	for i, k := range keys {
+		if s.holds(ids[i]) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// errNotHeld is the error of a call that needs the channel's connection on
+// an instance that does not hold it.
+func errNotHeld(ch store.Channel) error {
+	return fmt.Errorf("%s is connected by another console instance: %w", ch.Name, chat.ErrNotConnected)
+}
+
+// drop forgets channel id (left by the user): it is no longer held here.
+func (l *leases) drop(id int64) {
+	l.mu.Lock()
+	delete(l.held, id)
+	l.mu.Unlock()
+}
