@@ -336,3 +336,21 @@ func (a *App) ActionGroup(id int64) (service.ActionGroupView, error) {
 
 // RetryAction mirrors service.API.
 func (a *App) RetryAction(id int64) (service.ActionView, error) { return a.api.RetryAction(a.c(), id) }
+
+// ClaimNext mirrors service.API.
+func (a *App) ClaimNext(q service.QueueQuery) (service.ClaimNextView, error) {
+	return a.api.ClaimNext(a.c(), q)
+}
+
+// ClaimItems mirrors service.API.
+func (a *App) ClaimItems(itemIDs []int64) ([]service.ClaimView, error) {
+	return a.api.ClaimItems(a.c(), itemIDs)
+}
+
+// ReleaseClaims mirrors service.API.
+func (a *App) ReleaseClaims(itemIDs []int64) error { return a.api.ReleaseClaims(a.c(), itemIDs) }
+
+// Claims mirrors service.API.
+func (a *App) Claims(q service.ClaimsQuery) ([]service.ClaimView, error) {
+	return a.api.Claims(a.c(), q)
+}

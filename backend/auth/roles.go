@@ -48,11 +48,13 @@ var methodRoles = map[string]Role{
 	"SearchMessages": Observer, "FilterAuditLog": Observer, "FilterModEvents": Observer,
 	"ChannelRates": Observer, "Export": Observer, "UserCard": Observer, "UserMessages": Observer,
 	"FindUsers": Observer, "PeopleMarks": Observer, "PlanEverywhere": Observer, "ActionGroup": Observer,
+	"Claims": Observer,
 	// Acting on chat, the queue and people.
 	"ResolveItem": Moderator, "Act": Moderator, "LinkUsers": Moderator, "UnlinkUser": Moderator,
 	"AddNote": Moderator, "DeleteNote": Moderator, "Watch": Moderator, "Unwatch": Moderator,
 	"ResolveUserItems": Moderator, "Reverse": Moderator, "BanEverywhere": Moderator,
 	"RetryAction": Moderator, "SetShield": Moderator, "RetryChannel": Moderator,
+	"ClaimNext": Moderator, "ClaimItems": Moderator, "ReleaseClaims": Moderator,
 	// Platform accounts, channels, rules and settings.
 	"SaveAccount": Lead, "RemoveAccount": Lead, "SignIn": Lead, "SignOut": Lead,
 	"JoinChannel": Lead, "LeaveChannel": Lead, "SaveRule": Lead, "DeleteRule": Lead,

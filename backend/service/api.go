@@ -139,6 +139,21 @@ type API interface {
 	ActionGroup(ctx context.Context, id int64) (ActionGroupView, error)
 	// RetryAction makes a failed ban, timeout, unban or delete again.
 	RetryAction(ctx context.Context, id int64) (ActionView, error)
+	// ClaimNext hands the caller the first open queue item matching the
+	// filters (its order; after and limit are ignored) that nobody else
+	// is looking at, continuing after the caller's last one, and claims it
+	// for ClaimTTL; the caller's other claims end. No item when every
+	// matching one is claimed.
+	ClaimNext(ctx context.Context, q QueueQuery) (ClaimNextView, error)
+	// ClaimItems claims (or renews) the open items the caller opened,
+	// unless another moderator holds them, and ends the caller's other
+	// claims; it returns the claims on them afterwards (whoever holds them).
+	ClaimItems(ctx context.Context, itemIDs []int64) ([]ClaimView, error)
+	// ReleaseClaims ends the caller's claims on the items (every claim of
+	// the caller when empty).
+	ReleaseClaims(ctx context.Context, itemIDs []int64) error
+	// Claims returns who is looking at which open queue item.
+	Claims(ctx context.Context, q ClaimsQuery) ([]ClaimView, error)
 }
 
 var _ API = (*Service)(nil)
@@ -157,6 +172,9 @@ type Overview struct {
 	RuleKinds []moderation.KindSpec `json:"ruleKinds"`
 	// Shield is Shield mode's state.
 	Shield ShieldView `json:"shield"`
+	// Me is the caller's name as claims show it: the team login's name, or
+	// "local moderator" without one.
+	Me string `json:"me"`
 }
 
 // StorageState says whether chat is being stored. A batch that cannot be

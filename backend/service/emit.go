@@ -26,6 +26,7 @@ type uiBuffer struct {
 	shieldV  *ShieldView
 	rates    map[rateKey]*RatePointView
 	peopleV  *PeopleMarksView
+	claimsV  map[int64]ClaimView
 	dirty    bool
 	// wake tells the emit loop that something changed.
 	wake chan struct{}
@@ -51,6 +52,7 @@ func (b *uiBuffer) reset() {
 	b.shieldV = nil
 	b.rates = map[rateKey]*RatePointView{}
 	b.peopleV = nil
+	b.claimsV = map[int64]ClaimView{}
 	b.dirty = false
 }
 
@@ -188,6 +190,16 @@ func (b *uiBuffer) people(v PeopleMarksView) {
 	b.mu.Unlock()
 }
 
+// claims records claim changes (the last change of an item wins).
+func (b *uiBuffer) claims(cs []ClaimView) {
+	b.mu.Lock()
+	for _, c := range cs {
+		b.claimsV[c.ItemID] = c
+	}
+	b.markLocked()
+	b.mu.Unlock()
+}
+
 // take returns the pending batch and empties the buffer; ok is false when
 // nothing changed.
 func (b *uiBuffer) take() (Batch, bool) {
@@ -233,6 +245,9 @@ func (b *uiBuffer) take() (Batch, bool) {
 	}
 	for _, a := range b.accounts {
 		out.Accounts = append(out.Accounts, a)
+	}
+	for _, c := range b.claimsV {
+		out.Claims = append(out.Claims, c)
 	}
 	out.Rates = b.ratesLocked()
 	b.reset()

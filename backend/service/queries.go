@@ -30,6 +30,7 @@ func (s *Service) Queue(ctx context.Context, channelID int64, limit int) ([]Queu
 		out = append(out, queueView(r, s.platformOfChannel(ctx, r.ChannelID)))
 	}
 	s.strikesOf(ctx, out)
+	s.claimsOf(ctx, out)
 	return out, nil
 }
 

@@ -75,6 +75,7 @@ func (s *Service) QueuePage(ctx context.Context, q QueueQuery) (QueuePageView, e
 		out.Items = append(out.Items, queueView(r, r.Msg.Platform))
 	}
 	s.strikesOf(ctx, out.Items)
+	s.claimsOf(ctx, out.Items)
 	if out.Total, err = s.st.CountQueue(ctx, f); err != nil {
 		return QueuePageView{}, err
 	}

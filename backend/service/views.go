@@ -126,6 +126,11 @@ type QueueItemView struct {
 	At        int64         `json:"at"`
 	// Strikes of the person within StrikeDays (QueuePage and Queue only).
 	Strikes int `json:"strikes,omitempty"`
+	// ClaimedBy is the moderator looking at the item (QueuePage, Queue and
+	// ClaimNext; "" = nobody), until ClaimExpires (unix ms). Later changes
+	// come as Batch.claims.
+	ClaimedBy    string `json:"claimedBy,omitempty"`
+	ClaimExpires int64  `json:"claimExpires,omitempty"`
 }
 
 // ActionRequest is a moderator's action from the UI.
@@ -232,6 +237,9 @@ type Batch struct {
 	// dropped messages included: add them to the charts.
 	Rates  []RatePointView  `json:"rates,omitempty"`
 	People *PeopleMarksView `json:"people,omitempty"` // watched and noted users, when they changed
+	// Claims are changed claims on queue items (who is looking at what);
+	// by "" ends the item's claim.
+	Claims []ClaimView `json:"claims,omitempty"`
 }
 
 // MessageUpdate changes messages already shown: deleted, purged by a ban or

@@ -41,6 +41,8 @@ var roots = []reflect.Type{
 	reflect.TypeFor[service.DryRunResult](),
 	reflect.TypeFor[service.QueueQuery](),
 	reflect.TypeFor[service.QueuePageView](),
+	reflect.TypeFor[service.ClaimNextView](),
+	reflect.TypeFor[service.ClaimsQuery](),
 	reflect.TypeFor[service.QueueCountsView](),
 	reflect.TypeFor[service.MessageContextView](),
 	reflect.TypeFor[service.SearchRequest](),

@@ -6,6 +6,7 @@ import type {
   MessageContextView, ModEventView, Overview, QueueCountsView, QueueItemView, QueuePageView, QueueQuery, RetentionView, RuleView, ShieldAuto, ShieldRequest, ShieldView, SignInView,
   EverywhereRequest, EverywhereView, NoteView, PeopleMarksView, UserCardView, UserRef, UserSuggestion, WatchView,
   SearchRequest, SearchPageView, AuditQuery, AuditPageView, ModEventQuery, ModEventPageView, RatesView, ExportRequest, ExportTicket,
+  ClaimNextView, ClaimView,
 } from './types';
 
 export function makeApi(t: Transport) {
@@ -67,6 +68,10 @@ export function makeApi(t: Transport) {
     filterModEvents: (q: ModEventQuery) => t.call<ModEventPageView>(Methods.FilterModEvents, q),
     channelRates: (channelId: number, minutes: number) => t.call<RatesView>(Methods.ChannelRates, channelId, minutes),
     exportFile: (req: ExportRequest) => t.call<ExportTicket>(Methods.Export, req),
+    claimNext: (q: QueueQuery) => t.call<ClaimNextView>(Methods.ClaimNext, q),
+    claimItems: (itemIds: number[]) => t.call<ClaimView[] | null>(Methods.ClaimItems, itemIds),
+    releaseClaims: (itemIds: number[]) => t.call<void>(Methods.ReleaseClaims, itemIds),
+    claims: (channelId: number, itemIds: number[]) => t.call<ClaimView[] | null>(Methods.Claims, { channelId, itemIds }),
   };
 }
 

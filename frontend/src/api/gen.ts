@@ -17,7 +17,7 @@ export type TokenKind = "text" | "emote" | "link";
 export const TOKENKIND_VALUES: readonly TokenKind[] = ["text", "emote", "link"];
 
 /** API_METHODS are the methods of service.API (bound in app/app.go, routed as /api/<Method>). */
-export const API_METHODS = ["Act", "ActionGroup", "AddNote", "AuditLog", "BanEverywhere", "ChannelRates", "DeleteNote", "DeleteRule", "DryRunRule", "Export", "FilterAuditLog", "FilterModEvents", "FindUsers", "JoinChannel", "LeaveChannel", "LinkUsers", "ListAccounts", "ListChannels", "ListRules", "MessageContext", "MessageVersions", "ModEvents", "Overview", "PeopleMarks", "PlanEverywhere", "Queue", "QueueCounts", "QueuePage", "RecentMessages", "RemoveAccount", "ResolveItem", "ResolveUserItems", "Retention", "RetryAction", "RetryChannel", "Reverse", "SaveAccount", "SaveRule", "Search", "SearchMessages", "SetRetention", "SetShield", "SetShieldAuto", "ShieldStatus", "SignIn", "SignOut", "UnlinkUser", "Unwatch", "UserCard", "UserMessages", "Watch"] as const;
+export const API_METHODS = ["Act", "ActionGroup", "AddNote", "AuditLog", "BanEverywhere", "ChannelRates", "ClaimItems", "ClaimNext", "Claims", "DeleteNote", "DeleteRule", "DryRunRule", "Export", "FilterAuditLog", "FilterModEvents", "FindUsers", "JoinChannel", "LeaveChannel", "LinkUsers", "ListAccounts", "ListChannels", "ListRules", "MessageContext", "MessageVersions", "ModEvents", "Overview", "PeopleMarks", "PlanEverywhere", "Queue", "QueueCounts", "QueuePage", "RecentMessages", "ReleaseClaims", "RemoveAccount", "ResolveItem", "ResolveUserItems", "Retention", "RetryAction", "RetryChannel", "Reverse", "SaveAccount", "SaveRule", "Search", "SearchMessages", "SetRetention", "SetShield", "SetShieldAuto", "ShieldStatus", "SignIn", "SignOut", "UnlinkUser", "Unwatch", "UserCard", "UserMessages", "Watch"] as const;
 
 /** AccountInput mirrors service.AccountInput. */
 export interface AccountInput {
@@ -141,6 +141,7 @@ export interface Batch {
   shield?: ShieldView | null;
   rates?: RatePointView[] | null;
   people?: PeopleMarksView | null;
+  claims?: ClaimView[] | null;
 }
 
 /** Capabilities mirrors chat.Capabilities. */
@@ -174,6 +175,25 @@ export interface ChannelView {
   capabilities: Capabilities;
   queueOpen: number;
   joinFailed?: boolean;
+}
+
+/** ClaimNextView mirrors service.ClaimNextView. */
+export interface ClaimNextView {
+  item?: QueueItemView | null;
+}
+
+/** ClaimView mirrors service.ClaimView. */
+export interface ClaimView {
+  itemId: number;
+  channelId: number;
+  by: string;
+  expires: number;
+}
+
+/** ClaimsQuery mirrors service.ClaimsQuery. */
+export interface ClaimsQuery {
+  channelId: number;
+  itemIds: number[] | null;
 }
 
 /** DryRunChannel mirrors service.DryRunChannel. */
@@ -463,6 +483,7 @@ export interface Overview {
   platforms: PlatformInfo[] | null;
   ruleKinds: KindSpec[] | null;
   shield: ShieldView;
+  me: string;
 }
 
 /** ParamSpec mirrors moderation.ParamSpec. */
@@ -523,6 +544,8 @@ export interface QueueItemView {
   status: string;
   at: number;
   strikes?: number;
+  claimedBy?: string;
+  claimExpires?: number;
 }
 
 /** QueuePageView mirrors service.QueuePageView. */

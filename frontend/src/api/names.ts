@@ -60,6 +60,10 @@ export const Methods = {
   BanEverywhere: 'BanEverywhere',
   ActionGroup: 'ActionGroup',
   RetryAction: 'RetryAction',
+  ClaimNext: 'ClaimNext',
+  ClaimItems: 'ClaimItems',
+  ReleaseClaims: 'ReleaseClaims',
+  Claims: 'Claims',
 } as const;
 
 export type MethodName = (typeof Methods)[keyof typeof Methods];
