@@ -224,8 +224,8 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET "+LoginPath, s.serveLoginPage)
 		mux.HandleFunc("POST "+LoginPath, s.serveLogin)
 		mux.HandleFunc("POST "+LogoutPath, s.serveLogout)
-		mux.HandleFunc("GET "+MePath, s.serveMe)
 	}
+	mux.HandleFunc("GET "+MePath, s.serveMe)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/api/"):

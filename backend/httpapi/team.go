@@ -93,10 +93,22 @@ func (s *Server) teamGuard(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/auth/") {
-		http.Redirect(w, r, LoginPath, http.StatusSeeOther)
+		// The app itself (static files, no data) loads without a session
+		// and shows its own login screen when /auth/me answers 401; every
+		// call and the event stream still need a session.
+		next.ServeHTTP(w, r)
 		return
 	}
-	writeError(w, http.StatusUnauthorized, "not logged in: log in at "+LoginPath)
+	writeLoggedOut(w)
+}
+
+// writeLoggedOut answers a team-mode request without a session: 401 with
+// {"error":…,"login":LoginPath}; the "login" field tells the app to show its
+// login screen (single-user mode's 401 has none).
+func writeLoggedOut(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	json.NewEncoder(w).Encode(map[string]string{"error": "not logged in: log in at " + LoginPath, "login": LoginPath})
 }
 
 // allowed reports whether the request's user may call method (always true
@@ -107,7 +119,7 @@ func (s *Server) allowed(w http.ResponseWriter, r *http.Request, method string) 
 	}
 	u, ok := sessionUser(r.Context())
 	if !ok {
-		writeError(w, http.StatusUnauthorized, "not logged in")
+		writeLoggedOut(w)
 		return false
 	}
 	if !auth.ParseRole(u.Role).May(method) {
@@ -251,13 +263,34 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "{}\n")
 }
 
-// serveMe answers who this session belongs to.
+// Me is MePath's answer: who this session belongs to and what each method
+// needs, so the app can hide what the role may not do (the server's 403
+// stays the real guard).
+type Me struct {
+	// Team is false in single-user mode (the printed token; no users, no
+	// roles, every method allowed), and then the other fields are empty.
+	Team bool   `json:"team"`
+	Name string `json:"name,omitempty"`
+	Role string `json:"role,omitempty"`
+	// Methods maps every API method to the least role that may call it.
+	Methods map[string]string `json:"methods,omitempty"`
+}
+
+// serveMe answers who this session belongs to. In single-user mode it
+// answers {"team":false} (behind the token check like every route).
 func (s *Server) serveMe(w http.ResponseWriter, r *http.Request) {
-	u, ok := sessionUser(r.Context())
-	if !ok {
-		writeError(w, http.StatusUnauthorized, "not logged in")
-		return
+	me := Me{}
+	if s.users != nil {
+		u, ok := sessionUser(r.Context())
+		if !ok {
+			writeLoggedOut(w)
+			return
+		}
+		me = Me{Team: true, Name: u.Name, Role: u.Role, Methods: make(map[string]string, len(s.routes))}
+		for name := range s.routes {
+			me.Methods[name] = auth.MethodRole(name).String()
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"name": u.Name, "role": u.Role})
+	json.NewEncoder(w).Encode(me)
 }

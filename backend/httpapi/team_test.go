@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,17 +112,22 @@ func TestTeamLoginCookieAndWrongPassword(t *testing.T) {
 			t.Errorf("login %s/%q: status %d, cookie %v; want 401 without a cookie", c.name, c.pw, resp.StatusCode, ck)
 		}
 	}
-	if resp, _ := call(t, ts, "Overview", "[]", nil); resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("logged-out call: %d, want 401", resp.StatusCode)
+	// A logged-out call is 401 with the login route, which is what makes the
+	// app show its login screen; so is /auth/me.
+	for _, get := range []func() (*http.Response, string){
+		func() (*http.Response, string) { return call(t, ts, "Overview", "[]", nil) },
+		func() (*http.Response, string) { return getPath(t, ts, MePath, nil) },
+	} {
+		resp, body := get()
+		var e map[string]string
+		if resp.StatusCode != http.StatusUnauthorized || json.Unmarshal([]byte(body), &e) != nil || e["login"] != LoginPath || e["error"] == "" {
+			t.Fatalf("logged-out call: %d %s, want 401 with the login route", resp.StatusCode, body)
+		}
 	}
-	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != LoginPath {
-		t.Fatalf("logged-out page load: %d to %q, want 303 to %s", resp.StatusCode, resp.Header.Get("Location"), LoginPath)
+	// The app's page loads without a session (its login screen is in it); it holds no data.
+	resp, body := getPath(t, ts, "/queues", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<title>console</title>") {
+		t.Fatalf("logged-out page load: %d %q, want the app", resp.StatusCode, body)
 	}
 	// The printed-token way in does not exist in team mode.
 	if resp, _ := call(t, ts, "Overview", "[]", map[string]string{"Cookie": s.CookieName() + "="}); resp.StatusCode != http.StatusUnauthorized {
@@ -138,21 +144,18 @@ func TestTeamLoginCookieAndWrongPassword(t *testing.T) {
 	if resp, body := call(t, ts, "Overview", "[]", cookieHdr(s, ck)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("logged-in call: %d %s", resp.StatusCode, body)
 	}
-	req, _ = http.NewRequest(http.MethodGet, ts.URL+MePath, nil)
-	req.Header.Set("Cookie", s.CookieName()+"="+ck.Value)
-	resp, err = http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
+	_, body = getPath(t, ts, MePath, cookieHdr(s, ck))
+	var me Me
+	if err := json.Unmarshal([]byte(body), &me); err != nil || !me.Team || me.Name != "mod" || me.Role != "moderator" {
+		t.Fatalf("me = %s (%v)", body, err)
 	}
-	var me map[string]string
-	json.NewDecoder(resp.Body).Decode(&me)
-	resp.Body.Close()
-	if me["name"] != "mod" || me["role"] != "moderator" {
-		t.Fatalf("me = %v", me)
+	// The role table for the app: every route, each with the role the server enforces.
+	if len(me.Methods) != len(s.Routes()) || me.Methods["Act"] != "moderator" || me.Methods["SaveRule"] != "lead" || me.Methods["Overview"] != "observer" {
+		t.Fatalf("me.methods = %v", me.Methods)
 	}
-	req, _ = http.NewRequest(http.MethodPost, ts.URL+LogoutPath, nil)
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+LogoutPath, nil)
 	req.Header.Set("Cookie", s.CookieName()+"="+ck.Value)
-	resp, err = http.DefaultTransport.RoundTrip(req)
+	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,5 +457,37 @@ func TestTeamRecordsWhoActed(t *testing.T) {
 	var watch service.WatchView
 	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &watch) != nil || watch.Author != "mod" {
 		t.Fatalf("Watch: %d %s; want author mod", resp.StatusCode, body)
+	}
+}
+
+// getPath GETs path with the given headers and returns the response and its body.
+func getPath(t *testing.T, ts *httptest.Server, path string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// TestMeSingleUser: in single-user mode /auth/me says so ({"team":false},
+// no role: the app shows no login screen and hides nothing), behind the
+// token like every route; a 401 there has no login route.
+func TestMeSingleUser(t *testing.T) {
+	s, ts := newServer(t)
+	resp, body := getPath(t, ts, MePath, map[string]string{"Cookie": session(s)})
+	var me map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &me) != nil || me["team"] != false || len(me) != 1 {
+		t.Fatalf("single-user /auth/me: %d %s, want {\"team\":false}", resp.StatusCode, body)
+	}
+	resp, body = getPath(t, ts, MePath, nil)
+	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(body, "login") {
+		t.Fatalf("single-user /auth/me without the cookie: %d %s, want 401 without a login route", resp.StatusCode, body)
 	}
 }

@@ -1,12 +1,12 @@
 import './style.css';
 import { mount } from 'svelte';
 import { guardNavigation, pickTransport } from './api/transport';
-import App from './ui/App.svelte';
+import Root from './ui/Root.svelte';
 
 const root = document.getElementById('app');
 if (root) {
   const transport = pickTransport();
   // Before anything renders: no link, form or drop may load another page.
   guardNavigation(window, (url) => transport.openExternal(url));
-  mount(App, { target: root, props: { transport } });
+  mount(Root, { target: root, props: { transport } });
 }

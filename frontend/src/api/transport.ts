@@ -4,6 +4,7 @@
 // by the HttpOnly session cookie alone: script never holds the session token.
 import { Events, Routes, type MethodName } from './names';
 import type { Batch } from './types';
+import { isLoginAnswer } from './session';
 
 /** StreamState describes the event stream's link, shown in the UI. */
 export interface StreamState {
@@ -20,6 +21,8 @@ export interface Transport {
   openExternal(url: string): void;
   /** onBatch registers the batch handler; resync is called after a reconnect. */
   subscribe(onBatch: (b: Batch) => void, onState: (s: StreamState) => void, onResync: () => void): void;
+  /** onSessionEnd registers what runs when a call finds team mode's session gone (401 with a login route). */
+  onSessionEnd?(cb: () => void): void;
 }
 
 interface WailsWindow {
@@ -74,7 +77,11 @@ export function backoffDelay(attempt: number, rand: () => number = Math.random):
 
 function browserTransport(): Transport {
   dropToken(window.location, window.history);
+  let sessionEnd: (() => void) | null = null;
   return {
+    onSessionEnd(cb: () => void) {
+      sessionEnd = cb;
+    },
     kind: 'browser',
     async call<T>(method: MethodName, ...args: unknown[]): Promise<T> {
       const res = await fetch(Routes.apiPrefix + method, {
@@ -84,6 +91,9 @@ function browserTransport(): Transport {
         body: JSON.stringify(args),
       });
       const text = await res.text();
+      // Team mode: the session ended (logout elsewhere, expiry, a disabled
+      // user); the app shows its login screen.
+      if (isLoginAnswer(res.status, text)) sessionEnd?.();
       if (!res.ok) {
         let msg = `${method}: HTTP ${res.status}`;
         try {

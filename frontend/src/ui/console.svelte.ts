@@ -4,6 +4,8 @@
 // component that shows state derives from it; `onFlush` hands it the
 // Changes of the batch (what the old views' update(ch) got).
 import { makeApi, type Api } from '../api/api';
+import type { MethodName } from '../api/names';
+import { denial, may, type Me } from '../api/session';
 import type { StreamState, Transport } from '../api/transport';
 import type { ActionRequest, ActionView, Batch, Overview, PeopleMarksView, QueueCountsView, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
@@ -96,8 +98,21 @@ export class Console {
   /** pageSearch focuses the shown page's own search box, when it has one. */
   pageSearch: (() => void) | null = null;
 
+  /** me is team mode's logged-in user (null in single-user mode and the desktop window: no roles). */
+  me = $state.raw<Me | null>(null);
+
   constructor(private readonly transport: Transport) {
-    this.api = makeApi(transport);
+    // A call the role may not make is refused here with the reason (a
+    // shortcut key reaches it too); the server's 403 stays the real guard.
+    this.api = makeApi({
+      kind: transport.kind,
+      call: <T>(method: MethodName, ...args: unknown[]): Promise<T> => {
+        const why = denial(this.me, method);
+        return why ? Promise.reject(new Error(why)) : transport.call<T>(method, ...args);
+      },
+      openExternal: (url) => transport.openExternal(url),
+      subscribe: (a, b, c) => transport.subscribe(a, b, c),
+    });
     this.hidden.onChange(() => { this.hiddenRev++; });
     window.addEventListener('storage', (e) => {
       if (e.key === HIDDEN_STORAGE_KEY || e.key === null) this.hidden.reload();
@@ -108,6 +123,28 @@ export class Console {
       this.now = Date.now();
       if (Math.floor(before / MINUTE) !== Math.floor(this.now / MINUTE)) this.rates.prune(this.now - KEEP_MINUTES * MINUTE);
     }, 1000);
+  }
+
+  /** may reports whether the logged-in user's role may call method (always, outside team mode). */
+  may(method: MethodName): boolean {
+    return may(this.me, method);
+  }
+
+  /**
+   * gate is an attachment for a control that calls method: when the role
+   * may not, the control is disabled and its tooltip says why.
+   * Use: <button {@attach ctx.gate('Act')}>…
+   */
+  gate(method: MethodName): (el: Element) => void {
+    return (el) => {
+      const why = denial(this.me, method);
+      if (!why) return;
+      const b = el as HTMLButtonElement;
+      b.disabled = true;
+      b.title = why;
+      b.setAttribute('aria-disabled', 'true');
+      b.dataset.denied = method;
+    };
   }
 
   get kind(): 'desktop' | 'browser' {
