@@ -10,6 +10,7 @@ import type { ChannelView, RuleView } from '../src/api/types';
 import Composer from '../src/ui/c/Composer.svelte';
 import Login from '../src/ui/c/Login.svelte';
 import RulesPage from '../src/ui/c/RulesPage.svelte';
+import Sidebar from '../src/ui/c/Sidebar.svelte';
 import Root from '../src/ui/Root.svelte';
 import { fakeConsole, mountWith, settle, type Mounted } from './harness';
 
@@ -261,6 +262,22 @@ describe('controls the role may not use', () => {
     const lead = await rules(user('lead'));
     for (const sel of ['[data-testid=rule-edit]', '[data-testid=rule-save]', 'input[aria-label="enable caps"]']) {
       expect(lead.querySelector<HTMLButtonElement>(sel)!.disabled, sel).toBe(false);
+    }
+  });
+
+  it('the sidebar: a moderator may not join or leave channels (lead), an observer neither; a lead may', async () => {
+    for (const [role, denied] of [['observer', true], ['moderator', true], ['lead', false]] as const) {
+      const { ctx } = fakeConsole();
+      ctx.me = user(role);
+      ctx.me.methods = { ...METHODS, JoinChannel: 'lead', LeaveChannel: 'lead' };
+      ctx.state.channels.set(CID, channel);
+      const m = mountWith(Sidebar, {}, ctx);
+      mounted.push(m);
+      await settle();
+      const join = m.el.querySelector<HTMLButtonElement>('.join-form button[type=submit]')!;
+      const leave = m.el.querySelector<HTMLButtonElement>('button.leave')!;
+      expect([join.disabled, leave.disabled], role).toEqual([denied, denied]);
+      expect(join.title, role).toBe(denied ? `Your role (${role}) may not do this: it needs lead.` : '');
     }
   });
 });
