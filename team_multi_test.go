@@ -511,11 +511,12 @@ func (h *teamHarness) sharedOut(within time.Duration) map[int64]string {
 
 // TestTeamFailover: three instances share the channels out (each held by
 // exactly one, each Velora channel joined by one socket on the platform,
-// no instance beyond its share); an action accepted by another instance
-// for a channel whose holder is frozen stays pending; SIGKILL of the
+// no instance beyond its share); an action accepted by an instance that
+// does not hold the channel is sent once, by the holder; one accepted
+// while the holder is frozen (SIGSTOP) stays pending; SIGKILL of the
 // holder → another instance holds each of its channels within 15 s, joins
 // them (new chat is stored), and carries the pending action out exactly
-// once; no message row is stored twice.
+// once; no message row is stored twice; a clean stop leaves no lease.
 func TestTeamFailover(t *testing.T) {
 	h := newTeamHarness(t, 0.5)
 	h.Start()
@@ -544,6 +545,30 @@ func TestTeamFailover(t *testing.T) {
 	}
 	t.Logf("lumen (channel %d) held by instance %d (%s); shares %v", lumen.ID, victim.N, victim.ID, count)
 
+	sent := func(text string) int {
+		n := 0
+		for _, p := range h.Velora.Sends() {
+			if bytes.Contains(p, []byte(text)) {
+				n++
+			}
+		}
+		return n
+	}
+	// An action accepted by an instance that does not hold the channel is
+	// carried out by the holder, once.
+	viaOther := fmt.Sprintf("via another instance %d", time.Now().UnixNano())
+	var first service.ActionView
+	if err := other.Call(teamModerator, "Act", &first, service.ActionRequest{ChannelID: lumen.ID, Kind: "send", Text: viaOther}); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, 10*time.Second, "the holder carries out another instance's action", func() (bool, string) {
+		row, err := h.Store().Action(context.Background(), first.ID)
+		return err == nil && row.Status == store.ActionConfirmed, fmt.Sprintf("%+v %v", row, err)
+	})
+	if owner, _ := h.Store().ActionOwner(context.Background(), first.ID); owner != victim.ID || sent(viaOther) != 1 {
+		t.Fatalf("another instance's action sent %d times by %q, want once by the holder %s", sent(viaOther), owner, victim.ID)
+	}
+
 	// Frozen, the holder neither renews nor sends: the action another
 	// instance accepts for its channel waits, pending.
 	victim.Signal(syscall.SIGSTOP)
@@ -552,17 +577,8 @@ func TestTeamFailover(t *testing.T) {
 	if err := other.Call(teamModerator, "Act", &act, service.ActionRequest{ChannelID: lumen.ID, Kind: "send", Text: nonce}); err != nil {
 		t.Fatal(err)
 	}
-	sent := func() int {
-		n := 0
-		for _, p := range h.Velora.Sends() {
-			if bytes.Contains(p, []byte(nonce)) {
-				n++
-			}
-		}
-		return n
-	}
 	time.Sleep(2 * time.Second)
-	if n := sent(); n != 0 {
+	if n := sent(nonce); n != 0 {
 		t.Fatalf("the action reached the platform %d times while its channel's holder was frozen", n)
 	}
 	if row, err := h.Store().Action(context.Background(), act.ID); err != nil || row.Status != store.ActionPending {
@@ -599,7 +615,7 @@ func TestTeamFailover(t *testing.T) {
 		return err == nil && row.Status == store.ActionConfirmed, fmt.Sprintf("%+v %v", row, err)
 	})
 	time.Sleep(2 * time.Second) // a second sender would show by now
-	if n := sent(); n != 1 {
+	if n := sent(nonce); n != 1 {
 		t.Fatalf("the pending action reached the platform %d times, want exactly once", n)
 	}
 	row, _ := h.Store().Action(context.Background(), act.ID)

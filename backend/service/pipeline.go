@@ -227,9 +227,10 @@ func (p *pipe) add(in inbound) {
 		return
 	}
 	chID, ok := p.channelOf(in.acct, ev.Channel)
-	if !ok {
+	if !ok || !p.s.holds(chID) {
 		// Events for a channel we do not (or no longer) watch: the platform
-		// sent them anyway, or a leave raced them. Drop quietly.
+		// sent them anyway, or a leave raced them; in team mode, a channel
+		// another instance holds now. Drop quietly.
 		return
 	}
 	p.n++
