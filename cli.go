@@ -38,6 +38,7 @@ func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
 		fs.StringVar(&c.db, "db", "", "a postgres:// URL: keep the console's data in that PostgreSQL database (team mode; serve reads $"+dbEnv+" when it is not given; default: SQLite in --data)")
 	}
 	if name == "serve" {
+		fs.StringVar(&c.publicURL, "public-url", "", "behind a reverse proxy: the URL browsers use, e.g. https://console.example.com (its host is accepted besides --addr's; https marks the session cookie Secure; give every instance behind the proxy the same URL)")
 		fs.StringVar(&c.keyFile, "secrets-key-file", "", "team mode: keep the platform tokens in the team secret store, sealed in the --db database with this 32-byte key file (make it with `modconsole team new-key PATH`; every instance needs a copy, mode 0600 or 0400)")
 	}
 	if name == "desktop" || name == "demo" {

@@ -159,3 +159,20 @@ func TestServeOpensPostgres(t *testing.T) {
 		t.Fatalf("serve --db made a SQLite database in --data (%v)", err)
 	}
 }
+
+// TestServePublicURLFlag: serve takes --public-url as a bare http(s)
+// origin and refuses anything else; the other commands have no such flag.
+func TestServePublicURLFlag(t *testing.T) {
+	t.Setenv(dbEnv, "")
+	if c, err := parseFlags("serve", []string{"--data", t.TempDir(), "--public-url", "https://console.example.com"}, "keyring", io.Discard); err != nil || c.publicURL != "https://console.example.com" {
+		t.Fatalf("--public-url: %q, %v", c.publicURL, err)
+	}
+	for _, bad := range []string{"console.example.com", "https://console.example.com/mod", "ftp://console.example.com"} {
+		if _, err := parseFlags("serve", []string{"--data", t.TempDir(), "--public-url", bad}, "keyring", io.Discard); err == nil || !strings.Contains(err.Error(), "--public-url") {
+			t.Errorf("--public-url %s: %v, want a refusal", bad, err)
+		}
+	}
+	if _, err := parseFlags("demo", []string{"--public-url", "https://x"}, "memory", io.Discard); err == nil {
+		t.Error("demo took --public-url")
+	}
+}

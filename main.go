@@ -77,6 +77,7 @@ type config struct {
 	secrets     string // keyring, memory, or team (set by --secrets-key-file)
 	secretsSet  bool   // --secrets was given
 	keyFile     string // serve: --secrets-key-file, the team secret store's key
+	publicURL   string // serve: --public-url, the address behind a reverse proxy
 	window      bool
 	traffic     float64  // demo traffic multiplier
 	imgSrc      []string // extra image origins for the CSP (the demo's simulators)
@@ -159,6 +160,11 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	}
 	if err := c.teamSecrets(cmd); err != nil {
 		return c, err
+	}
+	if c.publicURL != "" {
+		if _, _, _, err := httpapi.ParsePublicURL(c.publicURL); err != nil {
+			return c, fmt.Errorf("--public-url: %w", err)
+		}
 	}
 	if c.data == "" {
 		d, err := defaultDataDir()
@@ -420,7 +426,7 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 		return err
 	}
 	defer c.close()
-	opts := httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr, ImgSrc: cfg.imgSrc}
+	opts := httpapi.Options{API: c.svc, Assets: assets(), Token: token, Logger: c.log, Addr: addr, ImgSrc: cfg.imgSrc, PublicURL: cfg.publicURL}
 	team := cfg.team
 	if team {
 		fmt.Fprintf(stdout, "modconsole: instance %s\n", c.svc.Instance())
@@ -450,6 +456,9 @@ func runServe(cfg config, stdout io.Writer, ready func(ctx context.Context, svc 
 	if team {
 		url = fmt.Sprintf("http://%s%s", urlHost, httpapi.LoginPath)
 		fmt.Fprintf(stdout, "modconsole: team mode: log in at %s\n", url)
+		if cfg.publicURL != "" {
+			fmt.Fprintf(stdout, "modconsole: behind the reverse proxy at %s%s\n", strings.TrimSuffix(cfg.publicURL, "/"), httpapi.LoginPath)
+		}
 	} else {
 		fmt.Fprintf(stdout, "modconsole: browser mode at %s\n", url)
 	}

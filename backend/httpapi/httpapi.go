@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -86,6 +87,41 @@ type Options struct {
 	// Users turns on team mode's logins (see Users); nil keeps the single
 	// printed token of single-user mode.
 	Users Users
+	// PublicURL is the address browsers use when the server runs behind a
+	// reverse proxy, e.g. "https://console.example.com" (check it with
+	// ParsePublicURL): its host is accepted as Host and Origin besides Addr's,
+	// the session cookie is named after its port (so every instance behind
+	// the proxy uses the same name), and an https URL marks the cookie Secure.
+	PublicURL string
+}
+
+// ParsePublicURL checks a public URL (Options.PublicURL): http or https, a
+// host, no path, query, fragment or user info. It returns the host as
+// browsers send it in Host and Origin (no default port), the port the
+// cookie is named after, and whether the URL is https.
+func ParsePublicURL(raw string) (host, port string, https bool, err error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", "", false, fmt.Errorf("httpapi: public URL %q: %w", raw, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", false, fmt.Errorf("httpapi: public URL %q: want http(s)://HOST[:PORT] with no path (the console is served at the root)", raw)
+	}
+	https = u.Scheme == "https"
+	host, port = strings.ToLower(u.Hostname()), u.Port()
+	def := map[bool]string{true: "443", false: "80"}[https]
+	if port == "" {
+		port = def
+	}
+	h := host
+	if strings.Contains(h, ":") {
+		h = "[" + h + "]"
+	}
+	if port != def {
+		h += ":" + port
+	}
+	return h, port, https, nil
 }
 
 // Server serves browser mode.
@@ -96,6 +132,11 @@ type Server struct {
 	csp    string
 	log    *slog.Logger
 	routes map[string]route
+	// public is Options.PublicURL's host as browsers send it ("" = none),
+	// publicPort its port, publicHTTPS whether it is https.
+	public      string
+	publicPort  string
+	publicHTTPS bool
 	// Team mode (users set): logins, sessions and roles.
 	users   Users
 	limiter *auth.Limiter
@@ -128,6 +169,11 @@ func New(opts Options) *Server {
 	s.now = time.Now
 	s.sessionCheck = 30 * time.Second
 	s.routes = buildRoutes(opts.API)
+	if err := s.setPublic(opts.PublicURL); err != nil {
+		// main checked it with ParsePublicURL; a bad one here is ignored
+		// (only Addr's hosts are accepted) and logged.
+		log.Error("public URL ignored", "err", err)
+	}
 	s.SetAddr(opts.Addr)
 	return s
 }
@@ -159,8 +205,22 @@ func (s *Server) Routes() []string {
 	return out
 }
 
+// setPublic records Options.PublicURL ("" = none); SetAddr applies it.
+func (s *Server) setPublic(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	h, p, https, err := ParsePublicURL(raw)
+	if err != nil {
+		return err
+	}
+	s.public, s.publicPort, s.publicHTTPS = h, p, https
+	return nil
+}
+
 // SetAddr records the address the server is reachable at, for Host and
-// Origin checks, and names the session cookie after its port. Loopback
+// Origin checks, and names the session cookie after its port (after the
+// public URL's port when Options.PublicURL is set). Loopback
 // aliases of the same port are accepted too; an unspecified address
 // (0.0.0.0, [::], only with main's --allow-remote) accepts every address of
 // this machine's interfaces at that port.
@@ -185,6 +245,10 @@ func (s *Server) SetAddr(addr string) {
 				}
 			}
 		}
+	}
+	if s.public != "" {
+		hosts[s.public] = true
+		cookie = CookieName + "_" + s.publicPort
 	}
 	s.mu.Lock()
 	s.hosts = hosts
@@ -269,7 +333,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				writeError(w, http.StatusUnauthorized, "wrong session token: open the URL the console printed")
 				return
 			}
-			http.SetCookie(w, &http.Cookie{Name: s.CookieName(), Value: s.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			http.SetCookie(w, &http.Cookie{Name: s.CookieName(), Value: s.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 			u := *r.URL
 			qs := u.Query()
 			qs.Del(tokenParam)
@@ -298,6 +362,14 @@ func (s *Server) ownOrigin(origin string) bool {
 		}
 	}
 	return false
+}
+
+// secure reports whether the session cookie gets the Secure attribute: the
+// request came over TLS, the public URL is https, or a reverse proxy says the
+// browser's connection was https (X-Forwarded-Proto). Trusting the header
+// is safe here: it can only make the cookie stricter.
+func (s *Server) secure(r *http.Request) bool {
+	return r.TLS != nil || s.publicHTTPS || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
 
 // tokenParam is the query parameter of the printed URL.

@@ -228,7 +228,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.CookieName(), Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(SessionTTL / time.Second)})
+		SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: int(SessionTTL / time.Second)})
 	s.log.Info("login", "user", u.Name, "role", u.Role)
 	if form {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -258,7 +258,7 @@ func (s *Server) serveLogout(w http.ResponseWriter, r *http.Request) {
 		s.mu.RUnlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.CookieName(), Value: "", Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: -1})
+		SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: -1})
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, "{}\n")
 }
