@@ -143,6 +143,10 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if err := pgCluster.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
 	for _, s := range dryRunLogs {
 		s.st.Close()
 	}

@@ -30,7 +30,14 @@ type uiBuffer struct {
 	dirty    bool
 	// wake tells the emit loop that something changed.
 	wake chan struct{}
+	// local, when set (team mode on PostgreSQL), hears of every local
+	// queue, action and people change, which are committed by the time
+	// they reach the buffer, for the other instances (Service.noteLive).
+	local func(kind string, ids ...int64)
 }
+
+// setLocal sets the hook for local changes (before the service runs).
+func (b *uiBuffer) setLocal(f func(kind string, ids ...int64)) { b.local = f }
 
 func newUIBuffer(maxPerChannel int) *uiBuffer {
 	b := &uiBuffer{maxPerChannel: maxPerChannel, wake: make(chan struct{}, 1)}
@@ -113,28 +120,40 @@ func (b *uiBuffer) update(u MessageUpdate) {
 	b.mu.Unlock()
 }
 
-func (b *uiBuffer) queue(q QueueItemView) {
-	b.mu.Lock()
-	b.items[q.ID] = q
-	b.markLocked()
-	b.mu.Unlock()
-}
+func (b *uiBuffer) queue(q QueueItemView) { b.putQueues([]QueueItemView{q}, true) }
 
 // queues records many queue item changes at once, so they go out in one batch.
-func (b *uiBuffer) queues(qs []QueueItemView) {
+func (b *uiBuffer) queues(qs []QueueItemView) { b.putQueues(qs, true) }
+
+// putQueues records queue item changes; local ones (not another instance's)
+// are also told to the local hook.
+func (b *uiBuffer) putQueues(qs []QueueItemView, local bool) {
 	b.mu.Lock()
 	for _, q := range qs {
 		b.items[q.ID] = q
 	}
 	b.markLocked()
 	b.mu.Unlock()
+	if local && b.local != nil && len(qs) > 0 {
+		ids := make([]int64, len(qs))
+		for i, q := range qs {
+			ids[i] = q.ID
+		}
+		b.local(liveQueue, ids...)
+	}
 }
 
-func (b *uiBuffer) action(a ActionView) {
+func (b *uiBuffer) action(a ActionView) { b.putAction(a, true) }
+
+// putAction records an action's change; see putQueues for local.
+func (b *uiBuffer) putAction(a ActionView, local bool) {
 	b.mu.Lock()
 	b.actions[a.ID] = a
 	b.markLocked()
 	b.mu.Unlock()
+	if local && b.local != nil {
+		b.local(liveAction, a.ID)
+	}
 }
 
 func (b *uiBuffer) channel(c ChannelView) {
@@ -183,11 +202,17 @@ func (b *uiBuffer) shield(v ShieldView) {
 }
 
 // people records the watched and noted users after a change.
-func (b *uiBuffer) people(v PeopleMarksView) {
+func (b *uiBuffer) people(v PeopleMarksView) { b.putPeople(v, true) }
+
+// putPeople records the watched and noted users; see putQueues for local.
+func (b *uiBuffer) putPeople(v PeopleMarksView, local bool) {
 	b.mu.Lock()
 	b.peopleV = &v
 	b.markLocked()
 	b.mu.Unlock()
+	if local && b.local != nil {
+		b.local(livePeople)
+	}
 }
 
 // claims records claim changes (the last change of an item wins).

@@ -383,6 +383,7 @@ func (s *Service) LinkUsers(ctx context.Context, a, b UserRef) (PersonView, erro
 	if err != nil {
 		return PersonView{}, storeInvalid(err)
 	}
+	s.noteLive(livePeople)
 	out := PersonView{ID: pid, Members: make([]LinkedUserView, 0, len(links))}
 	for _, l := range links {
 		out.Members = append(out.Members, LinkedUserView{User: l.User, LinkedBy: s.authorName(l.Actor), LinkedAt: l.Created.UnixMilli()})
@@ -398,6 +399,7 @@ func (s *Service) UnlinkUser(ctx context.Context, u UserRef) error {
 	if err := s.st.Unlink(ctx, u); err != nil {
 		return notFound(err, "linked user %s", u.Key())
 	}
+	s.noteLive(livePeople)
 	return nil
 }
 

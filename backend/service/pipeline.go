@@ -454,6 +454,7 @@ func (s *Service) commit(j job) {
 		} else {
 			s.retractRepeats(b)
 			s.publish(b)
+			s.noteBatch(b)
 			s.handOffAutos(j.autos)
 		}
 	}

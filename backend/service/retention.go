@@ -105,6 +105,7 @@ func (s *Service) SetRetention(ctx context.Context, v RetentionView) (RetentionV
 	if err := s.st.SetSetting(ctx, retentionKey, v); err != nil {
 		return RetentionView{}, fmt.Errorf("service: set retention: %w", err)
 	}
+	s.noteLive(liveSettings)
 	if size, err := s.st.FileSize(ctx); err == nil {
 		v.UsedBytes = size.UsedBytes()
 	}

@@ -82,6 +82,7 @@ func (s *Service) SaveRule(ctx context.Context, r RuleView) (RuleView, error) {
 	if err := s.st.SaveRule(ctx, &row); err != nil {
 		return RuleView{}, notFound(err, "rule %d", r.ID)
 	}
+	s.noteLive(liveRules)
 	if err := s.reloadRules(ctx); err != nil {
 		return RuleView{}, err
 	}
@@ -93,5 +94,6 @@ func (s *Service) DeleteRule(ctx context.Context, id int64) error {
 	if err := s.st.DeleteRule(ctx, id); err != nil {
 		return notFound(err, "rule %d", id)
 	}
+	s.noteLive(liveRules)
 	return s.reloadRules(ctx)
 }

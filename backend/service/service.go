@@ -97,8 +97,9 @@ type Options struct {
 	// that died (see leases.go). Ignored on SQLite, where one instance
 	// holds every channel.
 	Leases bool
-	// Instance is this instance's id in the leases (default: host, pid and
-	// a random suffix).
+	// Instance is this instance's id in the leases and in the live updates
+	// other instances on the same PostgreSQL database receive (live.go)
+	// (default: host, pid and a random suffix).
 	Instance string
 	// LeaseTTL is a lease's time (default 10 s), LeaseRenew how often the
 	// holder renews (default 3 s), LeaseScan how often free leases and
@@ -155,6 +156,10 @@ type Service struct {
 	shield   ShieldView
 	surge    *surgeDetector
 	watches  atomicWatches
+
+	// live publishes this instance's changes to, and shows those of,
+	// the other instances on the same PostgreSQL database; nil on SQLite.
+	live *liveSync
 
 	storeMu  sync.Mutex
 	storeErr error // last batch write error, nil after a success
@@ -269,6 +274,9 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	if err := s.startLive(ctx); err != nil {
+		return fmt.Errorf("service: live updates: %w", err)
+	}
 
 	s.wg.Add(7)
 	go func() { defer s.wg.Done(); s.retentionLoop() }()

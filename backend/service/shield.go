@@ -319,7 +319,11 @@ func (s *Service) shieldOffLocked(ctx context.Context, reason string) {
 }
 
 func (s *Service) saveShieldLocked(ctx context.Context) error {
-	return s.st.SetSetting(ctx, shieldKey, s.shield)
+	if err := s.st.SetSetting(ctx, shieldKey, s.shield); err != nil {
+		return err
+	}
+	s.noteLive(liveSettings)
+	return nil
 }
 
 // loadShield restores Shield's state at start; an expired Shield is

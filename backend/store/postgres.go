@@ -82,7 +82,7 @@ func openPostgres(ctx context.Context, url string, migs []migration) (*Store, er
 	ctl := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	ctl.SetMaxOpenConns(2)
 	ctl.SetMaxIdleConns(2)
-	return &Store{path: redactURL(url), w: w, r: r, pg: true, ctl: ctl}, nil
+	return &Store{path: redactURL(url), w: w, r: r, pg: true, ctl: ctl, pgcfg: cfg.Copy()}, nil
 }
 
 // migrateLock is the advisory lock key instances take while migrating.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -310,3 +311,71 @@ func TestPostgresTwoInstancesMessageIDs(t *testing.T) {
 		t.Fatalf("colliding id: %v, want ErrInvalid saying it is already used", err)
 	}
 }
+
+// Live notes: ids fold into ranges; a long scattered list is split into
+// several notes, each under NOTIFY's 8,000-byte limit (PostgreSQL refuses a
+// longer payload); a listener gets them all, in order, with the
+// publisher's name, and live_events keeps them for catching up.
+func TestPostgresLiveNotes(t *testing.T) {
+	if got := LiveRanges([]int64{7, 3, 4, 5, 9, 4}); fmt.Sprint(got) != "[[3 5] [7 7] [9 9]]" {
+		t.Errorf("LiveRanges = %v", got)
+	}
+	pgOnly(t)
+	ctx := context.Background()
+	s := openTest(t)
+	if _, err := openTestLive(s, ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty instance name: %v", err)
+	}
+	pub, err := openTestLive(s, "pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	sub, err := openTestLive(s, "sub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := sub.Listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var ids []int64
+	for i := range int64(3000) {
+		ids = append(ids, 1_000_000_000+i*3) // no two adjacent: 3,000 ranges
+	}
+	if err := pub.Publish(ctx, "msg", ids); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Publish(ctx, "rules", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	var notes int
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		n, err := ln.Next(wctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Instance != "pub" {
+			t.Fatalf("note from %q", n.Instance)
+		}
+		if n.Kind == "rules" {
+			break
+		}
+		notes++
+		got = append(got, n.IDs()...)
+	}
+	if notes < 2 || !slices.Equal(got, ids) {
+		t.Fatalf("%d notes with %d ids, want the 3,000 ids split over several notes", notes, len(got))
+	}
+	stored, err := s.LiveNotesSince(ctx, 0)
+	if err != nil || len(stored) != notes+1 || stored[len(stored)-1].Kind != "rules" {
+		t.Fatalf("live_events holds %d notes (%v), want %d", len(stored), err, notes+1)
+	}
+}
+
+// openTestLive is Store.Live with a background context.
+func openTestLive(s *Store, name string) (*Live, error) { return s.Live(context.Background(), name) }

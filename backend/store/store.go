@@ -27,6 +27,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -49,6 +50,9 @@ type Store struct {
 	// action claims): a writer of its own, so that a long batch on w never
 	// delays a lease renewal. Nil on SQLite.
 	ctl *sql.DB
+	// pgcfg is the PostgreSQL connection's configuration (for the live
+	// updates' own connections, live.go); nil on SQLite.
+	pgcfg *pgx.ConnConfig
 }
 
 // Open opens (creating when missing) the database at path, creating its parent
