@@ -424,6 +424,10 @@ func (l *leases) shed(ctx context.Context, n int) {
 // join joins a channel this instance just took on its account's connection.
 func (l *leases) join(ch store.Channel) {
 	s := l.s
+	// The channel's next messages get ids from a fresh block, above every
+	// block reserved before, the previous holder's included: a channel's
+	// ids keep increasing with time across a handover (decisions/team.md).
+	s.reseed.Store(true)
 	s.mu.RLock()
 	c := s.conns[ch.AccountID]
 	s.mu.RUnlock()
