@@ -7,10 +7,11 @@ import { makeApi, type Api } from '../api/api';
 import type { MethodName } from '../api/names';
 import { denial, may, type Me } from '../api/session';
 import type { StreamState, Transport } from '../api/transport';
-import type { ActionRequest, ActionView, Batch, Overview, PeopleMarksView, QueueCountsView, ShieldView } from '../api/types';
+import type { ActionRequest, ActionView, Batch, ClaimView, Overview, PeopleMarksView, QueueCountsView, QueueItemView, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { KEEP_MINUTES, MINUTE, RateStore } from '../state/rates';
 import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
+import { ClaimSet } from './claims';
 import { ActionFailures, type Route } from './ctx';
 import { Marks } from './marks';
 import { UNDO_MS, UndoTracker, type UndoToast } from './undo';
@@ -77,6 +78,9 @@ export class Console {
   /** marks are the watched and noted users chat marks; marksRev counts their changes. */
   readonly marks = new Marks();
   marksRev = $state(0);
+  /** claims say who is looking at which queue item (team mode); claimsRev counts their changes. */
+  readonly claims = new ClaimSet();
+  claimsRev = $state(0);
   /** undos are the shown undo toasts (c/UndoToasts.svelte). */
   undos = $state<UndoToast[]>([]);
   private cardReturn: HTMLElement | null = null;
@@ -161,6 +165,7 @@ export class Console {
     try {
       const ov = await this.api.overview();
       this.ov = ov;
+      this.claims.me = ov.me ?? '';
       this.shield = ov.shield ?? null;
       this.state.accounts = new Map((ov.accounts ?? []).map((a) => [a.id, a]));
       this.state.channels = new Map((ov.channels ?? []).map((c) => [c.id, c]));
@@ -170,6 +175,8 @@ export class Console {
     try {
       const q = (await this.api.queue(0, QUEUE_LIMIT)) ?? [];
       this.state.queue = new Map(q.filter((x) => x.status === 'open').map((x) => [x.id, x]));
+      this.claims.clear();
+      this.setClaims(null, q);
       this.loadedQueue = q.length < QUEUE_LIMIT;
     } catch (e) {
       this.toast('error', (e as Error).message, 'Could not load the queue');
@@ -194,6 +201,13 @@ export class Console {
     } catch (e) {
       this.toast('warn', (e as Error).message, 'Could not load the message rates');
     }
+  }
+
+  /** setClaims folds claim changes (a batch's or an answer's) and the claims queue items were read with. */
+  setClaims(list: ClaimView[] | null | undefined, items: QueueItemView[] = []): void {
+    const a = this.claims.apply(list);
+    const b = this.claims.fromItems(items);
+    if (a || b) this.claimsRev++;
   }
 
   private setMarks(v: PeopleMarksView | null | undefined): void {
@@ -241,6 +255,7 @@ export class Console {
   private onBatch(b: Batch): void {
     if (b.shield) this.shield = b.shield;
     if (b.people) this.setMarks(b.people);
+    if (b.claims?.length) this.setClaims(b.claims);
     this.pending = applyBatch(this.state, b, this.pending ?? emptyChanges());
     this.rates.add(b.rates);
     for (const a of b.actions ?? []) {
