@@ -51,6 +51,11 @@ type leases struct {
 	held map[int64]time.Time
 	// alive is the live instance count of the last heartbeat (≥ 1).
 	alive int
+	// freeSince is when each channel was first seen without a live lease
+	// (since it last had one); adopted marks the channels taken beyond the
+	// share because they stayed free for a lease time.
+	freeSince map[int64]time.Time
+	adopted   map[int64]bool
 
 	running  atomic.Bool   // loop was started
 	quit     chan struct{} // closed by stop
@@ -73,6 +78,7 @@ func NewInstanceID() string {
 func newLeases(s *Service) *leases {
 	o := s.opts
 	l := &leases{s: s, id: o.Instance, ttl: o.LeaseTTL, renew: o.LeaseRenew, scan: o.LeaseScan, held: map[int64]time.Time{}, alive: 1,
+		freeSince: map[int64]time.Time{}, adopted: map[int64]bool{},
 		quit: make(chan struct{}), done: make(chan struct{})}
 	if l.id == "" {
 		l.id = NewInstanceID()
@@ -175,6 +181,7 @@ func (l *leases) release() {
 	}
 	l.mu.Lock()
 	clear(l.held)
+	clear(l.adopted)
 	l.mu.Unlock()
 }
 
@@ -196,7 +203,7 @@ func (l *leases) renewAll() {
 		for id, until := range l.held {
 			if !time.Now().Before(until) {
 				lost = append(lost, id)
-				delete(l.held, id)
+				l.forgetLocked(id)
 			}
 		}
 	} else {
@@ -208,7 +215,7 @@ func (l *leases) renewAll() {
 		for id := range l.held {
 			if !renewed[id] {
 				lost = append(lost, id)
-				delete(l.held, id)
+				l.forgetLocked(id)
 			}
 		}
 	}
@@ -227,7 +234,7 @@ func (l *leases) renewAll() {
 		if !known {
 			if err := s.st.ReleaseLease(ctx, id, l.id); err == nil {
 				l.mu.Lock()
-				delete(l.held, id)
+				l.forgetLocked(id)
 				l.mu.Unlock()
 			}
 		}
@@ -322,7 +329,7 @@ func (l *leases) sync() {
 	for _, cs := range gone {
 		l.mu.Lock()
 		_, held := l.held[cs.ch.ID]
-		delete(l.held, cs.ch.ID)
+		l.forgetLocked(cs.ch.ID)
 		l.mu.Unlock()
 		if held {
 			l.leaveConn(cs.ch)
@@ -332,7 +339,10 @@ func (l *leases) sync() {
 }
 
 // take acquires free or expired leases up to this instance's share, and
-// gives up one channel beyond it (the others take it at their next scan).
+// gives up what is beyond it (the others take it at their next scan). A
+// channel left without a live lease for a whole lease time (the instances
+// whose share it would be cannot connect it) is adopted beyond the share,
+// and an adopted channel is not given up to share.
 func (l *leases) take() {
 	s := l.s
 	ctx, cancel := context.WithTimeout(s.ctx, l.renew)
@@ -347,15 +357,15 @@ func (l *leases) take() {
 		return
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	for _, id := range l.unservable() {
+		l.giveUp(ctx, id, "channel lease given up: its connection failed here")
+	}
 	l.mu.Lock()
 	alive, nheld := l.alive, len(l.held)
 	l.mu.Unlock()
 	share := (len(all) + alive - 1) / alive
 	if nheld > share {
 		l.shed(ctx, nheld-share)
-		return
-	}
-	if nheld == share {
 		return
 	}
 	rows, err := s.st.Leases(ctx)
@@ -369,12 +379,23 @@ func (l *leases) take() {
 			taken[r.ChannelID] = true
 		}
 	}
+	now := time.Now()
+	l.mu.Lock()
+	for _, ch := range all {
+		if taken[ch.ID] {
+			delete(l.freeSince, ch.ID)
+		} else if _, ok := l.freeSince[ch.ID]; !ok {
+			l.freeSince[ch.ID] = now
+		}
+	}
+	l.mu.Unlock()
 	want := share - nheld
 	for _, ch := range all {
-		if want == 0 {
-			break
-		}
-		if taken[ch.ID] || s.holds(ch.ID) || !l.canServe(ch.AccountID) {
+		l.mu.Lock()
+		since, free := l.freeSince[ch.ID]
+		l.mu.Unlock()
+		orphan := free && now.Sub(since) > l.ttl
+		if !free || (want <= 0 && !orphan) || s.holds(ch.ID) || !l.canServe(ch.AccountID) {
 			continue
 		}
 		start := time.Now()
@@ -386,39 +407,72 @@ func (l *leases) take() {
 		if !ok {
 			continue // another instance was quicker
 		}
-		want--
 		l.mu.Lock()
 		l.held[ch.ID] = start.Add(l.ttl - leaseMargin)
+		delete(l.freeSince, ch.ID)
+		if want <= 0 {
+			l.adopted[ch.ID] = true
+		}
 		l.mu.Unlock()
-		s.log.Info("channel lease taken", "channel", ch.ID, "name", ch.Name, "instance", l.id)
+		want--
+		s.log.Info("channel lease taken", "channel", ch.ID, "name", ch.Name, "instance", l.id, "adopted", want < 0)
 		l.join(ch)
 	}
 }
 
-// canServe reports whether the account's connector could be built here:
-// a channel is not taken by an instance that cannot connect it.
+// canServe reports whether the account's connection works here: its
+// connector could be built and has not stopped for good (a refused token,
+// say). A channel is not taken by an instance that cannot connect it, and
+// one whose connection failed for good gives its channels up (another
+// instance, with a working connection, may take them).
 func (l *leases) canServe(acct int64) bool {
 	s := l.s
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	c := s.conns[acct]
-	s.mu.RUnlock()
-	return c != nil && c.sup != nil
+	return c != nil && c.sup != nil && c.err == nil
+}
+
+// unservable returns the held channels whose account's connection cannot
+// serve them (see canServe).
+func (l *leases) unservable() []int64 {
+	s := l.s
+	var out []int64
+	for _, id := range l.heldChannels() {
+		s.mu.RLock()
+		cs := s.channels[id]
+		s.mu.RUnlock()
+		if cs != nil && !l.canServe(cs.ch.AccountID) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // shed gives up n of the held channels, the newest first.
 func (l *leases) shed(ctx context.Context, n int) {
 	held := l.heldChannels()
-	for i := len(held) - 1; i >= 0 && n > 0; i, n = i-1, n-1 {
-		id := held[i]
+	for i := len(held) - 1; i >= 0 && n > 0; i-- {
 		l.mu.Lock()
-		delete(l.held, id)
+		adopted := l.adopted[held[i]]
 		l.mu.Unlock()
-		l.leave(id)
-		if err := l.s.st.ReleaseLease(ctx, id, l.id); err != nil {
-			l.s.log.Warn("lease not released", "channel", id, "err", err)
+		if !adopted {
+			l.giveUp(ctx, held[i], "channel lease given up to share")
+			n--
 		}
-		l.s.log.Info("channel lease given up to share", "channel", id)
 	}
+}
+
+// giveUp leaves channel id and releases its lease; msg goes to the log.
+func (l *leases) giveUp(ctx context.Context, id int64, msg string) {
+	l.mu.Lock()
+	l.forgetLocked(id)
+	l.mu.Unlock()
+	l.leave(id)
+	if err := l.s.st.ReleaseLease(ctx, id, l.id); err != nil {
+		l.s.log.Warn("lease not released", "channel", id, "err", err)
+	}
+	l.s.log.Info(msg, "channel", id)
 }
 
 // join joins a channel this instance just took on its account's connection.
@@ -524,6 +578,12 @@ func errNotHeld(ch store.Channel) error {
 // drop forgets channel id (left by the user): it is no longer held here.
 func (l *leases) drop(id int64) {
 	l.mu.Lock()
-	delete(l.held, id)
+	l.forgetLocked(id)
 	l.mu.Unlock()
+}
+
+// forgetLocked drops channel id from what this instance holds. l.mu is held.
+func (l *leases) forgetLocked(id int64) {
+	delete(l.held, id)
+	delete(l.adopted, id)
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ type platformLog struct {
 type leaseConn struct {
 	p    *platformLog
 	inst string
+	fail error // Run's permanent error (a refused token), after a moment
 }
 
 func (c *leaseConn) Info() connector.Info {
@@ -36,6 +38,14 @@ func (c *leaseConn) Info() connector.Info {
 }
 
 func (c *leaseConn) Run(ctx context.Context, sink connector.Sink) error {
+	if c.fail != nil {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-ctx.Done():
+			return nil
+		}
+		return chat.Permanent(c.fail)
+	}
 	sink.Emit(chat.Event{Kind: chat.KindStatus, Status: chat.StatusConnected})
 	<-ctx.Done()
 	return nil
@@ -272,5 +282,66 @@ func TestLeasesShareAndFailOver(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(holders, ","), quitter) {
 		t.Fatalf("the closed instance still holds leases: %v", holders)
+	}
+}
+
+// An instance whose connection fails for good (a refused token) gives its
+// channels up, and an instance whose connection works takes them.
+func TestLeasesFailedConnectionGivesUp(t *testing.T) {
+	var cluster pgtest.Shared
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx := context.Background()
+	url, err := cluster.Get(t).NewDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plat := &platformLog{joined: map[string]map[string]bool{}, sent: map[string][]string{}}
+	start := func(inst string, fail error) *Service {
+		t.Helper()
+		st, err := store.OpenPostgres(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := connector.Registry{chat.Velora: func(connector.Config) (connector.Connector, error) {
+			return &leaseConn{p: plat, inst: inst, fail: fail}, nil
+		}}
+		s := New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: allPlatforms(),
+			Leases: true, Instance: inst, LeaseTTL: 1500 * time.Millisecond, LeaseRenew: 300 * time.Millisecond, LeaseScan: 100 * time.Millisecond})
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close(); st.Close() })
+		return s
+	}
+	x := start("x", errors.New("token refused"))
+	acct, err := x.SaveAccount(ctx, AccountInput{Platform: chat.Velora, Name: "mod", Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"c1", "c2"} {
+		if _, err := x.JoinChannel(ctx, acct.ID, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start("y", nil)
+	eventually(t, "y holds both channels", func() bool {
+		by := plat.joinedBy("y")
+		return len(by["c1"]) == 1 && len(by["c2"]) == 1
+	})
+	ls, err := x.st.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.Holder != "y" {
+			t.Fatalf("lease %+v, want y's", l)
+		}
+	}
+	if len(x.leases.heldChannels()) != 0 {
+		t.Fatalf("x still holds %v with a failed connection", x.leases.heldChannels())
 	}
 }
