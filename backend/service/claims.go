@@ -176,3 +176,30 @@ func (s *Service) claimsOf(ctx context.Context, items []QueueItemView) {
 		}
 	}
 }
+
+// liveClaims shows the claim changes another instance published (ids: the
+// items): the items' claims as they are now, and an ended claim for those
+// that have none any more.
+func (s *Service) liveClaims(ctx context.Context, ids []int64) {
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), 1000)]
+		ids = ids[len(part):]
+		claims, err := s.st.Claims(ctx, part, 0, s.now())
+		if err != nil {
+			s.log.Warn("live claims not read", "err", err)
+			return
+		}
+		held := make(map[int64]bool, len(claims))
+		out := make([]ClaimView, 0, len(part))
+		for _, c := range claims {
+			held[c.ItemID] = true
+			out = append(out, claimView(c))
+		}
+		for _, id := range part {
+			if !held[id] {
+				out = append(out, ClaimView{ItemID: id})
+			}
+		}
+		s.ui.putClaims(out, false)
+	}
+}

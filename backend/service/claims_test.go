@@ -106,3 +106,42 @@ func TestClaimsThroughTheService(t *testing.T) {
 		t.Error("bad order accepted")
 	}
 }
+
+// TestLiveClaimsAcrossInstances: a claim taken on instance A (ann's "next
+// item") reaches B's browsers as Batch.claims through LISTEN/NOTIFY, and so
+// does its end when ann releases it; bo's "next item" on B skips ann's.
+func TestLiveClaimsAcrossInstances(t *testing.T) {
+	a, b, ch := livePair(t)
+	bg := context.Background()
+	for i := range 2 {
+		a.fake.emit(msg(fmt.Sprintf("s%d", i), fmt.Sprintf("spammer%d", i), "buy viewers now"))
+	}
+	eventually(t, "2 held", func() bool { c, _ := a.svc.QueueCounts(bg); return c.Total == 2 })
+	got, err := a.svc.ClaimNext(WithActor(bg, "ann"), QueueQuery{ChannelID: ch.ID})
+	if err != nil || got.Item == nil {
+		t.Fatalf("ann's next on A: %+v, %v", got, err)
+	}
+	id := got.Item.ID
+	seen := func(by string) func() bool {
+		return func() bool {
+			_, ok := b.ui.first(func(x Batch) bool {
+				for _, c := range x.Claims {
+					if c.ItemID == id && c.By == by && (by == "" || c.Expires > time.Now().UnixMilli()) {
+						return true
+					}
+				}
+				return false
+			})
+			return ok
+		}
+	}
+	waitFor(t, 5*time.Second, "ann's claim on B", seen("ann"))
+	other, err := b.svc.ClaimNext(WithActor(bg, "bo"), QueueQuery{ChannelID: ch.ID})
+	if err != nil || other.Item == nil || other.Item.ID == id {
+		t.Fatalf("bo's next on B: %+v, %v (ann holds %d)", other, err, id)
+	}
+	if err := a.svc.ReleaseClaims(WithActor(bg, "ann"), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "ann's claim ended on B", seen(""))
+}

@@ -216,13 +216,23 @@ func (b *uiBuffer) putPeople(v PeopleMarksView, local bool) {
 }
 
 // claims records claim changes (the last change of an item wins).
-func (b *uiBuffer) claims(cs []ClaimView) {
+func (b *uiBuffer) claims(cs []ClaimView) { b.putClaims(cs, true) }
+
+// putClaims records claim changes; see putQueues for local.
+func (b *uiBuffer) putClaims(cs []ClaimView, local bool) {
 	b.mu.Lock()
 	for _, c := range cs {
 		b.claimsV[c.ItemID] = c
 	}
 	b.markLocked()
 	b.mu.Unlock()
+	if local && b.local != nil && len(cs) > 0 {
+		ids := make([]int64, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ItemID
+		}
+		b.local(liveClaim, ids...)
+	}
 }
 
 // take returns the pending batch and empties the buffer; ok is false when

@@ -25,7 +25,7 @@ import (
 // follow its commits). On SQLite none of this runs.
 
 // Kinds of live notes. A listener ignores kinds it has no handler for, so
-// new kinds (claims: "claim") can be added without breaking older
+// new kinds (like "claim", added after the others) can be added without breaking older
 // instances; handleLive registers one.
 const (
 	liveMsg      = "msg"      // new chat messages
@@ -36,11 +36,12 @@ const (
 	livePeople   = "people"   // notes, watches, identity links
 	liveRules    = "rules"    // auto-moderation rules
 	liveSettings = "settings" // Shield, retention
+	liveClaim    = "claim"    // claims on queue items taken, renewed or ended (ids: the items)
 )
 
 // liveOrder is the order in which one round of the publisher sends its
 // kinds: a message before its queue item and its marks.
-var liveOrder = []string{liveMsg, liveModEvent, liveQueue, liveUpd, liveAction, livePeople, liveRules, liveSettings}
+var liveOrder = []string{liveMsg, liveModEvent, liveQueue, liveClaim, liveUpd, liveAction, livePeople, liveRules, liveSettings}
 
 // liveSync is the service's live-update machinery (nil on SQLite).
 type liveSync struct {
@@ -95,6 +96,7 @@ func (s *Service) startLive(ctx context.Context) error {
 		livePeople:   s.livePeople,
 		liveRules:    s.liveRules,
 		liveSettings: s.liveSettings,
+		liveClaim:    s.liveClaims,
 	}
 	s.live = l
 	s.ui.setLocal(s.noteLive)
