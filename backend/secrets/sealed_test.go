@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -218,6 +219,26 @@ func TestSealedOnPostgres(t *testing.T) {
 		t.Fatalf("the dump misses the team secret rows (the scan would prove nothing):\n%.2000s", dump)
 	}
 
+	// Backup and restore as docs/team.md says: pg_dump -Fc, pg_restore into
+	// an empty database; the dump holds no token, the restored database
+	// opens with the same key and refuses another.
+	restored := backupRestore(t, cluster.Get(t), url, []string{token, bot, hex.EncodeToString([]byte(token)), string(key)})
+	stR, err := store.OpenPostgres(ctx, restored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stR.Close()
+	secR, err := OpenSealed(ctx, stR, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := secR.Get("velora:7"); err != nil || v != token {
+		t.Fatalf("the token after pg_restore: %q, %v", v, err)
+	}
+	if _, err := OpenSealed(ctx, stR, other); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("the restored database with another key: %v", err)
+	}
+
 	// A row sealed with another key (the database's key record was reset,
 	// e.g. a restore into a database that had another key): named as such.
 	conn, err := pgx.Connect(ctx, url)
@@ -320,4 +341,40 @@ func dumpDatabase(t *testing.T, url string) string {
 		}
 	}
 	return b.String()
+}
+
+// backupRestore dumps the database at url with pg_dump -Fc, checks that
+// the dump holds none of secret, restores it with pg_restore into a new
+// empty database of the cluster and returns that database's URL.
+func backupRestore(t *testing.T, c *pgtest.Cluster, url string, secret []string) string {
+	t.Helper()
+	dump := filepath.Join(t.TempDir(), "console.dump")
+	if out, err := exec.Command(filepath.Join(pgtest.BinDir(), "pg_dump"), "-Fc", "-f", dump, "-d", url).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// -Fc compresses the table data: look in pg_restore's plain SQL too.
+	plain, err := exec.Command(filepath.Join(pgtest.BinDir(), "pg_restore"), "-f", "-", dump).Output()
+	if err != nil {
+		t.Fatalf("pg_restore -f -: %v", err)
+	}
+	if !strings.Contains(string(plain), "team_secrets") {
+		t.Fatal("the dump has no team_secrets table (the scan would prove nothing)")
+	}
+	for _, s := range secret {
+		if bytes.Contains(b, []byte(s)) || strings.Contains(string(plain), s) {
+			t.Fatalf("the dump holds a secret in clear (%d bytes)", len(s))
+		}
+	}
+	target, err := c.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(filepath.Join(pgtest.BinDir(), "pg_restore"), "--no-owner", "--exit-on-error", "-d", target, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	return target
 }
