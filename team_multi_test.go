@@ -678,5 +678,71 @@ func duplicateMessages(t *testing.T, dbURL string) (dups, total int) {
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&total); err != nil {
 		t.Fatal(err)
 	}
+	// What makes an overlap harmless: the unique index the dedupe relies on.
+	var unique int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = 'messages'
+		AND indexdef LIKE 'CREATE UNIQUE INDEX % (channel_id, platform_id)'`).Scan(&unique); err != nil {
+		t.Fatal(err)
+	}
+	if unique != 1 {
+		t.Fatalf("messages has %d unique indexes on (channel_id, platform_id), want 1", unique)
+	}
 	return dups, total
+}
+
+// TestTeamFrozenHolder: a holder frozen (SIGSTOP) past its lease loses its
+// channels to another instance, which carries out the action accepted
+// meanwhile; when the frozen one wakes (SIGCONT) it leaves the channels it
+// lost (one socket per Velora channel on the platform again) and does not
+// send that action a second time.
+func TestTeamFrozenHolder(t *testing.T) {
+	h := newTeamHarness(t, 0)
+	h.Start()
+	h.Start()
+	holders := h.sharedOut(45 * time.Second)
+	var lumen store.Channel
+	for _, c := range h.Channels() {
+		if c.Platform == "velora" && c.Name == "lumen" {
+			lumen = c
+		}
+	}
+	frozen := h.ByID(holders[lumen.ID])
+	var other *teamInstance
+	for _, in := range h.Instances() {
+		if in != frozen {
+			other = in
+		}
+	}
+	frozen.Signal(syscall.SIGSTOP)
+	froze := time.Now()
+	text := fmt.Sprintf("while frozen %d", time.Now().UnixNano())
+	var act service.ActionView
+	if err := other.Call(teamModerator, "Act", &act, service.ActionRequest{ChannelID: lumen.ID, Kind: "send", Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, 20*time.Second, "the frozen holder's channel taken over", func() (bool, string) {
+		id := h.Holders()[lumen.ID]
+		return id == other.ID, "held by " + id
+	})
+	t.Logf("lumen taken over %.1f s after its holder froze", time.Since(froze).Seconds())
+	Eventually(t, 15*time.Second, "the action carried out by the new holder", func() (bool, string) {
+		row, err := h.Store().Action(context.Background(), act.ID)
+		return err == nil && row.Status == store.ActionConfirmed, fmt.Sprintf("%+v %v", row, err)
+	})
+	frozen.Signal(syscall.SIGCONT)
+	// Awake, it finds its leases gone and leaves; then the two share again.
+	h.sharedOut(30 * time.Second)
+	time.Sleep(2 * time.Second)
+	n := 0
+	for _, p := range h.Velora.Sends() {
+		if bytes.Contains(p, []byte(text)) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the action reached the platform %d times, want once", n)
+	}
+	if owner, _ := h.Store().ActionOwner(context.Background(), act.ID); owner != other.ID {
+		t.Fatalf("the action was claimed by %q, want %s", owner, other.ID)
+	}
 }
