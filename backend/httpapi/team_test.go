@@ -491,3 +491,69 @@ func TestMeSingleUser(t *testing.T) {
 		t.Fatalf("single-user /auth/me without the cookie: %d %s, want 401 without a login route", resp.StatusCode, body)
 	}
 }
+
+// TestTeamRecordsWhoChangedRulesAndLinks: a moderator's link and unlink and
+// a lead's rule changes carry the logged-in user's name: the link shows who
+// linked it, the rule who changed it last, and the audit log's Moderator
+// filter finds each user's changes (and only theirs).
+func TestTeamRecordsWhoChangedRulesAndLinks(t *testing.T) {
+	s, ts, _, _ := newTeamServer(t)
+	_, mod := login(t, ts, s, "mod", teamPassword)
+	_, lead := login(t, ts, s, "lead", teamPassword)
+	if mod == nil || lead == nil {
+		t.Fatal("login failed")
+	}
+	resp, body := call(t, ts, "LinkUsers", `[{"platform":"velora","userId":"u1","username":"amy"},{"platform":"kichat","username":"amy"}]`, cookieHdr(s, mod))
+	var person service.PersonView
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &person) != nil || len(person.Members) != 2 || person.Members[0].LinkedBy != "mod" {
+		t.Fatalf("LinkUsers: %d %s; want members linked by mod", resp.StatusCode, body)
+	}
+	if resp, body := call(t, ts, "UnlinkUser", `[{"platform":"kichat","username":"amy"}]`, cookieHdr(s, mod)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("UnlinkUser: %d %s", resp.StatusCode, body)
+	}
+	resp, body = call(t, ts, "SaveRule", `[{"kind":"caps","name":"shouting","enabled":true,"params":{}}]`, cookieHdr(s, lead))
+	var rule service.RuleView
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &rule) != nil || rule.ChangedBy != "lead" || rule.ChangedAt == 0 {
+		t.Fatalf("SaveRule: %d %s; want changed by lead", resp.StatusCode, body)
+	}
+	rule.Enabled = false
+	rb, _ := json.Marshal([]any{rule})
+	if resp, body := call(t, ts, "SaveRule", string(rb), cookieHdr(s, lead)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("disable the rule: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := call(t, ts, "SaveRule", string(rb), cookieHdr(s, mod)); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a moderator saves a rule: %d %s, want 403", resp.StatusCode, body)
+	}
+	_, body = call(t, ts, "ListRules", `[]`, cookieHdr(s, mod))
+	if !strings.Contains(body, `"changedBy":"lead"`) {
+		t.Fatalf("ListRules: %s; want changedBy lead", body)
+	}
+	audit := func(q string) []string {
+		t.Helper()
+		resp, body := call(t, ts, "FilterAuditLog", `[`+q+`]`, cookieHdr(s, mod))
+		var page service.AuditPageView
+		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil {
+			t.Fatalf("FilterAuditLog(%s): %d %s", q, resp.StatusCode, body)
+		}
+		var out []string
+		for _, c := range page.Changes {
+			out = append(out, c.Actor+" "+c.Subject+" "+c.Name+" "+c.Change)
+		}
+		return out
+	}
+	if got, want := strings.Join(audit(`{"moderator":"LEAD"}`), "; "), "lead rule shouting disabled; lead rule shouting created"; got != want {
+		t.Fatalf("lead's changes: %q, want %q", got, want)
+	}
+	if got, want := strings.Join(audit(`{"moderator":"mod"}`), "; "), "mod link kichat:amy unlinked; mod link velora:amy + kichat:amy linked"; got != want {
+		t.Fatalf("mod's changes: %q, want %q", got, want)
+	}
+	if got := audit(`{"moderator":"obs"}`); len(got) != 0 {
+		t.Fatalf("obs's changes: %q, want none", got)
+	}
+	if got := audit(`{"kinds":["ban"]}`); len(got) != 0 {
+		t.Fatalf("a kind filter lists changes: %q", got)
+	}
+	if got := audit(`{}`); len(got) != 4 {
+		t.Fatalf("everyone's changes: %q, want 4", got)
+	}
+}

@@ -396,7 +396,7 @@ func (s *Service) UnlinkUser(ctx context.Context, u UserRef) error {
 	if err := checkRef(u); err != nil {
 		return err
 	}
-	if err := s.st.Unlink(ctx, u); err != nil {
+	if err := s.st.Unlink(ctx, u, actorOf(ctx), s.now()); err != nil {
 		return notFound(err, "linked user %s", u.Key())
 	}
 	s.noteLive(livePeople)

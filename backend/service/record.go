@@ -94,6 +94,28 @@ type AuditQuery struct {
 type AuditPageView struct {
 	Actions []ActionView `json:"actions"`
 	Next    int64        `json:"next"` // cursor of the next page; 0 = last page
+	// Changes are the rule and identity-link changes the query selects
+	// (newest first, at most MaxAuditChanges), on the first page only
+	// (cursor 0) and only when the query filters by nothing but moderator
+	// and time: channel, platform, user, kind and status filters select
+	// platform actions.
+	Changes []ChangeView `json:"changes"`
+}
+
+// MaxAuditChanges bounds AuditPageView.Changes.
+const MaxAuditChanges = 200
+
+// ChangeView is a change to an auto-moderation rule (created, updated,
+// enabled, disabled, moved, deleted) or an identity link (linked,
+// unlinked), and who made it.
+type ChangeView struct {
+	ID        int64  `json:"id"`
+	Subject   string `json:"subject"`   // "rule" or "link"
+	SubjectID int64  `json:"subjectId"` // the rule's id; the person's id
+	Name      string `json:"name"`      // the rule's name; the users
+	Change    string `json:"change"`
+	Actor     string `json:"actor"` // the user's name; the local moderator's in single-user mode
+	Created   int64  `json:"created"`
 }
 
 // actionFilter checks q and turns it into the store's filter.
@@ -148,6 +170,24 @@ func (s *Service) FilterAuditLog(ctx context.Context, q AuditQuery) (AuditPageVi
 		v := s.actionView(r.ActionRow, r.Platform)
 		v.Moderator, v.Channel = r.Moderator, r.Channel
 		out.Actions = append(out.Actions, v)
+	}
+	out.Changes = []ChangeView{}
+	if q.Cursor == 0 && q.ChannelID == 0 && q.Platform == "" && strings.TrimSpace(q.User) == "" && len(q.Kinds) == 0 && len(q.Statuses) == 0 {
+		cf := store.ChangeFilter{After: f.After, Before: f.Before, Limit: MaxAuditChanges}
+		if f.Moderator != "" {
+			cf.Actors = []string{f.Moderator}
+			if strings.EqualFold(f.Moderator, s.authorName("")) {
+				cf.Actors = append(cf.Actors, "") // the local moderator's own changes
+			}
+		}
+		changes, err := s.st.ChangeLog(ctx, cf)
+		if err != nil {
+			return AuditPageView{}, err
+		}
+		for _, c := range changes {
+			out.Changes = append(out.Changes, ChangeView{ID: c.ID, Subject: c.Subject, SubjectID: c.SubjectID, Name: c.Name,
+				Change: c.Change, Actor: s.authorName(c.Actor), Created: c.Created.UnixMilli()})
+		}
 	}
 	return out, nil
 }

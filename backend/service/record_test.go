@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +210,45 @@ func TestRecordThroughThePipeline(t *testing.T) {
 	}
 	if _, err := h.svc.ChannelRates(ctx, 0, 1_000_000); !errors.Is(err, ErrInvalid) {
 		t.Errorf("huge window: %v", err)
+	}
+}
+
+// TestRuleChangesInAuditLog (single-user mode): rule changes are made by the
+// local moderator, shown on the rule and in the audit log's changes, which
+// the Moderator filter finds under the local moderator's name; a user's
+// name from the context (team mode) is recorded instead.
+func TestRuleChangesInAuditLog(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	ctx := context.Background()
+	r, err := h.svc.SaveRule(ctx, RuleView{Kind: "caps", Name: "caps", Enabled: true, Params: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ChangedBy != "local moderator" || r.ChangedAt == 0 {
+		t.Fatalf("saved rule: changed by %q at %d, want the local moderator", r.ChangedBy, r.ChangedAt)
+	}
+	if err := h.svc.DeleteRule(WithActor(ctx, "ana"), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	changes := func(q AuditQuery) []string {
+		t.Helper()
+		p, err := h.svc.FilterAuditLog(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range p.Changes {
+			out = append(out, c.Actor+" "+c.Change)
+		}
+		return out
+	}
+	if got := strings.Join(changes(AuditQuery{}), ", "); got != "ana deleted, local moderator created" {
+		t.Fatalf("changes: %q", got)
+	}
+	if got := strings.Join(changes(AuditQuery{Moderator: "Local Moderator"}), ", "); got != "local moderator created" {
+		t.Fatalf("the local moderator's changes: %q", got)
+	}
+	if got := changes(AuditQuery{Moderator: "ana", Cursor: 5}); len(got) != 0 {
+		t.Fatalf("changes on a later page: %q, want none (first page only)", got)
 	}
 }

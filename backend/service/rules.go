@@ -54,13 +54,16 @@ func (s *Service) ListRules(ctx context.Context) ([]RuleView, error) {
 	}
 	out := make([]RuleView, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, ruleView(r))
+		out = append(out, s.ruleView(r))
 	}
 	return out, nil
 }
 
-func ruleView(r store.Rule) RuleView {
+func (s *Service) ruleView(r store.Rule) RuleView {
 	v := RuleView{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID, Position: r.Position}
+	if !r.ChangedAt.IsZero() {
+		v.ChangedBy, v.ChangedAt = s.authorName(r.ChangedBy), r.ChangedAt.UnixMilli()
+	}
 	if v.Params == nil {
 		v.Params = map[string]string{}
 	}
@@ -78,7 +81,8 @@ func (s *Service) SaveRule(ctx context.Context, r RuleView) (RuleView, error) {
 	if err := moderation.ValidateRule(mr); err != nil {
 		return RuleView{}, invalid("%v", err)
 	}
-	row := store.Rule{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID, Position: r.Position}
+	row := store.Rule{ID: r.ID, Kind: r.Kind, Name: r.Name, Enabled: r.Enabled, Params: r.Params, ChannelID: r.ChannelID, Position: r.Position,
+		ChangedBy: actorOf(ctx), ChangedAt: s.now()}
 	if err := s.st.SaveRule(ctx, &row); err != nil {
 		return RuleView{}, notFound(err, "rule %d", r.ID)
 	}
@@ -86,12 +90,12 @@ func (s *Service) SaveRule(ctx context.Context, r RuleView) (RuleView, error) {
 	if err := s.reloadRules(ctx); err != nil {
 		return RuleView{}, err
 	}
-	return ruleView(row), nil
+	return s.ruleView(row), nil
 }
 
 // DeleteRule implements API.
 func (s *Service) DeleteRule(ctx context.Context, id int64) error {
-	if err := s.st.DeleteRule(ctx, id); err != nil {
+	if err := s.st.DeleteRule(ctx, id, actorOf(ctx), s.now()); err != nil {
 		return notFound(err, "rule %d", id)
 	}
 	s.noteLive(liveRules)

@@ -217,6 +217,11 @@ type RuleView struct {
 	ChannelID int64 `json:"channelId"`
 	// Position orders evaluation (lower first, then id).
 	Position int `json:"position"`
+	// ChangedBy is who changed the rule last (a user's name, or the local
+	// moderator's), ChangedAt when (unix ms); both empty when the last
+	// change predates the change log. Set by the server; ignored by SaveRule.
+	ChangedBy string `json:"changedBy,omitempty"`
+	ChangedAt int64  `json:"changedAt,omitempty"`
 }
 
 // Batch is what the UI receives on the event stream, at most a few dozen

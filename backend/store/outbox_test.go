@@ -287,10 +287,10 @@ func TestRules(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if err := s.DeleteRule(ctx, r1.ID); err != nil {
+	if err := s.DeleteRule(ctx, r1.ID, "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteRule(ctx, r1.ID); !errors.Is(err, ErrNotFound) {
+	if err := s.DeleteRule(ctx, r1.ID, "", time.Now()); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete twice: %v", err)
 	}
 	if err := s.DeleteChannel(ctx, c.ID); err != nil {

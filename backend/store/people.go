@@ -167,7 +167,10 @@ func (s *Store) Link(ctx context.Context, a, b UserRef, actor string, at time.Ti
 			}
 		}
 		links, err = s.personLinks(ctx, tx, pid)
-		return err
+		if err != nil {
+			return err
+		}
+		return logChange(ctx, tx, Change{Subject: ChangeLink, SubjectID: pid, Name: userLabel(a) + " + " + userLabel(b), Change: "linked", Actor: actor, Created: at})
 	})
 	if err != nil {
 		return 0, nil, err
@@ -176,8 +179,9 @@ func (s *Store) Link(ctx context.Context, a, b UserRef, actor string, at time.Ti
 }
 
 // Unlink takes u out of its person; a person left with one member is
-// dissolved. It returns ErrNotFound when u is linked to no one.
-func (s *Store) Unlink(ctx context.Context, u UserRef) error {
+// dissolved. It returns ErrNotFound when u is linked to no one. The change
+// log records actor ("" = the local moderator) at at.
+func (s *Store) Unlink(ctx context.Context, u UserRef, actor string, at time.Time) error {
 	if err := u.Check(); err != nil {
 		return err
 	}
@@ -196,7 +200,7 @@ func (s *Store) Unlink(ctx context.Context, u UserRef) error {
 				return fmt.Errorf("store: unlink: %w", err)
 			}
 		}
-		return nil
+		return logChange(ctx, tx, Change{Subject: ChangeLink, SubjectID: pid, Name: userLabel(u), Change: "unlinked", Actor: actor, Created: at})
 	})
 }
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { denial, loadMe, logIn, may, type Me } from '../src/api/session';
 import type { Transport } from '../src/api/transport';
 import type { ChannelView, RuleView } from '../src/api/types';
+import AuditPage from '../src/ui/c/AuditPage.svelte';
 import Composer from '../src/ui/c/Composer.svelte';
 import Login from '../src/ui/c/Login.svelte';
 import RulesPage from '../src/ui/c/RulesPage.svelte';
@@ -279,5 +280,32 @@ describe('controls the role may not use', () => {
       expect([join.disabled, leave.disabled], role).toEqual([denied, denied]);
       expect(join.title, role).toBe(denied ? `Your role (${role}) may not do this: it needs lead.` : '');
     }
+  });
+});
+
+const rule0: RuleView = { id: 1, name: 'caps', kind: 'caps', enabled: true, params: {}, channelId: 0, position: 0 };
+
+describe('who changed rules and links', () => {
+  it('a rule says who changed it last; the audit log lists rule and link changes as text', async () => {
+    const { ctx } = fakeConsole({ ListRules: () => [{ ...rule0, changedBy: 'ana', changedAt: 1_800_000_000_000 }] });
+    const m = mountWith(RulesPage, {}, ctx);
+    mounted.push(m);
+    await settle();
+    expect(m.el.querySelector('[data-testid=rule-changed]')?.textContent).toBe('last changed by ana');
+
+    const XSS = '<img src=x onerror="window.__xss=1">';
+    const { ctx: c2 } = fakeConsole({
+      FilterAuditLog: () => ({ actions: [], next: 0, changes: [
+        { id: 2, subject: 'link', subjectId: 1, name: `velora:${XSS} + kichat:amy`, change: 'linked', actor: 'bo', created: 1_800_000_060_000 },
+        { id: 1, subject: 'rule', subjectId: 7, name: 'caps', change: 'created', actor: 'ana', created: 1_800_000_000_000 },
+      ] }),
+    });
+    const a = mountWith(AuditPage, {}, c2);
+    mounted.push(a);
+    await settle();
+    const rows = [...a.el.querySelectorAll<HTMLElement>('[data-testid=change-row]')];
+    expect(rows.map((r) => [r.dataset.moderator, r.dataset.subject, r.dataset.change])).toEqual([['bo', 'link', 'linked'], ['ana', 'rule', 'created']]);
+    expect(rows[0]!.textContent).toContain(`velora:${XSS} + kichat:amy`);
+    expect(a.el.querySelector('[data-testid=audit-changes] img')).toBeNull();
   });
 });

@@ -111,6 +111,7 @@ export interface ActionView {
 export interface AuditPageView {
   actions: ActionView[] | null;
   next: number;
+  changes: ChangeView[] | null;
 }
 
 /** AuditQuery mirrors service.AuditQuery. */
@@ -159,6 +160,17 @@ export interface Capabilities {
   effects?: string[] | null;
   modes?: string[] | null;
   noTimeoutLift?: string;
+}
+
+/** ChangeView mirrors service.ChangeView. */
+export interface ChangeView {
+  id: number;
+  subject: string;
+  subjectId: number;
+  name: string;
+  change: string;
+  actor: string;
+  created: number;
 }
 
 /** ChannelView mirrors service.ChannelView. */
@@ -605,6 +617,8 @@ export interface RuleView {
   params: Record<string, string> | null;
   channelId: number;
   position: number;
+  changedBy?: string;
+  changedAt?: number;
 }
 
 /** SearchFilters mirrors service.SearchFilters. */
