@@ -16,6 +16,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +48,7 @@ type teamHarness struct {
 	t      *testing.T
 	bin    string
 	DB     string       // the database's URL
+	key    string       // the team secret store's key file, every instance's
 	worlds []*demoWorld // the running simulators (velora, glimesh, socketbase)
 	// Velora is the Velora simulator: what reached the platform (Sends,
 	// Banned, Sessions: which socket joined which channel).
@@ -55,7 +57,7 @@ type teamHarness struct {
 	mu    sync.Mutex
 	insts []*teamInstance
 	// accounts are the simulators' accounts as created on the first
-	// instance (ids filled in), given again to every later instance.
+	// instance (ids filled in).
 	accounts []service.AccountInput
 	st       *store.Store
 }
@@ -78,7 +80,10 @@ func newTeamHarness(t *testing.T, scale float64) *teamHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &teamHarness{t: t, bin: buildConsole(t), DB: dbURL}
+	h := &teamHarness{t: t, bin: buildConsole(t), DB: dbURL, key: filepath.Join(t.TempDir(), "team.key")}
+	if out, err := exec.Command(h.bin, "team", "new-key", h.key).CombinedOutput(); err != nil {
+		t.Fatalf("team new-key: %v\n%s", err, out)
+	}
 	for _, u := range [][2]string{{teamLead, "lead"}, {teamModerator, "moderator"}, {teamModerator2, "moderator"}, {teamObserver, "observer"}} {
 		cmd := exec.Command(h.bin, "team", "add-user", "--db", dbURL, "--name", u[0], "--role", u[1])
 		cmd.Env = append(os.Environ(), dbEnv+"=")
@@ -139,10 +144,11 @@ type teamInstance struct {
 	clients map[string]*http.Client // logged-in users' clients, by name
 }
 
-// Start starts one more `modconsole serve --db` (team mode, secrets in
-// memory) and waits until it serves. The first instance creates the
-// simulators' accounts and joins their channels (as the lead, through the
-// API); every instance is given the accounts' tokens (see provideTokens).
+// Start starts one more `modconsole serve --db` (team mode, the tokens in
+// the team secret store under the harness's key) and waits until it
+// serves. The first instance creates the simulators' accounts with their
+// tokens and joins their channels (as the lead, through the API); the
+// others read the accounts and tokens from the database.
 func (h *teamHarness) Start() *teamInstance {
 	t := h.t
 	t.Helper()
@@ -151,7 +157,7 @@ func (h *teamHarness) Start() *teamInstance {
 		t.Fatal(err)
 	}
 	defer logs.Close()
-	cmd := exec.Command(h.bin, "serve", "--no-open", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--secrets", "memory", "--db", h.DB)
+	cmd := exec.Command(h.bin, "serve", "--no-open", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--secrets-key-file", h.key, "--db", h.DB)
 	cmd.Env = append(os.Environ(), dbEnv+"=")
 	cmd.Stderr = logs
 	out, err := cmd.StdoutPipe()
@@ -201,43 +207,32 @@ func (h *teamHarness) Start() *teamInstance {
 	case in.ID = <-ids:
 	default: // printed before the login URL, when the build has leases
 	}
-	h.provideTokens(in)
+	if in.N == 0 {
+		h.createAccounts(in)
+	}
 	return in
 }
 
-// provideTokens gives in the simulators' accounts with their tokens, as
-// the lead through SaveAccount (the first instance creates the accounts
-// and joins their channels). Tokens live in each instance's memory until
-// the team secret store (issue 14 item 6) keeps them in the database; then
-// the first instance's save is enough.
-func (h *teamHarness) provideTokens(in *teamInstance) {
+// createAccounts creates the simulators' accounts with their tokens (kept
+// in the team secret store) and joins their channels, as the lead through
+// the API of in.
+func (h *teamHarness) createAccounts(in *teamInstance) {
 	t := h.t
 	t.Helper()
-	first := h.accounts == nil
-	if first {
-		for _, w := range h.worlds {
-			for _, da := range w.accounts {
-				h.accounts = append(h.accounts, service.AccountInput{Platform: da.platform, Name: da.name,
-					Settings: da.settings, Token: da.token, Secrets: da.secrets})
-			}
-		}
-	}
-	k := 0
 	for _, w := range h.worlds {
 		for _, da := range w.accounts {
+			acct := service.AccountInput{Platform: da.platform, Name: da.name, Settings: da.settings, Token: da.token, Secrets: da.secrets}
 			var v service.AccountView
-			if err := in.Call(teamLead, "SaveAccount", &v, h.accounts[k]); err != nil {
-				t.Fatalf("instance %d: %v", in.N, err)
+			if err := in.Call(teamLead, "SaveAccount", &v, acct); err != nil {
+				t.Fatal(err)
 			}
-			h.accounts[k].ID = v.ID
-			if first {
-				for _, name := range da.channels {
-					if err := in.Call(teamLead, "JoinChannel", nil, v.ID, name); err != nil {
-						t.Fatalf("instance %d: %v", in.N, err)
-					}
+			acct.ID = v.ID
+			h.accounts = append(h.accounts, acct)
+			for _, name := range da.channels {
+				if err := in.Call(teamLead, "JoinChannel", nil, v.ID, name); err != nil {
+					t.Fatal(err)
 				}
 			}
-			k++
 		}
 	}
 }
