@@ -161,14 +161,18 @@ func (s *Service) claimsOf(ctx context.Context, items []QueueItemView) {
 	for i, it := range items {
 		ids[i] = it.ID
 	}
-	claims, err := s.st.Claims(ctx, ids, 0, s.now())
-	if err != nil {
-		s.log.Warn("claims", "err", err)
-		return
-	}
-	by := make(map[int64]store.Claim, len(claims))
-	for _, c := range claims {
-		by[c.ItemID] = c
+	by := make(map[int64]store.Claim)
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), 1000)] // the store's bound per query
+		ids = ids[len(part):]
+		claims, err := s.st.Claims(ctx, part, 0, s.now())
+		if err != nil {
+			s.log.Warn("claims", "err", err)
+			return
+		}
+		for _, c := range claims {
+			by[c.ItemID] = c
+		}
 	}
 	for i := range items {
 		if c, ok := by[items[i].ID]; ok {

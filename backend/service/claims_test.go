@@ -145,3 +145,29 @@ func TestLiveClaimsAcrossInstances(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "ann's claim ended on B", seen(""))
 }
+
+// TestQueueCarriesClaimsBeyondOneQuery: Queue lists up to 5,000 items; the
+// claims are read in parts the store accepts, so an item far down the list
+// still says who holds it.
+func TestQueueCarriesClaimsBeyondOneQuery(t *testing.T) {
+	h := newHarness(t, t.TempDir(), true)
+	h.setup(t)
+	bg := context.Background()
+	const n = 1200
+	for i := range n {
+		h.fake.emit(msg(fmt.Sprintf("s%d", i), fmt.Sprintf("spammer%d", i%40), "buy viewers now"))
+	}
+	eventually(t, "all held", func() bool { c, _ := h.svc.QueueCounts(bg); return c.Total == n })
+	items, err := h.svc.Queue(bg, 0, 5000)
+	if err != nil || len(items) != n {
+		t.Fatalf("queue: %d items, %v", len(items), err)
+	}
+	last := items[n-1].ID
+	if _, err := h.svc.ClaimItems(WithActor(bg, "ann"), []int64{last}); err != nil {
+		t.Fatal(err)
+	}
+	items, err = h.svc.Queue(bg, 0, 5000)
+	if err != nil || items[n-1].ID != last || items[n-1].ClaimedBy != "ann" {
+		t.Fatalf("the last of %d items: %+v, %v", len(items), items[n-1].ClaimedBy, err)
+	}
+}
