@@ -524,6 +524,24 @@ func TestTeamFailover(t *testing.T) {
 		count[id]++
 	}
 	t.Logf("channels shared out %.1f s after the third instance served", time.Since(shareStart).Seconds())
+	// Each instance's channel list says who holds each channel.
+	for _, in := range h.Instances() {
+		Eventually(t, 10*time.Second, fmt.Sprintf("instance %d's channel views name the holders", in.N), func() (bool, string) {
+			var ov service.Overview
+			if err := in.Call(teamObserver, "Overview", &ov); err != nil {
+				return false, err.Error()
+			}
+			if ov.Instance != in.ID {
+				return false, "Overview.instance " + ov.Instance
+			}
+			for _, v := range ov.Channels {
+				if v.Holder != holders[v.ID] || v.HeldHere != (v.Holder == in.ID) {
+					return false, fmt.Sprintf("channel %d: holder %q here %v, want %q", v.ID, v.Holder, v.HeldHere, holders[v.ID])
+				}
+			}
+			return true, ""
+		})
+	}
 	var lumen store.Channel
 	for _, c := range h.Channels() {
 		if c.Platform == "velora" && c.Name == "lumen" {

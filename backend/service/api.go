@@ -175,6 +175,9 @@ type Overview struct {
 	// Me is the caller's name as claims show it: the team login's name, or
 	// "local moderator" without one.
 	Me string `json:"me"`
+	// Instance is this instance's id in team mode (the holder named in
+	// ChannelView.Holder), "" outside it.
+	Instance string `json:"instance,omitempty"`
 }
 
 // StorageState says whether chat is being stored. A batch that cannot be

@@ -52,6 +52,10 @@ func (s *Service) ListChannels(ctx context.Context) ([]ChannelView, error) {
 }
 
 func (s *Service) channelView(id int64) (ChannelView, bool) {
+	var holder string
+	if s.leases != nil {
+		holder = s.leases.holderOf(id) // before s.mu: never l.mu under s.mu
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	cs := s.channels[id]
@@ -62,6 +66,7 @@ func (s *Service) channelView(id int64) (ChannelView, bool) {
 	v := ChannelView{
 		ID: id, AccountID: cs.ch.AccountID, Platform: cs.ch.Platform, Name: cs.ch.Name,
 		Viewers: cs.viewers, State: cs.ch.State, QueueOpen: cs.queueOpen,
+		Holder: holder, HeldHere: holder != "" && s.leases != nil && holder == s.leases.id,
 	}
 	if cs.pinned != nil && (cs.pinned.Until == 0 || cs.pinned.Until > time.Now().UnixMilli()) {
 		p := *cs.pinned

@@ -56,6 +56,9 @@ type leases struct {
 	// share because they stayed free for a lease time.
 	freeSince map[int64]time.Time
 	adopted   map[int64]bool
+	// holders is each channel's live lease holder as last read (for the
+	// channel views).
+	holders map[int64]string
 
 	running  atomic.Bool   // loop was started
 	quit     chan struct{} // closed by stop
@@ -78,7 +81,7 @@ func NewInstanceID() string {
 func newLeases(s *Service) *leases {
 	o := s.opts
 	l := &leases{s: s, id: o.Instance, ttl: o.LeaseTTL, renew: o.LeaseRenew, scan: o.LeaseScan, held: map[int64]time.Time{}, alive: 1,
-		freeSince: map[int64]time.Time{}, adopted: map[int64]bool{},
+		freeSince: map[int64]time.Time{}, adopted: map[int64]bool{}, holders: map[int64]string{},
 		quit: make(chan struct{}), done: make(chan struct{})}
 	if l.id == "" {
 		l.id = NewInstanceID()
@@ -374,18 +377,21 @@ func (l *leases) take() {
 		return
 	}
 	taken := map[int64]bool{}
+	now := map[int64]string{}
 	for _, r := range rows {
 		if r.Live {
 			taken[r.ChannelID] = true
+			now[r.ChannelID] = r.Holder
 		}
 	}
-	now := time.Now()
+	l.noteHolders(all, now)
+	at := time.Now()
 	l.mu.Lock()
 	for _, ch := range all {
 		if taken[ch.ID] {
 			delete(l.freeSince, ch.ID)
 		} else if _, ok := l.freeSince[ch.ID]; !ok {
-			l.freeSince[ch.ID] = now
+			l.freeSince[ch.ID] = at
 		}
 	}
 	l.mu.Unlock()
@@ -394,7 +400,7 @@ func (l *leases) take() {
 		l.mu.Lock()
 		since, free := l.freeSince[ch.ID]
 		l.mu.Unlock()
-		orphan := free && now.Sub(since) > l.ttl
+		orphan := free && at.Sub(since) > l.ttl
 		if !free || (want <= 0 && !orphan) || s.holds(ch.ID) || !l.canServe(ch.AccountID) {
 			continue
 		}
@@ -418,6 +424,36 @@ func (l *leases) take() {
 		s.log.Info("channel lease taken", "channel", ch.ID, "name", ch.Name, "instance", l.id, "adopted", want < 0)
 		l.join(ch)
 	}
+}
+
+// noteHolders records the channels' live holders as just read and updates
+// the views of the channels whose holder changed.
+func (l *leases) noteHolders(all []store.Channel, now map[int64]string) {
+	var changed []int64
+	l.mu.Lock()
+	for _, ch := range all {
+		if l.holders[ch.ID] != now[ch.ID] {
+			changed = append(changed, ch.ID)
+		}
+	}
+	l.holders = now
+	l.mu.Unlock()
+	for _, id := range changed {
+		if v, ok := l.s.channelView(id); ok {
+			l.s.ui.channel(v)
+		}
+	}
+}
+
+// holderOf returns channel id's holder as last read, or this instance
+// when it holds it.
+func (l *leases) holderOf(id int64) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.held[id]; ok {
+		return l.id
+	}
+	return l.holders[id]
 }
 
 // canServe reports whether the account's connection works here: its

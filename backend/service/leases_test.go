@@ -186,6 +186,24 @@ func TestLeasesShareAndFailOver(t *testing.T) {
 	}
 	holder := shared(2, "a", "b", "c")
 	svc := map[string]*Service{"a": a, "b": b, "c": c}
+	// Every instance's channel list names each channel's holder.
+	for inst, s := range svc {
+		eventually(t, inst+"'s channel views name the holders", func() bool {
+			views, err := s.ListChannels(ctx)
+			if err != nil || len(views) != len(names) {
+				return false
+			}
+			for _, v := range views {
+				if v.Holder != holder[v.Name] || v.HeldHere != (v.Holder == inst) {
+					return false
+				}
+			}
+			return true
+		})
+		if ov, err := s.Overview(ctx); err != nil || ov.Instance != inst {
+			t.Fatalf("%s's Overview.Instance = %q, %v", inst, ov.Instance, err)
+		}
+	}
 
 	// An action accepted by a non-holder goes out once, by the holder.
 	var target string

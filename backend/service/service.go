@@ -371,7 +371,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 		sst.Error = s.storeErr.Error()
 	}
 	s.storeMu.Unlock()
-	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Storage: sst, Accounts: accts, Channels: chans, Platforms: s.platforms(), RuleKinds: moderation.KindSpecs, Shield: sh, Me: holderOf(ctx)}, nil
+	return Overview{Mode: s.opts.Mode, Version: s.opts.Version, Keyring: ks, Storage: sst, Accounts: accts, Channels: chans, Platforms: s.platforms(), RuleKinds: moderation.KindSpecs, Shield: sh, Me: holderOf(ctx), Instance: s.Instance()}, nil
 }
 
 func notFound(err error, format string, a ...any) error {

@@ -77,6 +77,12 @@ type ChannelView struct {
 	// channel or conversation; Health says why): it is not retried on
 	// reconnect, only by RetryChannel.
 	JoinFailed bool `json:"joinFailed,omitempty"`
+	// Holder is, in team mode, the instance that holds the channel's lease
+	// (joins it on the platform, ingests it, sends its actions), "" while
+	// none does; HeldHere says it is the instance answering. Health is that
+	// instance's own connection of the account. Both empty outside team mode.
+	Holder   string `json:"holder,omitempty"`
+	HeldHere bool   `json:"heldHere,omitempty"`
 }
 
 // PinView is the message pinned in a channel.

@@ -187,6 +187,8 @@ export interface ChannelView {
   capabilities: Capabilities;
   queueOpen: number;
   joinFailed?: boolean;
+  holder?: string;
+  heldHere?: boolean;
 }
 
 /** ClaimNextView mirrors service.ClaimNextView. */
@@ -496,6 +498,7 @@ export interface Overview {
   ruleKinds: KindSpec[] | null;
   shield: ShieldView;
   me: string;
+  instance?: string;
 }
 
 /** ParamSpec mirrors moderation.ParamSpec. */
