@@ -277,8 +277,20 @@ func (s *Service) refreshGrant(ctx context.Context, id int64, st *authState, sta
 	if hostOf(ep.Token) != st.g.TokenHost {
 		return "", s.deadGrantLocked(a, st, "the token URL now points at "+hostOf(ep.Token)+", not the host that granted the token")
 	}
+	// In team mode another instance may have refreshed this grant and
+	// stored the rotated one in the shared secret store: take it rather
+	// than spend a refresh token the platform may have retired.
+	if s.adoptSharedGrantLocked(a, st, spec.SocketToken, 0) {
+		return st.g.Access, nil
+	}
 	tok, err := oauth.Refresh(ctx, oauthClient(a.Settings), ep, st.app, st.g.Token)
 	if err != nil {
+		if oauth.Permanent(err) && s.adoptSharedGrantLocked(a, st, spec.SocketToken, sharedGrantWait) {
+			// Refused because another instance rotated it at the same
+			// moment: its grant is in the shared store (or arrives there
+			// within sharedGrantWait).
+			return st.g.Access, nil
+		}
 		if oauth.Permanent(err) {
 			reason := err.Error()
 			var oe *oauth.Error
@@ -308,6 +320,45 @@ func (s *Service) refreshGrant(ctx context.Context, id int64, st *authState, sta
 	s.log.Info("token refreshed", "account", id, "expires_in_s", int(time.Until(tok.Expiry).Seconds()))
 	go s.healthChanged(id)
 	return tok.Access, nil
+}
+
+// sharedGrantWait is how long a refused refresh waits for the rotated grant
+// of another instance that refreshed at the same moment to reach the shared
+// secret store before the account is marked "sign in again".
+const sharedGrantWait = 3 * time.Second
+
+// adoptSharedGrantLocked takes the account's grant from the secret store
+// when the store is shared (team mode's secret store) and holds a newer,
+// live grant than st's, from the same token host: another instance
+// refreshed (rotating the refresh token) or signed in again. It polls for
+// up to wait. It reports whether it took one. st.mu is held.
+func (s *Service) adoptSharedGrantLocked(a store.Account, st *authState, socketToken bool, wait time.Duration) bool {
+	if _, shared := s.sec.(*secrets.Sealed); !shared {
+		return false
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		if raw, err := s.sec.Get(secrets.Key(a.Platform, a.ID, oauthSecret)); err == nil {
+			var g grant
+			if json.Unmarshal([]byte(raw), &g) == nil && g.Access != "" && g.SignIn == "" && g.Access != st.g.Access &&
+				g.TokenHost == st.g.TokenHost && g.Expiry.After(st.g.Expiry) {
+				st.g = g
+				st.publishLocked()
+				st.cell.Set(g.Access)
+				if socketToken {
+					s.redialLocked(a.ID, st)
+				}
+				s.scheduleLocked(a.ID, st)
+				s.log.Info("token taken from the team secret store (another instance refreshed it)", "account", a.ID)
+				go s.healthChanged(a.ID)
+				return true
+			}
+		}
+		if !time.Now().Before(deadline) || (s.ctx != nil && s.ctx.Err() != nil) {
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // redialLocked has the account's connection dial again with the token just
