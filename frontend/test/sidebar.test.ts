@@ -63,3 +63,21 @@ describe('Sidebar: queue badges', { timeout: 20_000 }, () => {
     expect(page.el.querySelector('[data-testid=queue-count]')?.getAttribute('data-count')).toBe('1000');
   });
 });
+
+describe('Sidebar: team mode holder', { timeout: 20_000 }, () => {
+  it('says when another console instance holds a channel, and not for one held here or outside team mode', async () => {
+    localStorage.clear();
+    const { ctx } = fakeConsole({});
+    ctx.state.channels.set(1, { ...channel(1, 'alpha'), holder: 'host-1-abc', heldHere: false });
+    ctx.state.channels.set(2, { ...channel(2, 'beta'), holder: 'host-2-def', heldHere: true });
+    ctx.state.channels.set(3, channel(3, 'gamma'));
+    const side = mountWith(Sidebar, {}, ctx);
+    mounted.push(side);
+    await settle();
+    const holder = (id: number) => side.el.querySelector(`[data-testid=channel][data-channel-id="${id}"] [data-testid=holder]`);
+    expect(holder(1)?.textContent).toBe('via another instance');
+    expect(holder(1)?.getAttribute('title')).toContain('host-1-abc');
+    expect(holder(2)).toBeNull();
+    expect(holder(3)).toBeNull();
+  });
+});
