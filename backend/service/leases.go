@@ -198,7 +198,7 @@ func (l *leases) renewAll() {
 	start := time.Now()
 	l.heartbeat()
 	ids, err := s.st.RenewLeases(ctx, l.id, l.ttl)
-	var lost []int64
+	var lost, regained []int64
 	l.mu.Lock()
 	if err != nil {
 		s.log.Warn("lease renewal failed", "err", err)
@@ -213,6 +213,11 @@ func (l *leases) renewAll() {
 		renewed := map[int64]bool{}
 		for _, id := range ids {
 			renewed[id] = true
+			if _, ok := l.held[id]; !ok {
+				// Given up here when renewals failed for a lease time, yet
+				// nobody took it since: this instance holds it again.
+				regained = append(regained, id)
+			}
 			l.held[id] = start.Add(l.ttl - leaseMargin)
 		}
 		for id := range l.held {
@@ -226,6 +231,15 @@ func (l *leases) renewAll() {
 	for _, id := range lost {
 		s.log.Info("channel lease lost", "channel", id)
 		l.leave(id)
+	}
+	for _, id := range regained {
+		s.mu.RLock()
+		cs := s.channels[id]
+		s.mu.RUnlock()
+		if cs != nil {
+			s.log.Info("channel lease held again", "channel", id)
+			l.join(cs.ch)
+		}
 	}
 	// A lease row of a channel this instance does not know (another
 	// instance joined it a moment ago) waits for sync; one of a channel
