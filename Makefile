@@ -77,6 +77,7 @@ bench: deps build
 	DRYRUN_BENCH_ROWS=$(DRYRUN_ROWS) $(GO) test -run '^$$' -bench DryRun -benchtime 1x -count 3 -timeout 30m ./backend/service/ && \
 	$(GO) test -run '^$$' -bench . -benchtime 1s -count 3 ./backend/moderation/ && \
 	$(GO) test -run '^$$' -bench 'WriteBatch|RawInsert|FTSFeed' -benchtime 50x -count 3 ./backend/store/ && \
+	$(GO) test -run '^$$' -bench P10 -benchtime 30x -count 3 ./backend/service/ && \
 	STORE_BENCH_SEARCH_ROWS=$(SEARCH_ROWS) $(GO) test -run '^$$' -bench Search -benchtime 500x -count 3 -timeout 30m ./backend/store/ && \
 	STORE_BENCH_P7_ROWS=$(P7_ROWS) $(GO) test -run '^$$' -bench P7 -benchtime 1x -count 1 -timeout 90m ./backend/store/ && \
 	$(GO) test -run '^$$' -bench P2 -benchtime 1x -count 3 -timeout 30m ./backend/bench/ && \

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -20,6 +22,9 @@ import (
 // pgCluster is this test binary's throwaway PostgreSQL, started on first
 // use and stopped by TestMain.
 var pgCluster pgtest.Shared
+
+// quietLog discards what a service logs (in benchmarks).
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // timedRecorder collects UI batches with the time each was emitted.
 type timedRecorder struct {
@@ -82,8 +87,12 @@ func startInstance(t testing.TB, url, name string, online bool) *instance {
 	}
 	in := &instance{st: st, fake: &fakeConn{up: make(chan struct{}), online: online}, ui: &timedRecorder{}}
 	reg := connector.Registry{chat.Velora: func(connector.Config) (connector.Connector, error) { return in.fake, nil }}
-	in.svc = New(Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: allPlatforms(), Emitter: in.ui,
-		EmitInterval: 10 * time.Millisecond, Instance: name})
+	opts := Options{Store: st, Secrets: secrets.NewMemory(), Registry: reg, Platforms: allPlatforms(), Emitter: in.ui,
+		EmitInterval: 10 * time.Millisecond, Instance: name}
+	if _, bench := t.(*testing.B); bench {
+		opts.Logger = quietLog // log lines would break the benchmark's output lines
+	}
+	in.svc = New(opts)
 	if err := in.svc.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -417,3 +417,50 @@ func TestWriteBatchAssignedIDs(t *testing.T) {
 		t.Errorf("RecentPlatformIDs = %v, %v", recent, err)
 	}
 }
+
+// A batch with more queue items than one multi-row INSERT carries (450 >
+// queueChunk), some for repeats of stored messages: every new item gets its
+// own id and belongs to its own message; the repeats' items are skipped.
+func TestWriteBatchManyQueueItems(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c := seedChannel(t, s, "q")
+	old := msg(c.ID, "p-old", "amy", "stored before")
+	writeMsgs(t, s, old)
+	var b Batch
+	for i := range 450 {
+		m := msg(c.ID, fmt.Sprintf("p%d", i), "u", fmt.Sprintf("held %d", i))
+		if i%100 == 7 {
+			m = msg(c.ID, "p-old", "amy", "stored before") // a repeat
+		}
+		m.Held = true
+		b.Messages = append(b.Messages, m)
+		b.Queue = append(b.Queue, &QueueRow{ChannelID: c.ID, Msg: m, Reasons: []string{fmt.Sprint(i)}})
+	}
+	if err := s.WriteBatch(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int64]bool{}
+	for i, q := range b.Queue {
+		if q.Msg.Dup {
+			if q.ID != 0 {
+				t.Errorf("item %d of a repeat got id %d", i, q.ID)
+			}
+			continue
+		}
+		if q.ID == 0 || ids[q.ID] {
+			t.Fatalf("item %d: id %d (zero or given twice)", i, q.ID)
+		}
+		ids[q.ID] = true
+		got, err := s.QueueItem(ctx, q.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MessageID != q.Msg.ID || got.Reasons[0] != fmt.Sprint(i) {
+			t.Fatalf("item %d (id %d) holds message %d with reasons %v, want message %d and [%d]", i, q.ID, got.MessageID, got.Reasons, q.Msg.ID, i)
+		}
+	}
+	if len(ids) != 450-5 {
+		t.Errorf("%d items stored, want 445", len(ids))
+	}
+}
