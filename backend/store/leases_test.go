@@ -304,3 +304,69 @@ func TestLeasesNeedPostgres(t *testing.T) {
 		t.Fatalf("ClaimAction: %v", err)
 	}
 }
+
+// An overlap around a takeover is harmless: two instances storing the same
+// platform messages of one channel at the same time (the old holder still
+// connected, the new one already) make one row per message; both batches
+// succeed, the repeats marked Dup, and the other messages of each batch
+// are stored.
+func TestPostgresOverlappingIngestOneRow(t *testing.T) {
+	pgOnly(t)
+	ctx := context.Background()
+	url := testDB(t)
+	a, err := OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c := seedChannel(t, a, "overlap")
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	batches := make([]*Batch, 2)
+	start := make(chan struct{})
+	for i, s := range []*Store{a, b} {
+		rows := make([]*MessageRow, 0, n+1)
+		for j := range n {
+			rows = append(rows, msg(c.ID, fmt.Sprintf("shared-%d", j), "u", "same message"))
+		}
+		rows = append(rows, msg(c.ID, fmt.Sprintf("own-%d", i), "u", "only this instance"))
+		batches[i] = &Batch{Messages: rows}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = s.WriteBatch(ctx, batches[i])
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+	}
+	var stored, dups int
+	for _, bt := range batches {
+		for _, m := range bt.Messages {
+			if m.Dup {
+				dups++
+			} else {
+				stored++
+			}
+		}
+	}
+	if stored != n+2 || dups != n {
+		t.Fatalf("%d stored, %d repeats; want %d and %d", stored, dups, n+2, n)
+	}
+	for i := range 2 {
+		if _, err := a.MessageByPlatformID(ctx, c.ID, fmt.Sprintf("own-%d", i)); err != nil {
+			t.Fatalf("instance %d's own message: %v", i, err)
+		}
+	}
+}
