@@ -189,7 +189,12 @@ func (l *liveSync) publishLoop() {
 	for {
 		select {
 		case <-ctx.Done():
-			// What the last batches noted still goes out, briefly.
+			// What the last batches noted still goes out, briefly: the
+			// writer commits what the pipeline drained at Close first.
+			select {
+			case <-l.s.writerDone:
+			case <-time.After(5 * time.Second):
+			}
 			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			l.publishRound(fctx)
 			cancel()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -363,4 +364,37 @@ func TestLiveListenerReconnects(t *testing.T) {
 			t.Errorf("B showed %s %d times", id, n)
 		}
 	}
+}
+
+// A closes right after its connector delivered chat: Close drains the
+// pipeline and commits, and the publisher sends the last batches' notes
+// after the writer's last commit, so B shows every message A stored.
+func TestLiveLastBatchAtClose(t *testing.T) {
+	a, b, _ := livePair(t)
+	for i := range 50 {
+		a.fake.emit(msg(fmt.Sprintf("last-%d", i), "walker", "just before close"))
+	}
+	a.svc.Close()
+	rows, err := b.st.Messages(context.Background(), 0, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for _, m := range rows {
+		if strings.HasPrefix(m.Msg.ID, "last-") {
+			stored++
+		}
+	}
+	if stored != 50 {
+		t.Fatalf("A stored %d of the 50 messages at Close", stored)
+	}
+	eventually(t, "B shows every message A stored at Close", func() bool {
+		got := b.ui.messageTimes()
+		for i := range 50 {
+			if _, ok := got[fmt.Sprintf("last-%d", i)]; !ok {
+				return false
+			}
+		}
+		return true
+	})
 }

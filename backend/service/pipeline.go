@@ -113,6 +113,7 @@ func (s *Service) pipeline() {
 // publishes them to the UI and applies their side effects. It is the only
 // writer of chat data.
 func (s *Service) writer() {
+	defer close(s.writerDone)
 	for j := range s.jobs {
 		s.commit(j)
 	}

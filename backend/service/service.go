@@ -122,6 +122,9 @@ type Service struct {
 
 	in   chan inbound
 	jobs chan job // pipeline → writer
+	// writerDone is closed when the writer has committed its last batch
+	// (at Close), after which the live publisher sends its last notes.
+	writerDone chan struct{}
 
 	mu       sync.RWMutex
 	conns    map[int64]*conn            // by account id
@@ -220,23 +223,24 @@ func New(opts Options) *Service {
 		log = slog.Default()
 	}
 	s := &Service{
-		opts:     opts,
-		st:       opts.Store,
-		sec:      opts.Secrets,
-		reg:      opts.Registry,
-		log:      log,
-		in:       make(chan inbound, 8192),
-		jobs:     make(chan job), // unbuffered: a send succeeds only when the writer is idle
-		conns:    map[int64]*conn{},
-		channels: map[int64]*channelState{},
-		index:    map[int64]map[string]int64{},
-		held:     map[int64]heldSecrets{},
-		auth:     newAuthRegistry(),
-		ui:       newUIBuffer(opts.MaxUIMessages),
-		autos:    make(chan autoAct, autoQueue),
-		surge:    newSurgeDetector(),
-		recent:   newRecentIDs(),
-		pruneNow: make(chan struct{}, 1),
+		opts:       opts,
+		st:         opts.Store,
+		sec:        opts.Secrets,
+		reg:        opts.Registry,
+		log:        log,
+		in:         make(chan inbound, 8192),
+		jobs:       make(chan job), // unbuffered: a send succeeds only when the writer is idle
+		writerDone: make(chan struct{}),
+		conns:      map[int64]*conn{},
+		channels:   map[int64]*channelState{},
+		index:      map[int64]map[string]int64{},
+		held:       map[int64]heldSecrets{},
+		auth:       newAuthRegistry(),
+		ui:         newUIBuffer(opts.MaxUIMessages),
+		autos:      make(chan autoAct, autoQueue),
+		surge:      newSurgeDetector(),
+		recent:     newRecentIDs(),
+		pruneNow:   make(chan struct{}, 1),
 	}
 	s.outbox = newOutbox(s)
 	if opts.Leases && opts.Store != nil && opts.Store.Postgres() {
