@@ -9,7 +9,8 @@
 # Environment: MODCONSOLE_PG_BIN (default /usr/lib/postgresql/15/bin, Debian's
 # postgresql package), TRY_PASSWORD (the lead's password; default: random,
 # printed), TRY_ADDR1 / TRY_ADDR2 (the instances' --addr; default a free
-# loopback port each). As root the cluster runs as the postgres user through
+# loopback port each), TRY_PUBLIC_URL (their --public-url, to try them behind
+# a reverse proxy such as build/team/nginx.conf; default none). As root the cluster runs as the postgres user through
 # runuser (PostgreSQL refuses to run as root), like the tests' pgtest.
 # Nothing is written outside the temporary directory.
 set -eu
@@ -70,11 +71,15 @@ password=${TRY_PASSWORD:-try-$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')}
 printf '%s\n' "$password" | "$bin" team add-user --db "$db" --name lead --role lead
 "$bin" team new-key "$dir/secrets.key" | head -n 1
 
+set --
+if [ -n "${TRY_PUBLIC_URL:-}" ]; then
+	set -- --public-url "$TRY_PUBLIC_URL"
+fi
 n=0
 for addr in "$addr1" "$addr2"; do
 	n=$((n + 1))
 	"$bin" serve --no-open --addr "$addr" --data "$dir/instance$n" --db "$db" \
-		--secrets-key-file "$dir/secrets.key" 2>"$dir/instance$n.log" &
+		--secrets-key-file "$dir/secrets.key" "$@" 2>"$dir/instance$n.log" &
 	pids="$pids $!"
 done
 echo "try.sh: two instances starting; log in as lead with password $password (logs: $dir/instance*.log); Ctrl-C stops all"
