@@ -6,9 +6,10 @@ import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import { denial, loadMe, logIn, may, type Me } from '../src/api/session';
 import type { Transport } from '../src/api/transport';
-import type { ChannelView, RuleView } from '../src/api/types';
+import type { ChannelView, MessageView, QueueItemView, RuleView } from '../src/api/types';
 import AuditPage from '../src/ui/c/AuditPage.svelte';
 import Composer from '../src/ui/c/Composer.svelte';
+import QueuesPage from '../src/ui/c/QueuesPage.svelte';
 import Login from '../src/ui/c/Login.svelte';
 import RulesPage from '../src/ui/c/RulesPage.svelte';
 import Sidebar from '../src/ui/c/Sidebar.svelte';
@@ -307,5 +308,43 @@ describe('who changed rules and links', () => {
     expect(rows.map((r) => [r.dataset.moderator, r.dataset.subject, r.dataset.change])).toEqual([['bo', 'link', 'linked'], ['ana', 'rule', 'created']]);
     expect(rows[0]!.textContent).toContain(`velora:${XSS} + kichat:amy`);
     expect(a.el.querySelector('[data-testid=audit-changes] img')).toBeNull();
+  });
+});
+
+describe('the queue per role', { timeout: 30_000 }, () => {
+  const held = (id: number): QueueItemView => ({
+    id, channelId: CID, platform: 'velora', ruleIds: [1], reasons: ['r'], status: 'open', at: 1_700_000_000_000 + id,
+    message: { id: 1000 + id, channelId: CID, platform: 'velora', platformId: `p${id}`, user: { id: `u${id}`, username: `u${id}` }, text: `m${id}`, at: 1_700_000_000_000 + id, deleted: false, held: true } as MessageView,
+  });
+  // What the queue page calls, as the server's table has them.
+  const QUEUE_METHODS = {
+    ...METHODS, QueuePage: 'observer', QueueCounts: 'observer', Queue: 'observer', ListChannels: 'observer', ModEvents: 'observer',
+    RecentMessages: 'observer', ChannelRates: 'observer', Claims: 'observer', MessageVersions: 'observer', PeopleMarks: 'observer',
+    ClaimNext: 'moderator', ClaimItems: 'moderator', ReleaseClaims: 'moderator',
+  };
+  async function queue(me: Me | null) {
+    localStorage.clear();
+    const { ctx } = fakeConsole();
+    ctx.me = me;
+    ctx.state.channels.set(CID, channel);
+    ctx.state.historyLoaded.add(CID);
+    for (const id of [1, 2]) ctx.state.queue.set(id, held(id));
+    const m = mountWith(QueuesPage, { channelId: 0 }, ctx);
+    mounted.push(m);
+    await settle();
+    await new Promise((r) => setTimeout(r, 300));
+    await settle();
+    return m.el;
+  }
+
+  it('an observer sees the held items without action buttons, with Next item disabled and why; a moderator has them', async () => {
+    const obs = await queue({ ...user('observer'), methods: QUEUE_METHODS });
+    expect(obs.querySelectorAll('[data-testid=queue-item]').length).toBe(2);
+    expect(obs.querySelectorAll('[data-testid=queue-item] .row-actions button').length).toBe(0);
+    const next = obs.querySelector<HTMLButtonElement>('[data-testid=claim-next]')!;
+    expect([next.disabled, next.title]).toEqual([true, 'Your role (observer) may not do this: it needs moderator.']);
+    const mod = await queue({ ...user('moderator'), methods: QUEUE_METHODS });
+    expect(mod.querySelectorAll('[data-testid=queue-item] .row-actions button').length).toBeGreaterThan(0);
+    expect(mod.querySelector<HTMLButtonElement>('[data-testid=claim-next]')!.disabled).toBe(false);
   });
 });
