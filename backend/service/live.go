@@ -397,21 +397,19 @@ func (s *Service) liveModEvents(ctx context.Context, ids []int64) {
 }
 
 func (s *Service) liveQueue(ctx context.Context, ids []int64) {
-	views := make([]QueueItemView, 0, len(ids))
+	rows, err := s.st.QueueItemsByIDs(ctx, ids)
+	if err != nil {
+		s.log.Warn("live queue items not read", "err", err)
+		return
+	}
+	if len(rows) == 0 {
+		return
+	}
+	views := make([]QueueItemView, 0, len(rows))
 	touched := map[int64]bool{}
-	for _, id := range ids {
-		q, err := s.st.QueueItem(ctx, id)
-		if err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
-				s.log.Warn("live queue item not read", "id", id, "err", err)
-			}
-			continue
-		}
+	for _, q := range rows {
 		views = append(views, queueView(q, s.platformOfChannel(ctx, q.ChannelID)))
 		touched[q.ChannelID] = true
-	}
-	if len(views) == 0 {
-		return
 	}
 	s.ui.putQueues(views, false)
 	// The open counts per channel live in memory: take them from the store.
@@ -434,14 +432,12 @@ func (s *Service) liveQueue(ctx context.Context, ids []int64) {
 }
 
 func (s *Service) liveActions(ctx context.Context, ids []int64) {
-	for _, id := range ids {
-		row, err := s.st.Action(ctx, id)
-		if err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
-				s.log.Warn("live action not read", "id", id, "err", err)
-			}
-			continue
-		}
+	rows, err := s.st.ActionsByIDs(ctx, ids)
+	if err != nil {
+		s.log.Warn("live actions not read", "err", err)
+		return
+	}
+	for _, row := range rows {
 		s.ui.putAction(s.actionView(row, s.platformOfChannel(ctx, row.ChannelID)), false)
 	}
 }

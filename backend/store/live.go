@@ -279,7 +279,7 @@ func (s *Store) LiveNotesSince(ctx context.Context, after int64) ([]LiveNote, er
 // in id order.
 func (s *Store) MessagesByIDs(ctx context.Context, ids []int64) ([]MessageRow, error) {
 	var out []MessageRow
-	for part := range slices.Chunk(ids, 500) {
+	for part := range slices.Chunk(sortedIDs(ids), 500) {
 		rows, err := s.queryMessages(ctx, "messages by id", `SELECT `+messageCols+` FROM messages m JOIN channels c ON c.id = m.channel_id
 			WHERE m.id IN (`+placeholders(len(part))+`) ORDER BY m.id`, int64Args(part)...)
 		if err != nil {
@@ -294,7 +294,7 @@ func (s *Store) MessagesByIDs(ctx context.Context, ids []int64) ([]MessageRow, e
 // exist, in id order.
 func (s *Store) ModEventsByIDs(ctx context.Context, ids []int64) ([]ModEventRow, error) {
 	var out []ModEventRow
-	for part := range slices.Chunk(ids, 500) {
+	for part := range slices.Chunk(sortedIDs(ids), 500) {
 		rows, err := s.r.QueryContext(ctx, `SELECT id, channel_id, data FROM mod_events WHERE id IN (`+placeholders(len(part))+`) ORDER BY id`, int64Args(part)...)
 		if err != nil {
 			return nil, fmt.Errorf("store: mod events by id: %w", err)
@@ -319,4 +319,52 @@ func (s *Store) ModEventsByIDs(ctx context.Context, ids []int64) ([]ModEventRow,
 		}
 	}
 	return out, nil
+}
+
+// QueueItemsByIDs returns the queue items with the given ids that exist,
+// each with its message, in id order.
+func (s *Store) QueueItemsByIDs(ctx context.Context, ids []int64) ([]QueueRow, error) {
+	var out []QueueRow
+	for part := range slices.Chunk(sortedIDs(ids), 500) {
+		rows, err := s.r.QueryContext(ctx, `SELECT `+queueCols+queueFrom+` WHERE q.id IN (`+placeholders(len(part))+`) ORDER BY q.id`, int64Args(part)...)
+		if err != nil {
+			return nil, fmt.Errorf("store: queue items by id: %w", err)
+		}
+		for rows.Next() {
+			q, err := scanQueue(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, q)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: queue items by id: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ActionsByIDs returns the actions with the given ids that exist, in id
+// order.
+func (s *Store) ActionsByIDs(ctx context.Context, ids []int64) ([]ActionRow, error) {
+	var out []ActionRow
+	for part := range slices.Chunk(sortedIDs(ids), 500) {
+		rows, err := s.queryActions(ctx, "actions by id", `SELECT `+actionCols+` FROM actions a WHERE a.id IN (`+placeholders(len(part))+`) ORDER BY a.id`, int64Args(part)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// sortedIDs is ids sorted, without repeats (so that reads in parts come
+// back in id order as a whole).
+func sortedIDs(ids []int64) []int64 {
+	s := slices.Clone(ids)
+	slices.Sort(s)
+	return slices.Compact(s)
 }

@@ -464,3 +464,54 @@ func TestWriteBatchManyQueueItems(t *testing.T) {
 		t.Errorf("%d items stored, want 445", len(ids))
 	}
 }
+
+// The by-id reads live updates use: what exists comes back in id order,
+// with its message; unknown ids are left out; more ids than one query
+// carries (500) are read in parts.
+func TestReadsByIDs(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	c := seedChannel(t, s, "ids")
+	var b Batch
+	for i := range 600 {
+		m := msg(c.ID, fmt.Sprintf("p%d", i), "u", fmt.Sprintf("text %d", i))
+		b.Messages = append(b.Messages, m)
+		if i%200 == 0 {
+			m.Held = true
+			b.Queue = append(b.Queue, &QueueRow{ChannelID: c.ID, Msg: m, Reasons: []string{"r"}})
+		}
+	}
+	b.ModEvents = []*ModEventRow{{ChannelID: c.ID, Ev: chat.Event{Kind: chat.KindBan, User: &chat.User{ID: "u-x", Username: "x"}}}}
+	if err := s.WriteBatch(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{-1}
+	for i := len(b.Messages) - 1; i >= 0; i-- {
+		ids = append(ids, b.Messages[i].ID)
+	}
+	msgs, err := s.MessagesByIDs(ctx, ids)
+	if err != nil || len(msgs) != 600 {
+		t.Fatalf("MessagesByIDs: %d rows, %v", len(msgs), err)
+	}
+	for i, m := range msgs {
+		if m.ID != b.Messages[i].ID || m.Msg.Text != fmt.Sprintf("text %d", i) || m.Platform != chat.Velora {
+			t.Fatalf("message %d: %+v", i, m)
+		}
+	}
+	items, err := s.QueueItemsByIDs(ctx, []int64{b.Queue[2].ID, 999_999_999, b.Queue[0].ID})
+	if err != nil || len(items) != 2 || items[0].ID != b.Queue[0].ID || items[1].MessageID != b.Queue[2].Msg.ID || items[1].Msg == nil {
+		t.Fatalf("QueueItemsByIDs: %+v, %v", items, err)
+	}
+	evs, err := s.ModEventsByIDs(ctx, []int64{b.ModEvents[0].ID, 999_999_999})
+	if err != nil || len(evs) != 1 || evs[0].Ev.Kind != chat.KindBan {
+		t.Fatalf("ModEventsByIDs: %+v, %v", evs, err)
+	}
+	a := &ActionRow{Key: "k1", ChannelID: c.ID, Action: chat.Action{Kind: chat.ActDelete, MessageID: "p1"}, Status: "pending"}
+	if _, err := s.InsertAction(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	acts, err := s.ActionsByIDs(ctx, []int64{999_999_999, a.ID})
+	if err != nil || len(acts) != 1 || acts[0].Key != "k1" {
+		t.Fatalf("ActionsByIDs: %+v, %v", acts, err)
+	}
+}
