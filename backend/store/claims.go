@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -177,6 +178,10 @@ func (s *Store) ClaimItems(ctx context.Context, holder string, ids []int64, at t
 	if len(ids) > 1000 {
 		return nil, nil, fmt.Errorf("%w: at most 1000 items per claim", ErrInvalid)
 	}
+	// Claimed in id order, so two callers claiming overlapping items take
+	// the rows' locks in the same order (PostgreSQL) and never deadlock.
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
 	t, exp := ms(at), ms(at.Add(ttl))
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.pruneClaims(ctx, tx, t); err != nil {
