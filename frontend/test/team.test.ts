@@ -308,6 +308,8 @@ describe('who changed rules and links', () => {
     expect(rows.map((r) => [r.dataset.moderator, r.dataset.subject, r.dataset.change])).toEqual([['bo', 'link', 'linked'], ['ana', 'rule', 'created']]);
     expect(rows[0]!.textContent).toContain(`velora:${XSS} + kichat:amy`);
     expect(a.el.querySelector('[data-testid=audit-changes] img')).toBeNull();
+    // Their moderators are offered in the Moderator filter's suggestions.
+    expect([...a.el.querySelectorAll<HTMLOptionElement>('#audit-mods option')].map((o) => o.value)).toEqual(['ana', 'bo']);
   });
 });
 
