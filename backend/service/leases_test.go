@@ -23,6 +23,9 @@ type platformLog struct {
 	mu     sync.Mutex
 	joined map[string]map[string]bool // instance → channels
 	sent   map[string][]string        // action text → instances that sent it
+	// down makes an instance's actions fail with ErrNotConnected (its link
+	// to the platform is down): they stay pending.
+	down map[string]bool
 }
 
 // leaseConn is one instance's connector to the platformLog.
@@ -71,6 +74,9 @@ func (c *leaseConn) Leave(_ context.Context, ch string) error {
 func (c *leaseConn) Do(_ context.Context, a chat.Action) (chat.Result, error) {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
+	if c.p.down[c.inst] {
+		return chat.Result{}, fmt.Errorf("lease fake: link down: %w", chat.ErrNotConnected)
+	}
 	c.p.sent[a.Text] = append(c.p.sent[a.Text], c.inst)
 	return chat.Result{Detail: "sent"}, nil
 }
@@ -100,8 +106,10 @@ func (p *platformLog) senders(text string) []string {
 // instance that does not hold the channel is carried out once by the
 // holder; an instance that stops renewing (a crash, without its clean
 // release) loses its channels to the others after its lease time, and the
-// action accepted for one of them meanwhile goes out exactly once, by the
-// new holder; a clean Close hands the channels over at once.
+// actions left for one of them — one accepted meanwhile by another
+// instance, one a had accepted and claimed but could not send — each go
+// out exactly once, by the new holder; a clean Close hands the channels
+// over at once.
 func TestLeasesShareAndFailOver(t *testing.T) {
 	var cluster pgtest.Shared
 	t.Cleanup(func() {
@@ -114,7 +122,7 @@ func TestLeasesShareAndFailOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plat := &platformLog{joined: map[string]map[string]bool{}, sent: map[string][]string{}}
+	plat := &platformLog{joined: map[string]map[string]bool{}, sent: map[string][]string{}, down: map[string]bool{}}
 	const ttl = 1500 * time.Millisecond
 	start := func(inst string) *Service {
 		t.Helper()
@@ -225,6 +233,21 @@ func TestLeasesShareAndFailOver(t *testing.T) {
 		t.Fatalf("b's action sent by %v, want once by a", got)
 	}
 
+	// An action a accepted itself and claimed, but could not send (its
+	// link is down): pending, owned by a.
+	plat.mu.Lock()
+	plat.down["a"] = true
+	plat.mu.Unlock()
+	own, err := a.Act(ctx, ActionRequest{ChannelID: ids[target], Kind: chat.ActSend, Text: "a's own"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a claims its own action and puts it back to pending", func() bool {
+		row, err := a.st.Action(ctx, own.ID)
+		owner, _ := a.st.ActionOwner(ctx, own.ID)
+		return err == nil && row.Status == store.ActionPending && row.Attempts >= 1 && owner == "a"
+	})
+
 	// a stops renewing (as if killed): its loop ends without the release.
 	a.leases.stop()
 	stopped := time.Now()
@@ -273,6 +296,19 @@ func TestLeasesShareAndFailOver(t *testing.T) {
 	if err != nil || row.Status != store.ActionConfirmed || row.Attempts != 1 {
 		t.Fatalf("action: %+v, %v", row, err)
 	}
+	// a's own pending action goes out once, by the new holder (a, whose
+	// lease ran out, no longer tries it even with its link back).
+	plat.mu.Lock()
+	plat.down["a"] = false
+	plat.mu.Unlock()
+	eventually(t, "a's pending action is sent by the new holder", func() bool { return len(plat.senders("a's own")) > 0 })
+	time.Sleep(500 * time.Millisecond)
+	if got := plat.senders("a's own"); len(got) != 1 || got[0] != holder[target] {
+		t.Fatalf("a's own action sent by %v, want once by the new holder %s", got, holder[target])
+	}
+	if owner, _ := c.st.ActionOwner(ctx, own.ID); owner != holder[target] {
+		t.Fatalf("a's own action owned by %q after the takeover", owner)
+	}
 
 	// A clean Close gives the leases up: the last instance takes them at
 	// once (well before they would have run out).
@@ -317,7 +353,7 @@ func TestLeasesFailedConnectionGivesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plat := &platformLog{joined: map[string]map[string]bool{}, sent: map[string][]string{}}
+	plat := &platformLog{joined: map[string]map[string]bool{}, sent: map[string][]string{}, down: map[string]bool{}}
 	start := func(inst string, fail error) *Service {
 		t.Helper()
 		st, err := store.OpenPostgres(ctx, url)
