@@ -581,6 +581,10 @@ func TestTeamFailover(t *testing.T) {
 	if owner, _ := h.Store().ActionOwner(context.Background(), first.ID); owner != victim.ID || sent(viaOther) != 1 {
 		t.Fatalf("another instance's action sent %d times by %q, want once by the holder %s", sent(viaOther), owner, victim.ID)
 	}
+	// Whoever carries it out, the action records the logged-in moderator who asked for it.
+	if row, _ := h.Store().Action(context.Background(), first.ID); row.Actor != teamModerator {
+		t.Fatalf("action %d's actor %q, want the logged-in %q", first.ID, row.Actor, teamModerator)
+	}
 
 	// Frozen, the holder neither renews nor sends: the action another
 	// instance accepts for its channel waits, pending.
