@@ -107,8 +107,10 @@ func (s *Service) startLive(ctx context.Context) error {
 	return nil
 }
 
-// handleLive registers the handler of a kind of note from other instances
-// (before Start, or from a handler's own setup). fn gets the note's ids.
+// handleLive registers (or replaces) the handler of a kind of note from
+// other instances, once Start has set live updates up (a no-op before, and
+// on SQLite); a kind known from the start belongs in startLive's table.
+// fn gets the note's ids and runs on the listener's goroutine.
 func (s *Service) handleLive(kind string, fn func(context.Context, []int64)) {
 	if s.live == nil {
 		return
