@@ -157,7 +157,9 @@ func TestQueueCarriesClaimsBeyondOneQuery(t *testing.T) {
 	for i := range n {
 		h.fake.emit(msg(fmt.Sprintf("s%d", i), fmt.Sprintf("spammer%d", i%40), "buy viewers now"))
 	}
-	eventually(t, "all held", func() bool { c, _ := h.svc.QueueCounts(bg); return c.Total == n })
+	// 1,200 messages through the pipeline under -race on a loaded machine
+	// take longer than eventually's 5 s.
+	waitFor(t, 90*time.Second, "all held", func() bool { c, _ := h.svc.QueueCounts(bg); return c.Total == n })
 	items, err := h.svc.Queue(bg, 0, 5000)
 	if err != nil || len(items) != n {
 		t.Fatalf("queue: %d items, %v", len(items), err)
