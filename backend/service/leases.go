@@ -532,6 +532,9 @@ func (l *leases) join(ch store.Channel) {
 	// block reserved before, the previous holder's included: a channel's
 	// ids keep increasing with time across a handover (decisions/team.md).
 	s.reseed.Store(true)
+	// Its dedupe window seeds from the log again: the log holds what the
+	// previous holder stored since this instance last held the channel.
+	s.recent.drop(ch.ID)
 	s.mu.RLock()
 	c := s.conns[ch.AccountID]
 	s.mu.RUnlock()

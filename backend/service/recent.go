@@ -40,6 +40,16 @@ func (r *recentIDs) seeded(ch int64) bool {
 	return r.chans[ch] != nil
 }
 
+// drop removes the channel's window: the next message of the channel seeds
+// it from the log again. A channel this instance takes over (team mode's
+// leases) may have been stored by another instance since this one last
+// held it, so a window kept from then would miss those messages.
+func (r *recentIDs) drop(ch int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.chans, ch)
+}
+
 // seed starts the channel's window with rows, newest first (as
 // store.RecentPlatformIDs returns them).
 func (r *recentIDs) seed(ch int64, rows []store.PlatformRowID) {

@@ -216,3 +216,28 @@ func TestMessageTrace(t *testing.T) {
 		}
 	}
 }
+
+// A dropped window is seeded again: what it held is forgotten, the next
+// seed (from the log) is what counts.
+func TestRecentDropReseeds(t *testing.T) {
+	r := newRecentIDs()
+	r.seed(7, []store.PlatformRowID{{PlatformID: "old", ID: 1}})
+	r.seed(8, []store.PlatformRowID{{PlatformID: "other", ID: 2}})
+	if _, ok := r.lookup(7, "old"); !ok {
+		t.Fatal("seeded id not found")
+	}
+	r.drop(7)
+	if r.seeded(7) {
+		t.Fatal("a dropped window still counts as seeded")
+	}
+	if _, ok := r.lookup(7, "old"); ok {
+		t.Fatal("a dropped window still answers")
+	}
+	if _, ok := r.lookup(8, "other"); !ok {
+		t.Fatal("dropping one channel's window dropped another's")
+	}
+	r.seed(7, []store.PlatformRowID{{PlatformID: "stored-elsewhere", ID: 3}})
+	if id, ok := r.lookup(7, "stored-elsewhere"); !ok || id != 3 {
+		t.Fatalf("reseeded window: %d, %v", id, ok)
+	}
+}
