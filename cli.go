@@ -39,7 +39,7 @@ func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
 	}
 	if name == "serve" {
 		fs.StringVar(&c.publicURL, "public-url", "", "behind a reverse proxy: the URL browsers use, e.g. https://console.example.com (its host is accepted besides --addr's; https marks the session cookie Secure; give every instance behind the proxy the same URL)")
-		fs.StringVar(&c.keyFile, "secrets-key-file", "", "team mode: keep the platform tokens in the team secret store, sealed in the --db database with this 32-byte key file (make it with `modconsole team new-key PATH`; every instance needs a copy, mode 0600 or 0400)")
+		fs.StringVar(&c.keyFile, "secrets-key-file", "", "team mode: keep the platform tokens in the team secret store, sealed in the --db database with the 32-byte key file at `PATH` (make it with modconsole team new-key PATH; every instance needs a copy, mode 0600 or 0400)")
 	}
 	if name == "desktop" || name == "demo" {
 		fs.BoolVar(&c.testDebug, "test-debug", false, "tests only: serve the window's state on 127.0.0.1 (address and token printed)")
