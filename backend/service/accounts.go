@@ -199,6 +199,9 @@ func (s *Service) RemoveAccount(ctx context.Context, id int64) error {
 	if err != nil {
 		return notFound(err, "account %d", id)
 	}
+	// Until the row is gone, the lease loop must not start it again.
+	s.connStart.Lock()
+	defer s.connStart.Unlock()
 	s.mu.Lock()
 	c := s.conns[id]
 	delete(s.conns, id)

@@ -114,6 +114,8 @@ func (s *Service) startConn(a store.Account) {
 // restartConn rebuilds an account's connection (after its settings or
 // tokens changed).
 func (s *Service) restartConn(a store.Account) {
+	s.connStart.Lock()
+	defer s.connStart.Unlock()
 	s.mu.Lock()
 	old := s.conns[a.ID]
 	delete(s.conns, a.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -293,14 +294,47 @@ func (l *leases) sync() {
 		s.log.Warn("account list not read", "err", err)
 		return
 	}
+	exists := map[int64]bool{}
 	for _, a := range accts {
+		exists[a.ID] = true
+		s.connStart.Lock()
 		s.mu.RLock()
 		_, ok := s.conns[a.ID]
 		s.mu.RUnlock()
 		if !ok {
 			s.startConn(a)
 		}
+		s.connStart.Unlock()
 	}
+	// An account removed on another instance: its connection stops here
+	// (its channels went with it; the loop below forgets them).
+	s.connStart.Lock()
+	s.mu.RLock()
+	var stale []int64
+	for id := range s.conns {
+		if !exists[id] {
+			stale = append(stale, id)
+		}
+	}
+	s.mu.RUnlock()
+	var removed []*conn
+	for _, id := range stale {
+		// The list may predate an account added here since: ask again.
+		if _, err := s.st.Account(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		s.mu.Lock()
+		if c := s.conns[id]; c != nil {
+			removed = append(removed, c)
+		}
+		delete(s.conns, id)
+		delete(s.held, id)
+		s.mu.Unlock()
+	}
+	for _, c := range removed {
+		c.stop()
+	}
+	s.connStart.Unlock()
 	joined := map[int64]bool{}
 	var added []store.Channel
 	for _, ch := range chans {

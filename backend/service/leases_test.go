@@ -340,7 +340,8 @@ func TestLeasesShareAndFailOver(t *testing.T) {
 }
 
 // An instance whose connection fails for good (a refused token) gives its
-// channels up, and an instance whose connection works takes them.
+// channels up, and an instance whose connection works takes them; an
+// account removed on one instance is stopped and forgotten on the other.
 func TestLeasesFailedConnectionGivesUp(t *testing.T) {
 	var cluster pgtest.Shared
 	t.Cleanup(func() {
@@ -381,7 +382,7 @@ func TestLeasesFailedConnectionGivesUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start("y", nil)
+	y := start("y", nil)
 	eventually(t, "y holds both channels", func() bool {
 		by := plat.joinedBy("y")
 		return len(by["c1"]) == 1 && len(by["c2"]) == 1
@@ -398,4 +399,14 @@ func TestLeasesFailedConnectionGivesUp(t *testing.T) {
 	if len(x.leases.heldChannels()) != 0 {
 		t.Fatalf("x still holds %v with a failed connection", x.leases.heldChannels())
 	}
+	// The account removed on y: x stops its connection and forgets its
+	// channels at its next sync.
+	if err := y.RemoveAccount(ctx, acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "x forgets the account removed on y", func() bool {
+		x.mu.RLock()
+		defer x.mu.RUnlock()
+		return len(x.conns) == 0 && len(x.channels) == 0
+	})
 }

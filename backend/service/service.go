@@ -143,6 +143,10 @@ type Service struct {
 	outbox *outbox
 	// leases is set in team mode (Options.Leases on PostgreSQL).
 	leases *leases
+	// connStart serializes restartConn with the lease loop's start of an
+	// account another instance added, so one account never gets two
+	// connections.
+	connStart sync.Mutex
 	autos  chan autoAct // writer → auto-actor
 	// refusals remembers the rule actions a channel cannot carry out
 	// (said once each; see firstRefusal).
