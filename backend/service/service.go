@@ -147,7 +147,7 @@ type Service struct {
 	// account another instance added, so one account never gets two
 	// connections.
 	connStart sync.Mutex
-	autos  chan autoAct // writer → auto-actor
+	autos     chan autoAct // writer → auto-actor
 	// refusals remembers the rule actions a channel cannot carry out
 	// (said once each; see firstRefusal).
 	refusals sync.Map
