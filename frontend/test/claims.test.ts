@@ -126,4 +126,17 @@ describe('QueuesPage: claims', { timeout: 30_000 }, () => {
     await settle();
     expect(ctx.toasts.some((t) => t.title === 'No item left to claim')).toBe(true);
   });
+
+  it('stops claiming when the role may not (an observer)', async () => {
+    const { p, calls } = setup([item(1), item(2)], { ClaimItems: () => { throw new Error('role observer may not call ClaimItems (needs moderator)'); } });
+    await settle();
+    down(p, 1);
+    await settle();
+    await wait(400);
+    down(p, 2);
+    await settle();
+    await wait(400);
+    await settle();
+    expect(calls.filter(([m]) => m === 'ClaimItems').length).toBe(1);
+  });
 });
