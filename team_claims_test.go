@@ -89,8 +89,9 @@ func TestTeamClaimNextRace(t *testing.T) {
 	}
 	t.Logf("%d rounds: %d handed two different items, %d with fewer; %d distinct items handed out", rounds, rounds-empty-same, empty, len(handed))
 
-	// The database agrees: each moderator holds exactly one claim now, on
-	// different items.
+	// The database agrees: each moderator holds at most one claim now (their
+	// last pick; the rules may have resolved it since, which ends it), and
+	// never both the same item.
 	var claims []service.ClaimView
 	if err := a.Call(teamObserver, "Claims", &claims, service.ClaimsQuery{}); err != nil {
 		t.Fatal(err)
@@ -99,7 +100,8 @@ func TestTeamClaimNextRace(t *testing.T) {
 	for _, c := range claims {
 		by[c.By] = append(by[c.By], c.ItemID)
 	}
-	if len(by[teamModerator]) != 1 || len(by[teamModerator2]) != 1 || by[teamModerator][0] == by[teamModerator2][0] {
-		t.Errorf("claims after the race: %v; want one each, on different items", by)
+	mo, mia := by[teamModerator], by[teamModerator2]
+	if len(mo) > 1 || len(mia) > 1 || (len(mo) == 1 && len(mia) == 1 && mo[0] == mia[0]) {
+		t.Errorf("claims after the race: %v; want at most one each, on different items", by)
 	}
 }
