@@ -38,6 +38,14 @@ type outbox struct {
 	// grace is over; the actions stay pending.
 	interrupt context.Context
 	cut       context.CancelFunc
+
+	// emit orders the stored status changes of actions with what the UI is
+	// told: a status change and its announcement, or a re-read of the row
+	// and its announcement, happen under it, so the last view of an action
+	// the UI gets is its last stored state (a ban's "and 2 held messages"
+	// read before the confirmation and sent after it took the UI back to
+	// "sent").
+	emit sync.Mutex
 }
 
 // acctQueue is one account's actions, in order; ids[0] is the head.
@@ -414,16 +422,19 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		}
 		return stepWaitConn
 	}
+	o.emit.Lock()
 	if s.leases != nil {
 		// Team mode: the claim marks it sent only while this instance holds
 		// the channel's lease, atomically, so no two instances send it; one
 		// that lost the lease leaves it to the new holder.
 		ok, err := s.st.ClaimAction(ctx, id, s.leases.id)
 		if err != nil {
+			o.emit.Unlock()
 			s.log.Warn("action not claimed", "id", id, "err", err)
 			return stepWaitConn
 		}
 		if !ok {
+			o.emit.Unlock()
 			return stepDone
 		}
 	} else {
@@ -431,7 +442,8 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		s.st.IncAttempts(ctx, id)
 	}
 	row.Status, row.Outcome = statusSent, ""
-	s.ui.action(o.s.actionView(row, platform))
+	s.ui.action(o.s.actionView(o.fresh(row), platform))
+	o.emit.Unlock()
 
 	// The call ends at the action timeout, or when the shutdown grace is over.
 	actx, cancel := context.WithTimeout(o.interrupt, s.opts.ActionTimeout)
@@ -510,17 +522,30 @@ func (o *outbox) markDeleted(acct int64, a chat.Action) {
 
 // setPending puts row back to pending with outcome saying why it waits.
 func (o *outbox) setPending(row store.ActionRow, p chat.Platform, outcome string) {
+	o.emit.Lock()
+	defer o.emit.Unlock()
 	if err := o.s.st.UpdateAction(context.Background(), row.ID, statusPending, outcome); err != nil {
 		o.s.log.Warn("action state not stored", "id", row.ID, "err", err)
 	}
 	row.Status, row.Outcome, row.Updated = statusPending, outcome, time.Now()
-	o.s.ui.action(o.s.actionView(row, p))
+	o.s.ui.action(o.s.actionView(o.fresh(row), p))
 }
 
 func (o *outbox) finish(row store.ActionRow, p chat.Platform, status, outcome string) {
+	o.emit.Lock()
+	defer o.emit.Unlock()
 	if err := o.s.st.UpdateAction(context.Background(), row.ID, status, outcome); err != nil {
 		o.s.log.Error("action outcome not stored", "id", row.ID, "err", err)
 	}
 	row.Status, row.Outcome, row.Updated = status, outcome, time.Now()
-	o.s.ui.action(o.s.actionView(row, p))
+	o.s.ui.action(o.s.actionView(o.fresh(row), p))
+}
+
+// fresh takes into row what others may have stored on the action since
+// row was read (the count of held messages a ban on a person resolved).
+func (o *outbox) fresh(row store.ActionRow) store.ActionRow {
+	if cur, err := o.s.st.Action(context.Background(), row.ID); err == nil {
+		row.ResolvedItems = max(row.ResolvedItems, cur.ResolvedItems)
+	}
+	return row
 }

@@ -762,7 +762,10 @@ func (s *Service) actOnPerson(ctx context.Context, ch store.Channel, a chat.Acti
 	}
 	// The outbox may have confirmed the action meanwhile: announce the stored
 	// state with the count, not the submitted one (a "pending" sent after the
-	// confirmation would take the UI back).
+	// confirmation would take the UI back); under the outbox's emit lock, so
+	// no status change falls between the read and the announcement.
+	s.outbox.emit.Lock()
+	defer s.outbox.emit.Unlock()
 	if row, err := s.st.Action(ctx, v.ID); err == nil {
 		cur := s.actionView(row, ch.Platform)
 		cur.ResolvedItems = max(cur.ResolvedItems, v.ResolvedItems)
