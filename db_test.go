@@ -101,16 +101,7 @@ func TestKill9Postgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	url, err := cluster.Get(t).NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgtest.Database(t)
 	kill9(t, t.TempDir(), max(4, killIterations()/4), func() (*store.Store, error) {
 		return store.OpenPostgres(context.Background(), url)
 	}, "--db", url)
@@ -120,16 +111,7 @@ func TestKill9Postgres(t *testing.T) {
 // that PostgreSQL database (another connection to it sees what the
 // console's store wrote), and nothing in the data directory.
 func TestServeOpensPostgres(t *testing.T) {
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	url, err := cluster.Get(t).NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgtest.Database(t)
 	t.Setenv(dbEnv, "")
 	data := t.TempDir()
 	cfg, err := parseFlags("serve", []string{"--data", data, "--db", url, "--secrets", "memory"}, "keyring", io.Discard)

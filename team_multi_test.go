@@ -70,16 +70,7 @@ func newTeamHarness(t *testing.T, scale float64) *teamHarness {
 	if testing.Short() {
 		t.Skip("builds and runs the binary on PostgreSQL")
 	}
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	dbURL, err := cluster.Get(t).NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL := pgtest.Database(t)
 	h := &teamHarness{t: t, bin: buildConsole(t), DB: dbURL, key: filepath.Join(t.TempDir(), "team.key")}
 	if out, err := exec.Command(h.bin, "team", "new-key", h.key).CombinedOutput(); err != nil {
 		t.Fatalf("team new-key: %v\n%s", err, out)

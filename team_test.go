@@ -31,16 +31,7 @@ import (
 // refuses a password given as an argument, a bad role, a short password, a
 // missing --db and a second user of the same name.
 func TestTeamAddUser(t *testing.T) {
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	url, err := cluster.Get(t).NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgtest.Database(t)
 	t.Setenv(dbEnv, "")
 	const pw = "first lead's password"
 	var out bytes.Buffer
@@ -96,16 +87,7 @@ func TestServeTeamMode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	dbURL, err := cluster.Get(t).NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL := pgtest.Database(t)
 	bin := buildConsole(t)
 	const pw = "the team's long password"
 	for _, u := range [][2]string{{"lea", "lead"}, {"obi", "observer"}} {
@@ -328,16 +310,7 @@ func TestTeamAdmin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	dbURL, err := cluster.Get(t).NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL := pgtest.Database(t)
 	bin := buildConsole(t)
 	team := func(stdin string, args ...string) (string, error) {
 		t.Helper()

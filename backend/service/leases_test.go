@@ -111,17 +111,8 @@ func (p *platformLog) senders(text string) []string {
 // out exactly once, by the new holder; a clean Close hands the channels
 // over at once.
 func TestLeasesShareAndFailOver(t *testing.T) {
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	ctx := context.Background()
-	url, err := cluster.Get(t).NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgtest.Database(t)
 	plat := &platformLog{joined: map[string]map[string]bool{}, sent: map[string][]string{}, down: map[string]bool{}}
 	const ttl = 1500 * time.Millisecond
 	start := func(inst string) *Service {
@@ -343,17 +334,8 @@ func TestLeasesShareAndFailOver(t *testing.T) {
 // channels up, and an instance whose connection works takes them; an
 // account removed on one instance is stopped and forgotten on the other.
 func TestLeasesFailedConnectionGivesUp(t *testing.T) {
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	ctx := context.Background()
-	url, err := cluster.Get(t).NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgtest.Database(t)
 	plat := &platformLog{joined: map[string]map[string]bool{}, sent: map[string][]string{}, down: map[string]bool{}}
 	start := func(inst string, fail error) *Service {
 		t.Helper()

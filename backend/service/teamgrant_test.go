@@ -27,17 +27,8 @@ func TestSharedGrantRotation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("several token lifetimes")
 	}
-	var cluster pgtest.Shared
-	t.Cleanup(func() {
-		if err := cluster.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	ctx := context.Background()
-	url, err := cluster.Get(t).NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgtest.Database(t)
 	key := make([]byte, secrets.KeySize)
 	rand.Read(key)
 

@@ -398,3 +398,21 @@ func fileUID(st os.FileInfo) (uint32, bool) {
 	}
 	return sys.Uid, true
 }
+
+// Database starts a cluster of t's own, stopped when t ends, and returns
+// the URL of a new database in it (t is skipped or failed as Shared.Get
+// says when the cluster cannot start).
+func Database(t testing.TB) string {
+	t.Helper()
+	var s Shared
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	url, err := s.Get(t).NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
