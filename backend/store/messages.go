@@ -128,6 +128,12 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 	for _, m := range b.Messages {
 		m.ID, m.Dup, m.FirstTime = 0, false, false
 	}
+	var ing *ingestStmts
+	if !s.pg {
+		if ing, err = s.ingest(ctx); err != nil {
+			return err
+		}
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkChannels(ctx, tx, b); err != nil {
 			return err
@@ -144,7 +150,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 				return fmt.Errorf("%w: batch: message id %d is already used (the log holds ids up to %d)", ErrInvalid, m.AssignedID, last)
 			}
 		}
-		if err := insertMessages(ctx, tx, b.Messages, prep, s.pg); err != nil {
+		if err := insertMessages(ctx, tx, b.Messages, prep, s.pg, ing); err != nil {
 			if s.pg {
 				return pgIDCollision(err)
 			}
@@ -153,7 +159,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *Batch) error {
 		if err := updateChatters(ctx, tx, b.Messages); err != nil {
 			return err
 		}
-		if err := insertQueue(ctx, tx, b.Queue, s.pg); err != nil {
+		if err := insertQueue(ctx, tx, b.Queue, s.pg, ing); err != nil {
 			return err
 		}
 		if err := insertModEvents(ctx, tx, b.ModEvents); err != nil {
@@ -336,41 +342,68 @@ type dedupeKey struct {
 // stored row's id. Messages without a platform id are always inserted.
 // On PostgreSQL (pg) a NULL id does not take the default, so the rows ask
 // the sequence for one.
-func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []preparedMsg, pg bool) error {
+func insertMessages(ctx context.Context, tx *sql.Tx, msgs []*MessageRow, prep []preparedMsg, pg bool, ing *ingestStmts) error {
 	values := valuesSQL
 	if pg {
 		values = pgMessageValues
 	}
 	pending := map[dedupeKey]*MessageRow{} // first occurrence in this batch
 	var chunk []int                        // indexes into msgs
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		args := make([]any, 0, len(chunk)*12)
-		for _, i := range chunk {
+	args := make([]any, 0, msgChunk*12)
+	// insert stores rows (indexes into msgs) with one statement: SQLite's
+	// cached one for that many rows (ing), or one compiled for them.
+	insert := func(rows []int) error {
+		args = args[:0]
+		for _, i := range rows {
 			m, p := msgs[i], &prep[i]
 			args = append(args, idOrNull(m.AssignedID), m.ChannelID, p.platformID, m.Msg.User.ID, m.Msg.User.Username, p.user,
 				m.Msg.Text, p.tokens, p.reply, m.Msg.Effect, p.at, b2i(m.Held))
 		}
-		rows, err := tx.QueryContext(ctx, insertMessageSQL+values(len(chunk), 12)+
-			` ON CONFLICT(channel_id, platform_id) DO NOTHING RETURNING id, channel_id, platform_id`, args...)
+		var (
+			res *sql.Rows
+			err error
+		)
+		if ing != nil {
+			res, err = tx.StmtContext(ctx, ing.messages[len(rows)]).QueryContext(ctx, args...)
+		} else {
+			res, err = tx.QueryContext(ctx, insertMessageSQL+values(len(rows), 12)+
+				` ON CONFLICT(channel_id, platform_id) DO NOTHING RETURNING id, channel_id, platform_id`, args...)
+		}
 		if err != nil {
 			return fmt.Errorf("store: batch: insert messages: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
+		defer res.Close()
+		for res.Next() {
 			var k dedupeKey
 			var id int64
-			if err := rows.Scan(&id, &k.channel, &k.pid); err != nil {
+			if err := res.Scan(&id, &k.channel, &k.pid); err != nil {
 				return fmt.Errorf("store: batch: insert messages: %w", err)
 			}
 			if m := pending[k]; m != nil {
 				m.ID = id
 			}
 		}
-		if err := rows.Err(); err != nil {
+		if err := res.Err(); err != nil {
 			return fmt.Errorf("store: batch: insert messages: %w", err)
+		}
+		return nil
+	}
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		if ing == nil {
+			if err := insert(chunk); err != nil {
+				return err
+			}
+		} else {
+			rest := chunk
+			for _, n := range pieces(len(chunk)) {
+				if err := insert(rest[:n]); err != nil {
+					return err
+				}
+				rest = rest[n:]
+			}
 		}
 		chunk = chunk[:0]
 		return nil
@@ -610,8 +643,13 @@ func applyMarks(ctx context.Context, tx *sql.Tx, marks []*MessageMark) error {
 // batch already written). A user without a platform id is keyed
 // "name:"+lowercase username.
 func (s *Store) KnownChatter(ctx context.Context, channelID int64, userID string) (bool, error) {
+	// Prepared once: the pipeline asks for every user it has not seen.
+	st, err := s.rst.get(ctx, `SELECT 1 FROM chatters WHERE channel_id = ? AND user_id = ?`)
+	if err != nil {
+		return false, fmt.Errorf("store: known chatter: %w", err)
+	}
 	var one int
-	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM chatters WHERE channel_id = ? AND user_id = ?`, channelID, userID).Scan(&one)
+	err = st.QueryRowContext(ctx, channelID, userID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -515,3 +515,26 @@ func TestReadsByIDs(t *testing.T) {
 		t.Fatalf("ActionsByIDs: %+v, %v", acts, err)
 	}
 }
+
+// pieces splits any row count into the cached statement sizes, largest
+// first, adding up to the count.
+func TestPieces(t *testing.T) {
+	for n := range 3*msgChunk + 1 {
+		sum, prev := 0, msgChunk
+		for _, p := range pieces(n) {
+			if p > prev {
+				t.Fatalf("pieces(%d) = %v: not largest first", n, pieces(n))
+			}
+			if !slices.Contains(pieceSizes[:], p) {
+				t.Fatalf("pieces(%d) = %v: %d is not a cached size", n, pieces(n), p)
+			}
+			sum, prev = sum+p, p
+		}
+		if sum != n {
+			t.Fatalf("pieces(%d) = %v adds up to %d", n, pieces(n), sum)
+		}
+	}
+	if got := pieces(137); !slices.Equal(got, []int{64, 64, 4, 4, 1}) {
+		t.Errorf("pieces(137) = %v", got)
+	}
+}

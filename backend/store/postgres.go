@@ -82,7 +82,9 @@ func openPostgres(ctx context.Context, url string, migs []migration) (*Store, er
 	ctl := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	ctl.SetMaxOpenConns(2)
 	ctl.SetMaxIdleConns(2)
-	return &Store{path: redactURL(url), w: w, r: r, pg: true, ctl: ctl, pgcfg: cfg.Copy()}, nil
+	st := newStore(redactURL(url), w, r)
+	st.pg, st.ctl, st.pgcfg = true, ctl, cfg.Copy()
+	return st, nil
 }
 
 // migrateLock is the advisory lock key instances take while migrating.

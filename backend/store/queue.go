@@ -25,7 +25,7 @@ func checkQueueStatus(st string) error {
 
 // insertQueue inserts the batch's queue items; items whose message was a
 // duplicate are skipped (their ID stays 0).
-func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool) error {
+func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool, ing *ingestStmts) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -59,39 +59,67 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool) er
 		}
 		rows = append(rows, q)
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO queue_items(id, channel_id, message_id, reasons, rule_ids, status, created, updated)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("store: batch: prepare queue insert: %w", err)
+	// Many rows per statement (ing's cached sizes), or one statement
+	// compiled for the batch when there is no cache.
+	args := make([]any, 0, msgChunk*8)
+	insert := func(part []*QueueRow) error {
+		args = args[:0]
+		for i, q := range part {
+			reasons := q.Reasons
+			if reasons == nil {
+				reasons = []string{}
+			}
+			js, err := marshal("queue reasons", reasons)
+			if err != nil {
+				return err
+			}
+			ruleIDs := q.RuleIDs
+			if ruleIDs == nil {
+				ruleIDs = []int64{}
+			}
+			rjs, err := marshal("queue rule ids", ruleIDs)
+			if err != nil {
+				return err
+			}
+			created := ms(q.Created)
+			if created == 0 {
+				created = t
+			}
+			args = append(args, last+1+int64(i), q.ChannelID, q.MessageID, js, rjs, q.Status, created, t)
+		}
+		var err error
+		if ing != nil {
+			_, err = tx.StmtContext(ctx, ing.queue[len(part)]).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertQueueSQL+valuesSQL(len(part), 8), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: batch: insert %d queue items (message %d first): %w", len(part), part[0].MessageID, err)
+		}
+		for i, q := range part {
+			q.ID = last + 1 + int64(i)
+			q.Created, q.Updated = fromMS(args[i*8+6].(int64)), fromMS(t)
+		}
+		last += int64(len(part))
+		return nil
 	}
-	defer ins.Close()
-	for _, q := range rows {
-		reasons := q.Reasons
-		if reasons == nil {
-			reasons = []string{}
+	if ing == nil {
+		for len(rows) > 0 {
+			part := rows[:min(len(rows), msgChunk)]
+			rows = rows[len(part):]
+			if err := insert(part); err != nil {
+				return err
+			}
 		}
-		js, err := marshal("queue reasons", reasons)
-		if err != nil {
-			return err
+		return nil
+	}
+	for len(rows) > 0 {
+		for _, n := range pieces(min(len(rows), msgChunk)) {
+			if err := insert(rows[:n]); err != nil {
+				return err
+			}
+			rows = rows[n:]
 		}
-		ruleIDs := q.RuleIDs
-		if ruleIDs == nil {
-			ruleIDs = []int64{}
-		}
-		rjs, err := marshal("queue rule ids", ruleIDs)
-		if err != nil {
-			return err
-		}
-		created := ms(q.Created)
-		if created == 0 {
-			created = t
-		}
-		if _, err := ins.ExecContext(ctx, last+1, q.ChannelID, q.MessageID, js, rjs, q.Status, created, t); err != nil {
-			return fmt.Errorf("store: batch: insert queue item for message %d: %w", q.MessageID, err)
-		}
-		last++
-		q.ID = last
-		q.Created, q.Updated = fromMS(created), fromMS(t)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,17 @@ type Store struct {
 	// pgcfg is the PostgreSQL connection's configuration (for the live
 	// updates' own connections, live.go); nil on SQLite.
 	pgcfg *pgx.ConnConfig
+
+	// wst and rst cache prepared statements of w and r (stmts.go);
+	// ingestSt is WriteBatch's set on SQLite, prepared on first use.
+	wst, rst *stmtCache
+	ingestMu sync.Mutex
+	ingestSt *ingestStmts
+}
+
+// newStore wraps the pools in a Store with their statement caches.
+func newStore(path string, w, r *sql.DB) *Store {
+	return &Store{path: path, w: w, r: r, wst: &stmtCache{db: w}, rst: &stmtCache{db: r}}
 }
 
 // Open opens (creating when missing) the database at path, creating its parent
@@ -123,7 +135,7 @@ func open(path string, migs []migration) (*Store, error) {
 		r.Close()
 		return nil, err
 	}
-	return &Store{path: abs, w: w, r: r}, nil
+	return newStore(abs, w, r), nil
 }
 
 // migrateAutoVacuum switches a database made before incremental vacuum
@@ -218,13 +230,14 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the connection pools. It is safe to call more than once.
 func (s *Store) Close() error {
+	err0 := errors.Join(s.rst.close(), s.wst.close())
 	err1 := s.r.Close()
 	err2 := s.w.Close()
 	var err3 error
 	if s.ctl != nil {
 		err3 = s.ctl.Close()
 	}
-	if err := errors.Join(err1, err2, err3); err != nil {
+	if err := errors.Join(err0, err1, err2, err3); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
