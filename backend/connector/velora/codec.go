@@ -225,7 +225,10 @@ func Decode(name string, args []json.RawMessage, now time.Time) (ev chat.Event, 
 			}
 			ev.Duration = time.Duration(*w.DurationSeconds * float64(time.Second))
 		case hasExp:
-			ev.Duration = exp.Sub(now).Round(time.Second)
+			// An expiry already past (the platform's clock behind ours, or
+			// a stale event) is a timeout that has ended: no time left, never
+			// a negative duration.
+			ev.Duration = max(0, exp.Sub(now).Round(time.Second))
 		default:
 			return ev, false, fmt.Errorf("%w: %s without durationSeconds or expiresAt", ErrMalformed, name)
 		}
