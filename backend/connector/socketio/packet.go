@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	sjson "github.com/segmentio/encoding/json"
 )
 
 // PacketType is the Socket.IO packet type, the first character of a packet.
@@ -142,7 +144,7 @@ func DecodePacket(b []byte) (Packet, error) {
 	}
 
 	if len(rest) > 0 {
-		if !json.Valid(rest) {
+		if !sjson.Valid(rest) {
 			return p, fmt.Errorf("socketio: invalid JSON payload in %s packet", p.Type)
 		}
 		p.Data = append(json.RawMessage(nil), rest...)
@@ -224,7 +226,7 @@ func AckPayload(args []any) (json.RawMessage, error) {
 
 // SplitEvent splits an EVENT payload into its name and arguments.
 func SplitEvent(d json.RawMessage) (string, []json.RawMessage, error) {
-	if !json.Valid(d) {
+	if !sjson.Valid(d) {
 		return "", nil, errors.New("socketio: malformed EVENT payload")
 	}
 	arr := splitArray(d)
@@ -233,7 +235,7 @@ func SplitEvent(d json.RawMessage) (string, []json.RawMessage, error) {
 	}
 	name, ok := plainString(arr[0])
 	if !ok {
-		if err := json.Unmarshal(arr[0], &name); err != nil {
+		if err := sjson.Unmarshal(arr[0], &name); err != nil {
 			return "", nil, errors.New("socketio: EVENT name is not a string")
 		}
 	}
@@ -303,7 +305,7 @@ func plainString(d json.RawMessage) (string, bool) {
 // SplitAck splits an ACK payload into its arguments.
 func SplitAck(d json.RawMessage) ([]json.RawMessage, error) {
 	var arr []json.RawMessage
-	if err := json.Unmarshal(d, &arr); err != nil {
+	if err := sjson.Unmarshal(d, &arr); err != nil {
 		return nil, errors.New("socketio: malformed ACK payload")
 	}
 	return arr, nil
@@ -337,7 +339,7 @@ func ConnectErrorPayload(err error) json.RawMessage {
 	var ce *ConnectError
 	if errors.As(err, &ce) {
 		w.Message = ce.Message
-		if len(ce.Data) > 0 && json.Valid(ce.Data) {
+		if len(ce.Data) > 0 && sjson.Valid(ce.Data) {
 			w.Data = ce.Data
 		}
 	}
@@ -349,11 +351,11 @@ func ConnectErrorPayload(err error) json.RawMessage {
 func parseConnectError(d json.RawMessage) *ConnectError {
 	if jsonKind(d) == '"' {
 		var s string
-		_ = json.Unmarshal(d, &s)
+		_ = sjson.Unmarshal(d, &s)
 		return &ConnectError{Message: s}
 	}
 	var w connectErrorWire
-	if err := json.Unmarshal(d, &w); err != nil {
+	if err := sjson.Unmarshal(d, &w); err != nil {
 		return &ConnectError{Message: string(d)}
 	}
 	ce := &ConnectError{Message: w.Message}

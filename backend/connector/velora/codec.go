@@ -2,7 +2,7 @@ package velora
 
 import (
 	"bytes"
-	"encoding/json"
+	json "github.com/segmentio/encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
