@@ -47,6 +47,7 @@ func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
 	if name == "demo" {
 		fs.BoolVar(&c.window, "window", false, "open the desktop window instead of browser mode")
 		fs.Float64Var(&c.traffic, "traffic", 1, "multiply the simulated chat rates (about 14 msg/s in all at 1)")
+		fs.IntVar(&c.channels, "channels", 0, "run `N` channels in all (at least the demo's 13): the extra ones spread evenly over the five simulated platforms (at most 10 on Kichat, whose channel lookups are limited to 100 a minute), 1 msg/s each at --traffic 1; default data directory …/demo-Nch")
 	}
 	return fs, c
 }

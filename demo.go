@@ -45,6 +45,101 @@ type demoWorld struct {
 	// velora is the Velora simulator (veloraWorld only), for the tests that
 	// look at what reached it (team_multi_test.go).
 	velora *velorasim.Sim
+	// extend adds n channels to the simulator, each with its own traffic
+	// generator at scale × demoExtraRate steps a second, and to the first
+	// account's channels (--channels; see growDemo).
+	extend func(n int, scale float64) error
+	// maxChannels, when above 0, is the most channels growDemo leaves on
+	// this platform.
+	maxChannels int
+	// grown counts the channels grow added.
+	grown int
+}
+
+// The extra channels of `demo --channels N`.
+const (
+	// demoExtraRate is each extra channel's traffic steps per second at
+	// --traffic 1 (the demo's own channels have 0.5 to 3).
+	demoExtraRate = 1.0
+	// demoKichatMax is the most channels --channels puts on Kichat: each
+	// Kichat channel costs a channel lookup at every join, and Kichat allows
+	// 100 a minute per IP (kichatsim.RESTLimitPerMinute, enforced by the
+	// simulator as by the real service). Ten leave room for a restart and a
+	// reconnect within the minute; the other platforms take the rest.
+	demoKichatMax = 10
+	// demoMaxChannels bounds --channels.
+	demoMaxChannels = 2000
+)
+
+// channelCount is the number of channels w's accounts join.
+func (w *demoWorld) channelCount() int {
+	n := 0
+	for _, a := range w.accounts {
+		n += len(a.channels)
+	}
+	return n
+}
+
+// grow adds n channels named prefix001, prefix002… (after the ones grow
+// added before) to w: add creates one in the simulator and returns its
+// traffic; the channel joins the account acct.
+func (w *demoWorld) grow(acct int, prefix string, n int, add func(name string, seed int64) (func(context.Context) error, error)) error {
+	a := &w.accounts[acct]
+	for range n {
+		name := fmt.Sprintf("%s%03d", prefix, w.grown+1)
+		run, err := add(name, int64(1000+w.grown))
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", name, err)
+		}
+		w.grown++
+		w.traffic = append(w.traffic, run)
+		a.channels = append(a.channels, name)
+	}
+	return nil
+}
+
+// growDemo brings the worlds to total channels in all (--channels): the
+// extra channels go, one at a time, to the platform with the fewest so far
+// (Kichat at most demoKichatMax), so that they spread evenly over the five.
+// total 0 leaves the demo as it is.
+func growDemo(worlds []*demoWorld, total int, scale float64) error {
+	if total == 0 {
+		return nil
+	}
+	counts := make([]int, len(worlds))
+	have := 0
+	for i, w := range worlds {
+		counts[i] = w.channelCount()
+		have += counts[i]
+	}
+	if total < have {
+		return fmt.Errorf("--channels %d: the demo has %d channels of its own; ask for at least %d (or leave --channels out)", total, have, have)
+	}
+	adds := make([]int, len(worlds))
+	for range total - have {
+		best := -1
+		for i, w := range worlds {
+			if w.extend == nil || (w.maxChannels > 0 && counts[i] >= w.maxChannels) {
+				continue
+			}
+			if best < 0 || counts[i] < counts[best] {
+				best = i
+			}
+		}
+		if best < 0 {
+			return fmt.Errorf("--channels %d: no simulator can take more channels", total)
+		}
+		counts[best]++
+		adds[best]++
+	}
+	for i, w := range worlds {
+		if adds[i] > 0 {
+			if err := w.extend(adds[i], scale); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // demoWorlds starts every simulator, in the order the channel list shows
@@ -110,6 +205,18 @@ func veloraWorld(scale float64) (*demoWorld, error) {
 		{name: "guest (demo, read-only)", platform: chat.Velora, settings: map[string]string{"url": url},
 			channels: []string{"quietroom"}},
 	}
+	w.extend = func(n int, scale float64) error {
+		return w.grow(0, "crowdv", n, func(owner string, seed int64) (func(context.Context) error, error) {
+			v.AddUser(owner, "", "user", true)
+			if _, err := v.AddChannel(owner); err != nil {
+				return nil, err
+			}
+			if err := v.SetChannelRole(owner, "nightmod", "moderator"); err != nil {
+				return nil, err
+			}
+			return velorasim.NewTraffic(v, velorasim.TrafficOptions{Channel: owner, Rate: scale * demoExtraRate, Seed: seed}).Run, nil
+		})
+	}
 	return w, nil
 }
 
@@ -136,8 +243,8 @@ func kichatWorld(scale float64) (*demoWorld, error) {
 	k.Auth().SetApp(demoKickClientID, demoKickClientSecret)
 	k.Auth().SetUser(d.ModUser)
 	k.Auth().SetLifetimes(10*time.Minute, 0)
-	return &demoWorld{
-		close: k.Close, images: url,
+	w := &demoWorld{
+		close: k.Close, images: url, maxChannels: demoKichatMax,
 		people: func(phase int) error {
 			if phase == 1 {
 				return nil
@@ -162,7 +269,19 @@ func kichatWorld(scale float64) (*demoWorld, error) {
 				connector.SecretClientID: demoKickClientID, connector.SecretClientSecret: demoKickClientSecret},
 			channels: []string{d.Channel, d.OtherChannel},
 		}},
-	}, nil
+	}
+	w.extend = func(n int, scale float64) error {
+		return w.grow(0, "crowdk", n, func(slug string, seed int64) (func(context.Context) error, error) {
+			if _, err := k.AddChannel(slug); err != nil {
+				return nil, err
+			}
+			if err := k.SetModerator(slug, d.ModUser, true); err != nil {
+				return nil, err
+			}
+			return kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: slug, Rate: scale * demoExtraRate, Seed: seed}).Run, nil
+		})
+	}
+	return w, nil
 }
 
 func glimeshWorld(scale float64) (*demoWorld, error) {
@@ -176,7 +295,7 @@ func glimeshWorld(scale float64) (*demoWorld, error) {
 		g.Close()
 		return nil, err
 	}
-	return &demoWorld{
+	w := &demoWorld{
 		close: g.Close, images: "http://" + strings.TrimPrefix(strings.TrimSuffix(url, glimeshsim.Path), "ws://"),
 		traffic: []func(context.Context) error{
 			glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: d.Channel, Rate: scale * 1.5, Seed: 3}).Run,
@@ -188,7 +307,17 @@ func glimeshWorld(scale float64) (*demoWorld, error) {
 			{name: "Glimesh app (demo, read-only)", platform: chat.Glimesh,
 				settings: map[string]string{"url": url, "client_id": d.ClientID}, channels: []string{d.OtherChannel}},
 		},
-	}, nil
+	}
+	w.extend = func(n int, scale float64) error {
+		return w.grow(0, "crowdg", n, func(owner string, seed int64) (func(context.Context) error, error) {
+			g.AddChannel(owner)
+			if err := g.SetModerator(owner, "nightmod", glimeshsim.AllPerms); err != nil {
+				return nil, err
+			}
+			return glimeshsim.NewTraffic(g, glimeshsim.TrafficOptions{Channel: owner, Rate: scale * demoExtraRate, Seed: seed}).Run, nil
+		})
+	}
+	return w, nil
 }
 
 func veroaiWorld(scale float64) (*demoWorld, error) {
@@ -208,6 +337,12 @@ func veroaiWorld(scale float64) (*demoWorld, error) {
 	}}}
 	for i, conv := range d.Conversations {
 		w.traffic = append(w.traffic, veroaisim.NewTraffic(v, veroaisim.TrafficOptions{Channel: conv, Rate: scale * 0.6, Seed: int64(40 + i)}).Run)
+	}
+	w.extend = func(n int, scale float64) error {
+		return w.grow(0, "crowd-c", n, func(conv string, seed int64) (func(context.Context) error, error) {
+			v.AddConversation(conv, "Crowd "+strings.TrimPrefix(conv, "crowd-c"), d.UserID, d.Agent)
+			return veroaisim.NewTraffic(v, veroaisim.TrafficOptions{Channel: conv, Rate: scale * demoExtraRate, Seed: seed, Agent: d.Agent}).Run, nil
+		})
 	}
 	return w, nil
 }
@@ -231,6 +366,11 @@ func socketbaseWorld(scale float64) (*demoWorld, error) {
 	for i, room := range d.Rooms {
 		w.traffic = append(w.traffic, sbsim.NewTraffic(sb, sbsim.TrafficOptions{Channel: room, Rate: scale * 1, Seed: int64(100 + i)}).Run)
 	}
+	w.extend = func(n int, scale float64) error {
+		return w.grow(0, "crowd-r", n, func(room string, seed int64) (func(context.Context) error, error) {
+			return sbsim.NewTraffic(sb, sbsim.TrafficOptions{Project: d.Hash, Channel: room, Rate: scale * demoExtraRate, Seed: seed}).Run, nil
+		})
+	}
 	return w, nil
 }
 
@@ -253,6 +393,9 @@ func runDemo(cfg config, stdout io.Writer) error {
 		if w.images != "" {
 			cfg.imgSrc = append(cfg.imgSrc, w.images)
 		}
+	}
+	if err := growDemo(worlds, cfg.channels, cfg.traffic); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	seed := func(ctx context.Context, svc *service.Service) error {
 		if err := seedDemo(ctx, svc, worlds); err != nil {

@@ -301,6 +301,12 @@ type demoRun struct {
 
 func startDemo(t *testing.T, scale float64, starts ...func(float64) (*demoWorld, error)) *demoRun {
 	t.Helper()
+	return startDemoChannels(t, scale, 0, starts...)
+}
+
+// startDemoChannels is startDemo with `--channels total` (0: the demo's own).
+func startDemoChannels(t *testing.T, scale float64, total int, starts ...func(float64) (*demoWorld, error)) *demoRun {
+	t.Helper()
 	if len(starts) == 0 {
 		starts = demoWorlds
 	}
@@ -316,6 +322,9 @@ func startDemo(t *testing.T, scale float64, starts ...func(float64) (*demoWorld,
 			t.Fatal(err)
 		}
 		d.worlds = append(d.worlds, w)
+	}
+	if err := growDemo(d.worlds, total, scale); err != nil {
+		t.Fatal(err)
 	}
 	st, err := store.Open(filepath.Join(t.TempDir(), "console.db"))
 	if err != nil {

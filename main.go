@@ -80,6 +80,7 @@ type config struct {
 	publicURL   string // serve: --public-url, the address behind a reverse proxy
 	window      bool
 	traffic     float64  // demo traffic multiplier
+	channels    int      // demo: channels in all (--channels; 0 = the demo's own)
 	imgSrc      []string // extra image origins for the CSP (the demo's simulators)
 	testDebug   bool     // serve the window's state for the desktop e2e (--test-debug)
 	team        bool     // serve --db: team mode (logins, channel leases); set by runServe
@@ -146,6 +147,9 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 	if c.traffic <= 0 || c.traffic > 10000 {
 		return c, fmt.Errorf("--traffic must be above 0 and at most 10000, not %v", c.traffic)
 	}
+	if c.channels < 0 || c.channels > demoMaxChannels {
+		return c, fmt.Errorf("--channels must be from 0 to %d, not %d", demoMaxChannels, c.channels)
+	}
 	if err := checkAddr(c.addr, c.allowRemote); err != nil {
 		return c, err
 	}
@@ -173,6 +177,11 @@ func parseFlags(cmd string, args []string, defSecrets string, stderr io.Writer) 
 		}
 		if cmd == "demo" {
 			d = filepath.Join(d, "demo")
+			if c.channels > 0 {
+				// Its own log: the extra channels stay joined in a data
+				// directory, and a demo without them would fail to join them.
+				d += fmt.Sprintf("-%dch", c.channels)
+			}
 		}
 		c.data = d
 	}
