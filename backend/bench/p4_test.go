@@ -33,7 +33,7 @@ import (
 // (the rest of RSS is mostly SQLite: modernc.org/sqlite allocates outside
 // the Go heap; plus the binary);
 // msgs/s actually delivered. The browser side of P4 (DOM
-// nodes, webview memory) is not measured here.
+// nodes, JS heap, the renderer) is frontend/e2e/p4.bench.mjs.
 
 const p4Channels = 100
 

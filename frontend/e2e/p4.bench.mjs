@@ -1,0 +1,224 @@
+// P4's browser half: 100 channels at about 2,000 msg/s for P4_DURATION
+// (default 10m; `10m`, `1h`, `1h30m`, `90s` or plain seconds) in a real
+// browser. Starts `modconsole demo --channels 100 --traffic X` (P4_CHANNELS,
+// P4_TRAFFIC; X defaults to what gives about 2,000 msg/s: see below),
+// opens it in Debian's chromium through playwright-core and leaves it on
+// what a moderator watches during a raid: the busiest channel (Velora
+// "lumen", 3 steps/s per unit of traffic, the demo's busiest) with its
+// queue and its chat side by side ("All queues" is the merged queue only,
+// without a chat). Every channel's messages reach the page (its per-channel
+// windows of 1,000 rows: 100,000 messages at 100 channels); only the
+// selected channel's chat and queue are rendered, in virtual lists.
+//
+// Every P4_SAMPLE_S (5) seconds: a forced garbage collection in the page
+// (CDP HeapProfiler.collectGarbage), so the heap figure is live memory, then
+// CDP Performance.getMetrics (Nodes, JSHeapUsedSize, JSHeapTotalSize,
+// Documents, JSEventListeners), the rows the two virtual lists hold and
+// have in the DOM, VmRSS of the Go process (/proc/PID/status) and RSS and
+// PSS of the page's chromium renderer (the biggest renderer: smaps_rollup).
+// The first half is warm-up (P4_WARMUP overrides); growth is the
+// least-squares slope of the samples after it, as in BenchmarkP4Memory.
+//
+// Traffic: at --channels 100 the demo's own 13 channels make about 14 steps
+// per second per unit of --traffic and the 87 extra ones 1 each, about 101
+// in all; 20 gave about 2,000 msg/s at the page here (the rate the page
+// received is printed: it is the load the figures were taken at).
+//
+//   node frontend/e2e/p4.bench.mjs ./modconsole
+//   P4_DURATION=1h node frontend/e2e/p4.bench.mjs ./modconsole
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch } from './lib.mjs';
+
+/** seconds parses `10m`, `1h`, `1h30m`, `90s`, `500ms` or a plain number of seconds. */
+function seconds(s, name) {
+  const v = String(s).trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0, used = 0, m;
+  while ((m = re.exec(v))) {
+    total += Number(m[1]) * { h: 3600, m: 60, s: 1, ms: 0.001 }[m[2]];
+    used += m[0].length;
+  }
+  if (!v || used !== v.length) throw new Error(`${name}=${s}: want a duration like 10m, 1h, 90s or a number of seconds`);
+  return total;
+}
+
+const bin = process.argv[2] || './modconsole';
+const channels = Number(process.env.P4_CHANNELS || 100);
+const traffic = process.env.P4_TRAFFIC || '20';
+const targetRate = 2000;
+const duration = seconds(process.env.P4_DURATION || '10m', 'P4_DURATION');
+const warmup = process.env.P4_WARMUP ? seconds(process.env.P4_WARMUP, 'P4_WARMUP') : duration / 2;
+const every = seconds(process.env.P4_SAMPLE_S || '5', 'P4_SAMPLE_S');
+const busiest = process.env.P4_CHANNEL || 'lumen';
+const MB = 1 << 20;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** procs lists every process: pid, ppid, command name, command line. */
+function procs() {
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      out.push({ pid: Number(d), ppid, comm, cmd });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+/** descendants returns the processes under pid. */
+function descendants(pid, all = procs()) {
+  const ids = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) if (!ids.has(p.pid) && ids.has(p.ppid)) { ids.add(p.pid); grew = true; }
+  }
+  return all.filter((p) => p.pid !== pid && ids.has(p.pid));
+}
+/** vmRSS is VmRSS of pid in MiB (0 when it is gone). */
+function vmRSS(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch { return 0; }
+}
+/** smaps returns RSS and PSS of pid in MiB (smaps_rollup). */
+function smaps(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm')) || [0, 0])[1]);
+    return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024 };
+  } catch { return { rss: 0, pss: 0 }; }
+}
+/** renderer is the page's chromium renderer: the biggest renderer process under this node process. */
+function renderer() {
+  const r = descendants(process.pid).filter((p) => p.cmd.includes('--type=renderer'))
+    .map((p) => ({ pid: p.pid, ...smaps(p.pid) })).sort((a, b) => b.pss - a.pss);
+  return r[0] || { pid: 0, rss: 0, pss: 0 };
+}
+/** slope is the least-squares slope of y over the samples' minutes. */
+function slope(s, y) {
+  if (s.length < 2) return 0;
+  let st = 0, sy = 0, stt = 0, sty = 0;
+  for (const p of s) { const t = p.t / 60; st += t; sy += y(p); stt += t * t; sty += t * y(p); }
+  const n = s.length, d = n * stt - st * st;
+  return d === 0 ? 0 : (n * sty - st * sy) / d;
+}
+const f1 = (x) => x.toFixed(1);
+
+const dir = mkdtempSync(join(tmpdir(), 'modconsole-p4-'));
+const child = spawn(bin, ['demo', '--no-open', '--addr', '127.0.0.1:0', '--data', dir, '--channels', String(channels), '--traffic', traffic], { stdio: ['ignore', 'pipe', 'ignore'] });
+const url = await new Promise((resolve, reject) => {
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    const m = buf.match(/browser mode at (\S+)/);
+    if (m) resolve(m[1]);
+  });
+  child.on('exit', (code) => reject(new Error(`demo exited (${code})`)));
+});
+const browser = await launch();
+try {
+  const page = await browser.newPage({ viewport: { width: 1300, height: 820 } });
+  // Count what the event stream carries (messages, and those the server
+  // dropped for a slow page): a counter, nothing retained.
+  await page.addInitScript(() => {
+    const w = window;
+    w.__p4 = { messages: 0 };
+    const Native = w.WebSocket;
+    w.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (ev) => {
+          if (typeof ev.data !== 'string' || !ev.data.includes('"messages"')) return;
+          const msg = JSON.parse(ev.data);
+          w.__p4.messages += (msg?.data?.messages?.length ?? 0) + (msg?.data?.dropped ?? 0);
+        });
+      }
+    };
+  });
+  await page.goto(url);
+  const chan = page.locator('[data-testid=channel]');
+  const t0 = Date.now();
+  while ((await chan.count()) < channels) {
+    if (Date.now() - t0 > 120_000) throw new Error(`only ${await chan.count()} of ${channels} channels in the sidebar after 2 minutes`);
+    await sleep(500);
+  }
+  await chan.filter({ has: page.locator('.chan-name', { hasText: new RegExp(`^${busiest}$`) }) }).first().click();
+  await page.locator('.chat-list').waitFor({ timeout: 30_000 });
+  // Off the lists, so that the chat is not paused under the pointer.
+  await page.mouse.move(5, 5);
+
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const lists = () => page.evaluate(() => {
+    const one = (cls) => {
+      const el = document.querySelector(`.${cls}`);
+      if (!el) return { dom: 0, held: 0, fits: 0 };
+      const row = el.querySelector('.vrow');
+      const rh = row ? parseFloat(row.style.height) : 0;
+      const spacer = el.querySelector('.vlist-spacer');
+      const held = rh ? Math.round(parseFloat(spacer?.style.height || '0') / rh) : 0;
+      return { dom: el.querySelectorAll('.vrow').length, held, fits: rh ? Math.ceil(el.clientHeight / rh) + 1 : 0 };
+    };
+    return { chat: one('chat-list'), queue: one('queue-list'), messages: window.__p4.messages };
+  });
+
+  console.log(`P4b browser: ${channels} channels, --traffic ${traffic}, ${duration} s (warm-up ${warmup} s), a sample every ${every} s, page on ${busiest} (queue + chat)`);
+  const samples = [];
+  const start = Date.now();
+  for (let k = 0; ; k++) {
+    const due = start + k * every * 1000;
+    if (due > start + duration * 1000) break;
+    await sleep(Math.max(0, due - Date.now()));
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+    const l = await lists();
+    const r = renderer();
+    const s = {
+      t: (Date.now() - start) / 1000, nodes: m.Nodes, heap: m.JSHeapUsedSize / MB, heapTotal: m.JSHeapTotalSize / MB,
+      docs: m.Documents, listeners: m.JSEventListeners, chat: l.chat, queue: l.queue, messages: l.messages,
+      go: vmRSS(child.pid), rend: r.rss, rendPss: r.pss, rendPid: r.pid,
+    };
+    samples.push(s);
+    if (process.env.P4_VERBOSE) console.log(JSON.stringify(s));
+  }
+
+  const after = samples.filter((s) => s.t >= warmup);
+  const before = samples.filter((s) => s.t < warmup);
+  if (!after.length || !before.length) throw new Error(`too few samples (${samples.length}) for a warm-up of ${warmup} s in ${duration} s`);
+  const w = before[before.length - 1]; // the end of warm-up
+  const e = samples[samples.length - 1];
+  const max = (xs, y) => Math.max(...xs.map(y));
+  const rate = (e.messages - w.messages) / (e.t - w.t);
+  const nodesMax = max(samples, (s) => s.nodes), nodesAfter = max(after, (s) => s.nodes);
+  const nodesBound = 1.2 * w.nodes;
+  const rowsOK = samples.every((s) => s.chat.dom <= s.chat.fits + 8 && s.queue.dom <= s.queue.fits + 8);
+  const heapSlope = slope(after, (s) => s.heap);
+  const goPeak = max(samples, (s) => s.go), goSlope = slope(after, (s) => s.go);
+  const rendPeak = max(samples, (s) => s.rend), rendSlope = slope(after, (s) => s.rend);
+  const whole = max(samples, (s) => s.go + s.rend), wholePss = max(samples, (s) => s.go + s.rendPss);
+  const wholeSlope = slope(after, (s) => s.go + s.rend);
+  const atRate = rate >= 0.9 * targetRate;
+  const met = (ok) => (ok ? 'met' : 'NOT met');
+  console.log(`P4b load: ${f1(rate)} msg/s received by the page after warm-up (${e.messages} messages in ${f1(e.t)} s in all)${atRate ? '' : ` — under 90% of ${targetRate}: the figures are not at the target's load (P4_TRAFFIC=${traffic})`}`);
+  console.log(`P4b DOM nodes: max ${nodesMax} (${nodesAfter} after warm-up, ${w.nodes} at its end; bound 1.2× that = ${nodesBound.toFixed(0)}: ${nodesAfter <= nodesBound ? 'within' : 'EXCEEDED'}); ` +
+    `chat list ${e.chat.dom} rows in the DOM of ${e.chat.held} held (max ${max(samples, (s) => s.chat.dom)}, its viewport fits ${e.chat.fits}), ` +
+    `queue list ${e.queue.dom} of ${e.queue.held} (max ${max(samples, (s) => s.queue.dom)}, fits ${e.queue.fits}); rows within viewport + 8 overscan: ${rowsOK ? 'always' : 'NOT always'}; ` +
+    `documents ${max(samples, (s) => s.docs)} max, event listeners ${w.listeners} → ${e.listeners} (target: bounded by the visible rows: ${met(nodesAfter <= nodesBound && rowsOK)})`);
+  console.log(`P4b JS heap (live, after a forced GC) after warm-up ${f1(w.heap)} → ${f1(e.heap)} MB, slope ${heapSlope.toFixed(2)} MB/min, peak ${f1(max(samples, (s) => s.heap))} MB (heap total ${f1(e.heapTotal)} MB) (target flat, ≤ 1 MB/min: ${met(Math.abs(heapSlope) <= 1)})`);
+  console.log(`P4b Go process (the console and the five simulators it runs) RSS peak ${f1(goPeak)} MB, end ${f1(e.go)} MB, growth after warm-up ${goSlope.toFixed(2)} MB/min; chromium renderer of the page RSS peak ${f1(rendPeak)} MB (PSS ${f1(e.rendPss)} at the end), growth ${rendSlope.toFixed(2)} MB/min`);
+  console.log(`P4b whole app (Go process + renderer; the simulators' share of the Go process included) RSS peak ${f1(whole)} MB (with the renderer's PSS: ${f1(wholePss)} MB), growth after warm-up ${wholeSlope.toFixed(2)} MB/min (TARGETS.md P4: RSS ≤ 150 MB: ${met(whole <= 150)}; flat, ≤ 1 MB/min: ${met(Math.abs(wholeSlope) <= 1)})`);
+} finally {
+  await browser.close().catch(() => {});
+  child.kill('SIGTERM');
+  await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); setTimeout(r, 5000); });
+  rmSync(dir, { recursive: true, force: true });
+}
