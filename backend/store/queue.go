@@ -23,6 +23,30 @@ func checkQueueStatus(st string) error {
 	return fmt.Errorf("%w: unknown queue status %q", ErrInvalid, st)
 }
 
+// newQueueCols encodes a new queue item's JSON columns and its creation time
+// (now, t, unless the item has one).
+func newQueueCols(q *QueueRow, t int64) (reasons, ruleIDs string, created int64, err error) {
+	rs := q.Reasons
+	if rs == nil {
+		rs = []string{}
+	}
+	if reasons, err = marshal("queue reasons", rs); err != nil {
+		return "", "", 0, err
+	}
+	ids := q.RuleIDs
+	if ids == nil {
+		ids = []int64{}
+	}
+	if ruleIDs, err = marshal("queue rule ids", ids); err != nil {
+		return "", "", 0, err
+	}
+	created = ms(q.Created)
+	if created == 0 {
+		created = t
+	}
+	return reasons, ruleIDs, created, nil
+}
+
 // insertQueue inserts the batch's queue items; items whose message was a
 // duplicate are skipped (their ID stays 0).
 func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool, ing *ingestStmts) error {
@@ -65,25 +89,9 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool, in
 	insert := func(part []*QueueRow) error {
 		args = args[:0]
 		for i, q := range part {
-			reasons := q.Reasons
-			if reasons == nil {
-				reasons = []string{}
-			}
-			js, err := marshal("queue reasons", reasons)
+			js, rjs, created, err := newQueueCols(q, t)
 			if err != nil {
 				return err
-			}
-			ruleIDs := q.RuleIDs
-			if ruleIDs == nil {
-				ruleIDs = []int64{}
-			}
-			rjs, err := marshal("queue rule ids", ruleIDs)
-			if err != nil {
-				return err
-			}
-			created := ms(q.Created)
-			if created == 0 {
-				created = t
 			}
 			args = append(args, last+1+int64(i), q.ChannelID, q.MessageID, js, rjs, q.Status, created, t)
 		}
@@ -186,25 +194,9 @@ func insertQueueReturning(ctx context.Context, tx *sql.Tx, items []*QueueRow) er
 				return err
 			}
 		}
-		reasons := q.Reasons
-		if reasons == nil {
-			reasons = []string{}
-		}
-		js, err := marshal("queue reasons", reasons)
+		js, rjs, created, err := newQueueCols(q, t)
 		if err != nil {
 			return err
-		}
-		ruleIDs := q.RuleIDs
-		if ruleIDs == nil {
-			ruleIDs = []int64{}
-		}
-		rjs, err := marshal("queue rule ids", ruleIDs)
-		if err != nil {
-			return err
-		}
-		created := ms(q.Created)
-		if created == 0 {
-			created = t
 		}
 		q.Created, q.Updated = fromMS(created), fromMS(t)
 		rows = append(rows, q)
