@@ -163,3 +163,23 @@ func TestOpenOddPathAndCloseTwice(t *testing.T) {
 		t.Fatalf("reopened: %d rows, %v", len(rows), err)
 	}
 }
+
+// The search index merges 16 segments at a time (migration 0013, P7): the
+// setting is stored in the FTS5 table's config, so it holds for every
+// connection and survives a reopen.
+func TestSearchIndexAutomerge(t *testing.T) {
+	sqliteOnly(t) // PostgreSQL indexes a tsvector
+	path := filepath.Join(t.TempDir(), "am.db")
+	for range 2 {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		err = s.r.QueryRowContext(context.Background(), `SELECT v FROM messages_fts_config WHERE k = 'automerge'`).Scan(&v)
+		s.Close()
+		if err != nil || v != 16 {
+			t.Fatalf("automerge = %d, %v; want 16", v, err)
+		}
+	}
+}
