@@ -200,8 +200,9 @@ func (s *Sim) postLocked(ch *channel, u *user, text string) *message {
 	m := &message{id: s.nextID(), user: u, text: text, inserted: s.opts.Now()}
 	ch.msgs[m.id] = m
 	ch.order = append(ch.order, m.id)
-	if len(ch.order) > 2000 {
+	if len(ch.order) > HistoryPerChannel {
 		delete(ch.msgs, ch.order[0])
+		delete(ch.deleted, ch.order[0])
 		ch.order = ch.order[1:]
 	}
 	src := s.messageObj(ch, m)

@@ -56,6 +56,16 @@ import (
 // Path is where the simulator serves the socket, as Glimesh did.
 const Path = "/api/graph/websocket"
 
+// HistoryPerChannel is how many of a channel's newest messages the simulator
+// keeps for deleteChatMessage (and remembers as deleted, for Deleted).
+// Glimesh's docs name no window for deleting a message and the chatMessage
+// subscription sends no history, so the bound follows the console: its chat
+// view holds a channel's newest 1,000 messages (frontend/src/state/store.ts
+// WINDOW_CAP, the "100,000 messages in memory windows" of P4 over 100
+// channels), and a moderator acts on what it shows. An older id gets
+// MsgMessageMissing. (It was 2,000, and the deleted ids were kept forever.)
+const HistoryPerChannel = 1000
+
 // Timeout lengths of Glimesh's two timeout mutations.
 const (
 	ShortTimeout = 5 * time.Minute
@@ -129,10 +139,10 @@ type channel struct {
 	mods    map[string]Perms      // user id
 	subs    map[string]bool       // subscribers, user id
 	bans    map[string]*time.Time // user id -> expiry (nil = permanent)
-	msgs    map[string]*message
-	order   []string
+	msgs    map[string]*message   // the newest HistoryPerChannel, less the deleted ones
+	order   []string              // their ids, oldest first, deleted ones too
 	emotes  map[string]string
-	deleted map[string]bool
+	deleted map[string]bool // ids in order that deleteChatMessage removed
 }
 
 type message struct {

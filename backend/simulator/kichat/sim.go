@@ -100,10 +100,9 @@ type Sim struct {
 	byName   map[string]*user // lower-case username or slug
 	tokens   map[string]*token
 	auth     *idp.Server
-	channels map[string]*channel // by slug
-	rooms    map[int64]*channel  // by chatroom id
-	msgs     map[string]*message // by message id
-	msgOrder []string
+	channels map[string]*channel    // by slug
+	rooms    map[int64]*channel     // by chatroom id
+	msgs     map[string]*message    // by message id; each chatroom's newest HistoryPerChannel (channel.order)
 	conns    map[string]int         // remote IP -> open sockets
 	restLog  map[string][]time.Time // remote IP -> recent REST requests
 	apiLog   map[string][]time.Time // token -> recent API requests
@@ -143,7 +142,20 @@ type channel struct {
 	bans       map[int64]time.Time
 	permanent  map[int64]bool
 	modes      Modes
+	order      []string // ids of the chatroom's messages in s.msgs, oldest first (at most HistoryPerChannel)
 }
+
+// HistoryPerChannel is how many of a chatroom's newest messages the
+// simulator keeps for deletes, pins and replies (DELETE /public/v1/chat/{id},
+// a reply's original). Kick's docs name no window for any of them and the
+// chatroom stream sends no history on subscribe, so the bound follows the
+// console: its chat view holds a channel's newest 1,000 messages
+// (frontend/src/state/store.ts WINDOW_CAP, the "100,000 messages in memory
+// windows" of P4 over 100 channels), and a moderator acts on what it shows.
+// An older id gets 404 "Message not found", as a deleted one does. (It was
+// 5,000 for all chatrooms together, so a busy chatroom pushed a quiet one's
+// messages out.)
+const HistoryPerChannel = 1000
 
 type message struct {
 	id      string
@@ -624,10 +636,10 @@ func (s *Sim) messageLocked(c *channel, u *user, content string, replyTo *messag
 	}
 	m := &message{id: id, room: c.chatroomID, userID: u.id, payload: p}
 	s.msgs[id] = m
-	s.msgOrder = append(s.msgOrder, id)
-	if len(s.msgOrder) > 5000 {
-		delete(s.msgs, s.msgOrder[0])
-		s.msgOrder = s.msgOrder[1:]
+	c.order = append(c.order, id)
+	if len(c.order) > HistoryPerChannel {
+		delete(s.msgs, c.order[0])
+		c.order = c.order[1:]
 	}
 	return emission{room: c.chatroomID, event: EvChatMessage, payload: clone(p)}
 }

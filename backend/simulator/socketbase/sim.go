@@ -57,7 +57,13 @@ const (
 // Options configures a Sim. Zero values choose the defaults noted.
 type Options struct {
 	SendBuffer int // frames queued per connection before it counts as stuck and is dropped; default 4096
-	MaxStored  int // messages kept per room; default 1000
+	// MaxStored is how many of a room's newest messages are kept; default
+	// 1000. socket-base's docs say messages are stored but name no history
+	// API or window (nothing reads them back but the tests, through
+	// Messages), so the default follows the console: its chat view holds a
+	// channel's newest 1,000 messages (frontend/src/state/store.ts
+	// WINDOW_CAP, the "100,000 messages in memory windows" of P4).
+	MaxStored int
 	// JoinDelay makes the server take this long over a join: membership
 	// and the joined answer come only then, while later frames of the same
 	// connection are handled at once (a busy instance; the docs promise the
@@ -549,9 +555,15 @@ func (s *Sim) frameLocked(c *conn, data []byte) []delivery {
 // messageLocked persists a message and addresses it to every member of room.
 func (s *Sim) messageLocked(p *project, room, from string, payload json.RawMessage, via string) []delivery {
 	ts := s.opts.Now().UnixMilli()
+	// The oldest message leaves by reslicing (its slot cleared so the
+	// payload can be collected); append moves the window to a new array
+	// when the old one is used up. Copying the whole window at every
+	// message once it was full cost a 1,000-element copy and a new array
+	// per message.
 	st := p.stored[room]
-	if len(st) >= s.opts.MaxStored {
-		st = append(st[:0:0], st[len(st)-s.opts.MaxStored+1:]...)
+	for len(st) >= s.opts.MaxStored {
+		st[0] = Stored{}
+		st = st[1:]
 	}
 	p.stored[room] = append(st, Stored{Room: room, From: from, Payload: append(json.RawMessage(nil), payload...), Timestamp: ts, Via: via})
 	b := encode(map[string]any{"type": "message", "room": room, "payload": payload, "from": from, "timestamp": ts})

@@ -58,6 +58,23 @@ type Lines struct {
 	CapsLineFirst              bool   // draw a caps flood's line before its user (the order some platforms' sequences were recorded with)
 }
 
+// The bounds on first-time chatters, so that a generator running for hours
+// (the P4 benchmark's hour of 2,000 messages a second) costs the same memory
+// after its warm-up, here and in its simulator's users.
+const (
+	// NewcomersInPool is how many of the newest first-time chatters stay
+	// in the pool of regulars (they chat on after their hello); an older
+	// one leaves it when a new one comes. A channel's regulars change
+	// slowly: a hundred newcomers keep the chatter varied.
+	NewcomersInPool = 100
+	// NewcomerNames is how many first-time names a generator makes before
+	// its counter starts again. At the demo's rates (a few newcomers a
+	// minute per channel) a name comes back after hours; at P4's load
+	// (about one a second per channel) after some twenty minutes, when
+	// the simulators hold a thousand users per channel and stop growing.
+	NewcomerNames = 1000
+)
+
 // Share is one kind of item in a mix: Make builds it, Weight is its chance
 // in percent. Gen's own kinds are method expressions: (*traffic.Gen).Spam.
 type Share struct {
@@ -74,6 +91,8 @@ type Gen struct {
 	pool  []string
 	queue []Item
 	fresh int
+	// regulars is the size of the pool New made; the newcomers follow.
+	regulars int
 }
 
 // New returns a generator seeded with seed (default 1) with a pool of
@@ -91,6 +110,7 @@ func New(seed int64, chatters int, lines Lines, mix []Share) *Gen {
 	for i := 0; i < chatters; i++ {
 		g.pool = append(g.pool, g.Name())
 	}
+	g.regulars = len(g.pool)
 	return g
 }
 
@@ -166,10 +186,15 @@ func (g *Gen) Caps() Item {
 	return Item{Kind: KindCaps, User: u, Text: line}
 }
 
-// FirstTime makes a new user's hello; the user joins the pool.
+// FirstTime makes a new user's hello; the user joins the pool, where the
+// newest NewcomersInPool newcomers stay. The counter in the names runs from
+// 1 to NewcomerNames and starts again.
 func (g *Gen) FirstTime() Item {
-	g.fresh++
+	g.fresh = g.fresh%NewcomerNames + 1
 	u := fmt.Sprintf(g.lines.NewcomerFormat, g.Pick(g.lines.NameSuffixes), g.fresh)
+	if len(g.pool) >= g.regulars+NewcomersInPool {
+		g.pool = append(g.pool[:g.regulars], g.pool[g.regulars+1:]...)
+	}
 	g.pool = append(g.pool, u)
 	return Item{Kind: KindFirstTime, User: u, Join: true, Text: g.lines.Hello}
 }

@@ -62,3 +62,32 @@ func TestSpamRunAndLastShare(t *testing.T) {
 		t.Errorf("spam repeated %d more times", n)
 	}
 }
+
+// TestNewcomersBounded: a generator that has made far more first-time
+// chatters than it keeps holds the regulars and the newest NewcomersInPool
+// newcomers in its pool, and its newcomer names come back after
+// NewcomerNames (so a simulator's users stop growing).
+func TestNewcomersBounded(t *testing.T) {
+	g := New(3, 5, lines, []Share{{Weight: 100, Make: (*Gen).FirstTime}})
+	regulars := append([]string(nil), g.pool...)
+	names := map[string]bool{}
+	var last Item
+	for range 5 * NewcomerNames {
+		last = g.Next()
+		names[last.User] = true
+	}
+	if len(g.pool) != len(regulars)+NewcomersInPool {
+		t.Errorf("pool has %d users, want %d regulars + %d newcomers", len(g.pool), len(regulars), NewcomersInPool)
+	}
+	for i, r := range regulars {
+		if g.pool[i] != r {
+			t.Errorf("regular %d is %q now, was %q", i, g.pool[i], r)
+		}
+	}
+	if g.pool[len(g.pool)-1] != last.User {
+		t.Errorf("the newest newcomer %q is not last in the pool (%q)", last.User, g.pool[len(g.pool)-1])
+	}
+	if max := NewcomerNames * len(lines.NameSuffixes); len(names) > max {
+		t.Errorf("%d distinct newcomer names in %d hellos, want at most %d", len(names), 5*NewcomerNames, max)
+	}
+}

@@ -38,6 +38,16 @@ import (
 // units, as a JavaScript server counts them).
 const MaxMessage = 500
 
+// HistoryPerChannel is how many of a channel's newest messages the simulator
+// keeps (for /delete, /pin and the Streamer.bot bridge's lookups). Velora's
+// docs name no window for deleting or pinning a message and the gateway
+// sends no history on join, so the bound follows the console: its chat view
+// holds a channel's newest 1,000 messages (frontend/src/state/store.ts
+// WINDOW_CAP, the "100,000 messages in memory windows" of P4 over 100
+// channels), and a moderator acts on what it shows. An older id gets
+// "Message not found", as a deleted one does.
+const HistoryPerChannel = 1000
+
 // Options configures a Sim. Zero values choose the defaults noted.
 type Options struct {
 	PingInterval   time.Duration // Engine.IO ping interval; default 25 s
@@ -894,6 +904,7 @@ func (s *Sim) sendLocked(u *user, p sendPayload, asOwner bool) (bool, string, []
 		}
 	}
 	ch.lastSent[u.id] = now
+	ch.pruneLastSent(now)
 	m := s.newMessageLocked(ch, u, p.Message, now)
 	if p.Effect != "" {
 		m["effect"] = p.Effect
@@ -951,11 +962,27 @@ func (s *Sim) newMessageLocked(ch *chanState, u *user, text string, now time.Tim
 	}
 	ch.msgs[id] = &storedMsg{payload: m, userID: u.id}
 	ch.order = append(ch.order, id)
-	if len(ch.order) > 1000 {
+	if len(ch.order) > HistoryPerChannel {
 		delete(ch.msgs, ch.order[0])
 		ch.order = ch.order[1:]
 	}
 	return m
+}
+
+// pruneLastSent forgets, once the channel has seen more senders than
+// HistoryPerChannel, the send times slow mode no longer needs (older than
+// its interval), so that the map follows the active senders, not every
+// user who ever spoke.
+func (ch *chanState) pruneLastSent(now time.Time) {
+	if len(ch.lastSent) <= HistoryPerChannel {
+		return
+	}
+	keep := time.Duration(ch.modes.SlowSeconds) * time.Second
+	for id, t := range ch.lastSent {
+		if now.Sub(t) > keep {
+			delete(ch.lastSent, id)
+		}
+	}
 }
 
 func isBotID(id string) bool {

@@ -39,6 +39,16 @@ import (
 // MaxPage is the largest page GET /v1/conversations/:id/messages returns.
 const MaxPage = 100
 
+// HistoryPerConversation is how many of a conversation's newest messages the
+// simulator keeps; an older one is gone from the list, GET /messages/:id,
+// edits and reactions (404, as for an unknown id). VeroAI's docs name no
+// window for editing or reading back, so the bound follows the console: its
+// connector fetches at most max_backfill (1,000) messages after a gap, and
+// its chat view holds a channel's newest 1,000 (frontend/src/state/store.ts
+// WINDOW_CAP), which is what a moderator sees edited. The simulator kept
+// every message it was ever sent before, 600 MB an hour at P4's load.
+const HistoryPerConversation = 1000
+
 // Options configures a Sim. Zero values choose the defaults noted.
 type Options struct {
 	TokenTTL time.Duration // messaging token lifetime; default 1 h
@@ -56,7 +66,7 @@ type Sim struct {
 	byKey    map[string]*user // REST key -> user
 	tokens   map[string]token // messaging token -> owner and expiry
 	convs    map[string]*conv
-	msgs     map[string]*message // by id
+	msgs     map[string]*message // by id: every conversation's order
 	conns    map[*wsConn]bool
 	msgSeq   int
 	fetches  int            // token fetches
@@ -85,8 +95,8 @@ type conv struct {
 	id, name string
 	members  map[string]bool
 	seq      int64
-	order    []*message
-	drop     int // message.created events still to drop
+	order    []*message // the newest HistoryPerConversation, oldest first
+	drop     int        // message.created events still to drop
 	deleted  bool
 	muted    map[string]bool // user id -> muted
 	archived map[string]bool
@@ -446,6 +456,11 @@ func (s *Sim) postLocked(convID, userID, text, replyTo string, internal bool) (*
 		ReplyToID: replyTo, IsInternal: internal, CreatedAt: s.opts.Now().UTC(), reactions: map[string]map[string]bool{}}
 	c.order = append(c.order, m)
 	s.msgs[m.ID] = m
+	if len(c.order) > HistoryPerConversation {
+		delete(s.msgs, c.order[0].ID)
+		c.order[0] = nil
+		c.order = c.order[1:]
+	}
 	if c.drop > 0 {
 		c.drop--
 		return m, nil
