@@ -48,6 +48,7 @@ func flagSet(cmd, defSecrets string) (*flag.FlagSet, *config) {
 		fs.BoolVar(&c.window, "window", false, "open the desktop window instead of browser mode")
 		fs.Float64Var(&c.traffic, "traffic", 1, "multiply the simulated chat rates (about 14 msg/s in all at 1)")
 		fs.IntVar(&c.channels, "channels", 0, "run `N` channels in all (at least the demo's 13): the extra ones spread evenly over the five simulated platforms (at most 10 on Kichat, whose channel lookups are limited to 100 a minute), 1 msg/s each at --traffic 1; default data directory …/demo-Nch")
+		fs.BoolVar(&c.simsProcess, "sims-process", false, "run the five simulators in a child process (this binary, hidden command "+simsCommand+", with --traffic and --channels) instead of in this one, so that this process's memory and CPU are the console's alone (the P4 benchmark); the child hands over its URLs and the demo accounts' tokens on a pipe, never a file, and ends with this process. Everything else is as without it")
 	}
 	return fs, c
 }

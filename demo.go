@@ -374,7 +374,8 @@ func socketbaseWorld(scale float64) (*demoWorld, error) {
 	return w, nil
 }
 
-// runDemo starts the simulators in-process, creates demo accounts, channels
+// runDemo starts the simulators in-process (or, with --sims-process, in a
+// child process: startSimsProcess), creates demo accounts, channels
 // and rules, connects to them and serves the UI (browser mode, or the
 // desktop window with --window).
 func runDemo(cfg config, stdout io.Writer) error {
@@ -384,18 +385,29 @@ func runDemo(cfg config, stdout io.Writer) error {
 			w.close()
 		}
 	}()
-	for _, start := range demoWorlds {
-		w, err := start(cfg.traffic)
+	if cfg.simsProcess {
+		ws, stop, err := startSimsProcess(cfg)
 		if err != nil {
+			return err
+		}
+		defer stop()
+		worlds = ws
+	} else {
+		for _, start := range demoWorlds {
+			w, err := start(cfg.traffic)
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			worlds = append(worlds, w)
+		}
+		if err := growDemo(worlds, cfg.channels, cfg.traffic); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		worlds = append(worlds, w)
+	}
+	for _, w := range worlds {
 		if w.images != "" {
 			cfg.imgSrc = append(cfg.imgSrc, w.images)
 		}
-	}
-	if err := growDemo(worlds, cfg.channels, cfg.traffic); err != nil {
-		return fmt.Errorf("demo: %w", err)
 	}
 	seed := func(ctx context.Context, svc *service.Service) error {
 		if err := seedDemo(ctx, svc, worlds); err != nil {

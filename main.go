@@ -81,6 +81,7 @@ type config struct {
 	window      bool
 	traffic     float64  // demo traffic multiplier
 	channels    int      // demo: channels in all (--channels; 0 = the demo's own)
+	simsProcess bool     // demo: the simulators run in a child process (--sims-process)
 	imgSrc      []string // extra image origins for the CSP (the demo's simulators)
 	testDebug   bool     // serve the window's state for the desktop e2e (--test-debug)
 	team        bool     // serve --db: team mode (logins, channel leases); set by runServe
@@ -118,6 +119,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runDemo(cfg, stdout)
 	case "team":
 		return runTeam(args, os.Stdin, stdout, stderr)
+	case simsCommand: // hidden: the child of demo --sims-process
+		return runDemoSims(args, os.Stdin, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			return fmt.Errorf("version takes no arguments, not %q", args[0])
