@@ -28,6 +28,10 @@ func TestParseSearch(t *testing.T) {
 		{`after:2h`, SearchFilters{After: now.Add(-2 * time.Hour).UnixMilli()}},
 		{`after:1w before:30m`, SearchFilters{After: now.Add(-7 * 24 * time.Hour).UnixMilli(), Before: now.Add(-30 * time.Minute).UnixMilli()}},
 		{`https://example.com "from:x" note:1`, SearchFilters{Text: []string{"https://example.com", "from:x", "note:1"}}},
+		// Inside quotes \" is a quote and \\ a backslash: a hostile username
+		// is still one author (outside quotes a backslash is itself).
+		{`from:"\"><svg onload=alert(1)>" x`, SearchFilters{From: `"><svg onload=alert(1)>`, Text: []string{"x"}}},
+		{`"a \\ b" c\d`, SearchFilters{Text: []string{`a \ b`, `c\d`}}},
 	}
 	for _, c := range cases {
 		got, err := ParseSearch(c.q, now)

@@ -30,10 +30,11 @@ var searchFilterKeys = map[string]bool{"from": true, "channel": true, "platform"
 
 // splitQuery splits q into words at spaces outside double quotes; quotes
 // are removed, and quoted reports which words began with a quote (a quoted
-// "from:x" is text, from:"x y" a filter).
+// "from:x" is text, from:"x y" a filter). Inside quotes, \" is a quote and
+// \\ a backslash, so that any username can be written: from:"say \"hi\"".
 func splitQuery(q string) (words []string, quoted []bool) {
 	var b strings.Builder
-	inQuote, startQuoted, any := false, false, false
+	inQuote, startQuoted, any, escaped := false, false, false, false
 	flush := func() {
 		if any {
 			words, quoted = append(words, b.String()), append(quoted, startQuoted)
@@ -43,6 +44,11 @@ func splitQuery(q string) (words []string, quoted []bool) {
 	}
 	for _, r := range q {
 		switch {
+		case escaped:
+			b.WriteRune(r)
+			escaped = false
+		case inQuote && r == '\\':
+			escaped = true
 		case r == '"':
 			if !any {
 				startQuoted = true

@@ -15,13 +15,15 @@ describe('search filter bar', () => {
     expect(barWords(b)).toEqual(['from:Alice', 'platform:kichat', 'has:link', '-is:deleted', 'is:held', 'after:1h']);
   });
 
-  it('quotes values with spaces and drops quotes it cannot escape', () => {
+  it('quotes values with spaces, quotes or backslashes, escaping them as ParseSearch reads them', () => {
     expect(filterValue('a b')).toBe('"a b"');
-    expect(filterValue('x"y')).toBe('xy');
+    expect(filterValue('x"y')).toBe('"x\\"y"');
+    expect(filterValue('"><svg onload=alert(1)>')).toBe('"\\"><svg onload=alert(1)>"');
+    expect(filterValue('a\\b')).toBe('"a\\\\b"');
     expect(filterValue('  ')).toBe('');
     const b = emptySearchBar();
     b.from = 'some "one" else';
-    expect(barWords(b)).toEqual(['from:"some one else"']);
+    expect(barWords(b)).toEqual(['from:"some \\"one\\" else"']);
   });
 
   it('puts the bar after the typed words', () => {

@@ -96,11 +96,13 @@ export function emptySearchBar(): SearchBar {
   return { from: '', platform: '', link: '', deleted: '', held: '', time: { preset: '', from: '', to: '' } };
 }
 
-/** filterValue makes a bar value one query word: quotes are dropped (the
- * query syntax has no escape for them) and a value with spaces is quoted. */
+/** filterValue makes a bar value one query word: a value with spaces,
+ * quotes or backslashes is quoted, with \" and \\ inside (the backend's
+ * ParseSearch), so that any username, even one full of markup, is one author. */
 export function filterValue(v: string): string {
-  const s = v.replace(/"/g, '').trim();
-  return /\s/.test(s) ? `"${s}"` : s;
+  const s = v.trim();
+  if (!/[\s"\\]/.test(s)) return s;
+  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
 }
 
 /** barWords turns the filter bar into the query words the backend parses
