@@ -60,15 +60,54 @@ func actorOf(ctx context.Context) string {
 // ruleActor is the actor of a rule's automatic action.
 func ruleActor(name string) string { return "rule:" + name }
 
-// handOffAutos passes the committed batch's automatic actions on.
+// skipReport is how often, at most, skipped automatic actions are logged
+// and told to a channel's notices: under a flood of catches (P4's hundred
+// busy channels) one line per skipped action was 400 log lines a second.
+const skipReport = 10 * time.Second
+
+// autoSkips tallies the automatic actions skipped because too many were
+// waiting, between reports. Only the writer goroutine uses it (commit).
+type autoSkips struct {
+	n       int            // skipped since the last log line
+	rules   map[string]int // of those, by rule
+	logged  time.Time      // the last log line
+	perChan map[int64]int  // skipped since the channel's last notice
+	noticed map[int64]time.Time
+}
+
+// handOffAutos passes the committed batch's automatic actions on. One that
+// does not fit (autoQueue are waiting) stays in the queue for a moderator;
+// those are counted and reported at most every skipReport: one log line
+// with the count by rule, and one notice per channel.
 func (s *Service) handOffAutos(autos []autoAct) {
+	k := &s.skips
 	for _, a := range autos {
 		select {
 		case s.autos <- a:
 		default:
-			s.log.Warn("automatic action skipped: too many waiting", "rule", a.rule, "item", a.item.ID)
-			s.ui.notice(Notice{Level: "warn", ChannelID: a.item.ChannelID, Text: fmt.Sprintf("Rule %q caught a message but too many automatic actions are waiting; it stays in the queue.", a.rule), At: time.Now().UnixMilli()})
+			if k.rules == nil {
+				k.rules, k.perChan, k.noticed = map[string]int{}, map[int64]int{}, map[int64]time.Time{}
+			}
+			k.n++
+			k.rules[a.rule]++
+			k.perChan[a.item.ChannelID]++
 		}
+	}
+	if k.n == 0 {
+		return
+	}
+	now := time.Now()
+	if now.Sub(k.logged) >= skipReport {
+		s.log.Warn("automatic actions skipped: too many waiting; the catches stay in the queue", "count", k.n, "by_rule", k.rules)
+		k.n, k.rules, k.logged = 0, map[string]int{}, now
+	}
+	for ch, n := range k.perChan {
+		if now.Sub(k.noticed[ch]) < skipReport {
+			continue
+		}
+		s.ui.notice(Notice{Level: "warn", ChannelID: ch, Text: fmt.Sprintf("Rules caught %d messages but too many automatic actions were waiting; they stay in the queue.", n), At: now.UnixMilli()})
+		k.noticed[ch] = now
+		delete(k.perChan, ch)
 	}
 }
 

@@ -148,6 +148,7 @@ type Service struct {
 	// connections.
 	connStart sync.Mutex
 	autos     chan autoAct // writer → auto-actor
+	skips     autoSkips    // automatic actions that did not fit in autos (writer only)
 	// refusals remembers the rule actions a channel cannot carry out
 	// (said once each; see firstRefusal).
 	refusals sync.Map
