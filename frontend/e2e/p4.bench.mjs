@@ -186,7 +186,8 @@ try {
       return { dom: el.querySelectorAll('.vrow').length, held, fits: rh ? Math.ceil(el.clientHeight / rh) + 1 : 0 };
     };
     // The server's count of open queue items in every channel (the "All
-    // queues" badge): the page's store keeps every open item it was sent.
+    // queues" badge); the page keeps only the queue view's loaded pages and a
+    // bounded window of the newest (state/store.ts, boundQueue).
     const open = Number((document.querySelector('[data-testid=all-queues] .badge')?.textContent || '0').replace(/\D/g, '')) || 0;
     // Elements per region, to say where a change in the node count is.
     const n = (sel) => document.querySelectorAll(sel).length;

@@ -18,12 +18,30 @@ export const WINDOW_CAP = 1000;
 const ACTIONS_CAP = 500;
 const EVENTS_CAP = 500;
 const NOTICES_CAP = 100;
+/** QUEUE_PER_CHANNEL is how many of a channel's newest open items the console keeps beyond what a view lists. */
+export const QUEUE_PER_CHANNEL = 200;
+/** QUEUE_LIVE_CAP is how many open items the console keeps in all beyond what a view lists (the rest are
+ * read from the server when a view pages to them: QueuePage). */
+export const QUEUE_LIVE_CAP = 2000;
+
+/** QueueKeeper is a queue view's hold on items: the console never drops an open item a keeper keeps
+ * (the view lists it, or will list it when the batch is flushed). */
+export interface QueueKeeper {
+  keeps(it: QueueItemView): boolean;
+}
 
 export interface State {
   accounts: Map<number, AccountView>;
   channels: Map<number, ChannelView>;
   chat: Map<number, BoundedWindow<ChatRow>>;
-  queue: Map<number, QueueItemView>; // open items only
+  /** queue holds open items only, and not all of them: every item a keeper (a shown queue view's loaded
+   * pages) has, plus the newest QUEUE_PER_CHANNEL of each channel and QUEUE_LIVE_CAP in all (boundQueue).
+   * Counts come from the server (QueueCounts), never from this map's size. */
+  queue: Map<number, QueueItemView>;
+  /** queueKeepers are the shown queue views; their items stay in queue. */
+  queueKeepers: Set<QueueKeeper>;
+  /** queueEvicted counts the items boundQueue dropped (0: queue still holds every open item it was sent). */
+  queueEvicted: number;
   actions: Map<number, ActionView>; // recent, bounded
   events: ModEventView[]; // newest last, bounded
   notices: Notice[]; // newest last, bounded
@@ -39,6 +57,9 @@ export interface Changes {
   appended: Map<number, number>; // channel id → new messages appended
   evicted: Map<number, number>; // channel id → rows evicted from the front
   queue: boolean;
+  /** queueEvicted maps a channel id to the highest id of its open items boundQueue dropped (a view that
+   * would have listed one pages to it instead). */
+  queueEvicted: Map<number, number>;
   actions: ActionView[];
   events: boolean;
   notices: Notice[];
@@ -50,6 +71,8 @@ export function newState(): State {
     channels: new Map(),
     chat: new Map(),
     queue: new Map(),
+    queueKeepers: new Set(),
+    queueEvicted: 0,
     actions: new Map(),
     events: [],
     notices: [],
@@ -66,6 +89,7 @@ export function emptyChanges(): Changes {
     appended: new Map(),
     evicted: new Map(),
     queue: false,
+    queueEvicted: new Map(),
     actions: [],
     events: false,
     notices: [],
@@ -162,6 +186,7 @@ export function applyBatch(s: State, b: Batch, ch: Changes = emptyChanges()): Ch
     else s.queue.delete(q.id);
     ch.queue = true;
   }
+  if (b.queue?.length) boundQueue(s, ch);
 
   for (const a of b.actions ?? []) {
     s.actions.delete(a.id); // re-insert so the map's order stays by last update
@@ -233,7 +258,54 @@ function applyEdit(s: State, u: MessageUpdate & { text: string }, ch: Changes): 
   }
 }
 
-/** openQueue lists open items for channelId (0 = all), oldest first. */
+/**
+ * boundQueue drops the open items no keeper has beyond the newest
+ * QUEUE_PER_CHANNEL of each channel and the newest QUEUE_LIVE_CAP in all
+ * (item ids grow with arrival: the lowest go). A dropped item is still open
+ * on the server: a view reads it again with QueuePage when it pages to it.
+ * Returns how many it dropped; ch.queueEvicted records the highest dropped
+ * id per channel.
+ */
+export function boundQueue(s: State, ch?: Changes): number {
+  const free = new Map<number, number[]>(); // channel id → ids no keeper has
+  let total = 0;
+  for (const [id, q] of s.queue) {
+    let kept = false;
+    for (const k of s.queueKeepers) if (k.keeps(q)) { kept = true; break; }
+    if (kept) continue;
+    let a = free.get(q.channelId);
+    if (!a) free.set(q.channelId, (a = []));
+    a.push(id);
+    total++;
+  }
+  let over = total > QUEUE_LIVE_CAP;
+  for (const a of free.values()) if (a.length > QUEUE_PER_CHANNEL) over = true;
+  if (!over) return 0;
+  const drop: number[] = [];
+  const rest: number[] = [];
+  for (const a of free.values()) {
+    a.sort((x, y) => y - x); // newest first
+    if (a.length > QUEUE_PER_CHANNEL) {
+      for (let i = QUEUE_PER_CHANNEL; i < a.length; i++) drop.push(a[i]!);
+      a.length = QUEUE_PER_CHANNEL;
+    }
+    for (const id of a) rest.push(id);
+  }
+  if (rest.length > QUEUE_LIVE_CAP) {
+    rest.sort((x, y) => y - x);
+    for (let i = QUEUE_LIVE_CAP; i < rest.length; i++) drop.push(rest[i]!);
+  }
+  for (const id of drop) {
+    const q = s.queue.get(id)!;
+    s.queue.delete(id);
+    if (ch && id > (ch.queueEvicted.get(q.channelId) ?? 0)) ch.queueEvicted.set(q.channelId, id);
+  }
+  s.queueEvicted += drop.length;
+  if (ch && drop.length) ch.queue = true;
+  return drop.length;
+}
+
+/** openQueue lists the open items the console holds for channelId (0 = all), oldest first (not every open item: boundQueue). */
 export function openQueue(s: State, channelId: number): QueueItemView[] {
   const out: QueueItemView[] = [];
   for (const q of s.queue.values()) if (channelId === 0 || q.channelId === channelId) out.push(q);

@@ -10,7 +10,7 @@ import type { StreamState, Transport } from '../api/transport';
 import type { ActionRequest, ActionView, Batch, ClaimView, Overview, PeopleMarksView, QueueCountsView, QueueItemView, ShieldView } from '../api/types';
 import { HIDDEN_STORAGE_KEY, HiddenSet, localStore } from '../state/hidden';
 import { KEEP_MINUTES, MINUTE, RateStore } from '../state/rates';
-import { applyBatch, emptyChanges, newState, type Changes, type State } from '../state/store';
+import { applyBatch, boundQueue, emptyChanges, newState, type Changes, type State } from '../state/store';
 import { ClaimSet } from './claims';
 import { ActionFailures, type Route } from './ctx';
 import { Marks } from './marks';
@@ -18,6 +18,9 @@ import { UNDO_MS, UndoTracker, type UndoToast } from './undo';
 import { THEME_STORAGE_KEY, Theme } from './theme.svelte';
 
 const QUEUE_LIMIT = 1000;
+/** FLUSH_LATEST_MS: a batch is shown at the next animation frame, or after this long when the page gets
+ * none (a hidden tab): the bounded state (the queue's keepers) is folded at least this often. */
+const FLUSH_LATEST_MS = 1000;
 /** RATE_MINUTES is the window of rates loaded at start (the sparklines' and the header charts' default). */
 const RATE_MINUTES = 60;
 /** QUEUE_COUNTS_MS is the delay before QueueCounts is asked again after a queue change (changes within it share one call). */
@@ -66,6 +69,8 @@ export class Console {
   now = $state(Date.now());
   toasts = $state<ToastItem[]>([]);
   dialog = $state.raw<DialogReq | null>(null);
+  /** loadedQueue says the console's queue held every open item (the first load had them all and none was let
+   * go since: state/store boundQueue); only then may its size stand in for the server's count. */
   loadedQueue = $state(false);
   /** queueCounts is the server's count of open queue items (QueueCounts), asked again after every change to the
    * queue or the channels: the sidebar's badges and the unfiltered queue header both show it, so they agree.
@@ -87,6 +92,7 @@ export class Console {
   private readonly undoTracker = new UndoTracker((a, label) => this.offerUndo(a, label));
   private pending: Changes | null = null;
   private scheduled = false;
+  private flushTimer = 0;
   private flushers = new Set<(ch: Changes) => void>();
   private toastSeq = 0;
   private readonly toastTimers = new Map<number, number>();
@@ -177,7 +183,9 @@ export class Console {
       this.state.queue = new Map(q.filter((x) => x.status === 'open').map((x) => [x.id, x]));
       this.claims.clear();
       this.setClaims(null, q);
-      this.loadedQueue = q.length < QUEUE_LIMIT;
+      this.state.queueEvicted = 0;
+      boundQueue(this.state);
+      this.loadedQueue = q.length < QUEUE_LIMIT && this.state.queueEvicted === 0;
     } catch (e) {
       this.toast('error', (e as Error).message, 'Could not load the queue');
     }
@@ -257,6 +265,7 @@ export class Console {
     if (b.people) this.setMarks(b.people);
     if (b.claims?.length) this.setClaims(b.claims);
     this.pending = applyBatch(this.state, b, this.pending ?? emptyChanges());
+    if (this.loadedQueue && this.state.queueEvicted) this.loadedQueue = false;
     this.rates.add(b.rates);
     for (const a of b.actions ?? []) {
       this.failures.update(a);
@@ -272,13 +281,19 @@ export class Console {
     }
     if (this.pending && !this.scheduled) {
       this.scheduled = true;
-      requestAnimationFrame(() => {
-        this.scheduled = false;
-        const ch = this.pending;
-        this.pending = null;
-        if (ch) this.flush(ch);
-      });
+      requestAnimationFrame(() => this.flushPending());
+      this.flushTimer = window.setTimeout(() => this.flushPending(), FLUSH_LATEST_MS);
     }
+  }
+
+  /** flushPending shows the batches folded since the last flush (at an animation frame, or the timer's). */
+  private flushPending(): void {
+    if (!this.scheduled) return;
+    this.scheduled = false;
+    window.clearTimeout(this.flushTimer);
+    const ch = this.pending;
+    this.pending = null;
+    if (ch) this.flush(ch);
   }
 
   go(r: Route): void {

@@ -62,6 +62,11 @@ export function matchesFilter(f: QueueFilter, it: QueueItemView): boolean {
   return true;
 }
 
+/** LIST_LIVE_CAP bounds what live items add to a list: past it, an "oldest first" list stops taking the
+ * items that arrive after its end (its next page brings them) and a "newest first" list lets go of its
+ * tail beyond what the moderator scrolled to (trimTail). Pages loaded by scrolling are never let go. */
+export const LIST_LIVE_CAP = 1000;
+
 /**
  * QueueList is the ordered ids of the open items a view pages through with
  * QueuePage (keyset pages over the item id: ascending for "oldest",
@@ -119,8 +124,58 @@ export class QueueList {
   offer(it: QueueItemView): boolean {
     if (it.status !== 'open' || !matchesFilter(this.filter, it) || this.known.has(it.id)) return false;
     if (!this.started) return false;
+    if (this.done && this.filter.order === 'oldest' && it.id > this.last() && this.ids.length >= LIST_LIVE_CAP) {
+      this.missed(it.id);
+      return false;
+    }
     if (!this.done && (this.filter.order === 'newest' ? it.id < this.next : it.id > this.next)) return false;
     return this.insert(it.id);
+  }
+
+  /** keeps says whether the list has the item or offer would list it (the console keeps such items:
+   * state/store's QueueKeeper). */
+  keeps(it: QueueItemView): boolean {
+    if (this.known.has(it.id)) return true;
+    if (it.status !== 'open' || !this.started || !matchesFilter(this.filter, it)) return false;
+    if (this.done && this.filter.order === 'oldest' && it.id > this.last() && this.ids.length >= LIST_LIVE_CAP) return false;
+    return this.done || (this.filter.order === 'newest' ? it.id >= this.next : it.id <= this.next);
+  }
+
+  /** missed tells a finished "oldest first" list that an open item after its end is not listed (the
+   * console let go of it, or the list is full): the list is no longer done, and its next page starts
+   * after its last id. */
+  missed(id: number): void {
+    if (!this.done || this.filter.order !== 'oldest' || !this.started || id <= this.last()) return;
+    this.done = false;
+    this.next = this.last();
+  }
+
+  /** trimTail lets a "newest first" list go of its ids after the first keep (at least LIST_LIVE_CAP):
+   * its next page brings them again. Returns how many it dropped. */
+  trimTail(keep: number): number {
+    keep = Math.max(keep, LIST_LIVE_CAP);
+    if (this.filter.order !== 'newest' || this.ids.length <= keep) return 0;
+    const cut = this.ids.splice(keep);
+    for (const id of cut) this.known.delete(id);
+    this.next = this.ids[this.ids.length - 1]!;
+    this.done = false;
+    return cut.length;
+  }
+
+  /** rank is how many listed ids come before id in the list's order (listed or not). */
+  rank(id: number): number {
+    let lo = 0;
+    let hi = this.ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.before(this.ids[mid]!, id)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private last(): number {
+    return this.ids.length ? this.ids[this.ids.length - 1]! : 0;
   }
 
   /** remove drops an id (resolved); returns whether it was listed. */
