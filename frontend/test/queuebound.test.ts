@@ -1,10 +1,12 @@
+// @vitest-environment happy-dom
 // The console's queue is bounded (state/store boundQueue): it keeps what the
 // shown queue view lists (and will list at the next flush) plus a window of the
 // newest items per channel and in all; the rest is read again with QueuePage.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MessageView, QueueItemView } from '../src/api/types';
 import { applyBatch, boundQueue, emptyChanges, newState, QUEUE_LIVE_CAP, QUEUE_PER_CHANNEL, type State } from '../src/state/store';
 import { LIST_LIVE_CAP, QueueList, type QueueFilter } from '../src/ui/queues';
+import { fakeConsole } from './harness';
 
 const CHANNELS = 100;
 
@@ -164,5 +166,41 @@ describe('the bounded queue (boundQueue)', () => {
     expect(Math.min(...s.queue.keys())).toBe(3000 - (QUEUE_LIVE_CAP - QUEUE_PER_CHANNEL) + 1);
     expect(ch.queueEvicted.get(1)).toBe(4000 - QUEUE_PER_CHANNEL);
     expect(ch.queue).toBe(true);
+  });
+});
+
+describe('QueueCounts while the queue changes faster than it answers', () => {
+  it('shows every answer in order, one call at a time (a slow store is never overtaken for good)', async () => {
+    vi.useFakeTimers();
+    try {
+      let total = 0;
+      let busy = 0;
+      let maxBusy = 0;
+      const { ctx, calls } = fakeConsole({
+        QueueCounts: async () => {
+          busy++;
+          maxBusy = Math.max(maxBusy, busy);
+          const n = ++total;
+          await new Promise((r) => setTimeout(r, 400)); // slower than the 250 ms between asks
+          busy--;
+          return { total: n, channels: {}, platforms: {} };
+        },
+      });
+      const seen: number[] = [];
+      for (let t = 0; t < 4000; t += 100) {
+        ctx.refreshQueueCounts(); // a queue change every 100 ms
+        await vi.advanceTimersByTimeAsync(100);
+        const c = ctx.queueCounts?.total;
+        if (c && c !== seen[seen.length - 1]) seen.push(c);
+      }
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(maxBusy).toBe(1);
+      expect(seen.length).toBeGreaterThanOrEqual(5);
+      expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+      // The last change was asked about after it happened: the final answer is the last call's.
+      expect(ctx.queueCounts?.total).toBe(calls.filter(([m]) => m === 'QueueCounts').length);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

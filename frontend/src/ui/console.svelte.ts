@@ -77,7 +77,8 @@ export class Console {
    * null until the first answer. */
   queueCounts = $state.raw<QueueCountsView | null>(null);
   private countsTimer = 0;
-  private countsSeq = 0;
+  private countsBusy = false;
+  private countsAgain = false;
   /** card is the user card shown (c/UserCard.svelte), or null. */
   card = $state.raw<CardReq | null>(null);
   /** marks are the watched and noted users chat marks; marksRev counts their changes. */
@@ -234,8 +235,13 @@ export class Console {
     this.flush({ ...emptyChanges(), ...ch });
   }
 
-  /** refreshQueueCounts asks QueueCounts after delay ms, unless a call is already due. */
+  /** refreshQueueCounts asks QueueCounts after delay ms, unless a call is already due; while a call is on its
+   * way, once it answered (so answers come in order and a slow store's answers are never all overtaken). */
   refreshQueueCounts(delay = QUEUE_COUNTS_MS): void {
+    if (this.countsBusy) {
+      this.countsAgain = true;
+      return;
+    }
     if (this.countsTimer) return;
     this.countsTimer = window.setTimeout(() => {
       this.countsTimer = 0;
@@ -243,14 +249,20 @@ export class Console {
     }, delay);
   }
 
-  /** loadQueueCounts asks QueueCounts now; an answer overtaken by a later call is dropped. */
+  /** loadQueueCounts asks QueueCounts now (changes meanwhile ask again once it answered). */
   async loadQueueCounts(): Promise<void> {
-    const seq = ++this.countsSeq;
+    this.countsBusy = true;
     try {
       const c = await this.api.queueCounts();
-      if (c && seq === this.countsSeq) this.queueCounts = c;
+      if (c) this.queueCounts = c;
     } catch {
       /* asked again at the next change */
+    } finally {
+      this.countsBusy = false;
+      if (this.countsAgain) {
+        this.countsAgain = false;
+        this.refreshQueueCounts();
+      }
     }
   }
 
