@@ -117,14 +117,32 @@ describe('the bounded queue (boundQueue)', () => {
     const ch2 = applyBatch(s, { queue: more });
     for (const it of more) l.offer(it);
     expect(ch2.queueEvicted.size).toBe(0); // all were kept until the flush offered them
-    expect(l.size).toBe(LIST_LIVE_CAP);
+    expect(l.live).toBe(LIST_LIVE_CAP);
+    expect(l.size).toBe(LIST_LIVE_CAP + 1); // the paged item and LIST_LIVE_CAP live ones
     expect(l.done).toBe(false);
     expect(l.query(100).after).toBe(l.ids[l.ids.length - 1]);
     // The 301 it did not take are the channel's window now: the next batch bounds them.
     const ch3 = applyBatch(s, { queue: [item(3000, 4)] });
-    expect(s.queue.size).toBe(LIST_LIVE_CAP + QUEUE_PER_CHANNEL + 1);
+    expect(s.queue.size).toBe(l.size + QUEUE_PER_CHANNEL + 1);
     expect(ch3.queueEvicted.get(3)).toBeGreaterThan(l.ids[l.ids.length - 1]!);
     for (const id of l.ids) expect(s.queue.has(id)).toBe(true);
+  });
+
+  it('a list paged to its end takes LIST_LIVE_CAP live items more, however long it is', () => {
+    const l = new QueueList(view(0));
+    const paged = Array.from({ length: 2600 }, (_, i) => item(i + 1, 1 + (i % 9)));
+    l.addPage({ items: paged, next: 0, total: 2600 });
+    expect(l.offer(item(3000, 1))).toBe(true);
+    expect(l.done).toBe(true);
+    for (let i = 1; i < LIST_LIVE_CAP; i++) l.offer(item(3000 + i, 2));
+    expect(l.size).toBe(2600 + LIST_LIVE_CAP);
+    expect(l.offer(item(9000, 2))).toBe(false);
+    expect(l.done).toBe(false);
+    // Its next page brings the rest; the items before its end still join it live.
+    expect(l.query(100).after).toBe(3000 + LIST_LIVE_CAP - 1);
+    l.addPage({ items: [item(9000, 2)], next: 0, total: 3601 });
+    expect(l.done).toBe(true);
+    expect(l.ids[l.ids.length - 1]).toBe(9000);
   });
 
   it('a finished list that missed an evicted item after its end pages to it', () => {

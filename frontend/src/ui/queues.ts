@@ -62,9 +62,10 @@ export function matchesFilter(f: QueueFilter, it: QueueItemView): boolean {
   return true;
 }
 
-/** LIST_LIVE_CAP bounds what live items add to a list: past it, an "oldest first" list stops taking the
- * items that arrive after its end (its next page brings them) and a "newest first" list lets go of its
- * tail beyond what the moderator scrolled to (trimTail). Pages loaded by scrolling are never let go. */
+/** LIST_LIVE_CAP bounds what live items add to a list: once it took that many, a finished "oldest first"
+ * list stops taking the items that arrive after its end (its next page brings them, when the moderator
+ * scrolls there), and a "newest first" list longer than that lets go of its tail beyond what the moderator
+ * scrolled to (trimTail). Pages loaded by scrolling are never let go. */
 export const LIST_LIVE_CAP = 1000;
 
 /**
@@ -87,6 +88,8 @@ export class QueueList {
   total = 0;
   /** loading says a page is on its way (one at a time per list). */
   loading = false;
+  /** live counts the ids offer listed (LIST_LIVE_CAP bounds them; pages are not counted). */
+  live = 0;
   private readonly known = new Set<number>();
 
   constructor(readonly filter: QueueFilter) {}
@@ -124,12 +127,14 @@ export class QueueList {
   offer(it: QueueItemView): boolean {
     if (it.status !== 'open' || !matchesFilter(this.filter, it) || this.known.has(it.id)) return false;
     if (!this.started) return false;
-    if (this.done && this.filter.order === 'oldest' && it.id > this.last() && this.ids.length >= LIST_LIVE_CAP) {
+    if (this.done && this.filter.order === 'oldest' && it.id > this.last() && this.live >= LIST_LIVE_CAP) {
       this.missed(it.id);
       return false;
     }
     if (!this.done && (this.filter.order === 'newest' ? it.id < this.next : it.id > this.next)) return false;
-    return this.insert(it.id);
+    if (!this.insert(it.id)) return false;
+    this.live++;
+    return true;
   }
 
   /** keeps says whether the list has the item or offer would list it (the console keeps such items:
@@ -137,7 +142,7 @@ export class QueueList {
   keeps(it: QueueItemView): boolean {
     if (this.known.has(it.id)) return true;
     if (it.status !== 'open' || !this.started || !matchesFilter(this.filter, it)) return false;
-    if (this.done && this.filter.order === 'oldest' && it.id > this.last() && this.ids.length >= LIST_LIVE_CAP) return false;
+    if (this.done && this.filter.order === 'oldest' && it.id > this.last() && this.live >= LIST_LIVE_CAP) return false;
     return this.done || (this.filter.order === 'newest' ? it.id >= this.next : it.id <= this.next);
   }
 
