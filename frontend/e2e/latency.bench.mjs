@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './lib.mjs';
+import { demoURL, launch } from './lib.mjs';
 
 const bin = process.argv[2] || './modconsole';
 const scale = process.env.P3_TRAFFIC || '195';
@@ -32,15 +32,7 @@ const measureMs = Number(process.env.P3_MEASURE_MS || 10000);
 
 const dir = mkdtempSync(join(tmpdir(), 'modconsole-p3-'));
 const child = spawn(bin, ['demo', '--no-open', '--addr', '127.0.0.1:0', '--data', dir, '--traffic', scale], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MODCONSOLE_TRACE_LATENCY: '1' } });
-const url = await new Promise((resolve, reject) => {
-  let buf = '';
-  child.stdout.on('data', (d) => {
-    buf += d;
-    const m = buf.match(/browser mode at (\S+)/);
-    if (m) resolve(m[1]);
-  });
-  child.on('exit', (code) => reject(new Error(`demo exited (${code})`)));
-});
+const url = await demoURL(child);
 const browser = await launch();
 try {
   const page = await browser.newPage();

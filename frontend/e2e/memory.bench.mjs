@@ -11,30 +11,15 @@
 //
 //   node frontend/e2e/memory.bench.mjs ./modconsole build/bin/modconsole [DURATION]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './lib.mjs';
+import { launch, procs } from './lib.mjs';
 
 const [plainBin = './modconsole', desktopBin = 'build/bin/modconsole', durArg] = process.argv.slice(2);
 const duration = Number(durArg || process.env.MEMORY_DURATION || 300);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** procs lists every process: pid, ppid, command name, command line. */
-function procs() {
-  const out = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      out.push({ pid: Number(d), ppid, comm, cmd });
-    } catch { /* gone */ }
-  }
-  return out;
-}
 /** tree returns pid and its descendants. */
 function tree(pid, all = procs()) {
   const ids = new Set([pid]);

@@ -40,10 +40,10 @@
 //   node frontend/e2e/p4.bench.mjs ./modconsole
 //   P4_DURATION=1h node frontend/e2e/p4.bench.mjs ./modconsole
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './lib.mjs';
+import { demoURL, launch, procs } from './lib.mjs';
 
 /** seconds parses `10m`, `1h`, `1h30m`, `90s`, `500ms` or a plain number of seconds. */
 function seconds(s, name) {
@@ -71,21 +71,6 @@ const simsApart = !process.env.P4_SIMS_INPROCESS;
 const MB = 1 << 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** procs lists every process: pid, ppid, command name, command line. */
-function procs() {
-  const out = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      out.push({ pid: Number(d), ppid, comm, cmd });
-    } catch { /* gone */ }
-  }
-  return out;
-}
 /** descendants returns the processes under pid. */
 function descendants(pid, all = procs()) {
   const ids = new Set([pid]);
@@ -129,15 +114,7 @@ const f1 = (x) => x.toFixed(1);
 const dir = mkdtempSync(join(tmpdir(), 'modconsole-p4-'));
 const child = spawn(bin, ['demo', '--no-open', '--addr', '127.0.0.1:0', '--data', dir, '--channels', String(channels), '--traffic', traffic,
   ...(simsApart ? ['--sims-process'] : [])], { stdio: ['ignore', 'pipe', 'ignore'] });
-const url = await new Promise((resolve, reject) => {
-  let buf = '';
-  child.stdout.on('data', (d) => {
-    buf += d;
-    const m = buf.match(/browser mode at (\S+)/);
-    if (m) resolve(m[1]);
-  });
-  child.on('exit', (code) => reject(new Error(`demo exited (${code})`)));
-});
+const url = await demoURL(child);
 /** simsPid is the simulators' process under the demo (--sims-process), or 0. */
 const simsPid = simsApart ? (descendants(child.pid).find((p) => p.cmd.includes('demo-sims'))?.pid ?? 0) : 0;
 if (simsApart && !simsPid) throw new Error('demo --sims-process: no demo-sims process under the demo');
