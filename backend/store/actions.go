@@ -299,9 +299,11 @@ func (s *Store) HasLaterActionOn(ctx context.Context, channelID, afterID int64, 
 // action (a hold is a warning). userID may be empty on platforms that name
 // users only; username is then matched.
 func (s *Store) Strikes(ctx context.Context, channelID int64, userID, username string, since time.Time) (int, error) {
-	userCond, modCond, msgCond, arg := `a.target_user_id = ?`, `e.user_id = ?`, `m.user_id = ?`, userID
+	// Caught items by id are an index range of queue_items (user_id,
+	// channel_id, created); by name, the window's items with their messages.
+	userCond, modCond, caughtFrom, arg := `a.target_user_id = ?`, `e.user_id = ?`, `queue_items q WHERE q.user_id = ? AND `, userID
 	if userID == "" {
-		userCond, modCond, msgCond, arg = `a.target_username = ?`, `e.username = ?`, `m.username = ?`, username
+		userCond, modCond, caughtFrom, arg = `a.target_username = ?`, `e.username = ?`, `queue_items q JOIN messages m ON m.id = q.message_id WHERE m.username = ? AND `, username
 	}
 	if arg == "" {
 		return 0, nil
@@ -323,9 +325,8 @@ func (s *Store) Strikes(ctx context.Context, channelID int64, userID, username s
 	if err != nil {
 		return 0, fmt.Errorf("store: strikes: %w", err)
 	}
-	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM queue_items q JOIN messages m ON m.id = q.message_id
-		WHERE q.channel_id = ? AND q.created >= ? AND q.status IN ('open', 'dismissed') AND `+msgCond,
-		channelID, t, arg).Scan(&caught)
+	err = s.r.QueryRowContext(ctx, `SELECT count(*) FROM `+caughtFrom+`q.channel_id = ? AND q.created >= ? AND q.status IN ('open', 'dismissed')`,
+		arg, channelID, t).Scan(&caught)
 	if err != nil {
 		return 0, fmt.Errorf("store: strikes: %w", err)
 	}

@@ -23,6 +23,21 @@ func checkQueueStatus(st string) error {
 	return fmt.Errorf("%w: unknown queue status %q", ErrInvalid, st)
 }
 
+// queueAuthor is the platform user id of a new queue item's message,
+// stored on the item (queue_items.user_id) so that an author's caught items
+// are an index range (StrikesOf). The pipeline's items carry their message;
+// one given by message id only reads it.
+func queueAuthor(ctx context.Context, tx *sql.Tx, q *QueueRow) (string, error) {
+	if q.Msg != nil {
+		return q.Msg.Msg.User.ID, nil
+	}
+	var id string
+	if err := tx.QueryRowContext(ctx, `SELECT user_id FROM messages WHERE id = ?`, q.MessageID).Scan(&id); err != nil {
+		return "", fmt.Errorf("store: batch: author of queued message %d: %w", q.MessageID, err)
+	}
+	return id, nil
+}
+
 // newQueueCols encodes a new queue item's JSON columns and its creation time
 // (now, t, unless the item has one).
 func newQueueCols(q *QueueRow, t int64) (reasons, ruleIDs string, created int64, err error) {
@@ -85,7 +100,7 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool, in
 	}
 	// Many rows per statement (ing's cached sizes), or one statement
 	// compiled for the batch when there is no cache.
-	args := make([]any, 0, msgChunk*8)
+	args := make([]any, 0, msgChunk*queueInsertCols)
 	insert := func(part []*QueueRow) error {
 		args = args[:0]
 		for i, q := range part {
@@ -93,20 +108,24 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool, in
 			if err != nil {
 				return err
 			}
-			args = append(args, last+1+int64(i), q.ChannelID, q.MessageID, js, rjs, q.Status, created, t)
+			author, err := queueAuthor(ctx, tx, q)
+			if err != nil {
+				return err
+			}
+			args = append(args, last+1+int64(i), q.ChannelID, q.MessageID, js, rjs, q.Status, created, t, author)
 		}
 		var err error
 		if ing != nil {
 			_, err = tx.StmtContext(ctx, ing.queue[len(part)]).ExecContext(ctx, args...)
 		} else {
-			_, err = tx.ExecContext(ctx, insertQueueSQL+valuesSQL(len(part), 8), args...)
+			_, err = tx.ExecContext(ctx, insertQueueSQL+valuesSQL(len(part), queueInsertCols), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("store: batch: insert %d queue items (message %d first): %w", len(part), part[0].MessageID, err)
 		}
 		for i, q := range part {
 			q.ID = last + 1 + int64(i)
-			q.Created, q.Updated = fromMS(args[i*8+6].(int64)), fromMS(t)
+			q.Created, q.Updated = fromMS(args[i*queueInsertCols+6].(int64)), fromMS(t)
 		}
 		last += int64(len(part))
 		return nil
@@ -141,14 +160,14 @@ func insertQueue(ctx context.Context, tx *sql.Tx, items []*QueueRow, pg bool, in
 func insertQueueReturning(ctx context.Context, tx *sql.Tx, items []*QueueRow) error {
 	t := now()
 	rows := make([]*QueueRow, 0, len(items))
-	args := make([]any, 0, len(items)*7)
+	args := make([]any, 0, len(items)*8)
 	byMsg := make(map[int64]*QueueRow, len(items))
 	flush := func() error {
 		if len(rows) == 0 {
 			return nil
 		}
-		res, err := tx.QueryContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, rule_ids, status, created, updated)
-			VALUES `+valuesSQL(len(rows), 7)+` RETURNING id, message_id`, args...)
+		res, err := tx.QueryContext(ctx, `INSERT INTO queue_items(channel_id, message_id, reasons, rule_ids, status, created, updated, user_id)
+			VALUES `+valuesSQL(len(rows), 8)+` RETURNING id, message_id`, args...)
 		if err != nil {
 			return fmt.Errorf("store: batch: insert queue items: %w", err)
 		}
@@ -198,10 +217,14 @@ func insertQueueReturning(ctx context.Context, tx *sql.Tx, items []*QueueRow) er
 		if err != nil {
 			return err
 		}
+		author, err := queueAuthor(ctx, tx, q)
+		if err != nil {
+			return err
+		}
 		q.Created, q.Updated = fromMS(created), fromMS(t)
 		rows = append(rows, q)
 		byMsg[q.MessageID] = q
-		args = append(args, q.ChannelID, q.MessageID, js, rjs, q.Status, created, t)
+		args = append(args, q.ChannelID, q.MessageID, js, rjs, q.Status, created, t, author)
 		if len(rows) == queueChunk {
 			if err := flush(); err != nil {
 				return err
@@ -212,7 +235,7 @@ func insertQueueReturning(ctx context.Context, tx *sql.Tx, items []*QueueRow) er
 }
 
 // queueChunk is how many queue items one multi-row INSERT carries on
-// PostgreSQL (7 bound values each).
+// PostgreSQL (8 bound values each).
 const queueChunk = 200
 
 const queueCols = `q.id, q.channel_id, q.message_id, q.reasons, q.rule_ids, q.status, q.created, q.updated, ` + messageCols

@@ -85,7 +85,10 @@ type ingestStmts struct {
 	queue    map[int]*sql.Stmt
 }
 
-const insertQueueSQL = `INSERT INTO queue_items(id, channel_id, message_id, reasons, rule_ids, status, created, updated) VALUES `
+const insertQueueSQL = `INSERT INTO queue_items(id, channel_id, message_id, reasons, rule_ids, status, created, updated, user_id) VALUES `
+
+// queueInsertCols is the number of insertQueueSQL's columns.
+const queueInsertCols = 9
 
 // messageInsertSQL is the multi-row message INSERT for rows rows: repeats
 // of a platform id already stored are skipped, and the inserted rows come
@@ -108,7 +111,7 @@ func (s *Store) ingest(ctx context.Context) (*ingestStmts, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: prepare message insert: %w", err)
 		}
-		q, err := s.wst.get(ctx, insertQueueSQL+valuesSQL(n, 8))
+		q, err := s.wst.get(ctx, insertQueueSQL+valuesSQL(n, queueInsertCols))
 		if err != nil {
 			return nil, fmt.Errorf("store: prepare queue insert: %w", err)
 		}

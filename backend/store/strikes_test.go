@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -128,5 +129,61 @@ func TestStrikesOfEqualsPerUserStrikes(t *testing.T) {
 	}
 	if len(people) != 4 {
 		t.Errorf("PeopleOf has %d linked users, want 4 (bob is linked to no one)", len(people))
+	}
+}
+
+// TestQueueAuthorBackfilledOnUpgrade: a database from before migration
+// 0014 (queue items without their author) gets every item's author from
+// its message when it opens, and the catches by id count again; an item
+// queued by message id only (no message in the batch) reads its author.
+func TestQueueAuthorBackfilledOnUpgrade(t *testing.T) {
+	sqliteOnly(t) // the downgrade below is SQLite's DDL
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := seedChannel(t, s, "up")
+	a, b := msg(c.ID, "1", "amy", "one"), msg(c.ID, "2", "bob", "two")
+	writeMsgs(t, s, a, b)
+	if err := s.WriteBatch(ctx, &Batch{Queue: []*QueueRow{{ChannelID: c.ID, MessageID: a.ID, Reasons: []string{"x"}}, {ChannelID: c.ID, MessageID: b.ID, Reasons: []string{"y"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var amy string
+	if err := s.r.QueryRowContext(ctx, `SELECT user_id FROM queue_items WHERE message_id = ?`, a.ID).Scan(&amy); err != nil || amy != "u-amy" {
+		t.Fatalf("an item queued by message id has author %q (%v), want u-amy", amy, err)
+	}
+	// Back to the schema before 0014.
+	for _, q := range []string{`DROP INDEX queue_items_user`, `ALTER TABLE queue_items DROP COLUMN user_id`, `DELETE FROM schema_migrations WHERE name LIKE '%queue_user%'`} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := map[int64]string{}
+	rows, err := s.r.QueryContext(ctx, `SELECT message_id, user_id FROM queue_items`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		var u string
+		if err := rows.Scan(&id, &u); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = u
+	}
+	rows.Close()
+	if got[a.ID] != "u-amy" || got[b.ID] != "u-bob" || len(got) != 2 {
+		t.Fatalf("authors after the upgrade: %v", got)
+	}
+	n, err := s.StrikesOf(ctx, []StrikeUser{{Platform: chat.Velora, UserID: "u-bob", Username: "bob"}}, time.Now().Add(-time.Hour))
+	if err != nil || n[StrikeUser{Platform: chat.Velora, UserID: "u-bob", Username: "bob"}] != 1 {
+		t.Fatalf("bob's strikes after the upgrade: %v, %v; want 1", n, err)
 	}
 }

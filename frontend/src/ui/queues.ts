@@ -332,3 +332,49 @@ export function loadPrefs(get: (k: string) => string | null): QueuePrefs {
   }
   return p;
 }
+
+/**
+ * OneAtATime runs a task a moment after it is asked for, never two at once: asks while a run is on its
+ * way make one more run after it (however many they were), and asks while one is waiting join it.
+ */
+export class OneAtATime {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running = false;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly run: () => Promise<void>, private readonly delayMs: number) {}
+
+  /** ask schedules a run (or one more after the one on its way). */
+  ask(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.timer ??= setTimeout(() => void this.fire(), this.delayMs);
+  }
+
+  /** stop cancels what is scheduled; later asks do nothing. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async fire(): Promise<void> {
+    this.timer = undefined;
+    this.running = true;
+    try {
+      await this.run();
+    } catch {
+      /* the task reports its own failures */
+    } finally {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        this.ask();
+      }
+    }
+  }
+}
