@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"modconsole/backend/store"
 )
 
 // Retention of chat.
 //
 // Chat messages older than their channel's retention are deleted in the
-// background, a few hundred per transaction with a pause between, so that
-// ingest (the same single write connection) never waits long. What the log
+// background, a few hundred per transaction with a pause between (paced to
+// store.PruneShare of the writer's time: store.PrunePause), so that ingest
+// (the same single write connection) never waits long. What the log
 // must keep is kept (store.PruneMessages): messages that are evidence of an
 // action, messages an open queue item holds; actions, notes, people and
 // chatters are never pruned. The setting is global (default 90 days) with
@@ -49,10 +52,6 @@ const (
 	defaultRetentionDays = 90
 	// maxRetentionDays bounds a retention setting (10 years).
 	maxRetentionDays = 3650
-	// pruneChunk is how many messages one pruning transaction deletes.
-	pruneChunk = 500
-	// prunePause is the pause between two pruning transactions.
-	prunePause = 20 * time.Millisecond
 	// vacuumChunk is how many free pages one incremental vacuum returns
 	// (4 MB at SQLite's default 4 KiB pages).
 	vacuumChunk = 1024
@@ -200,14 +199,16 @@ func (s *Service) prune() {
 // write lock. ok is false when a delete failed or the service is closing.
 func (s *Service) pruneChunks(want int, del func(limit int) (int, error)) (n int, ok bool) {
 	for {
-		limit := pruneChunk
+		limit := store.PruneChunk
 		if want >= 0 {
-			limit = min(pruneChunk, want-n)
+			limit = min(store.PruneChunk, want-n)
 		}
 		if limit <= 0 {
 			return n, true
 		}
+		t0 := time.Now()
 		k, err := del(limit)
+		took := time.Since(t0)
 		n += k
 		if err != nil {
 			if s.ctx.Err() == nil {
@@ -221,7 +222,7 @@ func (s *Service) pruneChunks(want int, del func(limit int) (int, error)) (n int
 		select {
 		case <-s.ctx.Done():
 			return n, false
-		case <-time.After(prunePause):
+		case <-time.After(store.PrunePause(took)):
 		}
 	}
 }
@@ -230,7 +231,9 @@ func (s *Service) pruneChunks(want int, del func(limit int) (int, error)) (n int
 // time with a pause between, then checkpoints so the file shrinks.
 func (s *Service) vacuum() {
 	for {
+		t0 := time.Now()
 		left, err := s.st.IncrementalVacuum(s.ctx, vacuumChunk)
+		took := time.Since(t0)
 		if err != nil {
 			if s.ctx.Err() == nil {
 				s.log.Warn("incremental vacuum failed", "err", err)
@@ -243,7 +246,7 @@ func (s *Service) vacuum() {
 		select {
 		case <-s.ctx.Done():
 			return
-		case <-time.After(prunePause):
+		case <-time.After(store.PrunePause(took)):
 		}
 	}
 	if err := s.st.Checkpoint(s.ctx); err != nil && s.ctx.Err() == nil {

@@ -163,9 +163,9 @@ func BenchmarkP7Ingest(b *testing.B) {
 	})
 	// P7 with pruning active: the same ingest into the filled log while a
 	// pruner does what the service's retention loop does when the log is
-	// over its budget (PruneOldest of 500 messages, a 20 ms pause, an
-	// incremental vacuum of what that freed), on the same write
-	// connection. benchreport compares it with the empty log.
+	// over its budget (PruneOldest of PruneChunk messages, an incremental
+	// vacuum of what that freed, PrunePause of what they took), on the same
+	// write connection. benchreport compares it with the empty log.
 	b.Run("pruning", func(b *testing.B) {
 		var rates []float64
 		var pruned int
@@ -188,8 +188,9 @@ func BenchmarkP7Ingest(b *testing.B) {
 }
 
 // pruneLoop prunes the oldest chat of s in the retention loop's cadence
-// (500 per transaction, 20 ms apart, each followed by an incremental
-// vacuum) until stop is closed, counting what it deleted into n.
+// (PruneChunk per transaction, each followed by an incremental vacuum, then
+// PrunePause of what they took) until stop is closed, counting what it
+// deleted into n.
 func pruneLoop(ctx context.Context, s *Store, stop <-chan struct{}, n *int) error {
 	for {
 		select {
@@ -197,7 +198,8 @@ func pruneLoop(ctx context.Context, s *Store, stop <-chan struct{}, n *int) erro
 			return nil
 		default:
 		}
-		k, err := s.PruneOldest(ctx, 500)
+		t0 := time.Now()
+		k, err := s.PruneOldest(ctx, PruneChunk)
 		if err != nil {
 			return err
 		}
@@ -208,7 +210,7 @@ func pruneLoop(ctx context.Context, s *Store, stop <-chan struct{}, n *int) erro
 		select {
 		case <-stop:
 			return nil
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(PrunePause(time.Since(t0))):
 		}
 	}
 }

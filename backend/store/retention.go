@@ -8,6 +8,29 @@ import (
 	"time"
 )
 
+// A background pruner (the service's retention loop, BenchmarkP7Ingest)
+// deletes PruneChunk messages per transaction and then waits PrunePause of
+// what the transaction took: pruning takes about PruneShare of the write
+// connection's time and ingest keeps the rest. Unpaced (500 per transaction,
+// 20 ms apart) it took about two thirds: ingest into a 10,000,000-row log
+// fell to 0.32× while it ran (docs/decisions/performance.md).
+const (
+	// PruneChunk is how many messages one background pruning transaction deletes.
+	PruneChunk = 200
+	// PruneShare is the share of the write connection's time a background
+	// pruner takes.
+	PruneShare = 0.2
+	// minPrunePause is the shortest pause between two pruning transactions.
+	minPrunePause = 20 * time.Millisecond
+)
+
+// PrunePause is how long a background pruner waits after a pruning or
+// vacuum transaction that took d, so that it takes about PruneShare of the
+// writer's time (at least minPrunePause).
+func PrunePause(d time.Duration) time.Duration {
+	return max(minPrunePause, time.Duration(float64(d)*(1-PruneShare)/PruneShare))
+}
+
 // PruneMessages deletes up to limit chat messages written before before,
 // of channelID (0: every channel), oldest first, in one short transaction,
 // and returns how many it deleted. It keeps what the log must not lose: a

@@ -230,3 +230,19 @@ func TestOpenSwitchesOldDatabaseToIncrementalVacuum(t *testing.T) {
 		t.Errorf("a new database: auto_vacuum %d (%v), want 2", mode, err)
 	}
 }
+
+// TestPrunePauseKeepsPruningToItsShare: after a pruning transaction the
+// pruner waits so that it takes PruneShare of the writer's time (a slow
+// transaction, a long pause), never less than the floor.
+func TestPrunePauseKeepsPruningToItsShare(t *testing.T) {
+	for _, took := range []time.Duration{100 * time.Millisecond, 260 * time.Millisecond, 2 * time.Second} {
+		p := PrunePause(took)
+		share := float64(took) / float64(took+p)
+		if share < PruneShare-0.001 || share > PruneShare+0.001 {
+			t.Errorf("a %v transaction then a %v pause: pruning takes %.3f of the writer, want %.2f", took, p, share, PruneShare)
+		}
+	}
+	if p := PrunePause(time.Millisecond); p != minPrunePause {
+		t.Errorf("after a 1 ms transaction the pause is %v, want the floor %v", p, minPrunePause)
+	}
+}
