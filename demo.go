@@ -542,8 +542,9 @@ func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) 
 		return nil
 	}
 	// The lines go out once the Velora and Kick channels are joined (a line
-	// posted before would not reach the console).
-	deadline := time.Now().Add(20 * time.Second)
+	// posted before would not reach the console); a loaded machine can take
+	// its time.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		chans, err := svc.ListChannels(ctx)
 		if err != nil {
@@ -571,7 +572,8 @@ func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) 
 		return err
 	}
 	var troll, trollKick, watched service.UserRef
-	deadline = time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
+	repost := time.Now().Add(5 * time.Second)
 	for {
 		var ok1, ok2, ok3 bool
 		troll, ok1 = find(demoTrollVelora, chat.Velora)
@@ -582,6 +584,15 @@ func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) 
 		}
 		if time.Now().After(deadline) {
 			return errors.New("the people's lines were not stored in time")
+		}
+		// A channel reported joined can still be subscribing on the
+		// platform's side (on a loaded machine, seconds): a line posted then
+		// reaches nobody. Post the lines again until they are stored.
+		if time.Now().After(repost) {
+			if err := post(0); err != nil {
+				return err
+			}
+			repost = time.Now().Add(5 * time.Second)
 		}
 		select {
 		case <-ctx.Done():
