@@ -57,10 +57,6 @@ type atomicRules struct{ p atomic.Pointer[rules] }
 func (a *atomicRules) Store(r *rules) { a.p.Store(r) }
 func (a *atomicRules) Load() *rules   { return a.p.Load() }
 
-// maxKnownPerChannel bounds the in-memory set of chatters seen per channel;
-// past it the set is dropped and the store answers again.
-const maxKnownPerChannel = 50_000
-
 // pipeline is the goroutine that turns connector events into batches: rows,
 // rule hits and queue items, marks, and the side effects to apply once the
 // batch is stored. Every FlushInterval, or at FlushSize events, it hands the
@@ -77,7 +73,7 @@ const maxKnownPerChannel = 50_000
 // and a moderator acts on them.
 func (s *Service) pipeline() {
 	defer close(s.jobs)
-	p := &pipe{s: s, known: map[int64]map[string]struct{}{}}
+	p := &pipe{s: s, known: newKnownChatters()}
 	p.seedIDs()
 	tick := time.NewTicker(s.opts.FlushInterval)
 	defer tick.Stop()
@@ -138,9 +134,9 @@ func (j *job) empty() bool {
 // pipe is the pipeline goroutine's state.
 type pipe struct {
 	s     *Service
-	job                                 // the batch being built
-	n     int                           // events in it
-	known map[int64]map[string]struct{} // chatters known per channel
+	job                  // the batch being built
+	n     int            // events in it
+	known *knownChatters // chatters seen per channel (known.go)
 	// lastID is the last message row id given out, blockEnd the last one
 	// the store reserved for this instance (on SQLite: no end). numbering
 	// is off (and the writer publishes messages after the commit) while no
@@ -401,15 +397,9 @@ func (p *pipe) chatter(chID int64, userID string, ask bool) (first, known bool) 
 	if userID == "" {
 		return false, false
 	}
-	set := p.known[chID]
-	if set == nil || len(set) > maxKnownPerChannel {
-		set = map[string]struct{}{}
-		p.known[chID] = set
-	}
-	if _, ok := set[userID]; ok {
+	if p.known.seen(chID, userID) {
 		return false, true
 	}
-	set[userID] = struct{}{}
 	if !ask {
 		return false, false
 	}
