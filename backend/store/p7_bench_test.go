@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,8 +96,10 @@ func bulkFill(ctx context.Context, s *Store, chs []int64, n int) error {
 }
 
 // ingestP7 writes p7Batches fresh batches through WriteBatch and returns
-// rows/s. The corpus seed differs from the fill's, so the ids are new.
-func ingestP7(b *testing.B, s *Store, chs []int64, seed int64) float64 {
+// rows/s. The corpus seed differs from the fill's, so the ids are new. The
+// work carries the profiler label p7=phase, so that a CPU profile of the
+// benchmark (-cpuprofile) can be split by phase (pprof -tagfocus p7=filled).
+func ingestP7(b *testing.B, phase string, s *Store, chs []int64, seed int64) float64 {
 	b.Helper()
 	c := newCorpus(seed)
 	c.seq = 1_000_000_000 // platform ids the fill does not use
@@ -104,14 +107,17 @@ func ingestP7(b *testing.B, s *Store, chs []int64, seed int64) float64 {
 	for i := range batches {
 		batches[i] = c.rows(benchBatch, chs)
 	}
-	ctx := context.Background()
-	t0 := time.Now()
-	for _, rows := range batches {
-		if err := s.WriteBatch(ctx, &Batch{Messages: rows}); err != nil {
-			b.Fatal(err)
+	var took time.Duration
+	pprof.Do(context.Background(), pprof.Labels("p7", phase), func(ctx context.Context) {
+		t0 := time.Now()
+		for _, rows := range batches {
+			if err := s.WriteBatch(ctx, &Batch{Messages: rows}); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	return float64(p7Batches*benchBatch) / time.Since(t0).Seconds()
+		took = time.Since(t0)
+	})
+	return float64(p7Batches*benchBatch) / took.Seconds()
 }
 
 // BenchmarkP7Ingest (P7) measures WriteBatch ingest into a log already
@@ -145,7 +151,7 @@ func BenchmarkP7Ingest(b *testing.B) {
 		var rates []float64
 		for i := range 3 * b.N {
 			s, ec := openP7(b, filepath.Join(b.TempDir(), fmt.Sprintf("empty%d.db", i)))
-			rates = append(rates, ingestP7(b, s, ec, int64(100+i)))
+			rates = append(rates, ingestP7(b, "empty", s, ec, int64(100+i)))
 			s.Close()
 		}
 		b.ReportMetric(medianOf(rates), "rows/s")
@@ -153,7 +159,7 @@ func BenchmarkP7Ingest(b *testing.B) {
 	b.Run("filled", func(b *testing.B) {
 		var rates []float64
 		for i := range 3 * b.N {
-			rates = append(rates, ingestP7(b, filled, chs, int64(200+i)))
+			rates = append(rates, ingestP7(b, "filled", filled, chs, int64(200+i)))
 		}
 		b.ReportMetric(medianOf(rates), "rows/s")
 		b.ReportMetric(float64(n), "rows")
@@ -175,7 +181,7 @@ func BenchmarkP7Ingest(b *testing.B) {
 			done := make(chan error, 1)
 			t0 := time.Now()
 			go func() { done <- pruneLoop(ctx, filled, stop, &pruned) }()
-			rates = append(rates, ingestP7(b, filled, chs, int64(300+i)))
+			rates = append(rates, ingestP7(b, "pruning", filled, chs, int64(300+i)))
 			close(stop)
 			if err := <-done; err != nil {
 				b.Fatal(err)
