@@ -192,12 +192,15 @@ func veloraWorld(scale float64) (*demoWorld, error) {
 				struct{ ch, user, text string }{"lumen", demoWatched, "anyone know where to get viewer bots?"},
 				struct{ ch, user, text string }{"lumen", demoWatched, "asking for a friend"})
 		}
+		// Every line is tried: the troll may already be timed out by the
+		// demo's own rules when the lines are posted again.
+		var errs []error
 		for _, l := range lines {
 			if _, err := v.Inject(l.ch, l.user, l.text); err != nil {
-				return err
+				errs = append(errs, err)
 			}
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 	w.accounts = []demoAccount{
 		{name: "nightmod (demo)", platform: chat.Velora, settings: map[string]string{"url": url}, token: demoToken,
@@ -249,12 +252,13 @@ func kichatWorld(scale float64) (*demoWorld, error) {
 			if phase == 1 {
 				return nil
 			}
+			var errs []error
 			for _, text := range []string{"raid incoming lol", "buy viewers cheap, 1000 for $5"} {
 				if _, err := k.Inject(d.Channel, demoTrollKick, text); err != nil {
-					return err
+					errs = append(errs, err)
 				}
 			}
-			return nil
+			return errors.Join(errs...)
 		},
 		traffic: []func(context.Context) error{
 			kichatsim.NewTraffic(k, kichatsim.TrafficOptions{Channel: d.Channel, Rate: scale * 2, Seed: 11}).Run,
@@ -532,14 +536,15 @@ func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) 
 		return service.UserRef{}, false
 	}
 	post := func(phase int) error {
+		var errs []error
 		for _, w := range worlds {
 			if w.people != nil {
 				if err := w.people(phase); err != nil {
-					return err
+					errs = append(errs, err)
 				}
 			}
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 	// The lines go out once the Velora and Kick channels are joined (a line
 	// posted before would not reach the console); a loaded machine can take
@@ -568,9 +573,10 @@ func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	if err := post(0); err != nil {
-		return err
-	}
+	// A line can be refused: by the time the lines go out again (below),
+	// the demo's rules may have timed the troll out for the first ones. So
+	// a refusal is not the end; only the deadline is, with the last refusal.
+	postErr := post(0)
 	var troll, trollKick, watched service.UserRef
 	deadline = time.Now().Add(30 * time.Second)
 	repost := time.Now().Add(5 * time.Second)
@@ -583,6 +589,9 @@ func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) 
 			break
 		}
 		if time.Now().After(deadline) {
+			if postErr != nil {
+				return fmt.Errorf("the people's lines were not stored in time (a post was refused: %w)", postErr)
+			}
 			return errors.New("the people's lines were not stored in time")
 		}
 		// A channel reported joined can still be subscribing on the
@@ -590,7 +599,7 @@ func seedPeople(ctx context.Context, svc *service.Service, worlds []*demoWorld) 
 		// reaches nobody. Post the lines again until they are stored.
 		if time.Now().After(repost) {
 			if err := post(0); err != nil {
-				return err
+				postErr = err
 			}
 			repost = time.Now().Add(5 * time.Second)
 		}

@@ -146,6 +146,11 @@ func TestDemoSimsProcess(t *testing.T) {
 		}
 		return true
 	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the demo's own notes on its stderr: %q", c.notes("demo: "))
+		}
+	})
 	waitFor(t, 60*time.Second, "the demo's people seeded (their lines came from the child)", func() bool {
 		var marks service.PeopleMarksView
 		return c.call("PeopleMarks", &marks) == nil && len(marks.Noted) > 0 && len(marks.Watches) > 0

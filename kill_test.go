@@ -253,6 +253,18 @@ func (c *console) tail() string {
 	return string(b)
 }
 
+// notes returns the lines of the process's stderr that contain prefix.
+func (c *console) notes(prefix string) []string {
+	b, _ := os.ReadFile(c.logs)
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // call invokes an API method over HTTP (browser mode's POST /api/<Method>).
 func (c *console) call(method string, out any, args ...any) error {
 	if args == nil {
