@@ -219,7 +219,10 @@ try {
     r.check('a Velora channel has a held item to time out', has > 0, c ? c.name : `none in 150 s on ${velora.map((x) => x.name).join(', ')}`);
     {
       if (has) {
-        await item.click();
+        // The first row changes as new items arrive in a busy channel (under
+        // load, faster than a click settles): click one item by its id.
+        const id = await item.getAttribute('data-item-id');
+        await page.locator(`[data-testid=queue-item][data-item-id="${id}"]`).click();
         await page.keyboard.press('Shift+T');
         const input = page.locator('[data-testid=duration-input]');
         r.check('T opens the timeout dialog with a duration box', (await waitFor(() => input.count(), 3000)) === 1);
