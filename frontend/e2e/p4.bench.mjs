@@ -28,7 +28,9 @@
 // rows": the lists' rows in the DOM never exceed what their viewport fits
 // plus the overscan, and the document's elements stay within ±5% after
 // warm-up (CDP's Nodes, which also counts text and detached nodes, is
-// reported beside).
+// reported beside). Before the console's page loads, the same page sits
+// on about:blank, and its renderer's RSS and PSS then are chromium's floor
+// in this run: what any page costs in this browser before a line of ours.
 // P4_VERBOSE=1 prints every sample as JSON.
 //
 // Traffic: at --channels 100 the demo's own 13 channels make about 14 steps
@@ -138,6 +140,13 @@ try {
       }
     };
   });
+  // Chromium's floor, measured in this run: every renderer on about:blank,
+  // before the console's page loads. The page keeps its renderer across
+  // that navigation, so the renderer the samples pick below is one of
+  // these, and its figure here is what chromium costs with no page of ours.
+  await page.goto('about:blank');
+  await sleep(2000);
+  const blank = new Map(descendants(process.pid).filter((p) => p.cmd.includes('--type=renderer')).map((p) => [p.pid, smaps(p.pid)]));
   await page.goto(url);
   const chan = page.locator('[data-testid=channel]');
   const t0 = Date.now();
@@ -235,6 +244,13 @@ try {
     console.log(`P4b simulators' process (demo-sims, not part of the app; for reference) RSS peak ${f1(max(samples, (s) => s.sims))} MB, end ${f1(e.sims)} MB, growth after warm-up ${slope(after, (s) => s.sims).toFixed(2)} MB/min`);
   }
   console.log(`P4b whole app (Go ${simsApart ? 'console' : 'process, the simulators included'} + renderer) RSS peak ${f1(whole)} MB (with the renderer's PSS: ${f1(wholePss)} MB), growth after warm-up ${wholeSlope.toFixed(2)} MB/min (TARGETS.md P4: RSS ≤ 150 MB: ${met(whole <= 150)}; flat, ≤ 1 MB/min: ${met(Math.abs(wholeSlope) <= 1)})`);
+  const floor = blank.get(e.rendPid);
+  if (floor) {
+    console.log(`P4b chromium's floor: the same renderer on about:blank before the console's page loaded: RSS ${f1(floor.rss)} MB (PSS ${f1(floor.pss)}); ` +
+      `the whole app above it: RSS ${f1(whole - floor.rss)} MB peak (the console ${f1(goPeak)} + the page's renderer above the blank page ${f1(rendPeak - floor.rss)})`);
+  } else {
+    console.log(`P4b chromium's floor: not measured (the page's renderer ${e.rendPid} was not among the renderers on about:blank)`);
+  }
 } finally {
   await browser.close().catch(() => {});
   child.kill('SIGTERM');
