@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the real-browser tests (frontend/e2e) against the real console: the
 # demo on simulated platforms, in browser mode, with a throwaway data dir.
+# E2E_FILES narrows the run to some files (a space-separated list of paths).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-./modconsole}
@@ -20,7 +21,7 @@ done
 [ -n "$url" ] || { cat "$tmp/err.log"; echo "e2e: the demo printed no URL"; exit 1; }
 echo "e2e: console at ${url%%\?*}"
 status=0
-for t in frontend/e2e/*.e2e.mjs; do
+for t in ${E2E_FILES:-frontend/e2e/*.e2e.mjs}; do
   echo "e2e: $t"
   CONSOLE_URL="$url" node "$t" || status=1
 done

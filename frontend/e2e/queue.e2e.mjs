@@ -333,6 +333,7 @@ try {
       return { ok: shown.length >= 5 && bad.length === 0 && shown.some((x) => x.strikes), shown: shown.length, bad: bad.slice(0, 3).map((x) => [x.id, x.strikes, server.get(x.id).strikes]) };
     };
     await list.evaluate((el) => { el.scrollTop = 0; });
+    await page.mouse.move(1, 1); // off the list, which holds still under the pointer
     let last = null;
     const paged = await waitFor(async () => { last = await agree({ channelId: lumen.id }, (x) => x); return last.ok; }, 20_000, 1000);
     r.check('the strikes badge shows the server\'s count ("N strikes in 30 days")', paged, JSON.stringify(last));
@@ -349,6 +350,32 @@ try {
       mkdirSync(process.env.SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(process.env.SCREENSHOTS, 'queue.png') });
     }
+  }
+
+  // 11. The list holds still under the pointer: new catches wait (the badge counts them), an item resolved
+  // elsewhere (here through the API, as another moderator would) stays in its place, marked resolved, until
+  // the pointer leaves; then the list catches up.
+  {
+    await api('SaveRule', { ...rule, enabled: true }); // catches keep arriving
+    await list.evaluate((el) => { el.scrollTop = 0; });
+    await waitFor(async () => (await rows()).length >= 4, 20_000, 250);
+    const box = await list.boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const held = () => page.getAttribute('[data-testid=queue-hold]', 'data-held');
+    r.check('the queue holds still while the pointer is over it', await waitFor(async () => (await held()) === 'true', 3000));
+    const before = (await rows()).map((x) => x.id);
+    const victim = before[2];
+    await api('ResolveItem', victim, 'dismissed');
+    const waited = await waitFor(async () => Number(await page.getAttribute('[data-testid=queue-hold-badge]', 'data-new')) > 0, 30_000, 250);
+    const ghost = await waitFor(async () => (await row(victim).getAttribute('data-resolved').catch(() => null)) === 'true', 5000);
+    const after = (await rows()).map((x) => x.id);
+    r.check('… new catches wait behind the badge', waited, await page.textContent('[data-testid=queue-hold-badge]').catch(() => 'no badge'));
+    r.check('… an item resolved elsewhere stays in its place, marked resolved', ghost, `item ${victim}`);
+    r.check('… the rows under the pointer do not move', JSON.stringify(after) === JSON.stringify(before), `${before.join(',')} → ${after.join(',')}`);
+    await page.mouse.move(1, 1);
+    const caught = await waitFor(async () => (await held()) === 'false' && (await row(victim).count()) === 0 && (await rows())[0].id > before[0], 5000);
+    r.check('… and the list catches up when the pointer leaves', caught, `${(await rows()).slice(0, 3).map((x) => x.id)}`);
+    await api('SaveRule', { ...rule, enabled: false });
   }
 
   r.check('no page errors', errors.length === 0, errors.slice(0, 3).join('; '));

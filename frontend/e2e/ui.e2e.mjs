@@ -51,6 +51,7 @@ try {
   r.check('queue item approved with "a" leaves the queue', gone, `item ${approveId}`);
 
   // 3. ban from a queue item → audit entry confirmed
+  await page.mouse.move(1, 1); // off the queue list, which holds still under the pointer
   await waitFor(() => page.locator('[data-testid=queue-item]').count(), 20_000);
   // Pick an item in a channel that supports ban (its row offers a Ban button).
   // The queue list is virtual and oldest first: scroll down until such an item is rendered.
