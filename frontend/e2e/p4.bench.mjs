@@ -89,6 +89,14 @@ function vmRSS(pid) {
     return m ? Number(m[1]) / 1024 : 0;
   } catch { return 0; }
 }
+/** cpuSeconds is the CPU time (user + system) pid has used, in seconds (0 when it is gone). */
+function cpuSeconds(pid) {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch { return 0; }
+}
 /** smaps returns RSS and PSS of pid in MiB (smaps_rollup). */
 function smaps(pid) {
   try {
@@ -196,7 +204,7 @@ try {
     const s = {
       t: (Date.now() - start) / 1000, nodes: m.Nodes, heap: m.JSHeapUsedSize / MB, heapTotal: m.JSHeapTotalSize / MB,
       docs: m.Documents, listeners: m.JSEventListeners, chat: l.chat, queue: l.queue, messages: l.messages, open: l.open, regions: l.regions,
-      go: vmRSS(child.pid), sims: simsPid ? vmRSS(simsPid) : 0, rend: r.rss, rendPss: r.pss, rendPid: r.pid,
+      go: vmRSS(child.pid), goCPU: cpuSeconds(child.pid), sims: simsPid ? vmRSS(simsPid) : 0, rend: r.rss, rendPss: r.pss, rendPid: r.pid,
     };
     samples.push(s);
     if (process.env.P4_VERBOSE) console.log(JSON.stringify(s));
@@ -239,7 +247,8 @@ try {
     `(target: DOM nodes bounded by the visible rows: ${met(elOK && rowsOK)})`);
   console.log(`P4b JS heap (live, after a forced GC) after warm-up ${f1(w.heap)} → ${f1(e.heap)} MB, slope ${heapSlope.toFixed(2)} MB/min, peak ${f1(max(samples, (s) => s.heap))} MB (heap total ${f1(e.heapTotal)} MB), open queue items in all channels ${w.open} → ${e.open} (nobody works the queue) (target flat, ≤ 1 MB/min: ${met(Math.abs(heapSlope) <= 1)})`);
   const goWhat = simsApart ? 'the console alone' : 'the console and the five simulators it runs';
-  console.log(`P4b Go process (${goWhat}) RSS peak ${f1(goPeak)} MB, end ${f1(e.go)} MB, growth after warm-up ${goSlope.toFixed(2)} MB/min; chromium renderer of the page RSS peak ${f1(rendPeak)} MB (PSS ${f1(e.rendPss)} at the end), growth ${rendSlope.toFixed(2)} MB/min`);
+  const goCPU = (100 * (e.goCPU - w.goCPU)) / (e.t - w.t);
+  console.log(`P4b Go process (${goWhat}) RSS peak ${f1(goPeak)} MB, end ${f1(e.go)} MB, growth after warm-up ${goSlope.toFixed(2)} MB/min, CPU after warm-up ${f1(goCPU)}% of a core${process.env.GOMEMLIMIT ? ` (GOMEMLIMIT=${process.env.GOMEMLIMIT})` : ''}; chromium renderer of the page RSS peak ${f1(rendPeak)} MB (PSS ${f1(e.rendPss)} at the end), growth ${rendSlope.toFixed(2)} MB/min`);
   if (simsApart) {
     console.log(`P4b simulators' process (demo-sims, not part of the app; for reference) RSS peak ${f1(max(samples, (s) => s.sims))} MB, end ${f1(e.sims)} MB, growth after warm-up ${slope(after, (s) => s.sims).toFixed(2)} MB/min`);
   }
