@@ -63,7 +63,9 @@ e2e: build
 # plus P4's browser half (frontend/e2e/p4.bench.mjs: 100 channels at 2,000
 # msg/s in chromium) for P4B_DURATION: 10 minutes unless P4_DURATION is
 # given, then the same as the Go half (P4_DURATION=1h runs both for an hour). P5 searches SEARCH_ROWS rows. P2 needs node and `npm ci` in
-# backend/connector/socketio/testdata/node, else it is skipped. P7 fills a log
+# backend/connector/socketio/testdata/node, else it is skipped; its run is a
+# benchhooks build, which adds P2's pipeline with the store's writes switched
+# off (BenchmarkP2PipelineNoStore: what everything but SQLite costs). P7 fills a log
 # of P7_ROWS rows (10,000,000: about 3 minutes of raw bulk insert on a quiet
 # 2-core machine, 2.8 GB in the temp dir) and compares ingest into it with an
 # empty log, and again with the size-budget pruner running. P8 joins
@@ -85,7 +87,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench P10 -benchtime 30x -count 3 ./backend/service/ && \
 	STORE_BENCH_SEARCH_ROWS=$(SEARCH_ROWS) $(GO) test -run '^$$' -bench Search -benchtime 500x -count 3 -timeout 30m ./backend/store/ && \
 	STORE_BENCH_P7_ROWS=$(P7_ROWS) $(GO) test -run '^$$' -bench P7 -benchtime 1x -count 1 -timeout 90m ./backend/store/ && \
-	$(GO) test -run '^$$' -bench P2 -benchtime 1x -count 3 -timeout 30m ./backend/bench/ && \
+	$(GO) test -tags benchhooks -run '^$$' -bench P2 -benchtime 1x -count 3 -timeout 30m ./backend/bench/ && \
 	P8_CHANNELS=$(P8_CHANNELS) $(GO) test -run '^$$' -bench P8 -benchtime 1x -count 1 -timeout 30m ./backend/bench/ && \
 	P4_DURATION=$(P4_DURATION) $(GO) test -run '^$$' -bench P4 -benchtime 1x -count 1 -timeout 0 ./backend/bench/ ; \
 	} | tee /tmp/modconsole-bench.txt
@@ -170,6 +172,7 @@ screenshots: build
 
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags benchhooks ./backend/store/ ./backend/bench/
 	cd backend/connector/socketio/libprobe && $(GO) vet .
 	@out=$$(gofmt -l app backend *.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run ./build/ci/tsgen -check

@@ -23,6 +23,7 @@ type pair struct {
 var pairs = []pair{
 	{"P1", "pipeline ingest vs raw batched insert of the same rows", "BenchmarkPipelineIngest", "msgs/s", "BenchmarkPipelineBaseline", "rows/s", 0.5},
 	{"P2", "full pipeline (Velora connector → rules → SQLite → UI) vs Node socket.io-client counting the same burst", "BenchmarkP2Pipeline", "msgs/s", "BenchmarkP2NodeCountOnly", "msgs/s", 1.0},
+	{"—", "P2's pipeline with the store's writes switched off (a benchhooks build: everything but SQLite) vs the same Node client", "BenchmarkP2PipelineNoStore", "msgs/s", "BenchmarkP2NodeCountOnly", "msgs/s", 0},
 	{"—", "store WriteBatch (dedupe, chatters, FTS) vs raw batched insert", "BenchmarkWriteBatch", "rows/s", "BenchmarkRawInsert", "rows/s", 0},
 	{"P7", "ingest (WriteBatch) into a pre-filled log vs an empty log", "BenchmarkP7Ingest/filled", "rows/s", "BenchmarkP7Ingest/empty", "rows/s", 0.8},
 	{"P7", "the same with the size-budget pruner deleting the oldest chat meanwhile, vs an empty log", "BenchmarkP7Ingest/pruning", "rows/s", "BenchmarkP7Ingest/empty", "rows/s", 0.8},
