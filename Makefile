@@ -71,7 +71,7 @@ e2e: build
 # empty log, and again with the size-budget pruner running. P8 joins
 # P8_CHANNELS channels (1,000) across the five simulators and compares them
 # with 10 (about 3 minutes: Kichat's lookups are limited to 100 a minute).
-# In all about 36 minutes on this 2-core machine (quiet, 2026-11-26).
+# In all about 36–39 minutes on this 2-core machine (quiet, 2026-11-26).
 SEARCH_ROWS ?= 1000000
 P8_CHANNELS ?= 1000
 P7_ROWS ?= 10000000
