@@ -2,11 +2,42 @@
 // answers API calls from a table, and mounting with that Console in context.
 import { flushSync, mount, unmount, type Component } from 'svelte';
 import type { Transport } from '../src/api/transport';
-import type { QueueCountsView, QueuePageView, QueueQuery } from '../src/api/types';
+import type { QueueCountsView, QueueItemView, QueuePageView, QueueQuery } from '../src/api/types';
 import { Console } from '../src/ui/console.svelte';
 import { CONSOLE_KEY } from '../src/ui/context';
 
 export type Answers = Record<string, (...args: unknown[]) => unknown>;
+
+/**
+ * queueServer is a fake server's queue for fakeConsole: the items by id, and the answers to QueuePage
+ * (oldest first, keyset pages), ResolveItem and Act (a ban or timeout resolves the user's items, as the
+ * service does). The server may hold more items than the console's state: the page must page them in.
+ */
+export function queueServer(items: QueueItemView[]): { server: Map<number, QueueItemView>; answers: Answers } {
+  const server = new Map(items.map((it) => [it.id, it]));
+  const answers: Answers = {
+    QueuePage: (q) => {
+      const { after, limit } = q as { after: number; limit: number };
+      const open = [...server.values()].filter((it) => it.status === 'open').sort((a, b) => a.id - b.id);
+      const rest = open.filter((it) => it.id > after);
+      const page = rest.slice(0, limit);
+      return { items: page, next: rest.length > limit ? page[page.length - 1]!.id : 0, total: open.length };
+    },
+    ResolveItem: (id, status) => {
+      const it = server.get(id as number)!;
+      server.set(it.id, { ...it, status: status as string });
+      return { ...it, status };
+    },
+    Act: (req) => {
+      const r = req as { itemId?: number; userId: string; kind: string };
+      for (const it of server.values()) {
+        if (it.id === r.itemId || ((r.kind === 'ban' || r.kind === 'timeout') && it.message.user.id === r.userId)) server.set(it.id, { ...it, status: 'actioned' });
+      }
+      return { id: 1, status: 'pending', updated: 1, kind: r.kind, channelId: 1 };
+    },
+  };
+  return { server, answers };
+}
 
 export function fakeConsole(answers: Answers = {}): { ctx: Console; calls: [string, unknown[]][] } {
   const calls: [string, unknown[]][] = [];

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelView, MessageView, QueueItemView } from '../src/api/types';
 import { applyBatch } from '../src/state/store';
 import QueuesPage from '../src/ui/c/QueuesPage.svelte';
-import { fakeConsole, mountWith, settle, type Mounted } from './harness';
+import { fakeConsole, mountWith, queueServer, settle, type Mounted } from './harness';
 
 const all = ['ban', 'timeout', 'delete', 'pin'] as const;
 const channel: ChannelView = {
@@ -27,28 +27,8 @@ afterEach(() => {
 
 function setup(items: QueueItemView[]) {
   localStorage.clear();
-  const server = new Map(items.map((it) => [it.id, it]));
-  const { ctx, calls } = fakeConsole({
-    QueuePage: (q) => {
-      const { after, limit } = q as { after: number; limit: number };
-      const open = [...server.values()].filter((it) => it.status === 'open').sort((a, b) => a.id - b.id);
-      const rest = open.filter((it) => it.id > after);
-      const page = rest.slice(0, limit);
-      return { items: page, next: rest.length > limit ? page[page.length - 1]!.id : 0, total: open.length };
-    },
-    ResolveItem: (id, status) => {
-      const it = server.get(id as number)!;
-      server.set(it.id, { ...it, status: status as string });
-      return { ...it, status };
-    },
-    Act: (req) => {
-      const r = req as { itemId?: number; userId: string; kind: string };
-      for (const it of server.values()) {
-        if (it.id === r.itemId || ((r.kind === 'ban' || r.kind === 'timeout') && it.message.user.id === r.userId)) server.set(it.id, { ...it, status: 'actioned' });
-      }
-      return { id: 1, status: 'pending', updated: 1, kind: r.kind, channelId: 1 };
-    },
-  });
+  const { server, answers } = queueServer(items);
+  const { ctx, calls } = fakeConsole(answers);
   ctx.state.channels.set(1, channel);
   ctx.state.historyLoaded.add(1);
   const p = mountWith(QueuesPage, { channelId: 0 }, ctx);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChannelView, MessageView, QueueItemView } from '../src/api/types';
 import { applyBatch } from '../src/state/store';
 import QueuesPage from '../src/ui/c/QueuesPage.svelte';
-import { fakeConsole, mountWith, settle, type Mounted } from './harness';
+import { fakeConsole, mountWith, queueServer, settle, type Mounted } from './harness';
 
 const all = ['ban', 'timeout', 'delete', 'pin'] as const;
 function channel(id: number): ChannelView {
@@ -28,30 +28,10 @@ afterEach(() => {
 
 function setup(items: QueueItemView[], extra: Record<string, (...a: unknown[]) => unknown> = {}) {
   localStorage.clear();
-  const server = new Map(items.map((it) => [it.id, it]));
+  const { server, answers } = queueServer(items);
   const { ctx, calls } = fakeConsole({
-    // The server has more items than the console's state: the page must page them in.
-    QueuePage: (q) => {
-      const { after, limit } = q as { after: number; limit: number };
-      const open = [...server.values()].filter((it) => it.status === 'open').sort((a, b) => a.id - b.id);
-      const rest = open.filter((it) => it.id > after);
-      const page = rest.slice(0, limit);
-      return { items: page, next: rest.length > limit ? page[page.length - 1]!.id : 0, total: open.length };
-    },
+    ...answers,
     QueueCounts: () => ({ total: 4242, channels: { 1: 4242 }, platforms: { velora: 4242 } }),
-    ResolveItem: (id, status) => {
-      const it = server.get(id as number)!;
-      server.set(it.id, { ...it, status: status as string });
-      return { ...it, status };
-    },
-    Act: (req) => {
-      const r = req as { itemId?: number; userId: string; kind: string };
-      // A ban or timeout resolves the user's items, as the service does.
-      for (const it of server.values()) {
-        if (it.id === r.itemId || ((r.kind === 'ban' || r.kind === 'timeout') && it.message.user.id === r.userId)) server.set(it.id, { ...it, status: 'actioned' });
-      }
-      return { id: 1, status: 'pending', updated: 1, kind: r.kind, channelId: 1 };
-    },
     ...extra,
   });
   ctx.state.channels.set(1, channel(1));
