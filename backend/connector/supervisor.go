@@ -300,8 +300,8 @@ func (s *Supervisor) Redial(since int) bool {
 	s.act.Lock()
 	defer s.act.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.dials > since {
+		s.mu.Unlock()
 		return false
 	}
 	// Until a run started after this connects, Do sends nothing: not on
@@ -309,6 +309,19 @@ func (s *Supervisor) Redial(since int) bool {
 	s.redial, s.redialing, s.connected = true, true, false
 	if s.phase != nil {
 		s.phase()
+	}
+	// Health says so now: the old link may take a while to close (a
+	// WebSocket's closing handshake), and it is no longer used.
+	changed := s.health.Status != chat.StatusConnecting
+	if changed {
+		s.health.Status, s.health.Err, s.health.NextRetry = chat.StatusConnecting, "", time.Time{}
+		s.health.Since = s.opts.Clock.Now()
+		s.health.Rejoining = nil
+	}
+	h := s.snapshotLocked()
+	s.mu.Unlock()
+	if changed {
+		s.notify(h)
 	}
 	return true
 }

@@ -24,7 +24,8 @@ type redialable struct {
 	up      chan int // receives each connected run's number
 	doing   chan struct{}
 	release chan struct{}
-	done    []int // the run each finished Do ran on
+	linger  chan struct{} // when set, an ended run returns only once it is closed
+	done    []int         // the run each finished Do ran on
 }
 
 func newRedialable() *redialable {
@@ -50,7 +51,11 @@ func (f *redialable) Run(ctx context.Context, sink Sink) error {
 	<-ctx.Done()
 	f.mu.Lock()
 	f.ended++
+	linger := f.linger
 	f.mu.Unlock()
+	if linger != nil {
+		<-linger
+	}
 	return nil
 }
 
@@ -147,6 +152,54 @@ func TestRedialKeepsChannelsWithoutBackoff(t *testing.T) {
 	}
 	if got := s.Channels(); len(got) != 2 {
 		t.Fatalf("channels %v", got)
+	}
+}
+
+// TestRedialSaysConnectingAtOnce: the health a redial shows is
+// "connecting" from the moment Redial returns, while the old link is still
+// closing, and "connected" again once the new link is up.
+func TestRedialSaysConnectingAtOnce(t *testing.T) {
+	f := newRedialable()
+	f.linger = make(chan struct{})
+	var mu sync.Mutex
+	var seen []chat.Status
+	s := NewSupervisor(f, SupervisorOptions{Backoff: slowBackoff, OnHealth: func(h Health) {
+		mu.Lock()
+		seen = append(seen, h.Status)
+		mu.Unlock()
+	}})
+	runSupervisor(t, s)
+	release := sync.OnceFunc(func() { close(f.linger) })
+	t.Cleanup(release) // before runSupervisor's, which waits for Run
+	waitRun(t, f)
+	waitHealth(t, s, chat.StatusConnected)
+	if !s.Redial(s.Dials()) {
+		t.Fatal("Redial did nothing")
+	}
+	if h := s.Health(); h.Status != chat.StatusConnecting {
+		t.Fatalf("health %q while the old link closes, want connecting", h.Status)
+	}
+	mu.Lock()
+	last := seen[len(seen)-1]
+	mu.Unlock()
+	if last != chat.StatusConnecting {
+		t.Fatalf("the last health reported is %q, want connecting", last)
+	}
+	release()
+	if run := waitRun(t, f); run != 2 {
+		t.Fatalf("run %d after the redial", run)
+	}
+	waitHealth(t, s, chat.StatusConnected)
+}
+
+func waitHealth(t *testing.T, s *Supervisor, want chat.Status) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Health().Status != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("health %q, want %q", s.Health().Status, want)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
