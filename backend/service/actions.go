@@ -132,6 +132,18 @@ func (s *Service) buildAction(ctx context.Context, ch store.Channel, req ActionR
 		}
 		a.Duration = time.Duration(req.DurationSeconds) * time.Second
 	case chat.ActDelete, chat.ActPin, chat.ActUnpin:
+		if a.MessageID == "" && a.Kind == chat.ActUnpin {
+			// Unpin without a message: the channel's pinned one (the pin
+			// bar's Unpin), when the platform's pin event named it.
+			s.mu.RLock()
+			if cs := s.channels[ch.ID]; cs != nil && cs.pinned != nil {
+				a.MessageID = cs.pinnedID
+			}
+			s.mu.RUnlock()
+			if a.MessageID == "" {
+				return a, nil, invalid("unpin needs a message: nothing is pinned in this channel that the console knows of")
+			}
+		}
 		if a.MessageID == "" {
 			return a, nil, invalid("%s needs a message", req.Kind)
 		}

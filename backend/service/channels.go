@@ -16,7 +16,10 @@ type channelState struct {
 	ch      store.Channel
 	viewers int64
 	pinned  *PinView
-	present int64
+	// pinnedID is the platform's id of the pinned message ("" when the
+	// pin event did not say): what an unpin without a message names.
+	pinnedID string
+	present  int64
 	// queueOpen counts the channel's open queue items.
 	queueOpen int
 }

@@ -473,6 +473,9 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		if row.Action.Kind == chat.ActDelete && row.Action.MessageID != "" {
 			o.markDeleted(acct, row.Action)
 		}
+		if row.Action.Kind == chat.ActUnpin && row.Action.MessageID != "" {
+			o.markUnpinned(acct, row.Action)
+		}
 		return stepDone
 	case o.interrupt.Err() != nil:
 		// Shutdown cut the call short: whether it reached the platform is
@@ -502,6 +505,19 @@ func (o *outbox) carryOut(acct, id int64, retries int) step {
 		// notice repeats it.
 		o.finish(row, platform, statusFailed, reason)
 		return stepDone
+	}
+}
+
+// markUnpinned takes down the channel's pin after a confirmed unpin of the
+// pinned message. Velora's documentation has no unpin event (a pin ends by
+// its TTL or by the command), so the command's answer is the only word the
+// console gets; a platform that does send one changes nothing more. Like
+// markDeleted, it goes through the pipeline, after the events before it.
+func (o *outbox) markUnpinned(acct int64, a chat.Action) {
+	ev := chat.Event{Kind: chat.KindUnpin, Channel: a.Channel, MessageID: a.MessageID, At: time.Now()}
+	select {
+	case o.s.in <- inbound{acct: acct, ev: ev, own: true}:
+	case <-o.s.ctx.Done(): // shutting down: the pipeline no longer reads
 	}
 }
 

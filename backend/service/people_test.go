@@ -709,6 +709,59 @@ func TestReversalPerPlatform(t *testing.T) {
 	}
 }
 
+// TestUnpinThePinnedMessage: a pin the platform reports (whoever made it)
+// can be removed without naming the message: the unpin goes out for the
+// message the pin event named; after the platform's unpin event there is
+// nothing to unpin, and asking is a clear error.
+func TestUnpinThePinnedMessage(t *testing.T) {
+	w := newWorld(t, chat.Velora)
+	ctx := context.Background()
+	chID := w.chans[chat.Velora].ID
+	pinned := msg("p7", "streamer", "welcome! rules in the panel")
+	pinned.Kind, pinned.MessageID = chat.KindPin, "p7"
+	w.fakes[chat.Velora].emit(pinned)
+	eventually(t, "the pin shown", func() bool {
+		v, ok := w.svc.channelView(chID)
+		return ok && v.Pinned != nil && v.Pinned.Text == "welcome! rules in the panel"
+	})
+	un, err := w.svc.Act(ctx, ActionRequest{ChannelID: chID, Kind: chat.ActUnpin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitStatus(t, un.ID, "confirmed")
+	if calls := w.callsTo(chat.Velora, chat.ActUnpin); len(calls) != 1 || calls[0].MessageID != "p7" {
+		t.Fatalf("unpin calls %+v, want one for p7", calls)
+	}
+	// The platform's answer is enough: Velora has no unpin event.
+	eventually(t, "the pin gone after the confirmed unpin", func() bool {
+		v, ok := w.svc.channelView(chID)
+		return ok && v.Pinned == nil
+	})
+	// An unpin event of another message leaves the current pin alone.
+	other := msg("p8", "streamer", "giveaway at 9")
+	other.Kind, other.MessageID = chat.KindPin, "p8"
+	w.fakes[chat.Velora].emit(other)
+	w.fakes[chat.Velora].emit(chat.Event{Kind: chat.KindUnpin, Channel: "lumen", MessageID: "p7"})
+	// The viewer count is applied in order after the unpin event: once it
+	// shows, the unpin event has been handled.
+	w.fakes[chat.Velora].emit(chat.Event{Kind: chat.KindViewers, Channel: "lumen", Count: 4242})
+	eventually(t, "the events after the unpin handled", func() bool {
+		v, ok := w.svc.channelView(chID)
+		return ok && v.Viewers == 4242
+	})
+	if v, _ := w.svc.channelView(chID); v.Pinned == nil || v.Pinned.Text != "giveaway at 9" {
+		t.Fatalf("pin after another message's unpin event: %+v", v.Pinned)
+	}
+	w.fakes[chat.Velora].emit(chat.Event{Kind: chat.KindUnpin, Channel: "lumen", MessageID: "p8"})
+	eventually(t, "the pin gone after its unpin event", func() bool {
+		v, ok := w.svc.channelView(chID)
+		return ok && v.Pinned == nil
+	})
+	if _, err := w.svc.Act(ctx, ActionRequest{ChannelID: chID, Kind: chat.ActUnpin}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "nothing is pinned") {
+		t.Fatalf("unpin with nothing pinned: %v", err)
+	}
+}
+
 // TestUnpinReversesPin: a confirmed pin on Velora (which can unpin) offers
 // "unpin", and Reverse sends the unpin of the same message; Kick cannot pin,
 // so its capabilities cannot unpin either, and the reversal of a pin there

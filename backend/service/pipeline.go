@@ -347,10 +347,19 @@ func (p *pipe) add(in inbound) {
 		if ev.Duration > 0 {
 			pin.Until = ev.At.Add(ev.Duration).UnixMilli()
 		}
-		p.pins = append(p.pins, func() { p.s.setPinned(chID, pin) })
+		pid := ev.MessageID
+		if pid == "" && ev.Message != nil {
+			pid = ev.Message.ID
+		}
+		p.pins = append(p.pins, func() { p.s.setPinned(chID, pin, pid) })
 	case chat.KindUnpin:
-		p.modEvent(chID, ev)
-		p.pins = append(p.pins, func() { p.s.setPinned(chID, nil) })
+		if !in.own {
+			p.modEvent(chID, ev)
+		}
+		// Only the pin of that message (a platform's unpin event may not
+		// name one: then whatever is pinned).
+		pid := ev.MessageID
+		p.pins = append(p.pins, func() { p.s.clearPinned(chID, pid) })
 	case chat.KindViewers:
 		count := ev.Count
 		p.pins = append(p.pins, func() { p.s.setViewers(chID, count) })
@@ -641,15 +650,29 @@ func (s *Service) ctxOrBackground() context.Context {
 	return context.Background()
 }
 
-func (s *Service) setPinned(chID int64, pin *PinView) {
+// setPinned records the channel's pinned message (nil: none) and the
+// platform's id of it.
+func (s *Service) setPinned(chID int64, pin *PinView, platformID string) {
 	s.mu.Lock()
 	cs := s.channels[chID]
 	if cs != nil {
-		cs.pinned = pin
+		cs.pinned, cs.pinnedID = pin, platformID
 	}
 	s.mu.Unlock()
 	if v, ok := s.channelView(chID); ok {
 		s.ui.channel(v)
+	}
+}
+
+// clearPinned takes the channel's pin down if it is of the message with
+// platform id pid ("" = whichever message is pinned).
+func (s *Service) clearPinned(chID int64, pid string) {
+	s.mu.Lock()
+	cs := s.channels[chID]
+	match := cs != nil && cs.pinned != nil && (pid == "" || cs.pinnedID == "" || cs.pinnedID == pid)
+	s.mu.Unlock()
+	if match {
+		s.setPinned(chID, nil, "")
 	}
 }
 

@@ -378,6 +378,25 @@ try {
     await api('SaveRule', { ...rule, enabled: false });
   }
 
+  // 12. The pin bar: a message pinned in lumen shows on lumen's page, and Unpin there removes the pin (the
+  // service unpins the message the platform's pin event named; the simulator answers with its unpin event).
+  {
+    await page.locator('[data-testid=channel]').filter({ has: page.locator('.chan-name', { hasText: /^lumen$/ }) }).first().click();
+    const recent = (await api('RecentMessages', lumen.id, 0, 5)) ?? [];
+    const target = recent[recent.length - 1];
+    await api('Act', { channelId: lumen.id, kind: 'pin', messageId: target.id });
+    const bar = page.locator('.pin-bar');
+    r.check('a pinned message shows in the channel\'s pin bar', (await waitFor(() => bar.count(), 10_000)) > 0, `message ${target.id}`);
+    const unpin = page.locator('[data-testid=unpin]');
+    r.check('… with an Unpin button (Velora can unpin)', (await unpin.count()) === 1);
+    if (await unpin.count()) {
+      await unpin.click();
+      const gone = await waitFor(async () => (await bar.count()) === 0, 10_000);
+      const last = ((await api('AuditLog', lumen.id, 500)) ?? []).filter((a) => a.kind === 'pin' || a.kind === 'unpin').slice(0, 3).map((a) => `${a.kind} ${a.status} ${a.outcome ?? ''}`).join('; ');
+      r.check('… which removes the pin', gone, last);
+    }
+  }
+
   r.check('no page errors', errors.length === 0, errors.slice(0, 3).join('; '));
 } catch (e) {
   r.check('test ran to the end', false, String(e?.stack || e));
