@@ -128,6 +128,20 @@ describe('QueuesPage: the queue holds still under the pointer', { timeout: 30_00
     expect(ctx.toasts.some((t) => t.title === 'Already resolved')).toBe(true);
   });
 
+  it('moves the selection past rows resolved elsewhere after an action', async () => {
+    const { p, ctx, push, elsewhere } = setup([1, 2, 3, 4].map((i) => item(i)));
+    await settle();
+    enter(p);
+    p.el.querySelector('[data-testid=queue-item][data-item-id="1"]')!.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }));
+    await settle();
+    elsewhere(2, 3);
+    await push();
+    expect(ghostIds(p)).toEqual([2, 3]);
+    ctx.pageKey?.(new KeyboardEvent('keydown', { key: 'a' }));
+    await settle();
+    expect(p.el.querySelector('[data-testid=queue-item][aria-selected=true]')?.getAttribute('data-item-id')).toBe('4');
+  });
+
   it('stays held while a dialog opened from it is up, though the pointer left', async () => {
     const { p, ctx, push } = setup([item(1), item(2)]);
     await settle();
