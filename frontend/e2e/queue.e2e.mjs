@@ -382,7 +382,9 @@ try {
   // service unpins the message the platform's pin event named; the simulator answers with its unpin event).
   {
     await page.locator('[data-testid=channel]').filter({ has: page.locator('.chan-name', { hasText: /^lumen$/ }) }).first().click();
-    const recent = (await api('RecentMessages', lumen.id, 0, 5)) ?? [];
+    // The newest message that is neither deleted nor held (the demo's rules delete and hold many; the
+    // simulator refuses to pin a message it deleted).
+    const recent = ((await api('RecentMessages', lumen.id, 0, 50)) ?? []).filter((m) => !m.deleted && !m.held);
     const target = recent[recent.length - 1];
     await api('Act', { channelId: lumen.id, kind: 'pin', messageId: target.id });
     const bar = page.locator('.pin-bar');
