@@ -74,6 +74,7 @@ describe('QueuesPage: the queue holds still under the pointer', { timeout: 30_00
     expect(rowIds(p)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(ghostIds(p)).toEqual([2, 4]);
     expect(rowButton(p, 2, 'approve')).toBeNull();
+    expect(rowButton(p, 2, 'ban')).not.toBeNull(); // the person can still be acted on
     expect(rowButton(p, 3, 'approve')).not.toBeNull();
     expect(badge(p)?.textContent).toBe('held — 2 new');
     expect(badge(p)?.dataset.new).toBe('2');
